@@ -1,0 +1,82 @@
+import { readFile } from 'node:fs/promises';
+import wavefile from 'wavefile';
+import { EmodistillError, ERROR_CODES } from '../errors.js';
+
+/** Mono audio as float samples in [-1, 1]. */
+export interface MonoAudio {
+  readonly samples: Float32Array;
+  readonly sampleRateHz: number;
+}
+
+const WAVE_FORMAT_PCM = 1;
+const WAVE_FORMAT_IEEE_FLOAT = 3;
+const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
+
+interface WaveFmtChunk {
+  audioFormat: number;
+  numChannels: number;
+  sampleRate: number;
+  bitsPerSample: number;
+}
+
+function unreadable(source: string, reason: string, cause?: unknown): EmodistillError {
+  return new EmodistillError(ERROR_CODES.audioUnreadable, `cannot read audio ${source}: ${reason}`, { cause });
+}
+
+/**
+ * Decodes a RIFF/WAVE file (PCM 8/16/24/32-bit integer or 32/64-bit float, any channel count)
+ * into mono by averaging channels. `source` names the file in errors.
+ */
+export function decodeWav(bytes: Uint8Array, source: string): MonoAudio {
+  const wav = new wavefile.WaveFile();
+  try {
+    wav.fromBuffer(bytes);
+  } catch (error) {
+    throw unreadable(source, `not a valid WAV file (${error instanceof Error ? error.message : String(error)})`, error);
+  }
+  const fmt = wav.fmt as WaveFmtChunk;
+  const isFloat = wav.bitDepth === '32f' || wav.bitDepth === '64';
+  if (![WAVE_FORMAT_PCM, WAVE_FORMAT_IEEE_FLOAT, WAVE_FORMAT_EXTENSIBLE].includes(fmt.audioFormat)) {
+    throw new EmodistillError(
+      ERROR_CODES.audioUnsupported,
+      `cannot read audio ${source}: WAV format code ${fmt.audioFormat} is compressed; expected PCM (1) or float (3) — convert it with e.g. \`sox in.wav -e signed -b 16 out.wav\``,
+    );
+  }
+  if (!(fmt.sampleRate > 0) || !(fmt.numChannels > 0)) {
+    throw unreadable(source, `invalid header (sample rate ${fmt.sampleRate} Hz, ${fmt.numChannels} channels)`);
+  }
+  let raw: Float64Array | Float64Array[];
+  try {
+    raw = wav.getSamples(false, Float64Array) as Float64Array | Float64Array[];
+  } catch (error) {
+    throw unreadable(source, 'sample data is truncated or malformed', error);
+  }
+  const channels = Array.isArray(raw) ? raw : [raw];
+  const frames = channels[0]?.length ?? 0;
+  if (frames === 0) throw unreadable(source, 'no audio samples (empty or truncated data chunk)');
+
+  const bits = fmt.bitsPerSample;
+  // Integer PCM of 8 bits or fewer is unsigned (offset binary); wider is two's complement.
+  const offset = isFloat || bits > 8 ? 0 : 2 ** (bits - 1);
+  const scale = isFloat ? 1 : 1 / 2 ** (bits - 1);
+  const mono = new Float32Array(frames);
+  const channelWeight = 1 / channels.length;
+  for (const channel of channels) {
+    for (let i = 0; i < frames; i++) mono[i]! += (channel[i]! - offset) * scale * channelWeight;
+  }
+  for (let i = 0; i < frames; i++) {
+    if (!Number.isFinite(mono[i]!)) throw unreadable(source, `sample ${i} is not a finite number`);
+  }
+  return { samples: mono, sampleRateHz: fmt.sampleRate };
+}
+
+/** Reads and decodes a WAV file from disk; errors name the path. */
+export async function readWavFile(path: string): Promise<MonoAudio> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw unreadable(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error), error);
+  }
+  return decodeWav(bytes, path);
+}

@@ -1,0 +1,113 @@
+import * as tf from '@tensorflow/tfjs';
+import { createMlp, type Mlp } from '../models/mlp.js';
+import { createRng, shuffledIndices } from '../random/rng.js';
+
+/** Downstream emotion classifier settings; defaults measured on EmoDB (see bench:baseline). */
+export interface ClassifierOptions {
+  /** Default [256, 256]. */
+  readonly hiddenUnits?: readonly number[];
+  /** Default 60. */
+  readonly epochs?: number;
+  /** Default 32. */
+  readonly batchSize?: number;
+  /** Adam step size, default 1e-3. */
+  readonly learningRate?: number;
+  /** Default 0.3. */
+  readonly dropout?: number;
+  /** Default 0. */
+  readonly seed?: number;
+  /** Weight the loss by inverse class frequency (targets UAR), default true. */
+  readonly balanceClasses?: boolean;
+}
+
+export type ClassifierConfig = Required<ClassifierOptions>;
+
+export function resolveClassifierConfig(options: ClassifierOptions = {}): ClassifierConfig {
+  return {
+    hiddenUnits: options.hiddenUnits ?? [256, 256],
+    epochs: options.epochs ?? 60,
+    batchSize: options.batchSize ?? 32,
+    learningRate: options.learningRate ?? 1e-3,
+    dropout: options.dropout ?? 0.3,
+    seed: options.seed ?? 0,
+    balanceClasses: options.balanceClasses ?? true,
+  };
+}
+
+/** A trained classifier; owns its variables until `dispose`. */
+export interface TrainedClassifier {
+  readonly network: Mlp;
+  /** @param x standardised rows [N, dimension]; @returns softmax probabilities [N, classCount] row-major */
+  predictProbabilities(x: Float32Array): Float32Array;
+  predict(x: Float32Array): Int32Array;
+  dispose(): void;
+}
+
+export interface ClassifierData {
+  /** Standardised features, row-major [N, dimension]. */
+  readonly x: Float32Array;
+  readonly labels: Int32Array;
+  readonly dimension: number;
+  readonly classCount: number;
+}
+
+function classWeights(labels: Int32Array, classCount: number, balance: boolean): Float32Array {
+  const counts = new Float32Array(classCount);
+  labels.forEach((label) => counts[label]!++);
+  return Float32Array.from(counts, (count) => (balance && count > 0 ? labels.length / (classCount * count) : 1));
+}
+
+/** Trains an MLP with Adam on cross-entropy; shuffling, init and dropout follow `seed`. */
+export function trainClassifier(data: ClassifierData, options: ClassifierOptions = {}): TrainedClassifier {
+  const config = resolveClassifierConfig(options);
+  const { dimension, classCount, labels } = data;
+  const rows = labels.length;
+  const network = createMlp({ inputDimension: dimension, hiddenUnits: config.hiddenUnits, outputDimension: classCount, activation: 'relu', seed: config.seed, name: 'classifier' });
+  const optimizer = tf.train.adam(config.learningRate);
+  const x = tf.tensor2d(data.x, [rows, dimension]);
+  const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), classCount).mul(tf.tensor1d(classWeights(labels, classCount, config.balanceClasses))));
+  const rng = createRng(config.seed);
+  try {
+    let step = 0;
+    for (let epoch = 0; epoch < config.epochs; epoch++) {
+      const order = shuffledIndices(rows, rng);
+      for (let start = 0; start < rows; start += config.batchSize) {
+        const batch = order.subarray(start, Math.min(rows, start + config.batchSize));
+        step++;
+        tf.tidy(() => {
+          const indices = tf.tensor1d(batch, 'int32');
+          const xb = tf.gather(x, indices) as tf.Tensor2D;
+          const yb = tf.gather(oneHot, indices);
+          optimizer.minimize(() => {
+            const { output, penultimate } = network.apply(xb, config.dropout, config.seed * 100003 + step);
+            penultimate.dispose();
+            // Weighted cross-entropy, normalised by the batch's total weight.
+            return tf.div(tf.neg(tf.sum(tf.mul(yb, tf.logSoftmax(output)))), tf.sum(yb)) as tf.Scalar;
+          }, false, network.variables as tf.Variable[]);
+        });
+      }
+    }
+  } finally {
+    x.dispose();
+    oneHot.dispose();
+    optimizer.dispose();
+  }
+  const predictProbabilities = (input: Float32Array): Float32Array =>
+    tf.tidy(() => {
+      const { output } = network.apply(tf.tensor2d(input, [input.length / dimension, dimension]));
+      return tf.softmax(output).dataSync() as Float32Array;
+    });
+  return {
+    network,
+    predictProbabilities,
+    predict(input) {
+      const probabilities = predictProbabilities(input);
+      return Int32Array.from({ length: probabilities.length / classCount }, (_, row) => {
+        let best = 0;
+        for (let c = 1; c < classCount; c++) if (probabilities[row * classCount + c]! > probabilities[row * classCount + best]!) best = c;
+        return best;
+      });
+    },
+    dispose: () => network.dispose(),
+  };
+}

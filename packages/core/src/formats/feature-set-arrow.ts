@@ -1,0 +1,159 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import {
+  Field,
+  FixedSizeList,
+  Float32,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  tableFromIPC,
+  tableToIPC,
+  Utf8,
+  vectorFromArray,
+  type Vector,
+} from 'apache-arrow';
+import { EmodistillError, ERROR_CODES } from '../errors.js';
+import type { FeatureSet } from './feature-set.js';
+
+/** Bumped when the layout changes incompatibly; readers refuse newer majors. */
+export const FEATURE_SET_FORMAT_VERSION = '1';
+
+const METADATA_KEY = 'emodistill.feature_set';
+
+const FeatureSpecSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    version: Type.String(),
+    params: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])),
+    dimensionNames: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+const MetadataSchema = Type.Object(
+  {
+    formatVersion: Type.Literal(FEATURE_SET_FORMAT_VERSION),
+    classNames: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    spec: FeatureSpecSchema,
+    corpus: Type.Object({ source: Type.String(), task: Type.String(), createdAt: Type.String() }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+type Metadata = Static<typeof MetadataSchema>;
+
+function formatError(source: string, reason: string, cause?: unknown): EmodistillError {
+  return new EmodistillError(ERROR_CODES.featureSetFormat, `${source} is not a readable emodistill feature set: ${reason}`, { cause });
+}
+
+/** Serialises a feature set as an Arrow IPC file (readable by pyarrow, pandas, polars). */
+export function featureSetToArrow(set: FeatureSet): Uint8Array {
+  const rows = set.ids.length;
+  const featureType = new FixedSizeList(set.dimension, new Field('value', new Float32(), false));
+  const features = makeData({
+    type: featureType,
+    length: rows,
+    nullCount: 0,
+    child: makeData({ type: new Float32(), length: rows * set.dimension, data: set.features }),
+  });
+  const columns: [string, Vector][] = [
+    ['id', vectorFromArray(set.ids as string[], new Utf8())],
+    ['speaker', vectorFromArray(set.speakers as string[], new Utf8())],
+    ['emotion', vectorFromArray(set.emotions as string[], new Utf8())],
+    ['session', vectorFromArray(set.sessions as string[], new Utf8())],
+  ];
+  const metadata: Metadata = {
+    formatVersion: FEATURE_SET_FORMAT_VERSION,
+    classNames: [...set.classNames],
+    spec: { ...set.spec, params: { ...set.spec.params }, dimensionNames: [...set.spec.dimensionNames] },
+    corpus: { ...set.corpus },
+  };
+  const fields = [...columns.map(([name]) => new Field(name, new Utf8(), false)), new Field('features', featureType, false)];
+  const schema = new Schema(fields, new Map([[METADATA_KEY, JSON.stringify(metadata)]]));
+  const data = makeData({
+    type: new Struct(fields),
+    length: rows,
+    nullCount: 0,
+    children: [...columns.map(([, vector]) => vector.data[0]!), features],
+  });
+  return tableToIPC(new Table(schema, [new RecordBatch(schema, data)]), 'file');
+}
+
+function readStrings(table: Table, column: string, source: string): string[] {
+  const vector = table.getChild(column);
+  if (!vector || !(vector.type instanceof Utf8)) throw formatError(source, `column "${column}" (utf8) is missing`);
+  const values = vector.toArray() as (string | null)[];
+  const nullRow = values.findIndex((value) => value === null);
+  if (nullRow >= 0) throw formatError(source, `column "${column}" has a null at row ${nullRow}`);
+  return values as string[];
+}
+
+/** Parses an Arrow IPC feature set; `source` names the file in errors. */
+export function featureSetFromArrow(bytes: Uint8Array, source: string): FeatureSet {
+  let table: Table;
+  try {
+    table = tableFromIPC(bytes);
+  } catch (error) {
+    throw formatError(source, `not an Arrow IPC file or truncated (${error instanceof Error ? error.message : String(error)})`, error);
+  }
+  const rawMetadata = table.schema.metadata.get(METADATA_KEY);
+  if (!rawMetadata) throw formatError(source, `schema metadata "${METADATA_KEY}" is missing (was it written by emodistill?)`);
+  let metadata: unknown;
+  try {
+    metadata = JSON.parse(rawMetadata);
+  } catch (error) {
+    throw formatError(source, 'schema metadata is not JSON', error);
+  }
+  if (!Value.Check(MetadataSchema, metadata)) {
+    const first = Value.Errors(MetadataSchema, metadata).First();
+    throw formatError(source, `metadata field ${first?.path || '/'}: ${first?.message ?? 'invalid'}`);
+  }
+  const featureColumn = table.getChild('features');
+  const dimension = metadata.spec.dimensionNames.length;
+  if (!featureColumn || !(featureColumn.type instanceof FixedSizeList) || featureColumn.type.listSize !== dimension) {
+    throw formatError(source, `column "features" must be fixed_size_list<float32>[${dimension}] to match the ${dimension} dimension names`);
+  }
+  const features = new Float32Array(table.numRows * dimension);
+  let offset = 0;
+  for (const chunk of featureColumn.data) {
+    const child = chunk.children[0]!;
+    const values = (child.values as Float32Array).subarray(child.offset + chunk.offset * dimension, child.offset + (chunk.offset + chunk.length) * dimension);
+    features.set(values, offset);
+    offset += values.length;
+  }
+  const emotions = readStrings(table, 'emotion', source);
+  const known = new Set(metadata.classNames);
+  const unknownRow = emotions.findIndex((emotion) => !known.has(emotion));
+  if (unknownRow >= 0) throw formatError(source, `row ${unknownRow} has emotion "${emotions[unknownRow]}" outside the class names ${metadata.classNames.join(', ')}`);
+  return {
+    ids: readStrings(table, 'id', source),
+    speakers: readStrings(table, 'speaker', source),
+    emotions,
+    sessions: readStrings(table, 'session', source),
+    features,
+    dimension,
+    classNames: metadata.classNames,
+    spec: metadata.spec,
+    corpus: metadata.corpus,
+  };
+}
+
+/** Writes atomically (temp file + rename) so a crash never leaves a half-written set. */
+export async function writeFeatureSet(path: string, set: FeatureSet): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, featureSetToArrow(set));
+  await rename(temporary, path);
+}
+
+export async function readFeatureSet(path: string): Promise<FeatureSet> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw formatError(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error), error);
+  }
+  return featureSetFromArrow(bytes, path);
+}

@@ -1,0 +1,28 @@
+/** A seeded source of uniform numbers in [0, 1). */
+export interface Rng {
+  next(): number;
+}
+
+/** mulberry32: small, fast, and good enough for shuffling and subsampling. */
+export function createRng(seed: number): Rng {
+  let state = seed >>> 0;
+  return {
+    next(): number {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+  };
+}
+
+/** Fisher–Yates shuffle of 0..n-1. */
+export function shuffledIndices(n: number, rng: Rng): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}

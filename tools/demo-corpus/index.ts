@@ -1,0 +1,2 @@
+export { generateDemoCorpus } from './generate.ts';
+export type { DemoCorpusOptions, DemoCorpusResult } from './generate.ts';
