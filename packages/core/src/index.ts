@@ -33,7 +33,7 @@ export type { ManifestImportOptions } from './corpus/manifest.js';
 export type { FoldersImportOptions } from './corpus/folders.js';
 export type { EmbeddingsImportOptions } from './corpus/embeddings.js';
 export type { ExtractFeatureSetOptions, ExtractionStats } from './corpus/extract-features.js';
-export type { FeatureSetSummary } from './corpus/summary.js';
+export type { FeatureSetSummary, LabelCount } from './corpus/summary.js';
 export type { BackendName } from './backend/select-backend.js';
 export type { Rng } from './random/rng.js';
 export type { Activation, Mlp, MlpOptions } from './models/mlp.js';

@@ -17,10 +17,19 @@ interface WaveFmtChunk {
   numChannels: number;
   sampleRate: number;
   bitsPerSample: number;
+  /** WAVE_FORMAT_EXTENSIBLE sub-format GUID as four uint32; the first is the real format code. */
+  subformat?: number[];
 }
 
 function unreadable(source: string, reason: string, cause?: unknown): EmodistillError {
   return new EmodistillError(ERROR_CODES.audioUnreadable, `cannot read audio ${source}: ${reason}`, { cause });
+}
+
+/** De-interleaves 32-bit float samples (little-endian unless `bigEndian`, as in RIFX). */
+function readFloat32Channels(bytes: Uint8Array, channelCount: number, bigEndian: boolean): Float64Array[] {
+  const frames = Math.floor(bytes.length / (4 * channelCount));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: channelCount }, (_, c) => Float64Array.from({ length: frames }, (_, i) => view.getFloat32((i * channelCount + c) * 4, !bigEndian)));
 }
 
 /**
@@ -35,19 +44,32 @@ export function decodeWav(bytes: Uint8Array, source: string): MonoAudio {
     throw unreadable(source, `not a valid WAV file (${error instanceof Error ? error.message : String(error)})`, error);
   }
   const fmt = wav.fmt as WaveFmtChunk;
-  const isFloat = wav.bitDepth === '32f' || wav.bitDepth === '64';
-  if (![WAVE_FORMAT_PCM, WAVE_FORMAT_IEEE_FLOAT, WAVE_FORMAT_EXTENSIBLE].includes(fmt.audioFormat)) {
+  const extensible = fmt.audioFormat === WAVE_FORMAT_EXTENSIBLE;
+  // WAVE_FORMAT_EXTENSIBLE (ffmpeg's choice for 24/32-bit and multichannel) carries the real
+  // format code in its sub-format; wavefile itself ignores it.
+  const formatCode = extensible ? (fmt.subformat?.[0] ?? 0) : fmt.audioFormat;
+  if (formatCode !== WAVE_FORMAT_PCM && formatCode !== WAVE_FORMAT_IEEE_FLOAT) {
     throw new EmodistillError(
       ERROR_CODES.audioUnsupported,
-      `cannot read audio ${source}: WAV format code ${fmt.audioFormat} is compressed; expected PCM (1) or float (3) — convert it with e.g. \`sox in.wav -e signed -b 16 out.wav\``,
+      `cannot read audio ${source}: WAV format code ${formatCode}${extensible ? ' (in WAVE_FORMAT_EXTENSIBLE)' : ''} is compressed; expected PCM (1) or float (3) — convert it with e.g. \`sox in.wav -e signed -b 16 out.wav\``,
     );
   }
+  const isFloat = formatCode === WAVE_FORMAT_IEEE_FLOAT;
   if (!(fmt.sampleRate > 0) || !(fmt.numChannels > 0)) {
     throw unreadable(source, `invalid header (sample rate ${fmt.sampleRate} Hz, ${fmt.numChannels} channels)`);
   }
+  // wavefile silently returns the bytes that are there when the file ends inside the data chunk;
+  // 0xFFFFFFFF is the RF64/streaming "size unknown" placeholder, not a truncation.
+  const data = wav.data as { chunkSize: number; samples: Uint8Array };
+  if (data.chunkSize !== 0xffffffff && data.samples.length < data.chunkSize) {
+    throw unreadable(source, `file is truncated: the data chunk declares ${data.chunkSize} bytes but only ${data.samples.length} are present`);
+  }
   let raw: Float64Array | Float64Array[];
   try {
-    raw = wav.getSamples(false, Float64Array) as Float64Array | Float64Array[];
+    // wavefile unpacks by bit depth alone: extensible 32-bit float would come back as int32.
+    raw = isFloat && fmt.bitsPerSample === 32 && wav.bitDepth !== '32f'
+      ? readFloat32Channels(data.samples, fmt.numChannels, wav.container === 'RIFX')
+      : (wav.getSamples(false, Float64Array) as Float64Array | Float64Array[]);
   } catch (error) {
     throw unreadable(source, 'sample data is truncated or malformed', error);
   }

@@ -1,0 +1,148 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  EmodistillError,
+  ERROR_CODES,
+  extractFeatureSet,
+  importEmbeddings,
+  listEmodb,
+  listFolders,
+  listIemocap,
+  listManifest,
+  readFeatureSet,
+  splitBySpeakers,
+  summariseFeatureSet,
+  writeFeatureSet,
+  type CorpusListing,
+  type EmodbTask,
+  type FeatureSet,
+  type FeatureSetSummary,
+  type LabelCount,
+} from '@emodistill/core';
+import type { CommandContext } from '../context.js';
+import { formatTable } from '../format.js';
+import { createProgress } from '../progress.js';
+
+export const CORPUS_FORMATS = ['emodb', 'iemocap', 'manifest', 'folders', 'embeddings'] as const;
+type CorpusFormat = (typeof CORPUS_FORMATS)[number];
+
+interface ImportFlags {
+  out: string;
+  task: EmodbTask;
+  speakerRegex?: string;
+  manifest?: string;
+  classes?: string[];
+  model?: string;
+  json?: boolean;
+}
+
+export function parseList(value: string): string[] {
+  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  if (items.length === 0) throw new InvalidArgumentError('expected a comma-separated list, e.g. a,b');
+  return items;
+}
+
+function listCorpus(format: Exclude<CorpusFormat, 'embeddings'>, path: string, flags: ImportFlags): Promise<CorpusListing> {
+  switch (format) {
+    case 'emodb':
+      return listEmodb(path, flags.task);
+    case 'iemocap':
+      return listIemocap(path);
+    case 'manifest':
+      return listManifest(path, { classes: flags.classes });
+    case 'folders':
+      if (!flags.speakerRegex) throw new EmodistillError(ERROR_CODES.invalidOption, 'corpus import folders needs --speaker-regex (e.g. "^(\\w+?)_" for spk01_take3.wav)');
+      return listFolders(path, { speakerRegex: flags.speakerRegex, classes: flags.classes });
+  }
+}
+
+async function importCorpus(format: CorpusFormat, path: string, flags: ImportFlags, context: CommandContext): Promise<void> {
+  let set: FeatureSet;
+  if (format === 'embeddings') {
+    if (!flags.manifest) throw new EmodistillError(ERROR_CODES.invalidOption, 'corpus import embeddings needs --manifest <file> (CSV/JSONL with emotion,speaker per .npy row)');
+    set = await importEmbeddings(path, flags.manifest, { model: flags.model, classes: flags.classes });
+  } else {
+    const listing = await listCorpus(format, path, flags);
+    context.log.info({ format, path, utterances: listing.entries.length }, 'corpus listed');
+    const progress = createProgress('extracting');
+    try {
+      const result = await extractFeatureSet(listing, { onProgress: (done, total, entry) => progress.update(done, total, entry.id) });
+      set = result.set;
+      const { audioSeconds, extractionSeconds } = result.stats;
+      context.log.info({ audioSeconds, extractionSeconds, realtimeFactor: audioSeconds / extractionSeconds }, 'features extracted');
+    } finally {
+      progress.stop();
+    }
+  }
+  await writeFeatureSet(flags.out, set);
+  const summary = summariseFeatureSet(set);
+  context.print(flags.json ? JSON.stringify({ out: flags.out, ...summary }, null, 2) : `wrote ${flags.out}\n${describeSummary(summary)}`);
+}
+
+function countsTable(title: string, counts: readonly LabelCount[]): string {
+  return formatTable([title, 'utterances'], counts.map(({ value, utterances }) => [value, String(utterances)]));
+}
+
+/** The human-readable `corpus info` text. */
+export function describeSummary(summary: FeatureSetSummary): string {
+  const sessions = summary.perSession.length;
+  return [
+    `${summary.utterances} utterances, ${summary.perSpeaker.length} speakers, ${summary.classNames.length} emotions${sessions ? `, ${sessions} sessions` : ''}`,
+    `features: ${summary.feature.name} v${summary.feature.version}, ${summary.dimension} dimensions; source ${summary.corpus.source} (${summary.corpus.task}), created ${summary.corpus.createdAt}`,
+    '',
+    countsTable('emotion', summary.perEmotion),
+    '',
+    countsTable('speaker', summary.perSpeaker),
+    ...(sessions ? ['', countsTable('session', summary.perSession)] : []),
+  ].join('\n');
+}
+
+export function corpusCommand(context: () => CommandContext): Command {
+  const corpus = new Command('corpus').description('import corpora into feature sets, inspect and split them');
+
+  corpus
+    .command('import')
+    .description('extract features from a corpus into a feature set file (Apache Arrow IPC)')
+    .addArgument(new Command().createArgument('<format>', 'corpus layout').choices(CORPUS_FORMATS))
+    .argument('<path>', 'emodb: the wav/ folder · iemocap: IEMOCAP_full_release · manifest: the CSV/JSONL · folders: the root · embeddings: the .npy file')
+    .requiredOption('--out <file.arrow>', 'feature set file to write')
+    .addOption(new Option('--task <task>', 'EmoDB task').choices(['7class', '4class']).default('7class'))
+    .option('--speaker-regex <regex>', 'folders: regular expression on the file name; its first group is the speaker')
+    .option('--manifest <file>', 'embeddings: CSV/JSONL with emotion,speaker[,id,session] for each .npy row')
+    .option('--classes <list>', 'allowed emotions in model order, comma-separated (default: all found, sorted)', parseList)
+    .option('--model <name>', 'embeddings: the model that produced them, recorded in the feature spec')
+    .option('--json', 'print the summary as JSON')
+    .action((format: CorpusFormat, path: string, flags: ImportFlags) => importCorpus(format, path, flags, context()));
+
+  corpus
+    .command('info')
+    .description('counts per emotion, speaker and session, and the feature spec')
+    .argument('<file.arrow>', 'feature set file')
+    .option('--json', 'print as JSON')
+    .option('--dimensions', 'also list every feature dimension name')
+    .action(async (file: string, flags: { json?: boolean; dimensions?: boolean }) => {
+      const set = await readFeatureSet(file);
+      const summary = summariseFeatureSet(set);
+      const dimensionNames = flags.dimensions ? { dimensionNames: set.spec.dimensionNames } : {};
+      context().print(
+        flags.json
+          ? JSON.stringify({ ...summary, ...dimensionNames }, null, 2)
+          : [describeSummary(summary), ...(flags.dimensions ? ['', set.spec.dimensionNames.map((name, i) => `${i}\t${name}`).join('\n')] : [])].join('\n'),
+      );
+    });
+
+  corpus
+    .command('split')
+    .description('split a feature set by speaker into training and test files')
+    .argument('<file.arrow>', 'feature set file')
+    .requiredOption('--test-speakers <list>', 'comma-separated speakers for the test set', parseList)
+    .requiredOption('--out-train <file.arrow>', 'training set to write')
+    .requiredOption('--out-test <file.arrow>', 'test set to write')
+    .action(async (file: string, flags: { testSpeakers: string[]; outTrain: string; outTest: string }) => {
+      const { train, test } = splitBySpeakers(await readFeatureSet(file), flags.testSpeakers);
+      await writeFeatureSet(flags.outTrain, train);
+      await writeFeatureSet(flags.outTest, test);
+      context().print(`wrote ${flags.outTrain} (${train.ids.length} utterances) and ${flags.outTest} (${test.ids.length} utterances, speakers ${flags.testSpeakers.join(', ')})`);
+    });
+
+  return corpus;
+}

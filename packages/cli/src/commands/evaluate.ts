@@ -1,0 +1,41 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BACKEND_NAMES, evaluateDownstream, readFeatureSet, selectBackend, type BackendName } from '@emodistill/core';
+import type { CommandContext } from '../context.js';
+import { formatBytes, formatPercent, formatTable } from '../format.js';
+
+export function parsePositiveInt(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return parsed;
+}
+
+export function backendOption(): Option {
+  return new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES).default('auto');
+}
+
+export function evaluateCommand(context: () => CommandContext): Command {
+  return new Command('evaluate')
+    .description('train the downstream emotion classifier on one set and test it on held-out speakers')
+    .requiredOption('--train <file.arrow>', 'training feature set (real or synthetic)')
+    .requiredOption('--test <file.arrow>', 'test feature set (held-out speakers)')
+    .option('--seeds <n>', 'training runs with seeds 0..n-1', parsePositiveInt, 3)
+    .option('--json', 'print the result as JSON')
+    .addOption(backendOption())
+    .action(async (flags: { train: string; test: string; seeds: number; json?: boolean; backend: BackendName }) => {
+      const { log, print } = context();
+      const backend = await selectBackend(flags.backend);
+      log.info({ backend }, 'backend ready');
+      const [train, test] = await Promise.all([readFeatureSet(flags.train), readFeatureSet(flags.test)]);
+      const result = evaluateDownstream(train, test, { seeds: Array.from({ length: flags.seeds }, (_, i) => i) });
+      if (flags.json) {
+        print(JSON.stringify({ train: flags.train, test: flags.test, backend, ...result }, null, 2));
+        return;
+      }
+      print(
+        formatTable(
+          ['train set', 'UAR %', 'WA %', 'train s', 'bytes', 'rows'],
+          [[flags.train, formatPercent(result.uar), formatPercent(result.wa), result.trainSeconds.mean.toFixed(2), formatBytes(result.trainBytes), String(result.trainRows)]],
+        ),
+      );
+    });
+}

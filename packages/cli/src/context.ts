@@ -1,0 +1,8 @@
+import type { Logger } from 'pino';
+
+/** What every command needs from the process: a logger and a place for results. */
+export interface CommandContext {
+  readonly log: Logger;
+  /** Results for the user (tables, JSON) go to stdout; logs and progress go to stderr. */
+  print(text: string): void;
+}

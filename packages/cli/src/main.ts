@@ -1,0 +1,45 @@
+import { Command, CommanderError, Option } from 'commander';
+import { EmodistillError, toEmodistillError } from '@emodistill/core';
+import type { CommandContext } from './context.js';
+import { corpusCommand } from './commands/corpus.js';
+import { demoCommand } from './commands/demo.js';
+import { evaluateCommand } from './commands/evaluate.js';
+import { EXIT_CODES } from './exit-codes.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
+
+export function buildProgram(): Command {
+  const program = new Command('emodistill')
+    .description('federated, privacy-oriented dataset distillation for speech emotion recognition')
+    .version('0.1.0')
+    .addOption(new Option('--log-level <level>', 'structured JSON logs on stderr at this level').choices(LOG_LEVELS).default('warn'))
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  let context: CommandContext | undefined;
+  const getContext = (): CommandContext => {
+    context ??= { log: createLogger(program.opts<{ logLevel: LogLevel }>().logLevel), print: (text) => process.stdout.write(`${text}\n`) };
+    return context;
+  };
+  for (const command of [corpusCommand(getContext), evaluateCommand(getContext), demoCommand(getContext)]) program.addCommand(command);
+  program.commands.forEach(function exitOverrideAll(command: Command): void {
+    command.exitOverride();
+    command.commands.forEach(exitOverrideAll);
+  });
+  return program;
+}
+
+/** Runs the CLI; every failure becomes one readable line on stderr and an exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return EXIT_CODES.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed the usage message (or help/version, which exit 0).
+      return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+    }
+    const normalised = toEmodistillError(error);
+    process.stderr.write(`emodistill: error [${normalised.code}] ${normalised.message}\n`);
+    if (!(error instanceof EmodistillError) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return error instanceof EmodistillError ? EXIT_CODES.failure : EXIT_CODES.internal;
+  }
+}
