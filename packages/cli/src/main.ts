@@ -7,30 +7,39 @@ import { evaluateCommand } from './commands/evaluate.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
 
-export function buildProgram(): Command {
+/** Where output goes: the process streams by default, buffers in tests. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const PROCESS_IO: CliIo = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
+
+export function buildProgram(io: CliIo = PROCESS_IO): Command {
   const program = new Command('emodistill')
     .description('federated, privacy-oriented dataset distillation for speech emotion recognition')
     .version('0.1.0')
     .addOption(new Option('--log-level <level>', 'structured JSON logs on stderr at this level').choices(LOG_LEVELS).default('warn'))
     .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   let context: CommandContext | undefined;
   const getContext = (): CommandContext => {
-    context ??= { log: createLogger(program.opts<{ logLevel: LogLevel }>().logLevel), print: (text) => process.stdout.write(`${text}\n`) };
+    context ??= { log: createLogger(program.opts<{ logLevel: LogLevel }>().logLevel), print: (text) => io.stdout(`${text}\n`) };
     return context;
   };
   for (const command of [corpusCommand(getContext), evaluateCommand(getContext), demoCommand(getContext)]) program.addCommand(command);
-  program.commands.forEach(function exitOverrideAll(command: Command): void {
-    command.exitOverride();
-    command.commands.forEach(exitOverrideAll);
+  program.commands.forEach(function inheritSettings(command: Command): void {
+    command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    command.commands.forEach(inheritSettings);
   });
   return program;
 }
 
 /** Runs the CLI; every failure becomes one readable line on stderr and an exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Promise<number> {
   try {
-    await buildProgram().parseAsync([...argv]);
+    await buildProgram(io).parseAsync([...argv]);
     return EXIT_CODES.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -38,8 +47,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
     }
     const normalised = toEmodistillError(error);
-    process.stderr.write(`emodistill: error [${normalised.code}] ${normalised.message}\n`);
-    if (!(error instanceof EmodistillError) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    io.stderr(`emodistill: error [${normalised.code}] ${normalised.message}\n`);
+    if (!(error instanceof EmodistillError) && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
     return error instanceof EmodistillError ? EXIT_CODES.failure : EXIT_CODES.internal;
   }
 }
