@@ -1,52 +1,7 @@
 import type { Rng } from './prng.ts';
 
-/** Half the resampling kernel's length, in input samples (48 taps in all). */
-const RESAMPLE_HALF_TAPS = 24;
-/** Low-pass corner as a fraction of the output Nyquist rate, so little aliases back in. */
-const RESAMPLE_CUTOFF_OF_NYQUIST = 0.9;
 /** Time constant of the envelope that shapes breath noise, in seconds (about a syllable's attack). */
 const BREATH_ENVELOPE_SECONDS = 0.01;
-
-/**
- * Band-limited resampling by a rational ratio with a polyphase, Hann-windowed sinc kernel
- * (the textbook design, e.g. J. O. Smith, "Digital Audio Resampling"). Each phase's taps are
- * normalised to unit DC gain. Samples outside the input count as silence.
- * @returns a new Float32Array at `toHz` (caller owns it)
- */
-export function resample(samples: Float32Array, fromHz: number, toHz: number): Float32Array {
-  const divisor = gcd(fromHz, toHz);
-  const up = toHz / divisor;
-  const down = fromHz / divisor;
-  const kernels = polyphaseKernels(up, (RESAMPLE_CUTOFF_OF_NYQUIST * toHz) / fromHz);
-  // Zero padding on both sides lets the inner loop run without bounds checks.
-  const padded = new Float32Array(samples.length + 2 * RESAMPLE_HALF_TAPS);
-  padded.set(samples, RESAMPLE_HALF_TAPS);
-  const out = new Float32Array(Math.floor((samples.length * up) / down));
-  for (let n = 0; n < out.length; n++) {
-    // first tap: input index floor(n·down/up) − RESAMPLE_HALF_TAPS + 1, shifted by the padding
-    const firstTap = Math.floor((n * down) / up) + 1;
-    const kernel = kernels[(n * down) % up]!; // the phase is < up by construction
-    let sum = 0;
-    for (let k = 0; k < kernel.length; k++) sum += padded[firstTap + k]! * kernel[k]!;
-    out[n] = sum;
-  }
-  return out;
-}
-
-/** One kernel per output phase p/up; `cutoff` is relative to the input rate's Nyquist (1 = fs/2). */
-function polyphaseKernels(up: number, cutoff: number): Float64Array[] {
-  return Array.from({ length: up }, (_, phase) => {
-    const taps = new Float64Array(2 * RESAMPLE_HALF_TAPS);
-    for (let k = 0; k < taps.length; k++) {
-      // distance, in input samples, from the output instant to tap k
-      const distance = phase / up + RESAMPLE_HALF_TAPS - 1 - k;
-      const hann = 0.5 + 0.5 * Math.cos((Math.PI * distance) / RESAMPLE_HALF_TAPS);
-      taps[k] = cutoff * sinc(cutoff * distance) * hann;
-    }
-    const dcGain = taps.reduce((sum, tap) => sum + tap, 0);
-    return taps.map((tap) => tap / dcGain);
-  });
-}
 
 /**
  * Tilts the spectrum: `tilt` > 0 is first-order pre-emphasis y[n] = x[n] − tilt·x[n−1]
@@ -121,12 +76,4 @@ function rms(samples: Float32Array): number {
 
 function dbToGain(db: number): number {
   return 10 ** (db / 20);
-}
-
-function sinc(x: number): number {
-  return x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
 }

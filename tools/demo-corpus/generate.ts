@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
-import { addBreathNoise, applySpectralTilt, floatToInt16, resample, scaleToRmsDb } from './dsp.ts';
+import { resample } from '@emodistill/core';
+import { addBreathNoise, applySpectralTilt, floatToInt16, scaleToRmsDb } from './dsp.ts';
 import { EMOTIONS, utteranceProsody, type Emotion } from './emotions.ts';
 import { createEspeakEngine, type EspeakEngine } from './espeak.ts';
 import { rngFor } from './prng.ts';
@@ -66,7 +67,7 @@ export async function generateDemoCorpus(options: DemoCorpusOptions): Promise<De
   const engine = await createEspeakEngine();
   let totalSamples = 0;
   for (const [index, utterance] of plan.entries()) {
-    const pcm = renderUtterance(engine, utterance, config.seed);
+    const pcm = await renderUtterance(engine, utterance, config.seed);
     await writeFile(join(config.outDir, wavPath(utterance)), encodeWav(pcm));
     totalSamples += pcm.length;
     options.onProgress?.(index + 1, plan.length);
@@ -120,7 +121,7 @@ function planUtterances(speakers: readonly Speaker[], sentencesPerEmotion: numbe
  * espeak renders pitch, range and rate; loudness and voice quality (tilt, breathiness) are
  * applied afterwards on the 16 kHz signal, where they are exact and cannot clip inside espeak.
  */
-function renderUtterance(engine: EspeakEngine, utterance: PlannedUtterance, seed: number): Int16Array {
+async function renderUtterance(engine: EspeakEngine, utterance: PlannedUtterance, seed: number): Promise<Int16Array> {
   const rng = rngFor(seed, utterance.id);
   const prosody = utteranceProsody(utterance.speaker, utterance.emotion, rng);
   const speech = engine.synthesize({
@@ -130,7 +131,7 @@ function renderUtterance(engine: EspeakEngine, utterance: PlannedUtterance, seed
     pitch: prosody.pitch,
     pitchRange: prosody.pitchRange,
   });
-  const resampled = resample(speech, engine.sampleRateHz, OUTPUT_SAMPLE_RATE_HZ);
+  const resampled = await resample(speech, engine.sampleRateHz, OUTPUT_SAMPLE_RATE_HZ);
   const tilted = applySpectralTilt(resampled, prosody.tilt);
   const breathy = addBreathNoise(tilted, { levelDb: prosody.breathDb, sampleRateHz: OUTPUT_SAMPLE_RATE_HZ, rng });
   return floatToInt16(scaleToRmsDb(breathy, prosody.levelDb));
