@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   embeddingsShape: 'EMBEDDINGS_SHAPE',
   featureSetFormat: 'FEATURE_SET_FORMAT',
   featureSetMismatch: 'FEATURE_SET_MISMATCH',
+  bundleFormat: 'BUNDLE_FORMAT',
+  bundleMismatch: 'BUNDLE_MISMATCH',
   invalidOption: 'INVALID_OPTION',
   internal: 'INTERNAL',
 } as const;

@@ -9,9 +9,14 @@ export interface ManifestTable {
   rowLabel(index: number): string;
 }
 
-function parseCsv(text: string, path: string): Record<string, string>[] {
+/** Rows plus the file line each ends on (blank lines are skipped, so rows and lines can differ). */
+function parseCsv(text: string, path: string): { rows: Record<string, string>[]; lineNumbers: number[] } {
   try {
-    return parse(text, { columns: (header: string[]) => header.map((h) => h.trim()), skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
+    const records = parse(text, { columns: (header: string[]) => header.map((h) => h.trim()), skip_empty_lines: true, trim: true, bom: true, info: true }) as {
+      record: Record<string, string>;
+      info: { lines: number };
+    }[];
+    return { rows: records.map((r) => r.record), lineNumbers: records.map((r) => r.info.lines) };
   } catch (error) {
     throw new EmodistillError(ERROR_CODES.manifestRow, `${path}: not valid CSV (${(error as Error).message})`, { cause: error });
   }
@@ -54,8 +59,9 @@ export async function readManifestTable(path: string, required: readonly string[
     const { rows, lineNumbers } = parseJsonl(text, path);
     table = { path, rows, rowLabel: (i) => `${path} line ${lineNumbers[i]}` };
   } else {
-    // Data row i is on line i + 2 of the file (after the header), when rows hold no newlines.
-    table = { path, rows: parseCsv(text, path), rowLabel: (i) => `${path} row ${i + 2}` };
+    // "row n" is the file line the row ends on, as an editor or spreadsheet shows it.
+    const { rows, lineNumbers } = parseCsv(text, path);
+    table = { path, rows, rowLabel: (i) => `${path} row ${lineNumbers[i]}` };
   }
   const present = new Set(table.rows.flatMap((row) => Object.keys(row)));
   if (!isJsonl) {

@@ -8,20 +8,11 @@ export interface Standardiser {
 export function fitStandardiser(features: Float32Array, dimension: number): Standardiser {
   const rows = features.length / dimension;
   const mean = new Float64Array(dimension);
-  const squares = new Float64Array(dimension);
-  for (let r = 0; r < rows; r++) {
-    for (let d = 0; d < dimension; d++) {
-      const value = features[r * dimension + d]!;
-      mean[d]! += value;
-      squares[d]! += value * value;
-    }
-  }
-  const std = new Float32Array(dimension);
-  for (let d = 0; d < dimension; d++) {
-    mean[d]! /= rows;
-    const variance = squares[d]! / rows - mean[d]! ** 2;
-    std[d] = variance > 1e-12 ? Math.sqrt(variance) : 1;
-  }
+  for (let i = 0; i < features.length; i++) mean[i % dimension]! += features[i]! / rows;
+  // Two passes: E[x²] − E[x]² loses precision on columns with a large offset and a small spread.
+  const variance = new Float64Array(dimension);
+  for (let i = 0; i < features.length; i++) variance[i % dimension]! += (features[i]! - mean[i % dimension]!) ** 2 / rows;
+  const std = Float32Array.from(variance, (v) => (v > 1e-12 ? Math.sqrt(v) : 1));
   return { mean: Float32Array.from(mean), std };
 }
 

@@ -23,6 +23,8 @@ export const PROSODIC_FUNCTIONALS_PARAMS = {
   pitchMinClarity: 0.85,
   /** Frames quieter than the utterance's loudest by more than this are silence. */
   activityRangeDb: 35,
+  /** Frames below this level (dBFS) are silence whatever the utterance's loudest frame. */
+  activityFloorDb: -65,
   /** A loudness peak must be the maximum within ± this many frames (syllable-nucleus proxy). */
   peakHalfWidthFrames: 8,
 } as const;
@@ -130,7 +132,7 @@ function computeFrameTracks(samples: Float32Array, spectrum: PowerSpectrum, filt
   });
   const loudness = track('loudnessDb');
   const loudest = loudness.reduce((a, b) => Math.max(a, b), -Infinity);
-  const active = Array.from(loudness, (db) => db >= loudest - P.activityRangeDb);
+  const active = Array.from(loudness, (db) => db >= Math.max(loudest - P.activityRangeDb, P.activityFloorDb));
   const voiced = Array.from(pitch.f0Hz, (hz, t) => hz > 0 && active[t]!);
   for (let t = 0; t < frameCount; t++) {
     track('voicingClarity')[t] = pitch.clarity[t]!;

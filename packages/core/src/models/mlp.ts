@@ -15,6 +15,8 @@ export interface MlpOptions {
 /** A plain fully connected network owning its variables (dispose them with `dispose`). */
 export interface Mlp {
   readonly variables: readonly tf.Variable[];
+  /** Stable names of `variables` (same order), e.g. `generator/dense0/kernel`, used in files. */
+  readonly variableNames: readonly string[];
   /**
    * @param x [batch, inputDimension]
    * @returns logits [batch, outputDimension] and the last hidden activations (caller owns both)
@@ -38,20 +40,25 @@ function activate(x: tf.Tensor2D, activation: Activation): tf.Tensor2D {
   }
 }
 
+// tfjs variable names must be unique per process; files use `variableNames` instead.
+let instanceCounter = 0;
+
 /** Glorot-uniform weights and zero biases, seeded per layer so runs repeat exactly. */
 export function createMlp(options: MlpOptions): Mlp {
+  const instance = instanceCounter++;
   const sizes = [options.inputDimension, ...options.hiddenUnits, options.outputDimension];
   const layers = sizes.slice(1).map((units, i) => {
     const fanIn = sizes[i]!;
     const limit = Math.sqrt(6 / (fanIn + units));
     // Variables share the initial tensor's data; tidy frees the initial tensor handles.
     return tf.tidy(() => ({
-      weight: tf.variable(tf.randomUniform([fanIn, units], -limit, limit, 'float32', options.seed * 1009 + i), true, `${options.name}/dense${i}/kernel`),
-      bias: tf.variable(tf.zeros([units]), true, `${options.name}/dense${i}/bias`),
+      weight: tf.variable(tf.randomUniform([fanIn, units], -limit, limit, 'float32', options.seed * 1009 + i), true, `${options.name}/dense${i}/kernel#${instance}`),
+      bias: tf.variable(tf.zeros([units]), true, `${options.name}/dense${i}/bias#${instance}`),
     }));
   });
   return {
     variables: layers.flatMap((layer) => [layer.weight, layer.bias]),
+    variableNames: layers.flatMap((_, i) => [`${options.name}/dense${i}/kernel`, `${options.name}/dense${i}/bias`]),
     apply(x, dropoutRate = 0, dropoutSeed = 0) {
       return tf.tidy(() => {
         let h: tf.Tensor2D = x;

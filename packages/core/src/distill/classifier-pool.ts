@@ -1,0 +1,28 @@
+import { trainClassifier, type ClassifierData, type TrainedClassifier } from '../evaluate/mlp-classifier.js';
+
+/** Pool members differ in width and depth as well as seed, so L_SML does not overfit one model. */
+const MEMBER_WIDTHS: readonly (readonly number[])[] = [[256, 256], [128, 128], [256]];
+
+/** Emotion classifiers trained on the real (standardised) data; they never leave the site. */
+export interface ClassifierPool {
+  readonly members: readonly TrainedClassifier[];
+  /** Retrains member `index` with a new seed. */
+  refresh(index: number, seed: number): void;
+  dispose(): void;
+}
+
+export function createClassifierPool(data: ClassifierData, options: { size: number; epochs: number; seed: number }): ClassifierPool {
+  const train = (index: number, seed: number): TrainedClassifier =>
+    trainClassifier(data, { hiddenUnits: MEMBER_WIDTHS[index % MEMBER_WIDTHS.length]!, epochs: options.epochs, seed });
+  const members = Array.from({ length: options.size }, (_, i) => train(i, options.seed * 1000 + i));
+  return {
+    members,
+    refresh(index, seed) {
+      members[index]!.dispose();
+      members[index] = train(index, seed);
+    },
+    dispose() {
+      for (const member of members) member.dispose();
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { EmodistillError, ERROR_CODES } from '../errors.js';
+import { sameFeatureSpace } from '../features/feature-spec.js';
+import type { FeatureSet } from './feature-set.js';
+import type { Standardiser } from '../evaluate/standardise.js';
+import type { WeightSnapshot } from '../tensors/weight-snapshot.js';
+import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+
+export const GENERATOR_BUNDLE_FORMAT_VERSION = '1';
+const METADATA_KEY = 'emodistill.generator_bundle';
+const MEAN_TENSOR = 'standardiser/mean';
+const STD_TENSOR = 'standardiser/std';
+
+const BundleMetadataSchema = Type.Object(
+  {
+    formatVersion: Type.Literal(GENERATOR_BUNDLE_FORMAT_VERSION),
+    architecture: Type.Object(
+      {
+        kind: Type.Literal('conditional-mlp-generator'),
+        noiseDimension: Type.Integer({ minimum: 1 }),
+        hiddenUnits: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1 }),
+        activation: Type.Literal('leakyRelu'),
+        outputDimension: Type.Integer({ minimum: 1 }),
+        conditioning: Type.Literal('concat-one-hot'),
+      },
+      { additionalProperties: false },
+    ),
+    classNames: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    featureSpec: Type.Object(
+      {
+        name: Type.String(),
+        version: Type.String(),
+        params: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])),
+        dimensionNames: Type.Array(Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+    /** The distillation settings, as resolved (defaults filled). */
+    trainingConfig: Type.Record(Type.String(), Type.Unknown()),
+    provenance: Type.Object(
+      {
+        createdAt: Type.String(),
+        tool: Type.String(),
+        trainingRows: Type.Integer({ minimum: 0 }),
+        trainingSpeakers: Type.Integer({ minimum: 0 }),
+        corpusSource: Type.String(),
+        steps: Type.Integer({ minimum: 0 }),
+        seconds: Type.Number({ minimum: 0 }),
+        backend: Type.String(),
+      },
+      { additionalProperties: true },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type GeneratorBundleMetadata = Static<typeof BundleMetadataSchema>;
+
+/** A trained generator with everything needed to sample in the real feature space. */
+export interface GeneratorBundle {
+  readonly metadata: GeneratorBundleMetadata;
+  readonly weights: WeightSnapshot;
+  readonly standardiser: Standardiser;
+}
+
+function bundleError(source: string, reason: string): EmodistillError {
+  return new EmodistillError(ERROR_CODES.bundleFormat, `${source} is not a usable generator bundle: ${reason}`);
+}
+
+/** Serialises a bundle as one safetensors file (weights loadable with `safetensors.torch.load_file`). */
+export function encodeGeneratorBundle(bundle: GeneratorBundle): Uint8Array {
+  const dimension = bundle.standardiser.mean.length;
+  return encodeSafetensors(
+    [...bundle.weights, { name: MEAN_TENSOR, shape: [dimension], values: bundle.standardiser.mean }, { name: STD_TENSOR, shape: [dimension], values: bundle.standardiser.std }],
+    { [METADATA_KEY]: JSON.stringify(bundle.metadata) },
+  );
+}
+
+export function decodeGeneratorBundle(bytes: Uint8Array, source: string): GeneratorBundle {
+  const { tensors, metadata } = decodeSafetensors(bytes, source);
+  const raw = metadata[METADATA_KEY];
+  if (!raw) throw bundleError(source, `safetensors metadata "${METADATA_KEY}" is missing`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw bundleError(source, 'metadata is not JSON');
+  }
+  if (!Value.Check(BundleMetadataSchema, parsed)) {
+    const first = Value.Errors(BundleMetadataSchema, parsed).First();
+    throw bundleError(source, `metadata field ${first?.path || '/'}: ${first?.message ?? 'invalid'}`);
+  }
+  const mean = tensors.find((t) => t.name === MEAN_TENSOR);
+  const std = tensors.find((t) => t.name === STD_TENSOR);
+  const dimension = parsed.architecture.outputDimension;
+  if (!mean || !std || mean.values.length !== dimension || std.values.length !== dimension) throw bundleError(source, `standardisation tensors missing or not of length ${dimension}`);
+  if (parsed.featureSpec.dimensionNames.length !== dimension) throw bundleError(source, `feature spec has ${parsed.featureSpec.dimensionNames.length} dimensions, generator outputs ${dimension}`);
+  return {
+    metadata: parsed,
+    weights: tensors.filter((t) => t.name !== MEAN_TENSOR && t.name !== STD_TENSOR),
+    standardiser: { mean: mean.values, std: std.values },
+  };
+}
+
+export async function writeGeneratorBundle(path: string, bundle: GeneratorBundle): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, encodeGeneratorBundle(bundle));
+  await rename(temporary, path);
+}
+
+export async function readGeneratorBundle(path: string): Promise<GeneratorBundle> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw bundleError(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error));
+  }
+  return decodeGeneratorBundle(bytes, path);
+}
+
+/** Refuses to use a bundle with a feature set from another feature space or label set. */
+export function assertBundleMatches(bundle: GeneratorBundle, set: FeatureSet, setSource: string): void {
+  const spec = bundle.metadata.featureSpec;
+  if (!sameFeatureSpace(spec, set.spec)) {
+    throw new EmodistillError(
+      ERROR_CODES.bundleMismatch,
+      `the generator was trained on ${spec.name} v${spec.version} features (${spec.dimensionNames.length} dims) but ${setSource} holds ${set.spec.name} v${set.spec.version} (${set.dimension} dims); re-import the corpus with the same extractor or distil again`,
+    );
+  }
+  if (bundle.metadata.classNames.join() !== set.classNames.join()) {
+    throw new EmodistillError(ERROR_CODES.bundleMismatch, `the generator's classes [${bundle.metadata.classNames.join(', ')}] differ from ${setSource}'s [${set.classNames.join(', ')}]`);
+  }
+}
