@@ -22,6 +22,14 @@ export { confusionMatrix, meanAndStd, unweightedAverageRecall, weightedAccuracy 
 export { resolveClassifierConfig, trainClassifier } from './evaluate/mlp-classifier.js';
 export { assertCompatible, evaluateDownstream } from './evaluate/downstream.js';
 export { EMODB_FOLDS, splitBySpeakers } from './evaluate/folds.js';
+export { CORESET_METHODS, selectCoreset } from './evaluate/coresets.js';
+export { resolveDistillConfig } from './distill/config.js';
+export { distill } from './distill/train-loop.js';
+export { planClassCounts, sampleFeatureSet } from './distill/sample.js';
+export { createGeneratorBundle, loadGenerator } from './distill/bundle.js';
+export { assertBundleMatches, decodeGeneratorBundle, encodeGeneratorBundle, GENERATOR_BUNDLE_FORMAT_VERSION, readGeneratorBundle, writeGeneratorBundle } from './formats/generator-bundle.js';
+export { decodeSafetensors, encodeSafetensors } from './formats/safetensors.js';
+export { applySnapshot, toSnapshot } from './tensors/weight-snapshot.js';
 
 export type { ErrorCode } from './errors.js';
 export type { MonoAudio } from './audio/decode-wav.js';
@@ -41,3 +49,9 @@ export type { Standardiser } from './evaluate/standardise.js';
 export type { ClassifierConfig, ClassifierData, ClassifierOptions, TrainedClassifier } from './evaluate/mlp-classifier.js';
 export type { DownstreamOptions, DownstreamResult, DownstreamRun } from './evaluate/downstream.js';
 export type { SpeakerSplit } from './evaluate/folds.js';
+export type { CoresetMethod } from './evaluate/coresets.js';
+export type { DistillConfig, DistillOptions } from './distill/config.js';
+export type { DistillProgress, DistillResult, DistillRunOptions, StepLosses } from './distill/train-loop.js';
+export type { GeneratorForSampling, SampleOptions, SamplePrior } from './distill/sample.js';
+export type { GeneratorBundle, GeneratorBundleMetadata } from './formats/generator-bundle.js';
+export type { NamedTensor, WeightSnapshot } from './tensors/weight-snapshot.js';

@@ -11,11 +11,11 @@ import type { DistillConfig } from './config.js';
 
 const METADATA_KEY = 'emodistill.checkpoint';
 
-/** What must match for a checkpoint to continue a run: the data and every setting. */
+/** What must match for a checkpoint to continue a run: the data and every setting but the step count (a run may be extended). */
 export function trainingFingerprint(set: FeatureSet, config: DistillConfig): string {
   const hash = createHash('sha256');
   hash.update(new Uint8Array(set.features.buffer, set.features.byteOffset, set.features.byteLength));
-  hash.update(JSON.stringify([set.emotions, set.classNames, config]));
+  hash.update(JSON.stringify([set.emotions, set.classNames, { ...config, steps: undefined }]));
   return hash.digest('hex');
 }
 

@@ -11,10 +11,11 @@ export interface ClassifierPool {
   dispose(): void;
 }
 
-export function createClassifierPool(data: ClassifierData, options: { size: number; epochs: number; seed: number }): ClassifierPool {
+/** @param memberSeeds one training seed per member (the pool's size) */
+export function createClassifierPool(data: ClassifierData, options: { memberSeeds: readonly number[]; epochs: number }): ClassifierPool {
   const train = (index: number, seed: number): TrainedClassifier =>
     trainClassifier(data, { hiddenUnits: MEMBER_WIDTHS[index % MEMBER_WIDTHS.length]!, epochs: options.epochs, seed });
-  const members = Array.from({ length: options.size }, (_, i) => train(i, options.seed * 1000 + i));
+  const members = options.memberSeeds.map((seed, i) => train(i, seed));
   return {
     members,
     refresh(index, seed) {

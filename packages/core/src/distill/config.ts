@@ -7,7 +7,7 @@ import { EmodistillError, ERROR_CODES } from '../errors.js';
  * with one retrained every 500 steps, and 2×256 MLPs — the values the PyTorch reference measured
  * on EmoDB (issue #3: 4-class UAR 73.2 at IPC 50) and that bench:distill re-measures here.
  */
-export const DistillConfigSchema = Type.Object(
+const DistillConfigSchema = Type.Object(
   {
     /** Generator updates. */
     steps: Type.Integer({ minimum: 1, default: 2000 }),
@@ -35,8 +35,30 @@ export const DistillConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export type DistillConfig = Readonly<Static<typeof DistillConfigSchema>>;
+/** Resolved distillator settings (see the schema above for units and defaults). */
+export interface DistillConfig {
+  readonly steps: number;
+  readonly batchSize: number;
+  readonly criticSteps: number;
+  readonly noiseDimension: number;
+  readonly hiddenUnits: readonly number[];
+  readonly generatorLearningRate: number;
+  readonly criticLearningRate: number;
+  readonly gradientPenaltyWeight: number;
+  readonly featureMatchingWeight: number;
+  readonly softmaxMatchingWeight: number;
+  readonly diversityWeight: number;
+  readonly poolSize: number;
+  readonly poolRefreshSteps: number;
+  readonly poolEpochs: number;
+  readonly seed: number;
+}
 export type DistillOptions = Partial<DistillConfig>;
+
+/** The schema and the interface must describe the same object; this fails to compile if they drift. */
+type SchemaMatches<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesInterface: SchemaMatches<Static<typeof DistillConfigSchema>, { -readonly [K in keyof DistillConfig]: DistillConfig[K] extends readonly number[] ? number[] : DistillConfig[K] }> = true;
+void schemaMatchesInterface;
 
 /** Fills defaults and validates; errors name the field. */
 export function resolveDistillConfig(options: DistillOptions = {}): DistillConfig {

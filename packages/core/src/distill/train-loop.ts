@@ -3,6 +3,7 @@ import { labelIndices, type FeatureSet } from '../formats/feature-set.js';
 import { applyStandardiser, fitStandardiser, type Standardiser } from '../evaluate/standardise.js';
 import { createRng, type Rng } from '../random/rng.js';
 import { toSnapshot, type WeightSnapshot } from '../tensors/weight-snapshot.js';
+import { loadCheckpoint, saveCheckpoint, trainingFingerprint } from './checkpoint.js';
 import { createClassifierPool, type ClassifierPool } from './classifier-pool.js';
 import { resolveDistillConfig, type DistillConfig, type DistillOptions } from './config.js';
 import { diversityLoss } from './losses/diversity.js';
@@ -28,6 +29,8 @@ export interface DistillProgress {
 }
 
 export interface DistillRunOptions {
+  /** Save the training state here every `everySteps` generator steps, and resume from it when present. */
+  readonly checkpoint?: { readonly path: string; readonly everySteps: number };
   /** Called every `progressEverySteps` generator steps (and after the last). */
   readonly onProgress?: (progress: DistillProgress) => void;
   /** Default 25. Reading losses back from the backend costs a sync, so not every step. */
@@ -54,6 +57,19 @@ function sampleBalancedRows(rowsByClass: readonly Int32Array[], batchSize: numbe
   });
 }
 
+/**
+ * Seeds the pool members hold after `stepsDone` generator steps: member i starts with seed·1000+i,
+ * and the refresh at step r (every poolRefreshSteps) retrains member (r / poolRefreshSteps) mod size.
+ * Deterministic, so a resumed run retrains exactly the pool an uninterrupted run would hold.
+ */
+function poolSeedsAfter(config: DistillConfig, stepsDone: number): number[] {
+  const seeds = Array.from({ length: config.poolSize }, (_, i) => config.seed * 1000 + i);
+  for (let step = config.poolRefreshSteps; step < stepsDone; step += config.poolRefreshSteps) {
+    seeds[(step / config.poolRefreshSteps) % config.poolSize] = stepSeed(config.seed, step, 99);
+  }
+  return seeds;
+}
+
 /** A per-step seed: any step's randomness can be replayed without the steps before it. */
 function stepSeed(seed: number, step: number, stream: number): number {
   return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35)) >>> 0;
@@ -71,7 +87,7 @@ interface TrainingState {
  * generator update with L_adv + α·L_FM + β·L_SML + γ·L_DIV. Standardisation is fitted on this
  * set only. Seeded: the same set, config and backend give the same generator.
  */
-export function distill(set: FeatureSet, options: DistillOptions = {}, run: DistillRunOptions = {}): DistillResult {
+export async function distill(set: FeatureSet, options: DistillOptions = {}, run: DistillRunOptions = {}): Promise<DistillResult> {
   const config = resolveDistillConfig(options);
   const started = performance.now();
   const standardiser = fitStandardiser(set.features, set.dimension);
@@ -79,27 +95,33 @@ export function distill(set: FeatureSet, options: DistillOptions = {}, run: Dist
   const classCount = set.classNames.length;
   const rowsByClass = set.classNames.map((_, c) => Int32Array.from([...labels.keys()].filter((row) => labels[row] === c)));
   const standardised = applyStandardiser(set.features, standardiser);
-  const state: TrainingState = {
-    networks: createDistillNetworks({ dimension: set.dimension, classCount }, config),
-    pool: createClassifierPool({ x: standardised, labels, dimension: set.dimension, classCount }, { size: config.poolSize, epochs: config.poolEpochs, seed: config.seed }),
-    generatorOptimizer: tf.train.adam(config.generatorLearningRate, 0.5, 0.9),
-    criticOptimizer: tf.train.adam(config.criticLearningRate, 0.5, 0.9),
-  };
+  const networks = createDistillNetworks({ dimension: set.dimension, classCount }, config);
+  const generatorOptimizer = tf.train.adam(config.generatorLearningRate, 0.5, 0.9);
+  const criticOptimizer = tf.train.adam(config.criticLearningRate, 0.5, 0.9);
+  const checkpointState = { generator: networks.generator, critic: networks.critic, generatorOptimizer, criticOptimizer };
+  const fingerprint = trainingFingerprint(set, config);
   const x = tf.tensor2d(standardised, [labels.length, set.dimension]);
   const oneHotAll = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), classCount).toFloat() as tf.Tensor2D);
+  let pool: ClassifierPool | undefined;
   try {
+    const startStep = run.checkpoint ? await loadCheckpoint(run.checkpoint.path, checkpointState, fingerprint) : 0;
+    pool = createClassifierPool({ x: standardised, labels, dimension: set.dimension, classCount }, { memberSeeds: poolSeedsAfter(config, startStep), epochs: config.poolEpochs });
+    const state: TrainingState = { networks, pool, generatorOptimizer, criticOptimizer };
     const every = run.progressEverySteps ?? 25;
-    for (let step = 0; step < config.steps; step++) {
+    for (let step = startStep; step < config.steps; step++) {
       if (step > 0 && step % config.poolRefreshSteps === 0) {
-        state.pool.refresh((step / config.poolRefreshSteps) % config.poolSize, stepSeed(config.seed, step, 99));
+        pool.refresh((step / config.poolRefreshSteps) % config.poolSize, stepSeed(config.seed, step, 99));
       }
       const report = (step + 1) % every === 0 || step === config.steps - 1;
       const losses = trainStep(state, { x, oneHotAll, rowsByClass, config, step, report });
       if (report && losses) run.onProgress?.({ step: step + 1, steps: config.steps, losses });
+      if (run.checkpoint && ((step + 1) % run.checkpoint.everySteps === 0 || step === config.steps - 1)) {
+        await saveCheckpoint(run.checkpoint.path, checkpointState, { step: step + 1, fingerprint });
+      }
     }
     return {
       config,
-      generatorWeights: toSnapshot(state.networks.generator),
+      generatorWeights: toSnapshot(networks.generator),
       standardiser,
       classNames: set.classNames,
       dimension: set.dimension,
@@ -109,10 +131,10 @@ export function distill(set: FeatureSet, options: DistillOptions = {}, run: Dist
   } finally {
     x.dispose();
     oneHotAll.dispose();
-    state.networks.dispose();
-    state.pool.dispose();
-    state.generatorOptimizer.dispose();
-    state.criticOptimizer.dispose();
+    networks.dispose();
+    pool?.dispose();
+    generatorOptimizer.dispose();
+    criticOptimizer.dispose();
   }
 }
 

@@ -2,7 +2,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
-import { sameFeatureSpace } from '../features/feature-spec.js';
+import { sameFeatureSpace, type FeatureSpec } from '../features/feature-spec.js';
 import type { FeatureSet } from './feature-set.js';
 import type { Standardiser } from '../evaluate/standardise.js';
 import type { WeightSnapshot } from '../tensors/weight-snapshot.js';
@@ -56,7 +56,34 @@ const BundleMetadataSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export type GeneratorBundleMetadata = Static<typeof BundleMetadataSchema>;
+/** The bundle's JSON metadata (validated by BundleMetadataSchema on read). */
+export interface GeneratorBundleMetadata {
+  readonly formatVersion: string;
+  readonly architecture: {
+    readonly kind: 'conditional-mlp-generator';
+    readonly noiseDimension: number;
+    readonly hiddenUnits: readonly number[];
+    readonly activation: 'leakyRelu';
+    readonly outputDimension: number;
+    readonly conditioning: 'concat-one-hot';
+  };
+  readonly classNames: readonly string[];
+  readonly featureSpec: FeatureSpec;
+  readonly trainingConfig: Readonly<Record<string, unknown>>;
+  readonly provenance: {
+    readonly createdAt: string;
+    readonly tool: string;
+    readonly trainingRows: number;
+    readonly trainingSpeakers: number;
+    readonly corpusSource: string;
+    readonly steps: number;
+    readonly seconds: number;
+    readonly backend: string;
+    readonly [key: string]: unknown;
+  };
+}
+
+const checkMetadata = (value: unknown): value is GeneratorBundleMetadata & Static<typeof BundleMetadataSchema> => Value.Check(BundleMetadataSchema, value);
 
 /** A trained generator with everything needed to sample in the real feature space. */
 export interface GeneratorBundle {
@@ -88,7 +115,7 @@ export function decodeGeneratorBundle(bytes: Uint8Array, source: string): Genera
   } catch {
     throw bundleError(source, 'metadata is not JSON');
   }
-  if (!Value.Check(BundleMetadataSchema, parsed)) {
+  if (!checkMetadata(parsed)) {
     const first = Value.Errors(BundleMetadataSchema, parsed).First();
     throw bundleError(source, `metadata field ${first?.path || '/'}: ${first?.message ?? 'invalid'}`);
   }
