@@ -1,9 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EmodistillError, toEmodistillError } from '@emodistill/core';
 import type { CommandContext } from './context.js';
+import { benchCommand } from './commands/bench.js';
 import { corpusCommand } from './commands/corpus.js';
 import { demoCommand } from './commands/demo.js';
+import { distillCommand } from './commands/distill.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { sampleCommand } from './commands/sample.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
 
@@ -28,7 +31,7 @@ export function buildProgram(io: CliIo = PROCESS_IO): Command {
     context ??= { log: createLogger(program.opts<{ logLevel: LogLevel }>().logLevel), print: (text) => io.stdout(`${text}\n`) };
     return context;
   };
-  for (const command of [corpusCommand(getContext), evaluateCommand(getContext), demoCommand(getContext)]) program.addCommand(command);
+  for (const command of [corpusCommand(getContext), distillCommand(getContext), sampleCommand(getContext), evaluateCommand(getContext), benchCommand(getContext), demoCommand(getContext)]) program.addCommand(command);
   program.commands.forEach(function inheritSettings(command: Command): void {
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
     command.commands.forEach(inheritSettings);

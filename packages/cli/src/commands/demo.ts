@@ -6,6 +6,7 @@ import {
   ERROR_CODES,
   evaluateDownstream,
   extractFeatureSet,
+  foldsFor,
   listManifest,
   meanAndStd,
   selectBackend,
@@ -41,13 +42,6 @@ interface DemoFlags {
   backend: BackendName;
 }
 
-/** Speaker-grouped folds: the demo corpus pairs speakers into sessions, one fold per session. */
-function sessionFolds(speakers: readonly string[], sessions: readonly string[]): string[][] {
-  const bySession = new Map<string, Set<string>>();
-  speakers.forEach((speaker, i) => bySession.set(sessions[i]!, (bySession.get(sessions[i]!) ?? new Set()).add(speaker)));
-  return [...bySession.keys()].sort().map((session) => [...bySession.get(session)!].sort());
-}
-
 async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void> {
   const { log, print } = context;
   const outDir = resolve(flags.out);
@@ -68,7 +62,7 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
   log.info({ featuresPath, realtimeFactor: stats.audioSeconds / stats.extractionSeconds }, 'features written');
 
   const backend = await selectBackend(flags.backend);
-  const folds = sessionFolds(set.speakers, set.sessions);
+  const folds = foldsFor(set, 'session');
   const seeds = flags.quick ? [0] : [0, 1, 2];
   const evaluating = createProgress('3/3 real-data baseline    ');
   const foldResults = folds.map((testSpeakers, index) => {

@@ -1,0 +1,71 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { createGeneratorBundle, distill, readFeatureSet, resolveDistillConfig, selectBackend, writeGeneratorBundle, type BackendName, type DistillOptions } from '@emodistill/core';
+import type { CommandContext } from '../context.js';
+import { createProgress } from '../progress.js';
+import { backendOption, parsePositiveInt } from './evaluate.js';
+
+function parseNonNegative(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}"`);
+  return parsed;
+}
+
+interface DistillFlags {
+  out: string;
+  steps?: number;
+  seed?: number;
+  backend: BackendName;
+  alpha?: number;
+  beta?: number;
+  gamma?: number;
+  criticSteps?: number;
+  batchSize?: number;
+  checkpoint?: string;
+  checkpointEvery: number;
+}
+
+export function distillCommand(context: () => CommandContext): Command {
+  return new Command('distill')
+    .description('train the distillator (conditional WGAN-GP + feature, softmax and diversity losses) on a training set and write a generator bundle')
+    .argument('<train.arrow>', 'training feature set (the held-out speakers must not be in it)')
+    .requiredOption('--out <gen.bundle>', 'generator bundle to write (safetensors + metadata)')
+    .option('--steps <n>', 'generator steps (default 2000)', parsePositiveInt)
+    .option('--seed <n>', 'seed of every random draw (default 0)', (v) => parseNonNegative(v))
+    .option('--alpha <w>', 'weight of feature matching L_FM (default 0.01)', parseNonNegative)
+    .option('--beta <w>', 'weight of softmax matching L_SML (default 1)', parseNonNegative)
+    .option('--gamma <w>', 'weight of the diversity term L_DIV (default 0.1)', parseNonNegative)
+    .option('--critic-steps <n>', 'critic updates per generator update (default 5)', parsePositiveInt)
+    .option('--batch-size <n>', 'minibatch size (default 64)', parsePositiveInt)
+    .option('--checkpoint <file>', 'save training state here and resume from it if it exists')
+    .option('--checkpoint-every <n>', 'generator steps between checkpoints', parsePositiveInt, 200)
+    .addOption(backendOption())
+    .action(async (trainPath: string, flags: DistillFlags) => {
+      const { log, print } = context();
+      const backend = await selectBackend(flags.backend);
+      log.info({ backend }, 'backend ready');
+      const set = await readFeatureSet(trainPath);
+      const options: DistillOptions = {
+        ...(flags.steps !== undefined && { steps: flags.steps }),
+        ...(flags.seed !== undefined && { seed: flags.seed }),
+        ...(flags.alpha !== undefined && { featureMatchingWeight: flags.alpha }),
+        ...(flags.beta !== undefined && { softmaxMatchingWeight: flags.beta }),
+        ...(flags.gamma !== undefined && { diversityWeight: flags.gamma }),
+        ...(flags.criticSteps !== undefined && { criticSteps: flags.criticSteps }),
+        ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
+      };
+      const config = resolveDistillConfig(options);
+      log.info({ rows: set.ids.length, classes: set.classNames.length, dimension: set.dimension, config }, 'distillation started');
+      const progress = createProgress('distilling');
+      const result = await distill(set, config, {
+        checkpoint: flags.checkpoint ? { path: flags.checkpoint, everySteps: flags.checkpointEvery } : undefined,
+        onProgress: ({ step, steps, losses }) => {
+          progress.update(step, steps, `W ${losses.wasserstein.toFixed(2)} adv ${losses.adversarial.toFixed(2)} fm ${losses.featureMatching.toFixed(1)} sml ${losses.softmaxMatching.toFixed(2)} div ${losses.diversity.toFixed(2)}`);
+          log.debug({ step, ...losses }, 'distillation progress');
+        },
+      });
+      progress.stop();
+      await writeGeneratorBundle(flags.out, createGeneratorBundle(result, set, backend));
+      log.info({ out: flags.out, seconds: result.seconds, stepsPerSecond: result.steps / result.seconds }, 'generator bundle written');
+      print(`wrote ${flags.out}: ${result.steps} generator steps in ${result.seconds.toFixed(1)} s on ${backend} (${set.ids.length} training utterances, ${set.classNames.length} classes)`);
+    });
+}
