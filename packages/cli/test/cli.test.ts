@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +96,56 @@ describe('emodistill corpus on a real EmoDB subset', () => {
     // assert
     expect(result.code).toBe(EXIT_CODES.failure);
     expect(result.stderr).toContain('[FEATURE_SET_FORMAT]');
+  });
+});
+
+describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
+  it('distils a generator bundle, resumes from its checkpoint, samples and evaluates the synthetic set', async () => {
+    // arrange
+    const features = join(dir, 'four.arrow');
+    await run('corpus', 'import', 'emodb', wavDir, '--task', '4class', '--out', features);
+    await run('corpus', 'split', features, '--test-speakers', '03', '--out-train', join(dir, 'four-train.arrow'), '--out-test', join(dir, 'four-test.arrow'));
+    const bundle = join(dir, 'gen.bundle');
+    const checkpoint = join(dir, 'gen.ckpt');
+
+    // act
+    const first = await run('distill', join(dir, 'four-train.arrow'), '--out', bundle, '--steps', '4', '--checkpoint', checkpoint, '--checkpoint-every', '2', '--backend', 'wasm');
+    const resumed = await run('distill', join(dir, 'four-train.arrow'), '--out', bundle, '--steps', '6', '--checkpoint', checkpoint, '--backend', 'wasm');
+    const sampled = await run('sample', bundle, '--ipc', '7', '--out', join(dir, 'synth.arrow'), '--backend', 'wasm');
+    const realPrior = await run('sample', bundle, '--ipc', '7', '--prior', 'real', '--real', join(dir, 'four-train.arrow'), '--out', join(dir, 'synth-prior.arrow'), '--backend', 'wasm');
+    const evaluated = await run('evaluate', '--train', join(dir, 'synth.arrow'), '--test', join(dir, 'four-test.arrow'), '--seeds', '1', '--json', '--backend', 'wasm');
+    const mismatch = await run('sample', bundle, '--ipc', '7', '--prior', 'real', '--real', join(dir, 'subset.arrow'), '--out', join(dir, 'x.arrow'));
+
+    // assert
+    expect(first.code, first.stderr).toBe(EXIT_CODES.ok);
+    expect(resumed.code, resumed.stderr).toBe(EXIT_CODES.ok);
+    expect(resumed.stdout).toContain('6 generator steps');
+    expect(sampled.code, sampled.stderr).toBe(EXIT_CODES.ok);
+    const synthetic = await readFeatureSet(join(dir, 'synth.arrow'));
+    expect(synthetic.ids).toHaveLength(7 * 4);
+    expect(synthetic.classNames).toEqual(['anger', 'happiness', 'neutral', 'sadness']);
+    expect(realPrior.code, realPrior.stderr).toBe(EXIT_CODES.ok);
+    expect((await readFeatureSet(join(dir, 'synth-prior.arrow'))).ids).toHaveLength(7 * 4);
+    expect(evaluated.code, evaluated.stderr).toBe(EXIT_CODES.ok);
+    expect(JSON.parse(evaluated.stdout).trainRows).toBe(28);
+    expect(mismatch.code).toBe(EXIT_CODES.failure);
+    expect(mismatch.stderr).toContain('[BUNDLE_MISMATCH]');
+  });
+
+  it('prints the benchmark table with every row kind', async () => {
+    // arrange
+    const features = join(dir, 'bench.arrow');
+    await run('corpus', 'import', 'emodb', wavDir, '--task', '4class', '--out', features);
+
+    // act
+    const result = await run('bench', 'distill', features, '--protocol', 'speaker-kfold:3', '--ipc', '2', '--seeds', '1', '--steps', '2', '--prior', '--json', join(dir, 'bench.json'), '--backend', 'wasm');
+
+    // assert
+    expect(result.code, result.stderr).toBe(EXIT_CODES.ok);
+    for (const row of ['real-full', 'random-real', 'coreset herding', 'synthetic', 'synthetic real-prior']) expect(result.stdout).toContain(row);
+    const json = JSON.parse(await readFile(join(dir, 'bench.json'), 'utf8'));
+    expect(json.folds).toHaveLength(3);
+    expect(json.rows.find((r: { row: string }) => r.row === 'real-full').relativeBytes).toBe(1);
   });
 });
 

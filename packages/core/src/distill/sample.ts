@@ -27,7 +27,8 @@ export function planClassCounts(classCount: number, options: SampleOptions): num
   const exact = counts.map((count) => (count / realTotal) * total);
   const planned = exact.map(Math.floor);
   const order = exact.map((value, c) => [value - Math.floor(value), c] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  for (let i = 0; i < total - planned.reduce((a, b) => a + b, 0); i++) planned[order[i]![1]]!++;
+  const missing = total - planned.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < missing; i++) planned[order[i]![1]]!++;
   return planned;
 }
 
