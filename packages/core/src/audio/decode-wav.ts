@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import wavefile from 'wavefile';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
+import { readFileOrFail } from '../io/files.js';
 
 /** Mono audio as float samples in [-1, 1]. */
 export interface MonoAudio {
@@ -94,11 +94,5 @@ export function decodeWav(bytes: Uint8Array, source: string): MonoAudio {
 
 /** Reads and decodes a WAV file from disk; errors name the path. */
 export async function readWavFile(path: string): Promise<MonoAudio> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw unreadable(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error), error);
-  }
-  return decodeWav(bytes, path);
+  return decodeWav(await readFileOrFail(path, (reason, cause) => unreadable(path, reason, cause)), path);
 }

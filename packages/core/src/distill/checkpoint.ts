@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
+import { writeFileAtomic } from '../io/files.js';
 import { decodeSafetensors, encodeSafetensors } from '../formats/safetensors.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { Mlp } from '../models/mlp.js';
@@ -26,10 +27,28 @@ export interface CheckpointState {
   readonly criticOptimizer: tf.Optimizer;
 }
 
-/** Optimizer slots in the optimizer's own order (tfjs matches Adam moments by position). */
+/**
+ * tfjs's Adam keeps β₁ᵗ and β₂ᵗ as running products (private `accBeta1`, `accBeta2`), and its
+ * setWeights recomputes them with pow, which differs in the last bit (e.g. β₂ = 0.9 after 11
+ * steps) and so breaks bit-identical resumes. They are saved and restored as they are.
+ */
+const ADAM_POWERS = ['accBeta1', 'accBeta2'] as const;
+type AdamPowers = Partial<Record<(typeof ADAM_POWERS)[number], tf.Variable>>;
+
+/** Optimizer slots in the optimizer's own order (tfjs matches Adam moments by position), then Adam's β powers. */
 async function optimizerTensors(optimizer: tf.Optimizer, prefix: string): Promise<NamedTensor[]> {
   const weights = await optimizer.getWeights();
-  return weights.map((weight, i) => ({ name: `${prefix}/${String(i).padStart(4, '0')}`, shape: [...weight.tensor.shape], values: Float32Array.from(weight.tensor.dataSync() as Float32Array) }));
+  try {
+    const slots = weights.map((weight, i) => ({ name: `${prefix}/${String(i).padStart(4, '0')}`, shape: [...weight.tensor.shape], values: Float32Array.from(weight.tensor.dataSync() as Float32Array) }));
+    const powers = ADAM_POWERS.flatMap((key) => {
+      const variable = (optimizer as unknown as AdamPowers)[key];
+      return variable ? [{ name: `${prefix}.${key}`, shape: [], values: Float32Array.from(variable.dataSync() as Float32Array) }] : [];
+    });
+    return [...slots, ...powers];
+  } finally {
+    // The first entry, the iteration count, is a fresh tensor; the others are the optimizer's own variables.
+    weights[0]?.tensor.dispose();
+  }
 }
 
 /** Writes G, D and both Adam states after `step` generator steps, atomically. */
@@ -40,14 +59,23 @@ export async function saveCheckpoint(path: string, state: CheckpointState, meta:
     ...(await optimizerTensors(state.generatorOptimizer, 'optimizer/generator')),
     ...(await optimizerTensors(state.criticOptimizer, 'optimizer/critic')),
   ];
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, encodeSafetensors(tensors, { [METADATA_KEY]: JSON.stringify(meta) }));
-  await rename(temporary, path);
+  await writeFileAtomic(path, encodeSafetensors(tensors, { [METADATA_KEY]: JSON.stringify(meta) }));
 }
 
 async function restoreOptimizer(optimizer: tf.Optimizer, tensors: readonly NamedTensor[], prefix: string): Promise<void> {
   const slots = tensors.filter((t) => t.name.startsWith(`${prefix}/`)).sort((a, b) => a.name.localeCompare(b.name));
-  await optimizer.setWeights(slots.map((slot, i) => ({ name: i === 0 ? 'iter' : slot.name, tensor: tf.tensor(slot.values, [...slot.shape]) })));
+  const values = slots.map((slot, i) => ({ name: i === 0 ? 'iter' : slot.name, tensor: tf.tensor(slot.values, [...slot.shape]) }));
+  try {
+    await optimizer.setWeights(values);
+  } finally {
+    // setWeights makes its variables share these tensors' data; the handles themselves are ours.
+    tf.dispose(values.map((value) => value.tensor));
+  }
+  for (const key of ADAM_POWERS) {
+    const saved = tensors.find((t) => t.name === `${prefix}.${key}`);
+    const variable = (optimizer as unknown as AdamPowers)[key];
+    if (saved && variable) tf.tidy(() => variable.assign(tf.scalar(saved.values[0]!)));
+  }
 }
 
 /**

@@ -47,14 +47,18 @@ function herd(x: Float32Array, rows: readonly number[], count: number, dimension
 
 /** Greedy k-center (Sener & Savarese 2018): start from a seeded row, then always the farthest. */
 function kCenter(x: Float32Array, rows: readonly number[], count: number, dimension: number, seed: number): number[] {
-  const first = rows[Math.floor(createRng(seed).next() * rows.length)]!;
+  const start = Math.floor(createRng(seed).next() * rows.length);
+  const first = rows[start]!;
   const selected = [first];
   const nearest = new Float64Array(rows.length).map((_, i) => squaredDistance(x, rows[i]!, x.subarray(first * dimension, (first + 1) * dimension), dimension));
+  // Selected rows get −1, below any distance: with duplicate rows every unselected distance can be 0.
+  nearest[start] = -1;
   while (selected.length < count) {
     let farthest = 0;
     for (let i = 1; i < rows.length; i++) if (nearest[i]! > nearest[farthest]!) farthest = i;
     const chosen = rows[farthest]!;
     selected.push(chosen);
+    nearest[farthest] = -1;
     const centre = x.subarray(chosen * dimension, (chosen + 1) * dimension);
     for (let i = 0; i < rows.length; i++) nearest[i] = Math.min(nearest[i]!, squaredDistance(x, rows[i]!, centre, dimension));
   }

@@ -1,4 +1,3 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import {
@@ -17,6 +16,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
+import { readFileOrFail, writeFileAtomic } from '../io/files.js';
 import type { FeatureSet } from './feature-set.js';
 
 /** Bumped when the layout changes incompatibly; readers refuse newer majors. */
@@ -143,17 +143,9 @@ export function featureSetFromArrow(bytes: Uint8Array, source: string): FeatureS
 
 /** Writes atomically (temp file + rename) so a crash never leaves a half-written set. */
 export async function writeFeatureSet(path: string, set: FeatureSet): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, featureSetToArrow(set));
-  await rename(temporary, path);
+  await writeFileAtomic(path, featureSetToArrow(set));
 }
 
 export async function readFeatureSet(path: string): Promise<FeatureSet> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw formatError(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error), error);
-  }
-  return featureSetFromArrow(bytes, path);
+  return featureSetFromArrow(await readFileOrFail(path, (reason, cause) => formatError(path, reason, cause)), path);
 }

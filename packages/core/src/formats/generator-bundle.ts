@@ -1,7 +1,7 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
+import { readFileOrFail, writeFileAtomic } from '../io/files.js';
 import { sameFeatureSpace, type FeatureSpec } from '../features/feature-spec.js';
 import type { FeatureSet } from './feature-set.js';
 import type { Standardiser } from '../evaluate/standardise.js';
@@ -132,19 +132,11 @@ export function decodeGeneratorBundle(bytes: Uint8Array, source: string): Genera
 }
 
 export async function writeGeneratorBundle(path: string, bundle: GeneratorBundle): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, encodeGeneratorBundle(bundle));
-  await rename(temporary, path);
+  await writeFileAtomic(path, encodeGeneratorBundle(bundle));
 }
 
 export async function readGeneratorBundle(path: string): Promise<GeneratorBundle> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw bundleError(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error));
-  }
-  return decodeGeneratorBundle(bytes, path);
+  return decodeGeneratorBundle(await readFileOrFail(path, (reason) => bundleError(path, reason)), path);
 }
 
 /** Refuses to use a bundle with a feature set from another feature space or label set. */
@@ -156,7 +148,8 @@ export function assertBundleMatches(bundle: GeneratorBundle, set: FeatureSet, se
       `the generator was trained on ${spec.name} v${spec.version} features (${spec.dimensionNames.length} dims) but ${setSource} holds ${set.spec.name} v${set.spec.version} (${set.dimension} dims); re-import the corpus with the same extractor or distil again`,
     );
   }
-  if (bundle.metadata.classNames.join() !== set.classNames.join()) {
+  const classNames = bundle.metadata.classNames;
+  if (classNames.length !== set.classNames.length || classNames.some((name, i) => name !== set.classNames[i])) {
     throw new EmodistillError(ERROR_CODES.bundleMismatch, `the generator's classes [${bundle.metadata.classNames.join(', ')}] differ from ${setSource}'s [${set.classNames.join(', ')}]`);
   }
 }

@@ -46,22 +46,43 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isCount = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/** Checks an entry's types before use: the header comes from an untrusted file. */
+function isHeaderEntry(entry: unknown): entry is HeaderEntry {
+  return (
+    isObject(entry) &&
+    typeof entry.dtype === 'string' &&
+    Array.isArray(entry.shape) &&
+    entry.shape.every(isCount) &&
+    Array.isArray(entry.data_offsets) &&
+    entry.data_offsets.length === 2 &&
+    entry.data_offsets.every(isCount)
+  );
+}
+
 /** Decodes a safetensors file; `source` names it in errors. Only F32 tensors are accepted. */
 export function decodeSafetensors(bytes: Uint8Array, source: string): { tensors: NamedTensor[]; metadata: Record<string, string> } {
   if (bytes.length < 8) throw formatError(source, 'shorter than its 8-byte header length');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > bytes.length) throw formatError(source, `header length ${headerLength} exceeds the file (${bytes.length} bytes); truncated?`);
-  let header: Record<string, unknown>;
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<string, unknown>;
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
   } catch {
     throw formatError(source, 'header is not JSON');
   }
+  if (!isObject(header)) throw formatError(source, 'header is not a JSON object');
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
-  const metadata = (header[METADATA] ?? {}) as Record<string, string>;
+  const metadata = header[METADATA] ?? {};
+  if (!isObject(metadata) || !Object.values(metadata).every((value) => typeof value === 'string')) throw formatError(source, `${METADATA} is not a map of strings`);
   const entries = Object.entries(header).filter(([name]) => name !== METADATA) as [string, HeaderEntry][];
+  for (const [name, entry] of entries) {
+    if (!isHeaderEntry(entry)) throw formatError(source, `tensor "${name}" needs dtype, shape and data_offsets (non-negative integers)`);
+  }
   entries.sort(([, a], [, b]) => a.data_offsets[0] - b.data_offsets[0]);
   let expectedOffset = 0;
   const tensors = entries.map(([name, entry]) => {
@@ -78,5 +99,5 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): { tensors:
     return { name, shape: entry.shape, values };
   });
   if (expectedOffset !== dataLength) throw formatError(source, `${dataLength - expectedOffset} bytes after the last tensor`);
-  return { tensors, metadata };
+  return { tensors, metadata: metadata as Record<string, string> };
 }

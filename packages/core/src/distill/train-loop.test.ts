@@ -1,0 +1,183 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend/select-backend.js';
+import { ERROR_CODES } from '../errors.js';
+import type { FeatureSet } from '../formats/feature-set.js';
+import { createRng } from '../random/rng.js';
+import type { WeightSnapshot } from '../tensors/weight-snapshot.js';
+import { expectEmodistillError, float32Bits, useTempDir } from '../../test/fixtures.js';
+import type { DistillOptions } from './config.js';
+import { distill, type DistillProgress } from './train-loop.js';
+
+/** 40 rows × 6 dims, three classes whose means differ, on an offset and scale that need standardising. */
+function makeSet(seed = 1): FeatureSet {
+  const rng = createRng(seed);
+  const classNames = ['angry', 'happy', 'sad'];
+  const emotions = Array.from({ length: 40 }, (_, i) => classNames[i % 3]!);
+  const features = Float32Array.from({ length: 40 * 6 }, (_, i) => {
+    const c = Math.floor(i / 6) % 3;
+    const d = i % 6;
+    return 100 * d + 3 * c * (d % 2 === 0 ? 1 : -1) + (rng.next() - 0.5);
+  });
+  return {
+    ids: emotions.map((_, i) => `u${i}`),
+    speakers: emotions.map((_, i) => `s${i % 4}`),
+    emotions,
+    sessions: emotions.map(() => ''),
+    features,
+    dimension: 6,
+    classNames,
+    spec: { name: 'synthetic', version: '1', params: {}, dimensionNames: ['d0', 'd1', 'd2', 'd3', 'd4', 'd5'] },
+    corpus: { source: 'synthetic', task: 'custom', createdAt: '2025-01-01T00:00:00.000Z' },
+  };
+}
+
+const TINY: DistillOptions = { hiddenUnits: [16], batchSize: 8, noiseDimension: 4, poolSize: 1, poolEpochs: 2, criticSteps: 2, steps: 4, seed: 3 };
+
+const bitsOf = (weights: WeightSnapshot): Uint32Array[] => weights.map((t) => float32Bits(t.values));
+
+describe('distill', () => {
+  const temp = useTempDir();
+  let originalBackend: string;
+  beforeAll(async () => {
+    await tf.ready();
+    originalBackend = tf.getBackend();
+    expect(await selectBackend('wasm')).toBe('wasm');
+  });
+  afterAll(async () => {
+    await tf.setBackend(originalBackend);
+  });
+
+  it('returns the generator, the standardisation fitted on the set, and the resolved settings', async () => {
+    // arrange
+    const set = makeSet();
+
+    // act
+    const result = await distill(set, TINY);
+
+    // assert
+    expect(result.generatorWeights.map((t) => [t.name, t.shape])).toEqual([
+      ['generator/dense0/kernel', [4 + 3, 16]],
+      ['generator/dense0/bias', [16]],
+      ['generator/dense1/kernel', [16, 6]],
+      ['generator/dense1/bias', [6]],
+    ]);
+    expect(result.generatorWeights.every((t) => t.values.every(Number.isFinite))).toBe(true);
+    expect(result.standardiser.mean[3]).toBeGreaterThan(290);
+    expect(result.standardiser.mean[3]).toBeLessThan(310);
+    expect(result.classNames).toEqual(['angry', 'happy', 'sad']);
+    expect(result.dimension).toBe(6);
+    expect(result.steps).toBe(4);
+    expect(result.config).toMatchObject({ ...TINY, batchSize: 8, criticSteps: 2 });
+    expect(result.seconds).toBeGreaterThan(0);
+  });
+
+  it('is deterministic: the same seed, settings and set give bit-identical generator weights; another seed does not', async () => {
+    // arrange
+    const set = makeSet();
+
+    // act
+    const first = await distill(set, TINY);
+    const second = await distill(set, TINY);
+    const otherSeed = await distill(set, { ...TINY, seed: 4 });
+
+    // assert
+    expect(bitsOf(second.generatorWeights)).toEqual(bitsOf(first.generatorWeights));
+    expect(bitsOf(otherSeed.generatorWeights)).not.toEqual(bitsOf(first.generatorWeights));
+  });
+
+  it('actually trains: the weights after 4 steps differ from those after 1', async () => {
+    // arrange
+    const set = makeSet();
+
+    // act
+    const one = await distill(set, { ...TINY, steps: 1 });
+    const four = await distill(set, TINY);
+
+    // assert
+    expect(bitsOf(four.generatorWeights)).not.toEqual(bitsOf(one.generatorWeights));
+  });
+
+  it.each([
+    { interrupted: 2, total: 4, settings: {} },
+    // resumed within Adam's bias-correction warm-up, with pool refreshes (two members, round robin) before and after the resume point
+    { interrupted: 13, total: 16, settings: { criticSteps: 1, poolSize: 2, poolRefreshSteps: 4 } },
+  ])('resumes from a checkpoint to exactly the weights of an uninterrupted run ($interrupted of $total steps)', async ({ interrupted, total, settings }) => {
+    // arrange
+    const set = makeSet();
+    const pathA = join(temp.path, 'a.safetensors');
+    const pathB = join(temp.path, 'b.safetensors');
+    const options = { ...TINY, ...settings };
+    const uninterrupted = await distill(set, { ...options, steps: total }, { checkpoint: { path: pathA, everySteps: 2 } });
+    await distill(set, { ...options, steps: interrupted }, { checkpoint: { path: pathB, everySteps: 2 } });
+    const progress: number[] = [];
+
+    // act
+    const resumed = await distill(set, { ...options, steps: total }, { checkpoint: { path: pathB, everySteps: 2 }, progressEverySteps: 1, onProgress: (p) => progress.push(p.step) });
+
+    // assert
+    expect(progress[0]).toBe(interrupted + 1);
+    expect(bitsOf(resumed.generatorWeights)).toEqual(bitsOf(uninterrupted.generatorWeights));
+    // the final checkpoints (networks, Adam moments and step) are byte-identical too
+    expect(Buffer.compare(await readFile(pathB), await readFile(pathA))).toBe(0);
+  });
+
+  it('refuses a checkpoint written for another data set or other settings, naming the checkpoint', async () => {
+    // arrange
+    const path = join(temp.path, 'c.safetensors');
+    await distill(makeSet(1), { ...TINY, steps: 1 }, { checkpoint: { path, everySteps: 1 } });
+
+    // act / assert
+    await expectEmodistillError(() => distill(makeSet(2), TINY, { checkpoint: { path, everySteps: 1 } }), ERROR_CODES.bundleMismatch, path, 'another training set');
+    await expectEmodistillError(() => distill(makeSet(1), { ...TINY, diversityWeight: 0 }, { checkpoint: { path, everySteps: 1 } }), ERROR_CODES.bundleMismatch, path);
+  });
+
+  it('leaves no tensors or backend buffers behind, with or without checkpoints', async () => {
+    // arrange
+    const set = makeSet();
+    const path = join(temp.path, 'leak.safetensors');
+    await distill(set, { ...TINY, steps: 1 });
+    const live = (): { tensors: number; data: number } => ({ tensors: tf.memory().numTensors, data: tf.backend().numDataIds() });
+    const before = live();
+
+    // act
+    await distill(set, TINY);
+    const afterPlain = live();
+    await distill(set, { ...TINY, steps: 2 }, { checkpoint: { path, everySteps: 1 } });
+    await distill(set, TINY, { checkpoint: { path, everySteps: 1 } });
+    const afterResume = live();
+
+    // assert
+    expect(afterPlain).toEqual(before);
+    expect(afterResume).toEqual(before);
+  });
+
+  it('reports progress every progressEverySteps steps and after the last, with finite losses', async () => {
+    // arrange
+    const reports: DistillProgress[] = [];
+
+    // act
+    await distill(makeSet(), { ...TINY, steps: 5 }, { progressEverySteps: 2, onProgress: (p) => reports.push(p) });
+
+    // assert
+    expect(reports.map((r) => [r.step, r.steps])).toEqual([
+      [2, 5],
+      [4, 5],
+      [5, 5],
+    ]);
+    for (const { losses } of reports) {
+      expect(Object.keys(losses).sort()).toEqual(['adversarial', 'critic', 'diversity', 'featureMatching', 'softmaxMatching', 'wasserstein']);
+      for (const value of Object.values(losses)) expect(Number.isFinite(value)).toBe(true);
+      expect(losses.featureMatching).toBeGreaterThanOrEqual(0);
+      expect(losses.softmaxMatching).toBeGreaterThanOrEqual(0);
+      expect(losses.diversity).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuses invalid settings before doing any work', async () => {
+    // arrange / act / assert
+    await expectEmodistillError(() => distill(makeSet(), { ...TINY, softmaxMatchingWeight: -1 }), ERROR_CODES.invalidOption, 'softmaxMatchingWeight');
+  });
+});
