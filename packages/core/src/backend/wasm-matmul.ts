@@ -31,18 +31,25 @@ function withExplicitTranspose(original: KernelFunc, transpose: KernelFunc): Ker
   };
 }
 
-let installed = false;
+const MATMUL_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
+/** The stock kernels, kept so the override can be switched off (benchmarks compare both). */
+const stockKernels = new Map<string, tf.KernelConfig>();
 
-/** Replaces the WASM backend's BatchMatMul and _FusedMatMul kernels (idempotent). */
-export function installWasmMatmulOverrides(): void {
-  if (installed) return;
+/**
+ * Switches the WASM backend's BatchMatMul and _FusedMatMul between the explicit-transpose
+ * wrappers (`true`, what selectBackend installs) and the stock kernels (`false`). Idempotent.
+ */
+export function setWasmMatmulOverrides(enabled: boolean): void {
   const transpose = tf.getKernel('Transpose', 'wasm');
   if (!transpose) return;
-  for (const kernelName of ['BatchMatMul', '_FusedMatMul']) {
-    const original = tf.getKernel(kernelName, 'wasm');
-    if (!original) continue;
+  for (const kernelName of MATMUL_KERNELS) {
+    const current = tf.getKernel(kernelName, 'wasm');
+    if (!current) continue;
+    if (!stockKernels.has(kernelName)) stockKernels.set(kernelName, current);
+    const stock = stockKernels.get(kernelName)!;
+    const wanted = enabled ? { ...stock, kernelFunc: withExplicitTranspose(stock.kernelFunc, transpose.kernelFunc) } : stock;
+    if ((current === stock) === !enabled) continue;
     tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ ...original, kernelFunc: withExplicitTranspose(original.kernelFunc, transpose.kernelFunc) });
+    tf.registerKernel(wanted);
   }
-  installed = true;
 }

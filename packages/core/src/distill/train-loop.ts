@@ -3,7 +3,7 @@ import { labelIndices, type FeatureSet } from '../formats/feature-set.js';
 import { applyStandardiser, fitStandardiser, type Standardiser } from '../evaluate/standardise.js';
 import { createRng, type Rng } from '../random/rng.js';
 import { toSnapshot, type WeightSnapshot } from '../tensors/weight-snapshot.js';
-import { loadCheckpoint, saveCheckpoint, trainingFingerprint } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, trainingFingerprint, type CheckpointState } from './checkpoint.js';
 import { createClassifierPool, type ClassifierPool } from './classifier-pool.js';
 import { resolveDistillConfig, type DistillConfig, type DistillOptions } from './config.js';
 import { diversityLoss } from './losses/diversity.js';
@@ -75,67 +75,108 @@ function stepSeed(seed: number, step: number, stream: number): number {
   return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35)) >>> 0;
 }
 
-interface TrainingState {
-  readonly networks: DistillNetworks;
-  readonly pool: ClassifierPool;
-  readonly generatorOptimizer: tf.Optimizer;
-  readonly criticOptimizer: tf.Optimizer;
+/**
+ * The distillator's training state on one training set: networks, optimizers, the classifier
+ * pool and the data as tensors. Owns them all until `dispose`.
+ */
+export interface DistillTrainer {
+  readonly config: DistillConfig;
+  readonly standardiser: Standardiser;
+  readonly checkpointState: CheckpointState;
+  /** Rebuilds the classifier pool as it stands after `stepsDone` steps (none when β = 0). */
+  preparePool(stepsDone: number): void;
+  /** One generator step (n_critic critic updates first); losses only when `report` (a backend sync). */
+  step(step: number, report: boolean): StepLosses | undefined;
+  generatorWeights(): WeightSnapshot;
+  dispose(): void;
 }
 
-/**
- * Trains the distillator (DESIGN §3) on a training set: WGAN-GP critic updates, then one
- * generator update with L_adv + α·L_FM + β·L_SML + γ·L_DIV. Standardisation is fitted on this
- * set only. Seeded: the same set, config and backend give the same generator.
- */
-export async function distill(set: FeatureSet, options: DistillOptions = {}, run: DistillRunOptions = {}): Promise<DistillResult> {
-  const config = resolveDistillConfig(options);
-  const started = performance.now();
+/** Builds the trainer; standardisation is fitted on `set` only. */
+export function createDistillTrainer(set: FeatureSet, config: DistillConfig): DistillTrainer {
   const standardiser = fitStandardiser(set.features, set.dimension);
   const labels = labelIndices(set);
   const classCount = set.classNames.length;
-  const rowsByClass = set.classNames.map((_, c) => Int32Array.from([...labels.keys()].filter((row) => labels[row] === c)));
   const standardised = applyStandardiser(set.features, standardiser);
   const networks = createDistillNetworks({ dimension: set.dimension, classCount }, config);
   const generatorOptimizer = tf.train.adam(config.generatorLearningRate, 0.5, 0.9);
   const criticOptimizer = tf.train.adam(config.criticLearningRate, 0.5, 0.9);
-  const checkpointState = { generator: networks.generator, critic: networks.critic, generatorOptimizer, criticOptimizer };
-  const fingerprint = trainingFingerprint(set, config);
-  const x = tf.tensor2d(standardised, [labels.length, set.dimension]);
-  const oneHotAll = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), classCount).toFloat() as tf.Tensor2D);
+  const inputs = {
+    x: tf.tensor2d(standardised, [labels.length, set.dimension]),
+    oneHotAll: tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), classCount).toFloat() as tf.Tensor2D),
+    rowsByClass: set.classNames.map((_, c) => Int32Array.from([...labels.keys()].filter((row) => labels[row] === c))),
+    config,
+  };
   let pool: ClassifierPool | undefined;
-  try {
-    const startStep = run.checkpoint ? await loadCheckpoint(run.checkpoint.path, checkpointState, fingerprint) : 0;
-    pool = createClassifierPool({ x: standardised, labels, dimension: set.dimension, classCount }, { memberSeeds: poolSeedsAfter(config, startStep), epochs: config.poolEpochs });
-    const state: TrainingState = { networks, pool, generatorOptimizer, criticOptimizer };
-    const every = run.progressEverySteps ?? 25;
-    for (let step = startStep; step < config.steps; step++) {
-      if (step > 0 && step % config.poolRefreshSteps === 0) {
+  return {
+    config,
+    standardiser,
+    checkpointState: { generator: networks.generator, critic: networks.critic, generatorOptimizer, criticOptimizer },
+    preparePool(stepsDone) {
+      pool?.dispose();
+      // With L_SML off the pool would only cost time.
+      pool =
+        config.softmaxMatchingWeight > 0
+          ? createClassifierPool({ x: standardised, labels, dimension: set.dimension, classCount }, { memberSeeds: poolSeedsAfter(config, stepsDone), epochs: config.poolEpochs })
+          : undefined;
+    },
+    step(step, report) {
+      if (pool && step > 0 && step % config.poolRefreshSteps === 0) {
         pool.refresh((step / config.poolRefreshSteps) % config.poolSize, stepSeed(config.seed, step, 99));
       }
+      return trainStep({ networks, pool, generatorOptimizer, criticOptimizer }, { ...inputs, step, report });
+    },
+    generatorWeights: () => toSnapshot(networks.generator),
+    dispose() {
+      tf.dispose([inputs.x, inputs.oneHotAll]);
+      networks.dispose();
+      pool?.dispose();
+      generatorOptimizer.dispose();
+      criticOptimizer.dispose();
+    },
+  };
+}
+
+/**
+ * Trains the distillator (DESIGN §3) on a training set: WGAN-GP critic updates, then one
+ * generator update with L_adv + α·L_FM + β·L_SML + γ·L_DIV. Seeded: the same set, config and
+ * backend give the same generator, also when resumed from a checkpoint.
+ */
+export async function distill(set: FeatureSet, options: DistillOptions = {}, run: DistillRunOptions = {}): Promise<DistillResult> {
+  const config = resolveDistillConfig(options);
+  const started = performance.now();
+  const trainer = createDistillTrainer(set, config);
+  try {
+    const fingerprint = trainingFingerprint(set, config);
+    const startStep = run.checkpoint ? await loadCheckpoint(run.checkpoint.path, trainer.checkpointState, fingerprint) : 0;
+    trainer.preparePool(startStep);
+    const every = run.progressEverySteps ?? 25;
+    for (let step = startStep; step < config.steps; step++) {
       const report = (step + 1) % every === 0 || step === config.steps - 1;
-      const losses = trainStep(state, { x, oneHotAll, rowsByClass, config, step, report });
-      if (report && losses) run.onProgress?.({ step: step + 1, steps: config.steps, losses });
+      const losses = trainer.step(step, report);
+      if (losses) run.onProgress?.({ step: step + 1, steps: config.steps, losses });
       if (run.checkpoint && ((step + 1) % run.checkpoint.everySteps === 0 || step === config.steps - 1)) {
-        await saveCheckpoint(run.checkpoint.path, checkpointState, { step: step + 1, fingerprint });
+        await saveCheckpoint(run.checkpoint.path, trainer.checkpointState, { step: step + 1, fingerprint });
       }
     }
     return {
       config,
-      generatorWeights: toSnapshot(networks.generator),
-      standardiser,
+      generatorWeights: trainer.generatorWeights(),
+      standardiser: trainer.standardiser,
       classNames: set.classNames,
       dimension: set.dimension,
       steps: config.steps,
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    x.dispose();
-    oneHotAll.dispose();
-    networks.dispose();
-    pool?.dispose();
-    generatorOptimizer.dispose();
-    criticOptimizer.dispose();
+    trainer.dispose();
   }
+}
+
+interface TrainingState {
+  readonly networks: DistillNetworks;
+  readonly pool: ClassifierPool | undefined;
+  readonly generatorOptimizer: tf.Optimizer;
+  readonly criticOptimizer: tf.Optimizer;
 }
 
 interface StepInputs {
@@ -192,24 +233,33 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
   const generatorTerms = tf.tidy(() => {
     const { real, oneHot } = drawReal();
     const seed = stepSeed(config.seed, step, 1000);
-    const noiseA = tf.randomNormal([batch, config.noiseDimension], 0, 1, 'float32', seed) as tf.Tensor2D;
-    const noiseB = tf.randomNormal([batch, config.noiseDimension], 0, 1, 'float32', seed + 1) as tf.Tensor2D;
-    const realLogits = pool.members.map((member) => member.network.apply(real).output);
-    const realCritic = networks.criticize(real, oneHot).features;
-    const terms: tf.Scalar[] = [];
+    // With L_DIV on, two noise draws share the labels: both feed every term, their difference feeds L_DIV.
+    const draws = config.diversityWeight > 0 ? 2 : 1;
+    const noise = tf.randomNormal([draws * batch, config.noiseDimension], 0, 1, 'float32', seed) as tf.Tensor2D;
+    const fakeOneHot = draws === 2 ? (tf.concat([oneHot, oneHot], 0) as tf.Tensor2D) : oneHot;
+    // Real-side inputs of L_FM and L_SML depend on no generator weight: computed once, outside the tape.
+    const realCritic = config.featureMatchingWeight > 0 ? networks.criticize(real, oneHot).features : undefined;
+    const realLogits = pool?.members.map((member) => member.network.apply(real).output);
+    const terms: Partial<Record<'adversarial' | 'featureMatching' | 'softmaxMatching' | 'diversity', tf.Scalar>> = {};
     generatorOptimizer.minimize(
       () => {
-        // Two noise draws with the same labels: both feed every term; their difference feeds L_DIV.
-        const fake = networks.generate(tf.concat([noiseA, noiseB], 0) as tf.Tensor2D, tf.concat([oneHot, oneHot], 0) as tf.Tensor2D);
-        const fakeA = fake.slice([0, 0], [batch, -1]) as tf.Tensor2D;
-        const fakeB = fake.slice([batch, 0], [batch, -1]) as tf.Tensor2D;
-        const { score, features } = networks.criticize(fake, tf.concat([oneHot, oneHot], 0) as tf.Tensor2D);
-        const adversarial = generatorAdversarialLoss(score);
-        const matching = featureMatchingLoss(realCritic, oneHot, features, tf.concat([oneHot, oneHot], 0) as tf.Tensor2D);
-        const softmax = softmaxMatchingLoss(realLogits, pool.members.map((member) => member.network.apply(fakeA).output));
-        const diversity = diversityLoss(fakeA, fakeB, noiseA, noiseB);
-        terms.push(...[adversarial, matching, softmax, diversity].map((t) => tf.keep(t)));
-        return tf.addN([adversarial, tf.mul(matching, config.featureMatchingWeight), tf.mul(softmax, config.softmaxMatchingWeight), tf.mul(diversity, config.diversityWeight)]) as tf.Scalar;
+        const fake = networks.generate(noise, fakeOneHot);
+        const fakeA = draws === 2 ? (fake.slice([0, 0], [batch, -1]) as tf.Tensor2D) : fake;
+        const { score, features } = networks.criticize(fake, fakeOneHot);
+        const weighted: tf.Scalar[] = [];
+        const add = (name: keyof typeof terms, value: tf.Scalar, weight: number): void => {
+          terms[name] = tf.keep(value);
+          weighted.push(weight === 1 ? value : (tf.mul(value, weight) as tf.Scalar));
+        };
+        add('adversarial', generatorAdversarialLoss(score), 1);
+        if (realCritic) add('featureMatching', featureMatchingLoss(realCritic, oneHot, features, fakeOneHot), config.featureMatchingWeight);
+        if (pool && realLogits) add('softmaxMatching', softmaxMatchingLoss(realLogits, pool.members.map((member) => member.network.apply(fakeA).output)), config.softmaxMatchingWeight);
+        if (draws === 2) {
+          const fakeB = fake.slice([batch, 0], [batch, -1]) as tf.Tensor2D;
+          add('diversity', diversityLoss(fakeA, fakeB, noise.slice([0, 0], [batch, -1]), noise.slice([batch, 0], [batch, -1])), config.diversityWeight);
+        }
+        // minimize() disposes the returned cost, so a lone term (kept for reporting) goes back as a clone.
+        return (weighted.length === 1 ? tf.clone(weighted[0]!) : tf.addN(weighted)) as tf.Scalar;
       },
       false,
       generatorVariables,
@@ -219,9 +269,16 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
 
   try {
     if (!inputs.report) return undefined;
-    const [adversarial, featureMatching, softmaxMatching, diversity] = generatorTerms.map((t) => t.dataSync()[0]!);
-    return { critic: criticLossValue!.dataSync()[0]!, wasserstein: wasserstein!.dataSync()[0]!, adversarial: adversarial!, featureMatching: featureMatching!, softmaxMatching: softmaxMatching!, diversity: diversity! };
+    const read = (t: tf.Scalar | undefined): number => (t ? t.dataSync()[0]! : 0);
+    return {
+      critic: read(criticLossValue),
+      wasserstein: read(wasserstein),
+      adversarial: read(generatorTerms.adversarial),
+      featureMatching: read(generatorTerms.featureMatching),
+      softmaxMatching: read(generatorTerms.softmaxMatching),
+      diversity: read(generatorTerms.diversity),
+    };
   } finally {
-    tf.dispose([...generatorTerms, criticLossValue, wasserstein]);
+    tf.dispose([...Object.values(generatorTerms), criticLossValue, wasserstein]);
   }
 }
