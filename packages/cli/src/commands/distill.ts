@@ -60,7 +60,9 @@ export function distillCommand(context: () => CommandContext): Command {
         checkpoint: flags.checkpoint ? { path: flags.checkpoint, everySteps: flags.checkpointEvery } : undefined,
         onProgress: ({ step, steps, losses }) => {
           progress.update(step, steps, `W ${losses.wasserstein.toFixed(2)} adv ${losses.adversarial.toFixed(2)} fm ${losses.featureMatching.toFixed(1)} sml ${losses.softmaxMatching.toFixed(2)} div ${losses.diversity.toFixed(2)}`);
-          log.debug({ step, ...losses }, 'distillation progress');
+          // Every tenth of the run at info level, so non-terminal runs (CI, nohup) show progress in the log.
+          const logLevel = step % Math.max(25, Math.round(steps / 10)) === 0 || step === steps ? 'info' : 'debug';
+          log[logLevel]({ step, steps, ...losses }, 'distillation progress');
         },
       });
       progress.stop();

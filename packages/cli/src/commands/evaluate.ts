@@ -31,6 +31,7 @@ export function evaluateCommand(context: () => CommandContext): Command {
         print(JSON.stringify({ train: flags.train, test: flags.test, backend, ...result }, null, 2));
         return;
       }
+      print(`downstream classifier on ${backend}, ${flags.seeds} seed(s), tested on ${result.testRows} held-out utterances`);
       print(
         formatTable(
           ['train set', 'UAR %', 'WA %', 'train s', 'bytes', 'rows'],

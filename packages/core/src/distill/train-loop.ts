@@ -12,7 +12,7 @@ import { softmaxMatchingLoss } from './losses/softmax-matching.js';
 import { criticLoss, generatorAdversarialLoss } from './losses/wgan-gp.js';
 import { createDistillNetworks, type DistillNetworks } from './networks.js';
 
-/** Loss figures of one generator step (means over nothing: the step's own values). */
+/** Loss values of one generator step; a term that is switched off (weight 0) reads 0. */
 export interface StepLosses {
   readonly critic: number;
   readonly wasserstein: number;
