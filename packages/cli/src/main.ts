@@ -6,6 +6,7 @@ import { corpusCommand } from './commands/corpus.js';
 import { demoCommand } from './commands/demo.js';
 import { distillCommand } from './commands/distill.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { keysCommand } from './commands/keys.js';
 import { sampleCommand } from './commands/sample.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
@@ -31,7 +32,7 @@ export function buildProgram(io: CliIo = PROCESS_IO): Command {
     context ??= { log: createLogger(program.opts<{ logLevel: LogLevel }>().logLevel), print: (text) => io.stdout(`${text}\n`) };
     return context;
   };
-  for (const command of [corpusCommand(getContext), distillCommand(getContext), sampleCommand(getContext), evaluateCommand(getContext), benchCommand(getContext), demoCommand(getContext)]) program.addCommand(command);
+  for (const command of [corpusCommand(getContext), distillCommand(getContext), sampleCommand(getContext), evaluateCommand(getContext), benchCommand(getContext), keysCommand(getContext), demoCommand(getContext)]) program.addCommand(command);
   program.commands.forEach(function inheritSettings(command: Command): void {
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
     command.commands.forEach(inheritSettings);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,6 +146,25 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
     const json = JSON.parse(await readFile(join(dir, 'bench.json'), 'utf8'));
     expect(json.folds).toHaveLength(3);
     expect(json.rows.find((r: { row: string }) => r.row === 'real-full').relativeBytes).toBe(1);
+  });
+});
+
+describe('emodistill keys generate', () => {
+  it('writes a 0600 key file, prints its public key and never overwrites it', async () => {
+    // arrange
+    const path = join(dir, 'operator.key');
+
+    // act
+    const created = await run('keys', 'generate', '--out', path);
+    const again = await run('keys', 'generate', '--out', path);
+
+    // assert
+    expect(created.code, created.stderr).toBe(EXIT_CODES.ok);
+    expect(Buffer.from(created.stdout.trim(), 'base64')).toHaveLength(32);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(path, 'utf8')).publicKey).toBe(created.stdout.trim());
+    expect(again.code).toBe(EXIT_CODES.failure);
+    expect(again.stderr).toContain('already exists');
   });
 });
 

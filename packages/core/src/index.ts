@@ -31,6 +31,13 @@ export { createGeneratorBundle, loadGenerator } from './distill/bundle.js';
 export { assertBundleMatches, decodeGeneratorBundle, encodeGeneratorBundle, GENERATOR_BUNDLE_FORMAT_VERSION, readGeneratorBundle, writeGeneratorBundle } from './formats/generator-bundle.js';
 export { decodeSafetensors, encodeSafetensors } from './formats/safetensors.js';
 export { applySnapshot, toSnapshot } from './tensors/weight-snapshot.js';
+export { aggregateWeightedMean } from './aggregation/weighted-mean.js';
+export { aggregateCoordinateMedian } from './aggregation/coordinate-median.js';
+export { aggregateTrimmedMean } from './aggregation/trimmed-mean.js';
+export { clipByGlobalNorm, globalNorm } from './aggregation/norm-clip.js';
+export { combineMoments, computeMoments } from './aggregation/moments.js';
+export { assertSameLayout } from './aggregation/layout.js';
+export { canonicalBytes, encodeKey, generateKeyPair, readKeyFile, signBytes, verifyBytes, writeKeyFile } from './crypto/signing.js';
 
 export type { ErrorCode } from './errors.js';
 export type { MonoAudio } from './audio/decode-wav.js';
@@ -57,3 +64,5 @@ export type { DistillProgress, DistillResult, DistillRunOptions, DistillTrainer,
 export type { GeneratorForSampling, SampleOptions, SamplePrior } from './distill/sample.js';
 export type { GeneratorBundle, GeneratorBundleMetadata } from './formats/generator-bundle.js';
 export type { NamedTensor, WeightSnapshot } from './tensors/weight-snapshot.js';
+export type { FeatureMoments } from './aggregation/moments.js';
+export type { KeyPair } from './crypto/signing.js';
