@@ -5,4 +5,6 @@ export interface CommandContext {
   readonly log: Logger;
   /** Results for the user (tables, JSON) go to stdout; logs and progress go to stderr. */
   print(text: string): void;
+  /** Sets the exit code for an outcome that is not an error, e.g. an audit whose gate fails. */
+  setExitCode(code: number): void;
 }

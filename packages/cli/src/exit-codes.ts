@@ -5,6 +5,8 @@ export const EXIT_CODES = {
   failure: 1,
   /** Wrong command line (unknown option, missing argument). */
   usage: 2,
+  /** The privacy audit ran and the generator failed its release gate. */
+  gateFailed: 3,
   /** A bug: please report it with the log. */
   internal: 70,
 } as const;

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EmodistillError, toEmodistillError } from '@emodistill/core';
 import type { CommandContext } from './context.js';
+import { auditCommand } from './commands/audit.js';
 import { benchCommand } from './commands/bench.js';
 import { corpusCommand } from './commands/corpus.js';
 import { demoCommand } from './commands/demo.js';
@@ -29,10 +30,16 @@ export function buildProgram(io: CliIo = PROCESS_IO): Command {
     .exitOverride();
   let context: CommandContext | undefined;
   const getContext = (): CommandContext => {
-    context ??= { log: createLogger(program.opts<{ logLevel: LogLevel }>().logLevel), print: (text) => io.stdout(`${text}\n`) };
+    context ??= {
+      log: createLogger(program.opts<{ logLevel: LogLevel }>().logLevel),
+      print: (text) => io.stdout(`${text}\n`),
+      setExitCode: (code) => {
+        exitCodes.set(program, code);
+      },
+    };
     return context;
   };
-  for (const command of [corpusCommand(getContext), distillCommand(getContext), sampleCommand(getContext), evaluateCommand(getContext), benchCommand(getContext), keysCommand(getContext), demoCommand(getContext)]) program.addCommand(command);
+  for (const command of [corpusCommand(getContext), distillCommand(getContext), sampleCommand(getContext), evaluateCommand(getContext), auditCommand(getContext), benchCommand(getContext), keysCommand(getContext), demoCommand(getContext)]) program.addCommand(command);
   program.commands.forEach(function inheritSettings(command: Command): void {
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
     command.commands.forEach(inheritSettings);
@@ -40,11 +47,15 @@ export function buildProgram(io: CliIo = PROCESS_IO): Command {
   return program;
 }
 
+/** Exit codes set by commands for outcomes that are not errors, per program instance. */
+const exitCodes = new WeakMap<Command, number>();
+
 /** Runs the CLI; every failure becomes one readable line on stderr and an exit code. */
 export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Promise<number> {
   try {
-    await buildProgram(io).parseAsync([...argv]);
-    return EXIT_CODES.ok;
+    const program = buildProgram(io);
+    await program.parseAsync([...argv]);
+    return exitCodes.get(program) ?? EXIT_CODES.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // commander already printed the usage message (or help/version, which exit 0).

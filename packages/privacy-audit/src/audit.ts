@@ -1,0 +1,103 @@
+import { applyStandardiser, assertCompatible, evaluateDownstream, fitStandardiser, labelIndices, type FeatureSet } from '@emodistill/core';
+import { DEFAULT_GATE, evaluateGate, type GateCheck, type GateConfig } from './gate.js';
+import type { Estimate } from './metrics/bootstrap.js';
+import { measureMemorisation } from './metrics/dcr.js';
+import { inferMembership, type AttackResult } from './metrics/membership-inference.js';
+import { probeEmotionModelRepresentations, probeSyntheticSpeakerInformation, type RepresentationProbeResult, type SpeakerProbeResult } from './metrics/speaker-probe.js';
+
+export const AUDIT_REPORT_VERSION = 1;
+
+export interface AuditOptions {
+  readonly gate?: GateConfig;
+  /** Bootstrap resamples for confidence intervals (default 1000). */
+  readonly resamples?: number;
+  readonly seed?: number;
+  /** Label of the audited synthetic set, e.g. the bundle path. */
+  readonly subject: string;
+}
+
+/** The machine-readable audit report (schema version AUDIT_REPORT_VERSION). */
+export interface AuditReport {
+  readonly version: number;
+  readonly subject: string;
+  readonly createdAt: string;
+  readonly counts: { readonly synthetic: number; readonly memberUtterances: number; readonly memberSpeakers: number; readonly holdoutUtterances: number; readonly holdoutSpeakers: number };
+  readonly membership: { readonly nearestNeighbour: AttackResult; readonly referenceRatio: AttackResult };
+  readonly memorisation: {
+    readonly syntheticShareBelowHoldoutP5: number;
+    readonly holdoutShareBelowP5: number;
+    readonly holdoutDcrP5: number;
+    readonly syntheticNndrMedian: number;
+    readonly holdoutNndrMedian: number;
+    readonly syntheticDcr: readonly number[];
+    readonly holdoutDcr: readonly number[];
+  };
+  readonly speakerInformation: { readonly probe: SpeakerProbeResult; readonly representations: RepresentationProbeResult };
+  readonly utility: { readonly uar: { mean: number; std: number }; readonly wa: { mean: number; std: number } };
+  readonly gate: { readonly passed: boolean; readonly checks: readonly GateCheck[]; readonly config: GateConfig };
+  readonly summary: readonly string[];
+}
+
+const percent = (value: number): string => `${(value * 100).toFixed(1)} %`;
+const interval = (e: Estimate): string => `${e.value.toFixed(2)} [${e.low.toFixed(2)}, ${e.high.toFixed(2)}]`;
+
+/**
+ * Audits a synthetic set against the site's real member data (speakers the generator trained on)
+ * and holdout data (speakers it never saw), all in the members' standardised feature space.
+ */
+export function runAudit(synthetic: FeatureSet, members: FeatureSet, holdout: FeatureSet, options: AuditOptions): AuditReport {
+  assertCompatible(members, synthetic, 'member and synthetic sets');
+  assertCompatible(members, holdout, 'member and holdout sets');
+  const standardiser = fitStandardiser(members.features, members.dimension);
+  const rows = (set: FeatureSet): { values: Float32Array; dimension: number; speakers: readonly string[]; emotionLabels: Int32Array } => ({
+    values: applyStandardiser(set.features, standardiser),
+    dimension: set.dimension,
+    speakers: set.speakers,
+    emotionLabels: labelIndices(set),
+  });
+  const [s, m, h] = [rows(synthetic), rows(members), rows(holdout)];
+  const bootstrapOptions = { resamples: options.resamples ?? 1000, seed: options.seed ?? 0 };
+  const membership = inferMembership(s, m, h, bootstrapOptions);
+  const memorisation = measureMemorisation(s, m, h);
+  const probe = probeSyntheticSpeakerInformation(s, m, options.seed ?? 0);
+  const representations = probeEmotionModelRepresentations(s, m, members.classNames.length, options.seed ?? 0);
+  const utility = evaluateDownstream(synthetic, holdout, { seeds: [0, 1, 2] });
+  const attacks = [membership.nearestNeighbour, membership.referenceRatio];
+  const gateConfig = options.gate ?? DEFAULT_GATE;
+  const gate = evaluateGate(
+    {
+      membershipAucUpper: Math.max(...attacks.map((a) => a.utteranceAuc.high)),
+      memorisationShare: memorisation.syntheticShareBelowHoldoutP5,
+      memorisationBaseline: memorisation.holdoutShareBelowP5,
+    },
+    gateConfig,
+  );
+  return {
+    version: AUDIT_REPORT_VERSION,
+    subject: options.subject,
+    createdAt: new Date().toISOString(),
+    counts: { synthetic: synthetic.ids.length, memberUtterances: members.ids.length, memberSpeakers: membership.memberSpeakers, holdoutUtterances: holdout.ids.length, holdoutSpeakers: membership.holdoutSpeakers },
+    membership: { nearestNeighbour: membership.nearestNeighbour, referenceRatio: membership.referenceRatio },
+    memorisation: {
+      syntheticShareBelowHoldoutP5: memorisation.syntheticShareBelowHoldoutP5,
+      holdoutShareBelowP5: memorisation.holdoutShareBelowP5,
+      holdoutDcrP5: memorisation.holdoutDcrP5,
+      syntheticNndrMedian: memorisation.syntheticNndrMedian,
+      holdoutNndrMedian: memorisation.holdoutNndrMedian,
+      syntheticDcr: Array.from(memorisation.syntheticToMemberDcr),
+      holdoutDcr: Array.from(memorisation.holdoutToMemberDcr),
+    },
+    speakerInformation: { probe, representations },
+    utility: { uar: utility.uar, wa: utility.wa },
+    gate: { ...gate, config: gateConfig },
+    summary: [
+      `Membership inference (utterance AUC, 95 % CI): nearest-neighbour ${interval(membership.nearestNeighbour.utteranceAuc)}, reference-ratio ${interval(membership.referenceRatio.utteranceAuc)}; 0.50 = no leak. Speaker-level: ${interval(membership.nearestNeighbour.speakerAuc)} and ${interval(membership.referenceRatio.speakerAuc)} over ${membership.memberSpeakers} member and ${membership.holdoutSpeakers} holdout speakers.`,
+      `TPR at 1 % / 10 % FPR: ${percent(membership.nearestNeighbour.tprAtFpr1)} / ${percent(membership.nearestNeighbour.tprAtFpr10)} (nearest-neighbour), ${percent(membership.referenceRatio.tprAtFpr1)} / ${percent(membership.referenceRatio.tprAtFpr10)} (reference-ratio).`,
+      `Memorisation: ${percent(memorisation.syntheticShareBelowHoldoutP5)} of synthetic samples are closer to a member record than the holdout's 5th-percentile DCR (holdout baseline ${percent(memorisation.holdoutShareBelowP5)}); median NNDR ${memorisation.syntheticNndrMedian.toFixed(2)} vs ${memorisation.holdoutNndrMedian.toFixed(2)} for real holdout data.`,
+      `Speaker probe (accuracy ${percent(probe.probeAccuracy)} on real held-out utterances, chance ${percent(probe.chance)}): mean confidence ${percent(probe.syntheticConfidence)} on synthetic samples vs ${percent(probe.realConfidence)} on real ones.`,
+      `Speaker ID from the emotion model's hidden layer: ${percent(representations.syntheticTrainedAccuracy)} when trained on synthetic data vs ${percent(representations.realTrainedAccuracy)} when trained on real data (chance ${percent(representations.chance)}).`,
+      `Utility: the synthetic set trains an emotion classifier to ${percent(utility.uar.mean)} UAR on the holdout speakers.`,
+      `Gate: ${gate.passed ? 'PASS' : 'FAIL'} — ${gate.checks.map((c) => `${c.name} ${c.passed ? 'passed' : 'failed'}`).join(', ')}.`,
+    ],
+  };
+}

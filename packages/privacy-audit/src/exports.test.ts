@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import * as audit from './index.js';
+
+describe('@emodistill/privacy-audit public API', () => {
+  it('exports exactly these values (update this list deliberately when the API changes)', () => {
+    expect(Object.keys(audit).sort()).toEqual([
+      'AUDIT_REPORT_VERSION',
+      'DEFAULT_GATE',
+      'bootstrap',
+      'evaluateGate',
+      'inferMembership',
+      'measureMemorisation',
+      'nearestDistances',
+      'probeEmotionModelRepresentations',
+      'probeSyntheticSpeakerInformation',
+      'rocAuc',
+      'rocCurve',
+      'runAudit',
+      'signAttestation',
+      'tprAtFpr',
+      'verifyAttestation',
+    ]);
+  });
+});
