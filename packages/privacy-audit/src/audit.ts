@@ -3,6 +3,7 @@ import { DEFAULT_GATE, evaluateGate, type GateCheck, type GateConfig } from './g
 import type { Estimate } from './metrics/bootstrap.js';
 import { measureMemorisation } from './metrics/dcr.js';
 import { inferMembership, type AttackResult } from './metrics/membership-inference.js';
+import { projectTo2d } from './metrics/projection.js';
 import { probeEmotionModelRepresentations, probeSyntheticSpeakerInformation, type RepresentationProbeResult, type SpeakerProbeResult } from './metrics/speaker-probe.js';
 
 export const AUDIT_REPORT_VERSION = 1;
@@ -34,8 +35,18 @@ export interface AuditReport {
   };
   readonly speakerInformation: { readonly probe: SpeakerProbeResult; readonly representations: RepresentationProbeResult };
   readonly utility: { readonly uar: { mean: number; std: number }; readonly wa: { mean: number; std: number } };
+  /** 2-D PCA (fitted on the real data) of every row, for the report's scatter plots; stays at the site. */
+  readonly embedding: readonly EmbeddedPoint[];
   readonly gate: { readonly passed: boolean; readonly checks: readonly GateCheck[]; readonly config: GateConfig };
   readonly summary: readonly string[];
+}
+
+export interface EmbeddedPoint {
+  readonly x: number;
+  readonly y: number;
+  readonly set: 'member' | 'holdout' | 'synthetic';
+  readonly speaker: string;
+  readonly emotion: string;
 }
 
 const percent = (value: number): string => `${(value * 100).toFixed(1)} %`;
@@ -63,6 +74,12 @@ export function runAudit(synthetic: FeatureSet, members: FeatureSet, holdout: Fe
   const representations = probeEmotionModelRepresentations(s, m, members.classNames.length, options.seed ?? 0);
   const utility = evaluateDownstream(synthetic, holdout, { seeds: [0, 1, 2] });
   const attacks = [membership.nearestNeighbour, membership.referenceRatio];
+  const realRows = { values: Float32Array.from([...m.values, ...h.values]), dimension: members.dimension };
+  const projected = projectTo2d(realRows, [m, h, s]);
+  const embedding = (['member', 'holdout', 'synthetic'] as const).flatMap((kind, k) => {
+    const set = [members, holdout, synthetic][k]!;
+    return projected[k]!.map(([x, y], i) => ({ x, y, set: kind, speaker: set.speakers[i]!, emotion: set.emotions[i]! }));
+  });
   const gateConfig = options.gate ?? DEFAULT_GATE;
   const gate = evaluateGate(
     {
@@ -89,6 +106,7 @@ export function runAudit(synthetic: FeatureSet, members: FeatureSet, holdout: Fe
     },
     speakerInformation: { probe, representations },
     utility: { uar: utility.uar, wa: utility.wa },
+    embedding,
     gate: { ...gate, config: gateConfig },
     summary: [
       `Membership inference (utterance AUC, 95 % CI): nearest-neighbour ${interval(membership.nearestNeighbour.utteranceAuc)}, reference-ratio ${interval(membership.referenceRatio.utteranceAuc)}; 0.50 = no leak. Speaker-level: ${interval(membership.nearestNeighbour.speakerAuc)} and ${interval(membership.referenceRatio.speakerAuc)} over ${membership.memberSpeakers} member and ${membership.holdoutSpeakers} holdout speakers.`,

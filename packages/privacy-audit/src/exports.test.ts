@@ -13,6 +13,7 @@ describe('@emodistill/privacy-audit public API', () => {
       'nearestDistances',
       'probeEmotionModelRepresentations',
       'probeSyntheticSpeakerInformation',
+      'renderAuditHtml',
       'rocAuc',
       'rocCurve',
       'runAudit',

@@ -1,5 +1,6 @@
 export { AUDIT_REPORT_VERSION, runAudit } from './audit.js';
 export { signAttestation, verifyAttestation } from './attestation.js';
+export { renderAuditHtml } from './report/html.js';
 export { DEFAULT_GATE, evaluateGate } from './gate.js';
 export { bootstrap } from './metrics/bootstrap.js';
 export { measureMemorisation } from './metrics/dcr.js';
@@ -8,7 +9,7 @@ export { inferMembership } from './metrics/membership-inference.js';
 export { rocAuc, rocCurve, tprAtFpr } from './metrics/roc.js';
 export { probeEmotionModelRepresentations, probeSyntheticSpeakerInformation } from './metrics/speaker-probe.js';
 
-export type { AuditOptions, AuditReport } from './audit.js';
+export type { AuditOptions, AuditReport, EmbeddedPoint } from './audit.js';
 export type { Attestation, AttestationBody } from './attestation.js';
 export type { GateCheck, GateConfig, GateInputs } from './gate.js';
 export type { BootstrapOptions, Estimate } from './metrics/bootstrap.js';

@@ -14,7 +14,7 @@ import {
   type BackendName,
   type FeatureSet,
 } from '@emodistill/core';
-import { DEFAULT_GATE, runAudit, signAttestation } from '@emodistill/privacy-audit';
+import { DEFAULT_GATE, renderAuditHtml, runAudit, signAttestation } from '@emodistill/privacy-audit';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { backendOption, parsePositiveInt } from './evaluate.js';
@@ -61,7 +61,7 @@ export function auditCommand(context: () => CommandContext): Command {
     .option('--bundle <gen.bundle>', 'generator to audit (sampled at --ipc per class)')
     .option('--synthetic <synth.arrow>', 'or a synthetic set to audit')
     .option('--ipc <n>', 'points per class sampled from --bundle', parsePositiveInt, 50)
-    .requiredOption('--out <report.json>', 'audit report (JSON)')
+    .requiredOption('--out <report.json>', 'audit report (JSON; the HTML page is written beside it)')
     .option('--key <site.key>', 'sign an attestation with this site key (written beside the report)')
     .option('--max-auc <auc>', 'gate: upper 95 % CI bound of membership AUC', parseFraction, DEFAULT_GATE.maxMembershipAucUpper)
     .option('--max-memorisation-excess <share>', 'gate: allowed memorised share above the holdout baseline', parseFraction, DEFAULT_GATE.maxMemorisationExcess)
@@ -76,6 +76,8 @@ export function auditCommand(context: () => CommandContext): Command {
       const { set, subject } = await syntheticSetFor(flags, members);
       const report = runAudit(set, members, holdout, { subject, resamples: flags.resamples, gate: { maxMembershipAucUpper: flags.maxAuc, maxMemorisationExcess: flags.maxMemorisationExcess } });
       await writeFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
+      const htmlPath = `${flags.out.replace(/\.json$/, '')}.html`;
+      await writeFile(htmlPath, renderAuditHtml(report));
       if (flags.key) {
         const subjectSha256 = createHash('sha256').update(await readFile(subject)).digest('hex');
         const attestationPath = flags.out.replace(/\.json$/, '') + '.attestation.json';
@@ -83,7 +85,7 @@ export function auditCommand(context: () => CommandContext): Command {
         print(`signed attestation: ${attestationPath}`);
       }
       log.info({ passed: report.gate.passed, out: flags.out }, 'audit finished');
-      print([...report.summary, `report: ${flags.out}`].join('\n'));
+      print([...report.summary, `report: ${flags.out} and ${htmlPath}`].join('\n'));
       if (!report.gate.passed) setExitCode(EXIT_CODES.gateFailed);
     });
 }
