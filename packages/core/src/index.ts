@@ -37,6 +37,8 @@ export { aggregateTrimmedMean } from './aggregation/trimmed-mean.js';
 export { clipByGlobalNorm, globalNorm } from './aggregation/norm-clip.js';
 export { combineMoments, computeMoments } from './aggregation/moments.js';
 export { assertSameLayout } from './aggregation/layout.js';
+export { checkMessage } from './protocol/messages.js';
+export { UPDATE_REJECTIONS, validateUpdate } from './protocol/validate-update.js';
 export { canonicalBytes, encodeKey, generateKeyPair, readKeyFile, signBytes, verifyBytes, writeKeyFile } from './crypto/signing.js';
 
 export type { ErrorCode } from './errors.js';
@@ -66,3 +68,5 @@ export type { GeneratorBundle, GeneratorBundleMetadata } from './formats/generat
 export type { NamedTensor, WeightSnapshot } from './tensors/weight-snapshot.js';
 export type { FeatureMoments } from './aggregation/moments.js';
 export type { KeyPair } from './crypto/signing.js';
+export type { RoundAnnouncement, SignedUpdate, UpdateHeader } from './protocol/messages.js';
+export type { UpdateContext, UpdateRejection, UpdateVerdict } from './protocol/validate-update.js';
