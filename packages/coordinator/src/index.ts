@@ -1,2 +1,5 @@
-// The public API of this package arrives with issue #4 (see DESIGN.md section 1).
-export {};
+export { buildApp, UPDATE_HEADER } from './app.js';
+export { openStore } from './store/store.js';
+
+export type { AppOptions } from './app.js';
+export type { AcceptedUpdate, CoordinatorStore, RoundRecord, SiteRecord } from './store/store.js';

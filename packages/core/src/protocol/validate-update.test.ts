@@ -81,7 +81,7 @@ describe('validateUpdate', () => {
   it.each(cases)('rejects %s with a reason and leaves the context untouched', (_, build, expected) => {
     // arrange
     const [envelope, payload, ctx] = build();
-    const before = JSON.stringify([...ctx.seenNonces, ...ctx.acceptedSites]);
+    const before = JSON.stringify([...(ctx.seenNonces as Set<string>), ...(ctx.acceptedSites as Set<string>)]);
 
     // act
     const verdict = validateUpdate(envelope, payload, ctx);
@@ -92,6 +92,6 @@ describe('validateUpdate', () => {
       expect(verdict.reason).toBe(expected);
       expect(verdict.message.length).toBeGreaterThan(10);
     }
-    expect(JSON.stringify([...ctx.seenNonces, ...ctx.acceptedSites])).toBe(before);
+    expect(JSON.stringify([...(ctx.seenNonces as Set<string>), ...(ctx.acceptedSites as Set<string>)])).toBe(before);
   });
 });

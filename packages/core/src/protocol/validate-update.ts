@@ -28,10 +28,10 @@ export interface UpdateContext {
   readonly sitePublicKeys: ReadonlyMap<string, string>;
   readonly round: number;
   readonly baseVersion: number;
-  /** Nonces already seen (any round): a repeat is a replay. */
-  readonly seenNonces: ReadonlySet<string>;
+  /** Nonces already seen (any round): a repeat is a replay. A Set, or a lookup in durable state. */
+  readonly seenNonces: { has(nonce: string): boolean };
   /** Sites whose update for this round is already accepted. */
-  readonly acceptedSites: ReadonlySet<string>;
+  readonly acceptedSites: { has(siteId: string): boolean };
   /** Names and shapes every update must have (the global generator's layout). */
   readonly layout: readonly { readonly name: string; readonly shape: readonly number[] }[];
   readonly maxPayloadBytes: number;
