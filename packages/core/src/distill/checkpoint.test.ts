@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend/select-backend.js';
+import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { Mlp } from '../models/mlp.js';
@@ -10,6 +9,7 @@ import { expectEmodistillError, float32Bits, useTempDir } from '../../test/fixtu
 import { loadCheckpoint, saveCheckpoint, trainingFingerprint, type CheckpointState } from './checkpoint.js';
 import { resolveDistillConfig } from './config.js';
 import { createDistillNetworks, type DistillNetworks } from './networks.js';
+import { useWasmBackend } from '../../test/backend.js';
 
 const SHAPE = { dimension: 3, classCount: 2 };
 const NETWORK_CONFIG = { noiseDimension: 2, hiddenUnits: [4], seed: 5 };
@@ -67,15 +67,7 @@ const weightsOf = (trainee: Trainee): Uint32Array[] => [...toSnapshot(trainee.ne
 
 describe('saveCheckpoint / loadCheckpoint', () => {
   const temp = useTempDir();
-  let originalBackend: string;
-  beforeAll(async () => {
-    await tf.ready();
-    originalBackend = tf.getBackend();
-    expect(await selectBackend('wasm')).toBe('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend(originalBackend);
-  });
+  useWasmBackend();
 
   it('restores networks and Adam state so that further training is bit-identical (also within Adam\u2019s bias-correction warm-up)', async () => {
     // arrange: 11 updates, then a checkpoint (at 11 iterations, β₂^t recomputed with pow differs from the running product)

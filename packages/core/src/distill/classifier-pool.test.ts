@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend/select-backend.js';
+import { describe, expect, it } from 'vitest';
 import { createRng } from '../random/rng.js';
 import { toSnapshot } from '../tensors/weight-snapshot.js';
 import { float32Bits } from '../../test/fixtures.js';
 import { createClassifierPool } from './classifier-pool.js';
+import { useWasmBackend } from '../../test/backend.js';
 
 /** 30 standardised-looking rows of 4 dims, 3 classes. */
 function makeData(): { x: Float32Array; labels: Int32Array; dimension: number; classCount: number } {
@@ -15,15 +15,7 @@ function makeData(): { x: Float32Array; labels: Int32Array; dimension: number; c
 }
 
 describe('createClassifierPool', () => {
-  let originalBackend: string;
-  beforeAll(async () => {
-    await tf.ready();
-    originalBackend = tf.getBackend();
-    expect(await selectBackend('wasm')).toBe('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend(originalBackend);
-  });
+  useWasmBackend();
 
   it('trains one member per seed, of differing widths, and refreshes a member in place with a new seed', () => {
     // arrange

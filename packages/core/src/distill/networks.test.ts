@@ -1,24 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend/select-backend.js';
+import { describe, expect, it } from 'vitest';
 import { toSnapshot } from '../tensors/weight-snapshot.js';
 import { float32Bits } from '../../test/fixtures.js';
 import { expectNoTensorLeak } from '../../test/tensor-leak.js';
 import { createDistillNetworks, createGeneratorNetwork } from './networks.js';
+import { useWasmBackend } from '../../test/backend.js';
 
 const SHAPE = { dimension: 6, classCount: 3 };
 const CONFIG = { noiseDimension: 4, hiddenUnits: [16, 8], seed: 2 };
 
 describe('createDistillNetworks', () => {
-  let originalBackend: string;
-  beforeAll(async () => {
-    await tf.ready();
-    originalBackend = tf.getBackend();
-    expect(await selectBackend('wasm')).toBe('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend(originalBackend);
-  });
+  useWasmBackend();
 
   it('generates [n, d] rows and scores them [n, 1] with penultimate features [n, last hidden width]', () => {
     // arrange

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend/select-backend.js';
+import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import { applySnapshot, toSnapshot } from '../tensors/weight-snapshot.js';
 import { expectEmodistillError, float32Bits } from '../../test/fixtures.js';
 import { createGeneratorNetwork } from './networks.js';
 import { planClassCounts, sampleFeatureSet, type GeneratorForSampling, type SampleOptions } from './sample.js';
+import { useWasmBackend } from '../../test/backend.js';
 
 const SPEC = { name: 'synthetic', version: '1', params: {}, dimensionNames: ['a', 'b', 'c'] };
 const MEAN = Float32Array.from([10, -5, 0.5]);
@@ -74,15 +74,7 @@ describe('planClassCounts', () => {
 });
 
 describe('sampleFeatureSet', () => {
-  let originalBackend: string;
-  beforeAll(async () => {
-    await tf.ready();
-    originalBackend = tf.getBackend();
-    expect(await selectBackend('wasm')).toBe('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend(originalBackend);
-  });
+  useWasmBackend();
 
   /** A 3-D, 2-class generator (noise 4, hidden [5]); with `ignoreNoise` its noise weights are zero. */
   function makeGenerator(ignoreNoise: boolean): GeneratorForSampling {

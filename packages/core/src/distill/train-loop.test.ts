@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend/select-backend.js';
+import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import { createRng } from '../random/rng.js';
@@ -10,6 +9,7 @@ import type { WeightSnapshot } from '../tensors/weight-snapshot.js';
 import { expectEmodistillError, float32Bits, useTempDir } from '../../test/fixtures.js';
 import type { DistillOptions } from './config.js';
 import { distill, type DistillProgress } from './train-loop.js';
+import { useWasmBackend } from '../../test/backend.js';
 
 /** 40 rows × 6 dims, three classes whose means differ, on an offset and scale that need standardising. */
 function makeSet(seed = 1): FeatureSet {
@@ -40,15 +40,7 @@ const bitsOf = (weights: WeightSnapshot): Uint32Array[] => weights.map((t) => fl
 
 describe('distill', () => {
   const temp = useTempDir();
-  let originalBackend: string;
-  beforeAll(async () => {
-    await tf.ready();
-    originalBackend = tf.getBackend();
-    expect(await selectBackend('wasm')).toBe('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend(originalBackend);
-  });
+  useWasmBackend();
 
   it('returns the generator, the standardisation fitted on the set, and the resolved settings', async () => {
     // arrange

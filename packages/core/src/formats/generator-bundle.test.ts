@@ -1,7 +1,5 @@
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend/select-backend.js';
+import { describe, expect, it } from 'vitest';
 import { createGeneratorNetwork } from '../distill/networks.js';
 import { ERROR_CODES } from '../errors.js';
 import { toSnapshot } from '../tensors/weight-snapshot.js';
@@ -9,6 +7,7 @@ import { expectEmodistillError, float32Bits, useTempDir } from '../../test/fixtu
 import type { FeatureSet } from './feature-set.js';
 import { assertBundleMatches, decodeGeneratorBundle, encodeGeneratorBundle, readGeneratorBundle, writeGeneratorBundle, type GeneratorBundle, type GeneratorBundleMetadata } from './generator-bundle.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { useWasmBackend } from '../../test/backend.js';
 
 const SPEC = { name: 'synthetic', version: '1', params: { hop: 160, window: 'hann' }, dimensionNames: ['f0', 'f1', 'f2'] };
 
@@ -53,15 +52,7 @@ function withMetadata(bytes: Uint8Array, edit: (metadata: Record<string, unknown
 
 describe('generator bundle encoding', () => {
   const temp = useTempDir();
-  let originalBackend: string;
-  beforeAll(async () => {
-    await tf.ready();
-    originalBackend = tf.getBackend();
-    expect(await selectBackend('wasm')).toBe('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend(originalBackend);
-  });
+  useWasmBackend();
 
   it('round-trips metadata, weights and standardisation bit for bit', () => {
     // arrange

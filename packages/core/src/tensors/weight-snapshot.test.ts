@@ -1,24 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend/select-backend.js';
+import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import { createMlp, type Mlp } from '../models/mlp.js';
 import { expectEmodistillError, float32Bits } from '../../test/fixtures.js';
 import { expectNoTensorLeak } from '../../test/tensor-leak.js';
 import { applySnapshot, toSnapshot } from './weight-snapshot.js';
+import { useWasmBackend } from '../../test/backend.js';
 
 const mlp = (seed: number, hiddenUnits: number[] = [4]): Mlp => createMlp({ inputDimension: 3, hiddenUnits, outputDimension: 2, activation: 'leakyRelu', seed, name: 'net' });
 
 describe('toSnapshot / applySnapshot', () => {
-  let originalBackend: string;
-  beforeAll(async () => {
-    await tf.ready();
-    originalBackend = tf.getBackend();
-    expect(await selectBackend('wasm')).toBe('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend(originalBackend);
-  });
+  useWasmBackend();
 
   it('copies weights out under stable names and shapes, and back into another network bit for bit', () => {
     // arrange

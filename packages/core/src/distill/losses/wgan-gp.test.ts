@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../backend/select-backend.js';
+import { describe, expect, it } from 'vitest';
 import { createMlp } from '../../models/mlp.js';
 import { expectNoTensorLeak } from '../../../test/tensor-leak.js';
 import { criticLoss, generatorAdversarialLoss } from './wgan-gp.js';
+import { useWasmBackend } from '../../../test/backend.js';
 
 /**
  * A linear critic D(x) = x·w has ∇ₓD = w for every x, so the gradient penalty is exactly
@@ -27,15 +27,7 @@ function linearCriticLoss(w: tf.Tensor2D, lambda: number): { loss: tf.Scalar; wa
 }
 
 describe('criticLoss (WGAN-GP)', () => {
-  let originalBackend: string;
-  beforeAll(async () => {
-    await tf.ready();
-    originalBackend = tf.getBackend();
-    expect(await selectBackend('wasm')).toBe('wasm');
-  });
-  afterAll(async () => {
-    await tf.setBackend(originalBackend);
-  });
+  useWasmBackend();
 
   it('with a linear critic is −(mean(real·w) − mean(fake·w)) + λ(‖w‖ − 1)²', () => {
     // arrange: W = 3.5 − 5.5 = −2, penalty (5 − 1)² = 16, λ = 10
