@@ -7,6 +7,7 @@ import { createRng } from '../random/rng.js';
 import { expectEmodistillError } from '../../test/fixtures.js';
 import { expectNoTensorLeak } from '../../test/tensor-leak.js';
 import { selectBackend } from './select-backend.js';
+import { setWasmMatmulOverrides } from './wasm-matmul.js';
 
 /** Seeded uniform values in [-1, 1). */
 function randomValues(length: number, seed: number): Float32Array {
@@ -110,6 +111,23 @@ describe('WASM matmul overrides', () => {
       expect(onCpu.gradients[i]!.some((g) => g !== 0), `${name} has a non-zero gradient`).toBe(true);
       expect(relativeError(onWasm.gradients[i]!, onCpu.gradients[i]!), `gradient of ${name}`).toBeLessThan(1e-5);
     });
+  });
+
+  it('give the same loss and gradients as the stock WASM kernels within 1e-5, and switch back and forth', () => {
+    // arrange
+    setWasmMatmulOverrides(false);
+    const stock = lossAndGradients();
+    const stockKernel = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+
+    // act
+    setWasmMatmulOverrides(true);
+    const overridden = lossAndGradients();
+
+    // assert
+    expect(stockKernel).toBe(originalKernel);
+    expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).not.toBe(originalKernel);
+    expect(Math.abs(overridden.value - stock.value) / Math.abs(stock.value)).toBeLessThan(1e-5);
+    DIFFERENTIATED.forEach((name, i) => expect(relativeError(overridden.gradients[i]!, stock.gradients[i]!), `gradient of ${name}`).toBeLessThan(1e-5));
   });
 
   it('leak neither tensors nor backend buffers', () => {
