@@ -17,7 +17,7 @@ import {
 import { DEFAULT_GATE, renderAuditHtml, runAudit, signAttestation } from '@emodistill/privacy-audit';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { backendOption, parsePositiveInt } from './evaluate.js';
+import { backendOption, parsePositiveInt } from '../options.js';
 
 function parseFraction(value: string): number {
   const parsed = Number(value);

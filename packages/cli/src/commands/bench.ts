@@ -14,7 +14,7 @@ import {
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
 import { createProgress } from '../progress.js';
-import { backendOption, parsePositiveInt } from './evaluate.js';
+import { backendOption, parsePositiveInt } from '../options.js';
 
 function parseIpcList(value: string): number[] {
   const ipcs = value.split(',').map(Number);

@@ -19,7 +19,7 @@ import type { CommandContext } from '../context.js';
 import { formatPercent, formatTable } from '../format.js';
 import { createProgress } from '../progress.js';
 import { describeSummary } from './corpus.js';
-import { backendOption } from './evaluate.js';
+import { backendOption } from '../options.js';
 
 /** The demo-corpus generator lives in the repository's dev-only tools package (it uses GPL espeak-ng). */
 interface DemoCorpusModule {

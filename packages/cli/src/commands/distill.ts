@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createGeneratorBundle, distill, readFeatureSet, resolveDistillConfig, selectBackend, writeGeneratorBundle, type BackendName, type DistillOptions } from '@emodistill/core';
 import type { CommandContext } from '../context.js';
 import { createProgress } from '../progress.js';
-import { backendOption, parsePositiveInt } from './evaluate.js';
+import { backendOption, parsePositiveInt } from '../options.js';
 
 function parseNonNegative(value: string): number {
   const parsed = Number(value);

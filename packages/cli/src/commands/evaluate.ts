@@ -1,17 +1,8 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_NAMES, evaluateDownstream, readFeatureSet, selectBackend, type BackendName } from '@emodistill/core';
+import { Command } from 'commander';
+import { evaluateDownstream, readFeatureSet, selectBackend, type BackendName } from '@emodistill/core';
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
-
-export function parsePositiveInt(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
-  return parsed;
-}
-
-export function backendOption(): Option {
-  return new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES).default('auto');
-}
+import { backendOption, parsePositiveInt } from '../options.js';
 
 export function evaluateCommand(context: () => CommandContext): Command {
   return new Command('evaluate')

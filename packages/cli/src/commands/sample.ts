@@ -16,7 +16,7 @@ import {
 } from '@emodistill/core';
 import type { CommandContext } from '../context.js';
 import { describeSummary } from './corpus.js';
-import { backendOption, parsePositiveInt } from './evaluate.js';
+import { backendOption, parsePositiveInt } from '../options.js';
 
 interface SampleFlags {
   ipc: number;
