@@ -62,7 +62,7 @@ export type { FoldProtocol, SpeakerSplit } from './evaluate/folds.js';
 export type { CoresetMethod } from './evaluate/coresets.js';
 export type { BenchmarkRow, DistillBenchmarkOptions, DistillBenchmarkResult, DistillVariant } from './evaluate/distill-benchmark.js';
 export type { DistillConfig, DistillOptions } from './distill/config.js';
-export type { DistillProgress, DistillResult, DistillRunOptions, DistillTrainer, StepLosses } from './distill/train-loop.js';
+export type { DistillProgress, DistillResult, DistillRunOptions, DistillTrainer, DistillTrainerOptions, StepLosses } from './distill/train-loop.js';
 export type { GeneratorForSampling, SampleOptions, SamplePrior } from './distill/sample.js';
 export type { GeneratorBundle, GeneratorBundleMetadata } from './formats/generator-bundle.js';
 export type { NamedTensor, WeightSnapshot } from './tensors/weight-snapshot.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import type { WeightSnapshot } from '../tensors/weight-snapshot.js';
 import { aggregateCoordinateMedian } from './coordinate-median.js';
+import { fitStandardiser } from '../evaluate/standardise.js';
 import { combineMoments, computeMoments } from './moments.js';
 import { clipByGlobalNorm, globalNorm } from './norm-clip.js';
 import { aggregateTrimmedMean } from './trimmed-mean.js';
@@ -104,7 +105,26 @@ describe('combineMoments', () => {
     const { mean, std } = combineMoments([siteA, siteB]);
 
     // assert: pooled {1, 3, 5}: mean 3, population std sqrt(8/3)
+    expect(siteA.variance[0]).toBe(1);
     expect(mean[0]).toBeCloseTo(3, 6);
     expect(std[0]).toBeCloseTo(Math.sqrt(8 / 3), 6);
+  });
+
+  it('equals the standardiser fitted on the pooled rows for a column with a large offset', () => {
+    // arrange: values around 10 000 with a spread of about 1, split unevenly over three sites
+    const rows = Float32Array.from({ length: 60 }, (_, i) => 10_000 + Math.sin(i * 1.7) + (i % 7) * 0.1);
+    const sites = [rows.subarray(0, 7), rows.subarray(7, 31), rows.subarray(31)].map((part) => computeMoments(part, 1));
+
+    // act
+    const combined = combineMoments(sites);
+    const pooled = fitStandardiser(rows, 1);
+
+    // assert
+    expect(combined.mean[0]).toBeCloseTo(pooled.mean[0]!, 2);
+    expect(combined.std[0]! / pooled.std[0]!).toBeCloseTo(1, 4);
+  });
+
+  it('refuses sites with different dimensions', () => {
+    expect(() => combineMoments([computeMoments(Float32Array.from([1, 2]), 2), computeMoments(Float32Array.from([1]), 1)])).toThrow(/dimensions/);
   });
 });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { labelIndices, type FeatureSet } from '../formats/feature-set.js';
 import { applyStandardiser, fitStandardiser, type Standardiser } from '../evaluate/standardise.js';
 import { createRng, type Rng } from '../random/rng.js';
-import { toSnapshot, type WeightSnapshot } from '../tensors/weight-snapshot.js';
+import { applySnapshot, toSnapshot, type WeightSnapshot } from '../tensors/weight-snapshot.js';
 import { loadCheckpoint, saveCheckpoint, trainingFingerprint, type CheckpointState } from './checkpoint.js';
 import { createClassifierPool, type ClassifierPool } from './classifier-pool.js';
 import { resolveDistillConfig, type DistillConfig, type DistillOptions } from './config.js';
@@ -88,12 +88,19 @@ export interface DistillTrainer {
   /** One generator step (n_critic critic updates first); losses only when `report` (a backend sync). */
   step(step: number, report: boolean): StepLosses | undefined;
   generatorWeights(): WeightSnapshot;
+  /** Replaces the generator's weights (federation: the round's global generator); critic, optimizers and pool stay. */
+  loadGeneratorWeights(weights: WeightSnapshot, source: string): void;
   dispose(): void;
 }
 
-/** Builds the trainer; standardisation is fitted on `set` only. */
-export function createDistillTrainer(set: FeatureSet, config: DistillConfig): DistillTrainer {
-  const standardiser = fitStandardiser(set.features, set.dimension);
+export interface DistillTrainerOptions {
+  /** Standardisation to train in (federation: the global one from every site's moments); default: fitted on `set`. */
+  readonly standardiser?: Standardiser;
+}
+
+/** Builds the trainer; standardisation is fitted on `set` only unless one is given. */
+export function createDistillTrainer(set: FeatureSet, config: DistillConfig, options: DistillTrainerOptions = {}): DistillTrainer {
+  const standardiser = options.standardiser ?? fitStandardiser(set.features, set.dimension);
   const labels = labelIndices(set);
   const classCount = set.classNames.length;
   const standardised = applyStandardiser(set.features, standardiser);
@@ -126,6 +133,7 @@ export function createDistillTrainer(set: FeatureSet, config: DistillConfig): Di
       return trainStep({ networks, pool, generatorOptimizer, criticOptimizer }, { ...inputs, step, report });
     },
     generatorWeights: () => toSnapshot(networks.generator),
+    loadGeneratorWeights: (weights, source) => applySnapshot(networks.generator, weights, source),
     dispose() {
       tf.dispose([inputs.x, inputs.oneHotAll]);
       networks.dispose();
