@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { createGeneratorNetwork } from '../distill/networks.js';
 import { ERROR_CODES } from '../errors.js';
 import { toSnapshot } from '../tensors/weight-snapshot.js';
+import { encodeKey, generateKeyPair } from '../crypto/signing.js';
 import { expectEmodistillError, float32Bits, useTempDir } from '../../test/fixtures.js';
 import type { FeatureSet } from './feature-set.js';
-import { assertBundleMatches, decodeGeneratorBundle, encodeGeneratorBundle, readGeneratorBundle, writeGeneratorBundle, type GeneratorBundle, type GeneratorBundleMetadata } from './generator-bundle.js';
+import { assertBundleMatches, decodeGeneratorBundle, encodeGeneratorBundle, readGeneratorBundle, signGeneratorBundle, verifyGeneratorBundle, writeGeneratorBundle, type GeneratorBundle, type GeneratorBundleMetadata } from './generator-bundle.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { useWasmBackend } from '../../test/backend.js';
 
@@ -164,5 +165,24 @@ describe('assertBundleMatches', () => {
 
     // act / assert
     await expectEmodistillError(() => assertBundleMatches(makeBundle(), set, 'order.arrow'), ERROR_CODES.bundleMismatch, 'order.arrow');
+  });
+});
+
+describe('signed generator bundles', () => {
+  it('verify after a file round trip and fail once a weight or the provenance is altered', () => {
+    // arrange
+    const coordinator = generateKeyPair();
+    const signed = signGeneratorBundle(makeBundle(), coordinator);
+
+    // act
+    const decoded = decodeGeneratorBundle(encodeGeneratorBundle(signed), 'signed.bundle');
+    const alteredWeights = { ...decoded, weights: decoded.weights.map((t, i) => (i === 0 ? { ...t, values: t.values.map((v, j) => (j === 0 ? v + 1e-3 : v)) } : t)) };
+    const alteredProvenance = { ...decoded, metadata: { ...decoded.metadata, provenance: { ...decoded.metadata.provenance, trainingRows: 1 } } };
+
+    // assert
+    expect(verifyGeneratorBundle(decoded)).toBe(encodeKey(coordinator.publicKey));
+    expect(verifyGeneratorBundle(alteredWeights)).toBeUndefined();
+    expect(verifyGeneratorBundle(alteredProvenance)).toBeUndefined();
+    expect(verifyGeneratorBundle(makeBundle())).toBeUndefined();
   });
 });

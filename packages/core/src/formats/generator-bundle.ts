@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { canonicalBytes, encodeKey, signBytes, verifyBytes, type KeyPair } from '../crypto/signing.js';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
 import { readFileOrFail, writeFileAtomic } from '../io/files.js';
 import { sameFeatureSpace, type FeatureSpec } from '../features/feature-spec.js';
@@ -52,6 +54,8 @@ const BundleMetadataSchema = Type.Object(
       },
       { additionalProperties: true },
     ),
+    /** Present on a released (federated) bundle: the coordinator's Ed25519 signature. */
+    signature: Type.Optional(Type.Object({ publicKey: Type.String(), signature: Type.String() }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );
@@ -81,6 +85,13 @@ export interface GeneratorBundleMetadata {
     readonly backend: string;
     readonly [key: string]: unknown;
   };
+  readonly signature?: BundleSignature;
+}
+
+/** Ed25519 over canonicalBytes({ metadata without signature, tensorsSha256 }), base64; key base64. */
+export interface BundleSignature {
+  readonly publicKey: string;
+  readonly signature: string;
 }
 
 const checkMetadata = (value: unknown): value is GeneratorBundleMetadata & Static<typeof BundleMetadataSchema> => Value.Check(BundleMetadataSchema, value);
@@ -129,6 +140,39 @@ export function decodeGeneratorBundle(bytes: Uint8Array, source: string): Genera
     weights: tensors.filter((t) => t.name !== MEAN_TENSOR && t.name !== STD_TENSOR),
     standardiser: { mean: mean.values, std: std.values },
   };
+}
+
+/** sha256 (hex) over every tensor's name, shape and float32 bytes, in order: a weights fingerprint. */
+export function snapshotSha256(tensors: WeightSnapshot): string {
+  const hash = createHash('sha256');
+  for (const tensor of tensors) {
+    hash.update(`${tensor.name}:${tensor.shape.join('x')};`);
+    hash.update(new Uint8Array(tensor.values.buffer, tensor.values.byteOffset, tensor.values.byteLength));
+  }
+  return hash.digest('hex');
+}
+
+function signedBytes(bundle: GeneratorBundle): Uint8Array {
+  const { signature: _ignored, ...metadata } = bundle.metadata;
+  const tensors = [...bundle.weights, { name: MEAN_TENSOR, shape: [bundle.standardiser.mean.length], values: bundle.standardiser.mean }, { name: STD_TENSOR, shape: [bundle.standardiser.std.length], values: bundle.standardiser.std }];
+  return canonicalBytes({ metadata, tensorsSha256: snapshotSha256(tensors) });
+}
+
+/** @returns the bundle with the signer's signature over its metadata and every tensor */
+export function signGeneratorBundle(bundle: GeneratorBundle, keys: KeyPair): GeneratorBundle {
+  const { signature: _previous, ...metadata } = bundle.metadata;
+  const unsigned = { ...bundle, metadata };
+  return { ...bundle, metadata: { ...metadata, signature: { publicKey: encodeKey(keys.publicKey), signature: signBytes(signedBytes(unsigned), keys.secretKey) } } };
+}
+
+/**
+ * Whether a bundle carries an intact signature; compare `publicKey` with the coordinator key you trust.
+ * @returns the signer's public key, or undefined when unsigned or altered
+ */
+export function verifyGeneratorBundle(bundle: GeneratorBundle): string | undefined {
+  const signature = bundle.metadata.signature;
+  if (!signature) return undefined;
+  return verifyBytes(signedBytes(bundle), signature.signature, signature.publicKey) ? signature.publicKey : undefined;
 }
 
 export async function writeGeneratorBundle(path: string, bundle: GeneratorBundle): Promise<void> {

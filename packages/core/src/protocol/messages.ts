@@ -23,13 +23,48 @@ export interface SignedUpdate {
   readonly signature: string;
 }
 
-/** Round announcement the coordinator signs; sites verify it against the pinned coordinator key. */
+/**
+ * Round announcement the coordinator signs; sites verify it against the pinned coordinator key.
+ * A `statistics` round (the first) collects per-site feature moments; a `training` round starts
+ * from global version `baseVersion`, whose bundle bytes hash to `baseSha256`.
+ */
 export interface RoundAnnouncement {
   readonly round: number;
+  readonly kind: 'statistics' | 'training';
   readonly baseVersion: number;
-  /** Local training settings for this round (distill options). */
+  /** sha256 (hex) of the base version's bundle; empty in a statistics round (there is none yet). */
+  readonly baseSha256: string;
+  /** Local training settings for this round: `localSteps` and distill options. */
   readonly config: Readonly<Record<string, unknown>>;
   readonly deadline: string;
+}
+
+/** Any coordinator message, signed over canonicalBytes(body) with the coordinator's key. */
+export interface Signed<T> {
+  readonly body: T;
+  readonly signature: string;
+}
+
+/** Sent when the planned rounds are done: the final version and its bundle's sha256. */
+export interface FederationFinished {
+  readonly version: number;
+  readonly sha256: string;
+}
+
+/**
+ * Proof of identity on an HTTP request or a socket.io handshake, signed over canonicalBytes of
+ * every field but `signature`. `role: 'admin'` names the operator by public key (base64) in `id`.
+ */
+export interface RequestAuth {
+  readonly role: 'site' | 'admin';
+  readonly id: string;
+  readonly method: string;
+  readonly path: string;
+  /** sha256 (hex) of the request body ('' hashed when there is none). */
+  readonly bodySha256: string;
+  readonly time: string;
+  readonly nonce: string;
+  readonly signature: string;
 }
 
 const UpdateHeaderSchema = Type.Object(
@@ -48,15 +83,44 @@ const UpdateHeaderSchema = Type.Object(
 
 const SCHEMAS = {
   signedUpdate: Type.Object({ header: UpdateHeaderSchema, signature: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
-  roundAnnouncement: Type.Object(
-    { round: Type.Integer({ minimum: 0 }), baseVersion: Type.Integer({ minimum: 0 }), config: Type.Record(Type.String(), Type.Unknown()), deadline: Type.String({ minLength: 1, maxLength: 64 }) },
+  signedAnnouncement: signed(
+    Type.Object(
+      {
+        round: Type.Integer({ minimum: 0 }),
+        kind: Type.Union([Type.Literal('statistics'), Type.Literal('training')]),
+        baseVersion: Type.Integer({ minimum: 0 }),
+        baseSha256: Type.String({ pattern: '^([0-9a-f]{64})?$' }),
+        config: Type.Record(Type.String(), Type.Unknown()),
+        deadline: Type.String({ minLength: 1, maxLength: 64 }),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  signedFinished: signed(Type.Object({ version: Type.Integer({ minimum: 0 }), sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false })),
+  requestAuth: Type.Object(
+    {
+      role: Type.Union([Type.Literal('site'), Type.Literal('admin')]),
+      id: Type.String({ minLength: 1, maxLength: 128 }),
+      method: Type.String({ minLength: 1, maxLength: 16 }),
+      path: Type.String({ minLength: 1, maxLength: 1024 }),
+      bodySha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+      time: Type.String({ minLength: 1, maxLength: 64 }),
+      nonce: Type.String({ minLength: 16, maxLength: 128 }),
+      signature: Type.String({ minLength: 1, maxLength: 256 }),
+    },
     { additionalProperties: false },
   ),
 } satisfies Record<string, TSchema>;
 
+function signed<T extends TSchema>(body: T) {
+  return Type.Object({ body, signature: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
+}
+
 interface MessageTypes {
   signedUpdate: SignedUpdate;
-  roundAnnouncement: RoundAnnouncement;
+  signedAnnouncement: Signed<RoundAnnouncement>;
+  signedFinished: Signed<FederationFinished>;
+  requestAuth: RequestAuth;
 }
 
 /**

@@ -19,6 +19,7 @@ export const UPDATE_REJECTIONS = {
   shapeMismatch: 'SHAPE_MISMATCH',
   nonFinite: 'NON_FINITE',
   normExceeded: 'NORM_EXCEEDED',
+  featureSpace: 'FEATURE_SPACE',
 } as const;
 export type UpdateRejection = (typeof UPDATE_REJECTIONS)[keyof typeof UPDATE_REJECTIONS];
 
@@ -40,7 +41,7 @@ export interface UpdateContext {
 }
 
 export type UpdateVerdict =
-  | { readonly accepted: true; readonly header: UpdateHeader; readonly delta: WeightSnapshot; readonly norm: number }
+  | { readonly accepted: true; readonly header: UpdateHeader; readonly delta: WeightSnapshot; readonly metadata: Readonly<Record<string, string>>; readonly norm: number }
   | { readonly accepted: false; readonly reason: UpdateRejection; readonly message: string };
 
 const reject = (reason: UpdateRejection, message: string): UpdateVerdict => ({ accepted: false, reason, message });
@@ -63,8 +64,9 @@ export function validateUpdate(envelope: unknown, payload: Uint8Array, context: 
   if (context.acceptedSites.has(header.siteId)) return reject(UPDATE_REJECTIONS.duplicate, `site "${header.siteId}" already has an accepted update in round ${context.round}`);
   if (createHash('sha256').update(payload).digest('hex') !== header.sha256) return reject(UPDATE_REJECTIONS.payloadHash, 'payload does not match the signed sha256 (altered or truncated in transit)');
   let delta: WeightSnapshot;
+  let metadata: Record<string, string>;
   try {
-    delta = decodeSafetensors(payload, `update from ${header.siteId}`).tensors;
+    ({ tensors: delta, metadata } = decodeSafetensors(payload, `update from ${header.siteId}`));
   } catch (error) {
     return reject(UPDATE_REJECTIONS.malformed, (error as Error).message);
   }
@@ -80,5 +82,5 @@ export function validateUpdate(envelope: unknown, payload: Uint8Array, context: 
   const ordered = context.layout.map((l) => byName.get(l.name)!);
   const norm = globalNorm(ordered);
   if (norm > context.maxNorm) return reject(UPDATE_REJECTIONS.normExceeded, `update norm ${norm.toFixed(3)} exceeds the bound ${context.maxNorm}`);
-  return { accepted: true, header, delta: ordered, norm };
+  return { accepted: true, header, delta: ordered, metadata, norm };
 }

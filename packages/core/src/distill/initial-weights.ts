@@ -1,0 +1,27 @@
+import { createRng } from '../random/rng.js';
+import type { NamedTensor, WeightSnapshot } from '../tensors/weight-snapshot.js';
+
+export interface GeneratorArchitecture {
+  readonly noiseDimension: number;
+  readonly hiddenUnits: readonly number[];
+  readonly classCount: number;
+  readonly outputDimension: number;
+}
+
+/**
+ * A conditional generator's first weights — Glorot-uniform kernels, zero biases, named as the
+ * generator network names them — in plain typed arrays, so a coordinator can start a federation
+ * without tfjs. Seeded: the same architecture and seed give the same bytes.
+ */
+export function initialGeneratorWeights(architecture: GeneratorArchitecture, seed: number): WeightSnapshot {
+  const rng = createRng(seed);
+  const sizes = [architecture.noiseDimension + architecture.classCount, ...architecture.hiddenUnits, architecture.outputDimension];
+  return sizes.slice(1).flatMap((units, i): NamedTensor[] => {
+    const fanIn = sizes[i]!;
+    const limit = Math.sqrt(6 / (fanIn + units));
+    return [
+      { name: `generator/dense${i}/kernel`, shape: [fanIn, units], values: Float32Array.from({ length: fanIn * units }, () => (2 * rng.next() - 1) * limit) },
+      { name: `generator/dense${i}/bias`, shape: [units], values: new Float32Array(units) },
+    ];
+  });
+}
