@@ -7,7 +7,9 @@ import { corpusCommand } from './commands/corpus.js';
 import { demoCommand } from './commands/demo.js';
 import { distillCommand } from './commands/distill.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { coordinatorCommand, roundCommand, siteCommand, sitesCommand } from './commands/federation.js';
 import { keysCommand } from './commands/keys.js';
+import { simulateCommand } from './commands/simulate.js';
 import { sampleCommand } from './commands/sample.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
@@ -39,7 +41,7 @@ export function buildProgram(io: CliIo = PROCESS_IO): Command {
     };
     return context;
   };
-  for (const command of [corpusCommand(getContext), distillCommand(getContext), sampleCommand(getContext), evaluateCommand(getContext), auditCommand(getContext), benchCommand(getContext), keysCommand(getContext), demoCommand(getContext)]) program.addCommand(command);
+  for (const command of [corpusCommand(getContext), distillCommand(getContext), sampleCommand(getContext), evaluateCommand(getContext), auditCommand(getContext), benchCommand(getContext), keysCommand(getContext), coordinatorCommand(getContext), roundCommand(getContext), sitesCommand(getContext), siteCommand(getContext), simulateCommand(getContext), demoCommand(getContext)]) program.addCommand(command);
   program.commands.forEach(function inheritSettings(command: Command): void {
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
     command.commands.forEach(inheritSettings);

@@ -1,135 +1,80 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { canonicalBytes, checkMessage, validateUpdate, verifyBytes, type UpdateRejection } from '@emodistill/core';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { KeyPair } from '@emodistill/core';
+import type { CoordinatorConfig } from './config.js';
+import { adminApi } from './plugins/admin.js';
+import { createAuthenticator } from './plugins/authenticate.js';
+import { attachSiteGateway } from './plugins/site-gateway.js';
+import { siteApi, type UpdateCounters } from './plugins/site-api.js';
+import { createRoundRunner, type RoundRunner } from './rounds/round-runner.js';
 import type { CoordinatorStore } from './store/store.js';
 
 export interface AppOptions {
   readonly store: CoordinatorStore;
-  /** Tensor names and shapes of the global generator: every update must match. */
-  readonly layout: readonly { readonly name: string; readonly shape: readonly number[] }[];
-  readonly maxPayloadBytes: number;
-  readonly maxUpdateNorm: number;
-  /** pino options or false (tests). */
-  readonly logger?: boolean | object;
+  readonly config: CoordinatorConfig;
+  readonly keys: KeyPair;
+  /** A pino logger (the CLI's), or none (tests). */
+  readonly logger?: FastifyBaseLogger;
+  /** PEM certificate and key: serve https/wss. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
-const ErrorReply = Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false });
-export const UPDATE_HEADER = 'x-emodistill-update';
-
-/** HTTP status per rejection: the client's fault (4xx), with conflict and size called out. */
-const STATUS: Record<UpdateRejection, number> = {
-  MALFORMED: 400,
-  UNKNOWN_SITE: 403,
-  BAD_SIGNATURE: 403,
-  WRONG_ROUND: 409,
-  WRONG_BASE_VERSION: 409,
-  REPLAY: 409,
-  DUPLICATE: 409,
-  OVERSIZED: 413,
-  PAYLOAD_HASH: 400,
-  SHAPE_MISMATCH: 422,
-  NON_FINITE: 422,
-  NORM_EXCEEDED: 422,
-};
+export interface CoordinatorApp {
+  readonly app: FastifyInstance;
+  readonly runner: RoundRunner;
+}
 
 /**
- * The coordinator's HTTP API (never listens: server.ts does). Updates arrive as a binary body with
- * the signed envelope in the `x-emodistill-update` header (base64 JSON); nothing is stored unless
- * every check passes, and the reply is sent only after the update is on disk.
+ * The coordinator: HTTP API (sites, operators, health and metrics), socket.io site sessions and
+ * the round runner over the durable store. Never listens (server.ts does); the store is closed
+ * with the app.
  */
-export function buildApp(options: AppOptions): FastifyInstance {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.maxPayloadBytes }).withTypeProvider<TypeBoxTypeProvider>();
-  const { store } = options;
-  const counters = { accepted: 0, rejected: new Map<string, number>() };
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: options.maxPayloadBytes }, (_request, body, done) => done(null, body));
-  app.addHook('onClose', async () => store.close());
+export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
+  const { store, config, keys } = options;
+  const serverOptions: FastifyServerOptions = { ...(options.logger ? { loggerInstance: options.logger } : { logger: false }), bodyLimit: config.limits.maxPayloadBytes };
+  const app = (options.tls ? Fastify({ ...serverOptions, https: options.tls } as FastifyServerOptions) : Fastify(serverOptions)) as unknown as FastifyInstance;
+  const authenticate = createAuthenticator(store, config);
+  const counters: UpdateCounters = { accepted: 0, rejected: new Map() };
+  let runner: RoundRunner | undefined;
+  const getRunner = (): RoundRunner => runner!;
+  const gateway = attachSiteGateway(app, authenticate, getRunner);
+  runner = createRoundRunner({ store, config, keys, log: app.log, transport: gateway });
+  app.addHook('onClose', async () => {
+    runner?.close();
+    store.close();
+  });
+  void app.register(siteApi, { store, config, runner: getRunner, authenticate, counters });
+  void app.register(adminApi, { store, keys, runner: getRunner, gateway, authenticate });
 
-  app.get('/health', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
-
-  app.get(
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  typed.get('/health', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+  typed.get(
     '/status',
     {
       schema: {
         response: {
-          200: Type.Object({
-            round: Type.Union([Type.Integer(), Type.Null()]),
-            state: Type.Union([Type.String(), Type.Null()]),
-            baseVersion: Type.Union([Type.Integer(), Type.Null()]),
-            deadline: Type.Union([Type.String(), Type.Null()]),
-            acceptedSites: Type.Array(Type.String()),
-            allowedSites: Type.Integer(),
-          }),
+          200: Type.Object(
+            {
+              round: Type.Union([Type.Integer(), Type.Null()]),
+              kind: Type.Union([Type.String(), Type.Null()]),
+              state: Type.Union([Type.String(), Type.Null()]),
+              acceptedUpdates: Type.Integer(),
+              latestVersion: Type.Union([Type.Integer(), Type.Null()]),
+              finished: Type.Boolean(),
+            },
+            { additionalProperties: false },
+          ),
         },
       },
     },
+    // Public, so it says nothing about which sites take part.
     async () => {
-      const round = store.currentRound();
-      return {
-        round: round?.round ?? null,
-        state: round?.state ?? null,
-        baseVersion: round?.baseVersion ?? null,
-        deadline: round?.deadline ?? null,
-        acceptedSites: round ? store.updatesOf(round.round).map((u) => u.siteId) : [],
-        allowedSites: store.listSites().filter((s) => !s.revoked).length,
-      };
+      const status = getRunner().status();
+      return { round: status.round?.round ?? null, kind: status.round?.kind ?? null, state: status.round?.state ?? null, acceptedUpdates: status.acceptedSites.length, latestVersion: status.latestVersion?.version ?? null, finished: status.finished };
     },
   );
-
-  app.put(
-    '/rounds/:round/updates',
-    {
-      schema: {
-        params: Type.Object({ round: Type.Integer({ minimum: 0 }) }),
-        headers: Type.Object({ [UPDATE_HEADER]: Type.String({ minLength: 1, maxLength: 8192 }) }),
-        response: { 200: Type.Object({ accepted: Type.Literal(true), duplicate: Type.Boolean(), round: Type.Integer(), siteId: Type.String() }), '4xx': ErrorReply },
-      },
-    },
-    async (request, reply) => {
-      const payload = request.body as Buffer;
-      let envelope: unknown;
-      try {
-        envelope = JSON.parse(Buffer.from(request.headers[UPDATE_HEADER], 'base64').toString('utf8'));
-      } catch {
-        return reply.code(400).send({ code: 'MALFORMED', message: `${UPDATE_HEADER} is not base64-encoded JSON` });
-      }
-      const round = store.currentRound();
-      if (!round || round.state !== 'open' || round.round !== request.params.round) {
-        return reply.code(409).send({ code: 'WRONG_ROUND', message: round?.state === 'open' ? `round ${round.round} is open, not ${request.params.round}` : 'no round is open' });
-      }
-      // A site whose acknowledgement was lost re-sends the same signed update: answer as before.
-      const checked = checkMessage('signedUpdate', envelope);
-      if (checked.ok) {
-        const previous = store.updateByNonce(checked.message.header.nonce);
-        const publicKey = store.listSites().find((s) => s.siteId === checked.message.header.siteId && !s.revoked)?.publicKey;
-        if (previous && publicKey && previous.siteId === checked.message.header.siteId && previous.sha256 === checked.message.header.sha256 && verifyBytes(canonicalBytes(checked.message.header), checked.message.signature, publicKey)) {
-          return { accepted: true as const, duplicate: true, round: previous.round, siteId: previous.siteId };
-        }
-      }
-      const verdict = validateUpdate(envelope, payload, {
-        sitePublicKeys: new Map(store.listSites().filter((s) => !s.revoked).map((s) => [s.siteId, s.publicKey])),
-        round: round.round,
-        baseVersion: round.baseVersion,
-        seenNonces: { has: (nonce) => store.nonceSeen(nonce) },
-        acceptedSites: { has: (siteId) => store.hasUpdate(round.round, siteId) },
-        layout: options.layout,
-        maxPayloadBytes: options.maxPayloadBytes,
-        maxNorm: options.maxUpdateNorm,
-      });
-      if (!verdict.accepted) {
-        counters.rejected.set(verdict.reason, (counters.rejected.get(verdict.reason) ?? 0) + 1);
-        request.log.warn({ round: round.round, reason: verdict.reason }, 'update rejected');
-        return reply.code(STATUS[verdict.reason]).send({ code: verdict.reason, message: verdict.message });
-      }
-      const { header, norm } = verdict;
-      store.recordUpdate({ round: round.round, siteId: header.siteId, numExamples: header.numExamples, sha256: header.sha256, nonce: header.nonce, norm, metrics: header.metrics, payload });
-      counters.accepted++;
-      request.log.info({ round: round.round, siteId: header.siteId, numExamples: header.numExamples, norm }, 'update accepted');
-      return { accepted: true as const, duplicate: false, round: round.round, siteId: header.siteId };
-    },
-  );
-
-  app.get('/metrics', async (_request, reply) => {
-    const round = store.currentRound();
+  typed.get('/metrics', async (_request, reply) => {
+    const status = getRunner().status();
     const lines = [
       '# HELP emodistill_updates_accepted_total Updates accepted since start.',
       '# TYPE emodistill_updates_accepted_total counter',
@@ -139,9 +84,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
       ...[...counters.rejected].map(([reason, count]) => `emodistill_updates_rejected_total{reason="${reason}"} ${count}`),
       '# HELP emodistill_round Current round number (-1 before the first).',
       '# TYPE emodistill_round gauge',
-      `emodistill_round ${round?.round ?? -1}`,
+      `emodistill_round ${status.round?.round ?? -1}`,
+      '# HELP emodistill_global_version Latest global generator version (0 before the first).',
+      '# TYPE emodistill_global_version gauge',
+      `emodistill_global_version ${status.latestVersion?.version ?? 0}`,
+      '# HELP emodistill_connected_sites Sites with a live session.',
+      '# TYPE emodistill_connected_sites gauge',
+      `emodistill_connected_sites ${status.connectedSites.length}`,
     ];
     return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });
-  return app;
+  return { app, runner };
 }

@@ -1,5 +1,12 @@
-export { buildApp, UPDATE_HEADER } from './app.js';
+export { buildCoordinatorApp } from './app.js';
+export { startCoordinator } from './server.js';
+export { loadCoordinatorConfig, resolveCoordinatorConfig } from './config.js';
 export { openStore } from './store/store.js';
+export { createStrategy } from './strategies/registry.js';
 
-export type { AppOptions } from './app.js';
-export type { AcceptedUpdate, CoordinatorStore, RoundRecord, SiteRecord } from './store/store.js';
+export type { AppOptions, CoordinatorApp } from './app.js';
+export type { RunningCoordinator } from './server.js';
+export type { CoordinatorConfig } from './config.js';
+export type { AcceptedUpdate, CoordinatorStore, RoundKind, RoundRecord, RoundState, SiteRecord, VersionRecord } from './store/store.js';
+export type { AggregationStrategy, SiteDelta, StrategyId } from './strategies/registry.js';
+export type { RoundRunner, RunnerStatus } from './rounds/round-runner.js';

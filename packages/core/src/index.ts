@@ -38,6 +38,7 @@ export { clipByGlobalNorm, globalNorm } from './aggregation/norm-clip.js';
 export { combineMoments, computeMoments } from './aggregation/moments.js';
 export { assertSameLayout } from './aggregation/layout.js';
 export { checkMessage } from './protocol/messages.js';
+export { PROTOCOL } from './protocol/transport.js';
 export { AUTH_HEADER, REQUEST_MAX_SKEW_MS, signRequest, verifyRequest } from './protocol/request-auth.js';
 export { initialGeneratorWeights } from './distill/initial-weights.js';
 export { UPDATE_REJECTIONS, validateUpdate } from './protocol/validate-update.js';

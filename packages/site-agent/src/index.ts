@@ -1,2 +1,7 @@
-// The public API of this package arrives with issue #4 (see DESIGN.md section 1).
-export {};
+export { joinFederation } from './agent.js';
+export { loadSiteConfig, resolveSiteConfig } from './config.js';
+export { prepareUpdate, statisticsPayload, weightDelta } from './local-update.js';
+
+export type { FederationOutcome, JoinOptions, SiteAgent, SiteProgress } from './agent.js';
+export type { SiteConfig } from './config.js';
+export type { PreparedUpdate } from './local-update.js';

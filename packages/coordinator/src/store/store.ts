@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -9,11 +9,17 @@ export interface SiteRecord {
   readonly revoked: boolean;
 }
 
+export type RoundKind = 'statistics' | 'training';
+export type RoundState = 'open' | 'closed' | 'failed' | 'aborted';
+
 export interface RoundRecord {
   readonly round: number;
+  readonly kind: RoundKind;
   readonly baseVersion: number;
-  readonly state: 'open' | 'closed' | 'aborted';
+  readonly state: RoundState;
   readonly deadline: string;
+  /** Sites the round was announced to (persisted so a restarted coordinator waits for the same ones). */
+  readonly participants: readonly string[];
 }
 
 export interface AcceptedUpdate {
@@ -27,56 +33,124 @@ export interface AcceptedUpdate {
   readonly payload: Uint8Array;
 }
 
+/** A global generator version: the bundle file and what produced it. */
+export interface VersionRecord {
+  readonly version: number;
+  readonly round: number;
+  /** sha256 (hex) of the bundle file's bytes. */
+  readonly sha256: string;
+  /** snapshotSha256 of the generator weights: equal weights, equal fingerprint, whatever the metadata. */
+  readonly weightsSha256: string;
+  readonly sites: readonly string[];
+  readonly createdAt: string;
+}
+
 /**
- * The coordinator's durable state: SQLite (WAL, synchronous FULL) plus payload files written
- * atomically before the row that names them is committed. Every method returns only after the
- * change is on disk, so an acknowledged update survives a crash at any later moment.
+ * The coordinator's durable state: SQLite (WAL, synchronous FULL) plus payload and model files
+ * written atomically before the row that names them is committed. Every method returns only after
+ * the change is on disk, so an acknowledged update survives a crash at any later moment.
  */
 export interface CoordinatorStore {
+  /** Adds a site, or replaces its key and lifts a revocation (the operator's explicit act). */
   addSite(siteId: string, publicKey: string): void;
+  /** Adds a site unless it is already known (config seeding: never undoes a revocation). */
+  seedSite(siteId: string, publicKey: string): void;
   revokeSite(siteId: string): boolean;
   listSites(): SiteRecord[];
-  openRound(round: number, baseVersion: number, deadline: string): void;
+  openRound(round: Omit<RoundRecord, 'state'>): void;
   currentRound(): RoundRecord | undefined;
-  setRoundState(round: number, state: RoundRecord['state']): void;
+  setRoundState(round: number, state: RoundState): void;
+  setRoundDeadline(round: number, deadline: string): void;
+  addParticipant(round: number, siteId: string): void;
   nonceSeen(nonce: string): boolean;
   /** The accepted update that used `nonce`, if any (for idempotent re-sends). */
   updateByNonce(nonce: string): { round: number; siteId: string; sha256: string } | undefined;
   hasUpdate(round: number, siteId: string): boolean;
   recordUpdate(update: AcceptedUpdate): void;
   updatesOf(round: number): Omit<AcceptedUpdate, 'payload'>[];
+  payloadOf(round: number, siteId: string): Uint8Array;
+  /** Writes the bundle file, then in one transaction records the version and closes its round. */
+  recordVersion(version: VersionRecord, bundle: Uint8Array): void;
+  latestVersion(): VersionRecord | undefined;
+  versionBundle(version: number): Uint8Array | undefined;
+  /** Training rounds the operator asked for in all (persisted: a restart continues the plan). */
+  targetTrainingRounds(): number;
+  setTargetTrainingRounds(count: number): void;
+  /** Remembers a signed request's nonce; false if it was already used. Forgets nonces older than `forgetBefore`. */
+  claimRequestNonce(nonce: string, time: Date, forgetBefore: Date): boolean;
   close(): void;
 }
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sites (site_id TEXT PRIMARY KEY, public_key TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, added_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS rounds (round INTEGER PRIMARY KEY, base_version INTEGER NOT NULL, state TEXT NOT NULL, deadline TEXT NOT NULL, opened_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rounds (round INTEGER PRIMARY KEY, kind TEXT NOT NULL, base_version INTEGER NOT NULL, state TEXT NOT NULL, deadline TEXT NOT NULL, opened_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS participants (round INTEGER NOT NULL, site_id TEXT NOT NULL, PRIMARY KEY (round, site_id));
 CREATE TABLE IF NOT EXISTS updates (
   round INTEGER NOT NULL, site_id TEXT NOT NULL, num_examples INTEGER NOT NULL, sha256 TEXT NOT NULL,
   nonce TEXT NOT NULL UNIQUE, norm REAL NOT NULL, metrics TEXT NOT NULL, payload_path TEXT NOT NULL, received_at TEXT NOT NULL,
   PRIMARY KEY (round, site_id));
+CREATE TABLE IF NOT EXISTS versions (version INTEGER PRIMARY KEY, round INTEGER NOT NULL, sha256 TEXT NOT NULL, weights_sha256 TEXT NOT NULL, sites TEXT NOT NULL, path TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS request_nonces (nonce TEXT PRIMARY KEY, time TEXT NOT NULL);
 `;
 
-/** Opens (or creates) the store in `dataDir`: `coordinator.sqlite` and `updates/`. */
+/** Writes a complete file under a temporary name, flushes it, then renames it into place. */
+function writeFileDurably(path: string, bytes: Uint8Array): void {
+  const temporary = `${path}.tmp`;
+  writeFileSync(temporary, bytes, { flush: true });
+  renameSync(temporary, path);
+}
+
+interface VersionRow {
+  version: number;
+  round: number;
+  sha256: string;
+  weights_sha256: string;
+  sites: string;
+  path: string;
+  created_at: string;
+}
+const toVersion = (row: VersionRow): VersionRecord => ({ version: row.version, round: row.round, sha256: row.sha256, weightsSha256: row.weights_sha256, sites: JSON.parse(row.sites) as string[], createdAt: row.created_at });
+
+/** Opens (or creates) the store in `dataDir`: `coordinator.sqlite`, `updates/` and `versions/`. */
 export function openStore(dataDir: string): CoordinatorStore {
   mkdirSync(join(dataDir, 'updates'), { recursive: true });
+  mkdirSync(join(dataDir, 'versions'), { recursive: true });
   const db = new Database(join(dataDir, 'coordinator.sqlite'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA);
   const now = (): string => new Date().toISOString();
   const insertUpdate = db.prepare('INSERT INTO updates VALUES (@round, @siteId, @numExamples, @sha256, @nonce, @norm, @metrics, @payloadPath, @receivedAt)');
+  const meta = (key: string): string | undefined => (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  const setMeta = (key: string, value: string): void => void db.prepare('INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  const insertVersion = db.transaction((version: VersionRecord, path: string) => {
+    db.prepare('INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)').run(version.version, version.round, version.sha256, version.weightsSha256, JSON.stringify(version.sites), path, version.createdAt);
+    db.prepare("UPDATE rounds SET state = 'closed' WHERE round = ?").run(version.round);
+  });
+  const claimNonce = db.transaction((nonce: string, time: string, forgetBefore: string) => {
+    db.prepare('DELETE FROM request_nonces WHERE time < ?').run(forgetBefore);
+    return db.prepare('INSERT OR IGNORE INTO request_nonces VALUES (?, ?)').run(nonce, time).changes === 1;
+  });
   return {
     addSite: (siteId, publicKey) => void db.prepare('INSERT INTO sites (site_id, public_key, added_at) VALUES (?, ?, ?) ON CONFLICT(site_id) DO UPDATE SET public_key = excluded.public_key, revoked = 0').run(siteId, publicKey, now()),
+    seedSite: (siteId, publicKey) => void db.prepare('INSERT OR IGNORE INTO sites (site_id, public_key, added_at) VALUES (?, ?, ?)').run(siteId, publicKey, now()),
     revokeSite: (siteId) => db.prepare('UPDATE sites SET revoked = 1 WHERE site_id = ?').run(siteId).changes > 0,
     listSites: () =>
       (db.prepare('SELECT site_id, public_key, revoked FROM sites ORDER BY site_id').all() as { site_id: string; public_key: string; revoked: number }[]).map((r) => ({ siteId: r.site_id, publicKey: r.public_key, revoked: r.revoked === 1 })),
-    openRound: (round, baseVersion, deadline) => void db.prepare("INSERT INTO rounds VALUES (?, ?, 'open', ?, ?)").run(round, baseVersion, deadline, now()),
+    openRound: db.transaction((round: Omit<RoundRecord, 'state'>) => {
+      db.prepare("INSERT INTO rounds VALUES (?, ?, ?, 'open', ?, ?)").run(round.round, round.kind, round.baseVersion, round.deadline, now());
+      for (const siteId of round.participants) db.prepare('INSERT INTO participants VALUES (?, ?)').run(round.round, siteId);
+    }),
     currentRound: () => {
-      const row = db.prepare('SELECT round, base_version, state, deadline FROM rounds ORDER BY round DESC LIMIT 1').get() as { round: number; base_version: number; state: RoundRecord['state']; deadline: string } | undefined;
-      return row && { round: row.round, baseVersion: row.base_version, state: row.state, deadline: row.deadline };
+      const row = db.prepare('SELECT round, kind, base_version, state, deadline FROM rounds ORDER BY round DESC LIMIT 1').get() as { round: number; kind: RoundKind; base_version: number; state: RoundState; deadline: string } | undefined;
+      if (!row) return undefined;
+      const participants = (db.prepare('SELECT site_id FROM participants WHERE round = ? ORDER BY site_id').all(row.round) as { site_id: string }[]).map((p) => p.site_id);
+      return { round: row.round, kind: row.kind, baseVersion: row.base_version, state: row.state, deadline: row.deadline, participants };
     },
     setRoundState: (round, state) => void db.prepare('UPDATE rounds SET state = ? WHERE round = ?').run(state, round),
+    setRoundDeadline: (round, deadline) => void db.prepare('UPDATE rounds SET deadline = ? WHERE round = ?').run(deadline, round),
+    addParticipant: (round, siteId) => void db.prepare('INSERT OR IGNORE INTO participants VALUES (?, ?)').run(round, siteId),
     nonceSeen: (nonce) => db.prepare('SELECT 1 FROM updates WHERE nonce = ?').get(nonce) !== undefined,
     updateByNonce: (nonce) => {
       const row = db.prepare('SELECT round, site_id, sha256 FROM updates WHERE nonce = ?').get(nonce) as { round: number; site_id: string; sha256: string } | undefined;
@@ -84,11 +158,9 @@ export function openStore(dataDir: string): CoordinatorStore {
     },
     hasUpdate: (round, siteId) => db.prepare('SELECT 1 FROM updates WHERE round = ? AND site_id = ?').get(round, siteId) !== undefined,
     recordUpdate(update) {
-      // The payload is on disk (fsync'd by the rename of a complete file) before the row commits.
+      // The payload is on disk (flushed, then renamed into place) before the row commits.
       const payloadPath = join(dataDir, 'updates', `r${update.round}-${update.siteId}-${update.sha256.slice(0, 16)}.safetensors`);
-      const temporary = `${payloadPath}.tmp`;
-      writeFileSync(temporary, update.payload, { flush: true });
-      renameSync(temporary, payloadPath);
+      writeFileDurably(payloadPath, update.payload);
       insertUpdate.run({ ...update, metrics: JSON.stringify(update.metrics), payloadPath, receivedAt: now() });
     },
     updatesOf: (round) =>
@@ -101,6 +173,27 @@ export function openStore(dataDir: string): CoordinatorStore {
         norm: r.norm,
         metrics: JSON.parse(r.metrics) as Record<string, number>,
       })),
+    payloadOf(round, siteId) {
+      const row = db.prepare('SELECT payload_path FROM updates WHERE round = ? AND site_id = ?').get(round, siteId) as { payload_path: string } | undefined;
+      if (!row) throw new Error(`no accepted update of site "${siteId}" in round ${round}`);
+      return readFileSync(row.payload_path);
+    },
+    recordVersion(version, bundle) {
+      const path = join(dataDir, 'versions', `v${version.version}-${version.sha256.slice(0, 16)}.bundle`);
+      writeFileDurably(path, bundle);
+      insertVersion(version, path);
+    },
+    latestVersion: () => {
+      const row = db.prepare('SELECT * FROM versions ORDER BY version DESC LIMIT 1').get() as VersionRow | undefined;
+      return row && toVersion(row);
+    },
+    versionBundle: (version) => {
+      const row = db.prepare('SELECT path FROM versions WHERE version = ?').get(version) as { path: string } | undefined;
+      return row && readFileSync(row.path);
+    },
+    targetTrainingRounds: () => Number(meta('targetTrainingRounds') ?? 0),
+    setTargetTrainingRounds: (count) => setMeta('targetTrainingRounds', String(count)),
+    claimRequestNonce: (nonce, time, forgetBefore) => claimNonce(nonce, time.toISOString(), forgetBefore.toISOString()) as boolean,
     close: () => db.close(),
   };
 }

@@ -3,9 +3,9 @@ import { canonicalBytes, signBytes, verifyBytes } from '../crypto/signing.js';
 import { checkMessage, type RequestAuth } from './messages.js';
 
 /** HTTP header (and socket.io handshake field) that carries a base64-encoded RequestAuth. */
-export const AUTH_HEADER = 'x-emodistill-auth';
+export const AUTH_HEADER: string = 'x-emodistill-auth';
 /** How far a request's time may be from the verifier's clock; nonces are remembered this long. */
-export const REQUEST_MAX_SKEW_MS = 5 * 60_000;
+export const REQUEST_MAX_SKEW_MS: number = 5 * 60_000;
 
 const sha256Hex = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
 

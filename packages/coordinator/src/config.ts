@@ -1,0 +1,119 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { EmodistillError, ERROR_CODES } from '@emodistill/core';
+
+const PublicKey = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'Ed25519 public key, base64 (as printed by `emodistill keys generate`)' });
+
+/**
+ * The coordinator's config file (JSON). Paths are relative to the file. Defaults are for a small
+ * federation on one network: 2 sites make a round, 10 minutes per round, FedAvg.
+ */
+const CoordinatorConfigSchema = Type.Object(
+  {
+    listen: Type.Object({ host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, maximum: 65535, default: 8470 }) }, { additionalProperties: false, default: {} }),
+    /** SQLite database, accepted updates and global versions live here. */
+    dataDir: Type.String({ minLength: 1 }),
+    /** The coordinator's own key file (signs announcements and exported bundles). */
+    keyFile: Type.String({ minLength: 1 }),
+    /** Operators allowed to drive rounds and manage sites through the admin API. */
+    adminPublicKeys: Type.Array(PublicKey, { minItems: 1 }),
+    /** Initial allow-list; `emodistill sites add|revoke` changes it at run time (a revocation survives restarts). */
+    sites: Type.Array(Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), publicKey: PublicKey }, { additionalProperties: false }), { default: [] }),
+    model: Type.Object(
+      {
+        classNames: Type.Array(Type.String({ minLength: 1 }), { minItems: 2 }),
+        /** Feature dimension every site's feature set must have (224 for the default extractor). */
+        featureDimension: Type.Integer({ minimum: 1 }),
+        noiseDimension: Type.Integer({ minimum: 1, default: 64 }),
+        hiddenUnits: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, default: [256, 256] }),
+        /** Seed of the initial generator weights. */
+        seed: Type.Integer({ default: 0 }),
+      },
+      { additionalProperties: false },
+    ),
+    /** What each site does per round: `localSteps` generator steps with these distill options. */
+    training: Type.Object(
+      {
+        localSteps: Type.Integer({ minimum: 1, default: 200 }),
+        distill: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Array(Type.Number())]), { default: {} }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    strategy: Type.Object(
+      {
+        name: Type.Union([Type.Literal('fed-avg'), Type.Literal('fed-median'), Type.Literal('fed-trimmed-avg')], { default: 'fed-avg' }),
+        /** β of the trimmed mean: the share cut at each end per coordinate. */
+        trimFraction: Type.Number({ minimum: 0, exclusiveMaximum: 0.5, default: 0.2 }),
+        /** Scale each update down to this global L2 norm before aggregating (0 = off). */
+        clipNorm: Type.Number({ minimum: 0, default: 0 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    rounds: Type.Object(
+      {
+        /** Training rounds to run on their own once enough sites are connected (0: wait for `emodistill round start`). */
+        auto: Type.Integer({ minimum: 0, default: 0 }),
+        /** Accepted updates a round needs to close (quorum). */
+        minSites: Type.Integer({ minimum: 1, default: 2 }),
+        timeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 600 }),
+        /** How long a participant may stay disconnected before the round stops waiting for it. */
+        reconnectGraceSeconds: Type.Number({ minimum: 0, default: 10 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    limits: Type.Object(
+      {
+        maxPayloadBytes: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024 }),
+        /** Bound on an update's global L2 norm; larger updates are rejected. */
+        maxUpdateNorm: Type.Number({ exclusiveMinimum: 0, default: 1000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** https/wss when set (PEM files). */
+    tls: Type.Optional(Type.Object({ certFile: Type.String(), keyFile: Type.String() }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+/** The validated config (see the schema above for units and defaults). */
+export interface CoordinatorConfig {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly dataDir: string;
+  readonly keyFile: string;
+  readonly adminPublicKeys: readonly string[];
+  readonly sites: readonly { readonly id: string; readonly publicKey: string }[];
+  readonly model: { readonly classNames: readonly string[]; readonly featureDimension: number; readonly noiseDimension: number; readonly hiddenUnits: readonly number[]; readonly seed: number };
+  readonly training: { readonly localSteps: number; readonly distill: Readonly<Record<string, number | number[]>> };
+  readonly strategy: { readonly name: 'fed-avg' | 'fed-median' | 'fed-trimmed-avg'; readonly trimFraction: number; readonly clipNorm: number };
+  readonly rounds: { readonly auto: number; readonly minSites: number; readonly timeoutSeconds: number; readonly reconnectGraceSeconds: number };
+  readonly limits: { readonly maxPayloadBytes: number; readonly maxUpdateNorm: number };
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+}
+
+/** Fills defaults and validates; an error names the file and the field. Relative paths resolve against `baseDir`. */
+export function resolveCoordinatorConfig(raw: unknown, source: string, baseDir: string): CoordinatorConfig {
+  const filled = Value.Default(CoordinatorConfigSchema, structuredClone(raw)) as unknown;
+  if (!Value.Check(CoordinatorConfigSchema, filled)) {
+    const first = Value.Errors(CoordinatorConfigSchema, filled).First();
+    throw new EmodistillError(ERROR_CODES.invalidOption, `${source}: field ${first?.path || '/'}: ${first?.message ?? 'invalid'} (got ${JSON.stringify(first?.value)})`);
+  }
+  const config = filled as CoordinatorConfig;
+  return {
+    ...config,
+    dataDir: resolve(baseDir, config.dataDir),
+    keyFile: resolve(baseDir, config.keyFile),
+    ...(config.tls && { tls: { certFile: resolve(baseDir, config.tls.certFile), keyFile: resolve(baseDir, config.tls.keyFile) } }),
+  };
+}
+
+export async function loadCoordinatorConfig(path: string): Promise<CoordinatorConfig> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new EmodistillError(ERROR_CODES.invalidOption, `cannot read coordinator config ${path}: ${(error as Error).message}`);
+  }
+  return resolveCoordinatorConfig(raw, path, dirname(resolve(path)));
+}

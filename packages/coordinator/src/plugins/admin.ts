@@ -1,0 +1,124 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { decodeGeneratorBundle, encodeGeneratorBundle, signGeneratorBundle, type KeyPair } from '@emodistill/core';
+import type { RoundRunner, RunnerStatus } from '../rounds/round-runner.js';
+import type { CoordinatorStore } from '../store/store.js';
+import { AUTH_HEADER, type Authenticate } from './authenticate.js';
+import type { SiteGateway } from './site-gateway.js';
+import { ErrorReply } from './site-api.js';
+
+export interface AdminApiOptions {
+  readonly store: CoordinatorStore;
+  readonly keys: KeyPair;
+  readonly runner: () => RoundRunner;
+  readonly gateway: SiteGateway;
+  readonly authenticate: Authenticate;
+}
+
+const RoundView = Type.Object(
+  {
+    round: Type.Integer(),
+    kind: Type.String(),
+    state: Type.String(),
+    baseVersion: Type.Integer(),
+    deadline: Type.String(),
+    participants: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+);
+const StatusReply = Type.Object(
+  {
+    round: Type.Union([RoundView, Type.Null()]),
+    acceptedSites: Type.Array(Type.String()),
+    droppedSites: Type.Array(Type.String()),
+    connectedSites: Type.Array(Type.String()),
+    latestVersion: Type.Union([Type.Object({ version: Type.Integer(), round: Type.Integer(), sha256: Type.String(), weightsSha256: Type.String(), sites: Type.Array(Type.String()), createdAt: Type.String() }, { additionalProperties: false }), Type.Null()]),
+    trainingRoundsDone: Type.Integer(),
+    targetTrainingRounds: Type.Integer(),
+    finished: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+const SiteView = Type.Object({ siteId: Type.String(), publicKey: Type.String(), revoked: Type.Boolean(), connected: Type.Boolean() }, { additionalProperties: false });
+
+const view = (status: RunnerStatus) => ({ ...status, acceptedSites: [...status.acceptedSites], droppedSites: [...status.droppedSites], connectedSites: [...status.connectedSites], round: status.round ? { ...status.round, participants: [...status.round.participants] } : null, latestVersion: status.latestVersion ? { ...status.latestVersion, sites: [...status.latestVersion.sites] } : null });
+
+/**
+ * The operator's API: every request must be signed with a configured admin key (there is no open
+ * admin endpoint); the raw body is what the signature covers.
+ */
+export async function adminApi(app: FastifyInstance, options: AdminApiOptions): Promise<void> {
+  const { store, keys, runner, gateway, authenticate } = options;
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  const rawBodies = new WeakMap<FastifyRequest, string>();
+  typed.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, (request, body, done) => {
+    rawBodies.set(request, body as string);
+    try {
+      done(null, body === '' ? {} : JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new Error('request body is not JSON'), { statusCode: 400 }), undefined);
+    }
+  });
+  typed.addHook('preHandler', async (request, reply) => {
+    const verdict = authenticate(request.headers[AUTH_HEADER] as string | undefined, { method: request.method, path: request.url, body: rawBodies.get(request) ?? '' }, ['admin']);
+    if (!verdict.ok) {
+      request.log.warn({ path: request.url, reason: verdict.reason }, 'admin request refused');
+      return reply.code(401).send({ code: 'UNAUTHORISED', message: verdict.reason });
+    }
+    request.log.info({ path: request.url, method: request.method }, 'admin request');
+  });
+
+  typed.get('/admin/status', { schema: { response: { 200: StatusReply, '4xx': ErrorReply } } }, async () => view(runner().status()));
+
+  typed.post(
+    '/admin/rounds/start',
+    { schema: { body: Type.Object({ rounds: Type.Integer({ minimum: 1, maximum: 10_000 }) }, { additionalProperties: false }), response: { 200: StatusReply, '4xx': ErrorReply } } },
+    async (request) => view(runner().startRounds(request.body.rounds)),
+  );
+
+  typed.post('/admin/rounds/abort', { schema: { response: { 200: StatusReply, '4xx': ErrorReply } } }, async () => view(runner().abort()));
+
+  typed.get('/admin/sites', { schema: { response: { 200: Type.Array(SiteView), '4xx': ErrorReply } } }, async () => {
+    const connected = new Set(gateway.connectedSites());
+    return store.listSites().map((s) => ({ ...s, connected: connected.has(s.siteId) }));
+  });
+
+  typed.post(
+    '/admin/sites',
+    {
+      schema: {
+        body: Type.Object({ siteId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), publicKey: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' }) }, { additionalProperties: false }),
+        response: { 200: SiteView, '4xx': ErrorReply },
+      },
+    },
+    async (request) => {
+      store.addSite(request.body.siteId, request.body.publicKey);
+      request.log.info({ siteId: request.body.siteId }, 'site added');
+      return { siteId: request.body.siteId, publicKey: request.body.publicKey, revoked: false, connected: gateway.connectedSites().includes(request.body.siteId) };
+    },
+  );
+
+  typed.post(
+    '/admin/sites/:siteId/revoke',
+    { schema: { params: Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 64 }) }), response: { 200: SiteView, '4xx': ErrorReply } } },
+    async (request, reply) => {
+      const { siteId } = request.params;
+      if (!store.revokeSite(siteId)) return reply.code(404).send({ code: 'NOT_FOUND', message: `no site "${siteId}" on the allow-list` });
+      gateway.disconnect(siteId);
+      runner().siteRevoked(siteId);
+      request.log.warn({ siteId }, 'site revoked');
+      return { ...store.listSites().find((s) => s.siteId === siteId)!, connected: false };
+    },
+  );
+
+  typed.get('/admin/export', { schema: { response: { 200: Type.Unknown(), '4xx': ErrorReply } } }, async (_request, reply) => {
+    const latest = store.latestVersion();
+    const bytes = latest && store.versionBundle(latest.version);
+    if (!latest || !bytes) return reply.code(409).send({ code: 'NO_MODEL', message: 'no global generator yet: run the statistics round and at least one training round first' });
+    if (latest.version < 2) return reply.code(409).send({ code: 'NO_MODEL', message: 'the global generator is still untrained (only the statistics round has run)' });
+    const bundle = decodeGeneratorBundle(bytes, `global version ${latest.version}`);
+    const released = signGeneratorBundle({ ...bundle, metadata: { ...bundle.metadata, provenance: { ...bundle.metadata.provenance, globalVersion: latest.version, weightsSha256: latest.weightsSha256, exportedAt: new Date().toISOString() } } }, keys);
+    const out = encodeGeneratorBundle(released);
+    return reply.type('application/octet-stream').send(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+  });
+}

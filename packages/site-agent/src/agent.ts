@@ -1,0 +1,232 @@
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { io, type Socket } from 'socket.io-client';
+import type { Logger } from 'pino';
+import {
+  assertBundleMatches,
+  canonicalBytes,
+  checkMessage,
+  createDistillTrainer,
+  decodeGeneratorBundle,
+  EmodistillError,
+  encodeSafetensors,
+  ERROR_CODES,
+  PROTOCOL,
+  readFeatureSet,
+  readKeyFile,
+  resolveDistillConfig,
+  selectBackend,
+  selectRows,
+  signRequest,
+  verifyBytes,
+  writeGeneratorBundle,
+  AUTH_HEADER,
+  type DistillTrainer,
+  type FeatureSet,
+  type KeyPair,
+  type RoundAnnouncement,
+  type StepLosses,
+} from '@emodistill/core';
+import type { SiteConfig } from './config.js';
+import { prepareUpdate, statisticsPayload, weightDelta, type PreparedUpdate } from './local-update.js';
+
+export interface SiteProgress {
+  readonly round: number;
+  readonly step: number;
+  readonly steps: number;
+  readonly losses?: StepLosses;
+}
+
+export interface JoinOptions {
+  readonly log: Logger;
+  readonly onProgress?: (progress: SiteProgress) => void;
+}
+
+/** How the federation ended for this site. */
+export interface FederationOutcome {
+  readonly version: number;
+  readonly sha256: string;
+  readonly finalBundle?: string;
+}
+
+export interface SiteAgent {
+  /** Resolves when the coordinator announces the end of the planned rounds; rejects on a fatal error. */
+  readonly finished: Promise<FederationOutcome>;
+  stop(): Promise<void>;
+}
+
+/** A stable per-site seed, so each site's local training repeats exactly. */
+function siteSeed(siteId: string, base: number): number {
+  let hash = 0x811c9dc5;
+  for (const char of siteId) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+  return (base + hash) % 0x7fffffff;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Joins a federation: proves the site's identity to the coordinator, verifies every announcement
+ * and model against the pinned coordinator key, trains locally (critic and classifier pool stay
+ * here) and uploads signed updates. Reconnects with backoff; re-sends an update idempotently.
+ */
+export async function joinFederation(config: SiteConfig, options: JoinOptions): Promise<SiteAgent> {
+  const log = options.log.child({ siteId: config.siteId });
+  const keys = await readKeyFile(config.keyFile);
+  const backend = await selectBackend(config.backend);
+  const all = await readFeatureSet(config.features);
+  const holdout = new Set(config.auditHoldoutSpeakers);
+  const set = selectRows(all, (i) => !holdout.has(all.speakers[i]!));
+  if (set.ids.length === 0) throw new EmodistillError(ERROR_CODES.invalidOption, `${config.features}: no rows left after removing the audit-holdout speakers`);
+  log.info({ rows: set.ids.length, heldOut: all.ids.length - set.ids.length, dimension: set.dimension, backend }, 'site ready');
+  const baseUrl = config.coordinator.url.replace(/\/$/, '');
+
+  let settle: { resolve(outcome: FederationOutcome): void; reject(error: Error): void } | undefined;
+  const finished = new Promise<FederationOutcome>((resolve, reject) => (settle = { resolve, reject }));
+  let stopped = false;
+  const prepared = new Map<string, PreparedUpdate>();
+  const queued = new Set<string>();
+  let queue: Promise<void> = Promise.resolve();
+  let trainer: DistillTrainer | undefined;
+
+  const signed = (method: string, path: string): string => signRequest({ role: 'site', id: config.siteId, method, path }, keys.secretKey);
+  const verifyCoordinator = (body: unknown, signature: string): boolean => verifyBytes(canonicalBytes(body), signature, config.coordinator.publicKey);
+
+  async function download(version: number, expectedSha256: string): Promise<Uint8Array> {
+    const path = `/models/${version}`;
+    const response = await fetch(`${baseUrl}${path}`, { headers: { [AUTH_HEADER]: signed('GET', path) } });
+    if (!response.ok) throw new EmodistillError(ERROR_CODES.invalidOption, `download of global version ${version} refused: HTTP ${response.status} ${await response.text()}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    // The signed announcement names the hash: a model altered in transit or by a proxy is refused.
+    if (sha256 !== expectedSha256) throw new EmodistillError(ERROR_CODES.bundleFormat, `global version ${version} has sha256 ${sha256}, the coordinator signed ${expectedSha256}`);
+    return bytes;
+  }
+
+  async function localUpdate(announcement: RoundAnnouncement): Promise<PreparedUpdate> {
+    if (announcement.kind === 'statistics') {
+      return prepareUpdate({ siteId: config.siteId, round: announcement.round, baseVersion: announcement.baseVersion, numExamples: set.ids.length, metrics: { speakers: new Set(set.speakers).size } }, statisticsPayload(set), keys);
+    }
+    const bundle = decodeGeneratorBundle(await download(announcement.baseVersion, announcement.baseSha256), `global version ${announcement.baseVersion}`);
+    assertBundleMatches(bundle, set, config.features);
+    const roundConfig = announcement.config as { localSteps?: number; stepOffset?: number; distill?: Record<string, unknown> };
+    const localSteps = Number(roundConfig.localSteps ?? 200);
+    const stepOffset = Number(roundConfig.stepOffset ?? 0);
+    if (!trainer) {
+      const distill = resolveDistillConfig({ ...(roundConfig.distill ?? {}), seed: siteSeed(config.siteId, Number(roundConfig.distill?.seed ?? 0)) });
+      // Train in the federation's standardised space (from every site's moments), not a local one.
+      trainer = createDistillTrainer(set, distill, { standardiser: bundle.standardiser });
+      trainer.preparePool(stepOffset);
+    }
+    trainer.loadGeneratorWeights(bundle.weights, `global version ${announcement.baseVersion}`);
+    let losses: StepLosses | undefined;
+    const started = performance.now();
+    for (let i = 0; i < localSteps; i++) {
+      const report = (i + 1) % 25 === 0 || i === localSteps - 1;
+      losses = trainer.step(stepOffset + i, report) ?? losses;
+      if (report) options.onProgress?.({ round: announcement.round, step: i + 1, steps: localSteps, ...(losses && { losses }) });
+      // Keep socket.io heartbeats and reconnections alive while training.
+      await yieldToEventLoop();
+      if (stopped) throw new EmodistillError(ERROR_CODES.invalidOption, 'site agent stopped');
+    }
+    const delta = weightDelta(trainer.generatorWeights(), bundle.weights);
+    log.info({ round: announcement.round, steps: localSteps, seconds: (performance.now() - started) / 1000 }, 'local training done');
+    return prepareUpdate(
+      { siteId: config.siteId, round: announcement.round, baseVersion: announcement.baseVersion, numExamples: set.ids.length, metrics: { wasserstein: losses?.wasserstein ?? 0, adversarial: losses?.adversarial ?? 0, localSteps } },
+      encodeSafetensors(delta, {}),
+      keys,
+    );
+  }
+
+  /** Uploads until accepted (or already accepted), refused for good, or past the round's deadline. */
+  async function upload(announcement: RoundAnnouncement, update: PreparedUpdate): Promise<void> {
+    const deadline = new Date(announcement.deadline).getTime();
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        const response = await fetch(`${baseUrl}/rounds/${announcement.round}/updates`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/octet-stream', [PROTOCOL.updateHeader]: Buffer.from(JSON.stringify(update.envelope)).toString('base64') },
+          body: update.payload,
+        });
+        const reply = (await response.json().catch(() => ({}))) as { code?: string; message?: string; duplicate?: boolean };
+        if (response.ok) return void log.info({ round: announcement.round, duplicate: reply.duplicate, bytes: update.payload.byteLength }, 'update accepted');
+        if (reply.code === 'DUPLICATE') return void log.info({ round: announcement.round }, 'update was already accepted');
+        if (response.status < 500) return void log.error({ round: announcement.round, status: response.status, code: reply.code, reason: reply.message }, 'update refused');
+      } catch (error) {
+        log.warn({ round: announcement.round, attempt, error: (error as Error).message }, 'upload failed; retrying');
+      }
+      if (Date.now() > deadline) return void log.error({ round: announcement.round }, 'gave up uploading: the round deadline passed');
+      await sleep(Math.min(8000, 250 * 2 ** attempt));
+    }
+  }
+
+  async function handleRound(announcement: RoundAnnouncement, key: string): Promise<void> {
+    if (stopped) return;
+    if (Date.now() > new Date(announcement.deadline).getTime()) return void log.warn({ round: announcement.round }, 'announcement already past its deadline; skipped');
+    log.info({ round: announcement.round, kind: announcement.kind, baseVersion: announcement.baseVersion }, 'round started');
+    const update = await localUpdate(announcement);
+    prepared.set(key, update);
+    await upload(announcement, update);
+  }
+
+  async function onFinished(version: number, sha256: string): Promise<void> {
+    let finalBundle: string | undefined;
+    if (config.finalBundle) {
+      const bundle = decodeGeneratorBundle(await download(version, sha256), `global version ${version}`);
+      await mkdir(dirname(config.finalBundle), { recursive: true });
+      await writeGeneratorBundle(config.finalBundle, bundle);
+      finalBundle = config.finalBundle;
+    }
+    log.info({ version, sha256 }, 'federation finished');
+    settle?.resolve({ version, sha256, ...(finalBundle && { finalBundle }) });
+  }
+
+  const socket: Socket = io(baseUrl, {
+    path: PROTOCOL.socketPath,
+    // A function, so every reconnection signs a fresh handshake (time and nonce).
+    auth: (callback) => callback({ token: signed('GET', PROTOCOL.socketPath) }),
+    transports: ['websocket'],
+    reconnectionDelay: 250,
+    reconnectionDelayMax: 4000,
+  });
+  socket.on('connect', () => log.info({ url: baseUrl }, 'connected to the coordinator'));
+  socket.on('disconnect', (reason) => log.warn({ reason }, 'disconnected from the coordinator'));
+  socket.on('connect_error', (error) => {
+    if (error.message.startsWith('unauthorised')) {
+      log.error({ reason: error.message }, 'the coordinator refused this site');
+      settle?.reject(new EmodistillError(ERROR_CODES.invalidOption, `coordinator ${baseUrl} refused site "${config.siteId}": ${error.message}`));
+      socket.close();
+    } else log.debug({ error: error.message }, 'connection attempt failed; retrying');
+  });
+  socket.on('round', (message: unknown) => {
+    const checked = checkMessage('signedAnnouncement', message);
+    if (!checked.ok || !verifyCoordinator(checked.message.body, checked.message.signature)) {
+      return void log.error({ reason: checked.ok ? 'signature does not verify against the pinned coordinator key' : checked.reason }, 'announcement ignored');
+    }
+    const announcement = checked.message.body;
+    const key = `${announcement.round}:${announcement.baseVersion}`;
+    const ready = prepared.get(key);
+    // Already trained for this round (e.g. the coordinator restarted): re-send the same signed update.
+    if (ready) return void upload(announcement, ready);
+    if (queued.has(key)) return;
+    queued.add(key);
+    queue = queue.then(() => handleRound(announcement, key)).catch((error: Error) => log.error({ round: announcement.round, error: error.message }, 'round failed at this site'));
+  });
+  socket.on('finished', (message: unknown) => {
+    const checked = checkMessage('signedFinished', message);
+    if (!checked.ok || !verifyCoordinator(checked.message.body, checked.message.signature)) return void log.error({}, 'finish notice ignored: not signed by the coordinator');
+    const { version, sha256 } = checked.message.body;
+    queue = queue.then(() => onFinished(version, sha256)).catch((error: Error) => settle?.reject(error));
+  });
+
+  return {
+    finished,
+    async stop() {
+      stopped = true;
+      socket.close();
+      await queue.catch(() => undefined);
+      trainer?.dispose();
+    },
+  };
+}

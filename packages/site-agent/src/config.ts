@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { BACKEND_NAMES, EmodistillError, ERROR_CODES, type BackendName } from '@emodistill/core';
+
+/** A site's config file (JSON); paths are relative to it. */
+const SiteConfigSchema = Type.Object(
+  {
+    siteId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+    /** This site's key file (`emodistill keys generate`); its public key is on the coordinator's allow-list. */
+    keyFile: Type.String({ minLength: 1 }),
+    coordinator: Type.Object(
+      {
+        /** http(s)://host:port; for a private CA, point NODE_EXTRA_CA_CERTS at its certificate. */
+        url: Type.String({ pattern: '^https?://' }),
+        /** The coordinator's public key (base64): every announcement and model must carry its signature. */
+        publicKey: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' }),
+      },
+      { additionalProperties: false },
+    ),
+    /** The site's private feature set (`emodistill corpus import`); it never leaves the site. */
+    features: Type.String({ minLength: 1 }),
+    /** Speakers kept out of training and statistics, for the privacy audit's membership test. */
+    auditHoldoutSpeakers: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    backend: Type.Union(BACKEND_NAMES.map((name) => Type.Literal(name)), { default: 'auto' }),
+    /** Where to write the final global generator when the federation finishes (optional). */
+    finalBundle: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The validated site config (see the schema above). */
+export interface SiteConfig {
+  readonly siteId: string;
+  readonly keyFile: string;
+  readonly coordinator: { readonly url: string; readonly publicKey: string };
+  readonly features: string;
+  readonly auditHoldoutSpeakers: readonly string[];
+  readonly backend: BackendName;
+  readonly finalBundle?: string;
+}
+
+export function resolveSiteConfig(raw: unknown, source: string, baseDir: string): SiteConfig {
+  const filled = Value.Default(SiteConfigSchema, structuredClone(raw)) as unknown;
+  if (!Value.Check(SiteConfigSchema, filled)) {
+    const first = Value.Errors(SiteConfigSchema, filled).First();
+    throw new EmodistillError(ERROR_CODES.invalidOption, `${source}: field ${first?.path || '/'}: ${first?.message ?? 'invalid'} (got ${JSON.stringify(first?.value)})`);
+  }
+  const config = filled as SiteConfig;
+  return {
+    ...config,
+    keyFile: resolve(baseDir, config.keyFile),
+    features: resolve(baseDir, config.features),
+    ...(config.finalBundle && { finalBundle: resolve(baseDir, config.finalBundle) }),
+  };
+}
+
+export async function loadSiteConfig(path: string): Promise<SiteConfig> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new EmodistillError(ERROR_CODES.invalidOption, `cannot read site config ${path}: ${(error as Error).message}`);
+  }
+  return resolveSiteConfig(raw, path, dirname(resolve(path)));
+}
