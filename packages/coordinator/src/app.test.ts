@@ -3,95 +3,212 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { canonicalBytes, encodeKey, encodeSafetensors, generateKeyPair, signBytes, type NamedTensor, type UpdateHeader } from '@emodistill/core';
-import { buildApp, UPDATE_HEADER } from './app.js';
+import { AUTH_HEADER, canonicalBytes, encodeKey, encodeSafetensors, generateKeyPair, PROTOCOL, signBytes, signRequest, type NamedTensor, type UpdateHeader } from '@emodistill/core';
+import { buildCoordinatorApp, type CoordinatorApp } from './app.js';
+import { resolveCoordinatorConfig } from './config.js';
 import { openStore } from './store/store.js';
 
-const LAYOUT = [{ name: 'generator/dense0/kernel', shape: [2, 2] }];
+// A tiny generator: noise 2 + 2 classes → 4 hidden → 3 features.
+const LAYOUT = [
+  { name: 'generator/dense0/kernel', shape: [4, 4] },
+  { name: 'generator/dense0/bias', shape: [4] },
+  { name: 'generator/dense1/kernel', shape: [4, 3] },
+  { name: 'generator/dense1/bias', shape: [3] },
+];
 const site = generateKeyPair();
+const coordinatorKeys = generateKeyPair();
+const admin = generateKeyPair();
 let dir: string;
-let app: ReturnType<typeof buildApp>;
+let coordinator: CoordinatorApp;
 
-function signedUpload(overrides: Partial<UpdateHeader> = {}, keys = site): { headers: Record<string, string>; payload: Buffer } {
-  const tensors: NamedTensor[] = [{ name: LAYOUT[0]!.name, shape: [2, 2], values: Float32Array.from([0.1, 0.2, 0.3, 0.4]) }];
+function delta(fill: (i: number) => number = (i) => 0.01 * i, layout = LAYOUT): NamedTensor[] {
+  return layout.map((l) => ({ name: l.name, shape: l.shape, values: Float32Array.from({ length: l.shape.reduce((a, b) => a * b, 1) }, (_, i) => fill(i)) }));
+}
+
+function signedUpload(overrides: Partial<UpdateHeader> = {}, keys = site, tensors = delta()): { headers: Record<string, string>; payload: Buffer } {
   const payload = Buffer.from(encodeSafetensors(tensors, {}));
   const header: UpdateHeader = {
-    siteId: 'site-a', round: 0, baseVersion: 0, numExamples: 50, sha256: createHash('sha256').update(payload).digest('hex'),
+    siteId: 'site-a', round: 3, baseVersion: 2, numExamples: 50, sha256: createHash('sha256').update(payload).digest('hex'),
     metrics: {}, nonce: randomBytes(16).toString('hex'), time: new Date().toISOString(), ...overrides,
   };
   const envelope = { header, signature: signBytes(canonicalBytes(header), keys.secretKey) };
-  return { headers: { 'content-type': 'application/octet-stream', [UPDATE_HEADER]: Buffer.from(JSON.stringify(envelope)).toString('base64') }, payload };
+  return { headers: { 'content-type': 'application/octet-stream', [PROTOCOL.updateHeader]: Buffer.from(JSON.stringify(envelope)).toString('base64') }, payload };
+}
+
+const put = (upload: { headers: Record<string, string>; payload: Buffer }, round = 3) => coordinator.app.inject({ method: 'PUT', url: `/rounds/${round}/updates`, headers: upload.headers, payload: upload.payload });
+
+function adminCall(method: 'GET' | 'POST', url: string, body?: unknown, keys = admin) {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  return coordinator.app.inject({
+    method,
+    url,
+    headers: { [AUTH_HEADER]: signRequest({ role: 'admin', id: encodeKey(keys.publicKey), method, path: url, body: text }, keys.secretKey), ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { payload: text }),
+  });
 }
 
 function start(): void {
-  const store = openStore(dir);
-  app = buildApp({ store, layout: LAYOUT, maxPayloadBytes: 4096, maxUpdateNorm: 10 });
+  const config = resolveCoordinatorConfig(
+    {
+      dataDir: dir,
+      keyFile: 'unused.key',
+      adminPublicKeys: [encodeKey(admin.publicKey)],
+      model: { classNames: ['angry', 'sad'], featureDimension: 3, noiseDimension: 2, hiddenUnits: [4] },
+      rounds: { minSites: 2 },
+      limits: { maxPayloadBytes: 4096, maxUpdateNorm: 10 },
+    },
+    'test config',
+    dir,
+  );
+  coordinator = buildCoordinatorApp({ store: openStore(dir), config, keys: coordinatorKeys });
 }
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'emodistill-coordinator-'));
+  // arrange (shared): site-a on the allow-list, training round 3 open from version 2, two participants
   const store = openStore(dir);
   store.addSite('site-a', encodeKey(site.publicKey));
-  store.openRound(0, 0, new Date(Date.now() + 60_000).toISOString());
+  store.addSite('site-b', encodeKey(generateKeyPair().publicKey));
+  store.openRound({ round: 3, kind: 'training', baseVersion: 2, deadline: new Date(Date.now() + 60_000).toISOString(), participants: ['site-a', 'site-b'] });
   store.close();
   start();
 });
 
 afterEach(async () => {
-  await app.close();
+  await coordinator.app.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('coordinator HTTP API', () => {
+describe('coordinator HTTP API: updates', () => {
   it('accepts a signed update, answers a re-send idempotently, and keeps it across a restart', async () => {
     // arrange
     const upload = signedUpload();
 
     // act
-    const first = await app.inject({ method: 'PUT', url: '/rounds/0/updates', headers: upload.headers, payload: upload.payload });
-    const resent = await app.inject({ method: 'PUT', url: '/rounds/0/updates', headers: upload.headers, payload: upload.payload });
-    await app.close();
+    const first = await put(upload);
+    const resent = await put(upload);
+    await coordinator.app.close();
     start();
-    const status = await app.inject({ method: 'GET', url: '/status' });
+    const status = await adminCall('GET', '/admin/status');
 
     // assert
     expect(first.statusCode, first.body).toBe(200);
-    expect(first.json()).toEqual({ accepted: true, duplicate: false, round: 0, siteId: 'site-a' });
+    expect(first.json()).toEqual({ accepted: true, duplicate: false, round: 3, siteId: 'site-a' });
     expect(resent.json()).toMatchObject({ accepted: true, duplicate: true });
-    expect(status.json()).toMatchObject({ round: 0, state: 'open', acceptedSites: ['site-a'], allowedSites: 1 });
+    expect(status.json()).toMatchObject({ round: { round: 3, state: 'open', participants: ['site-a', 'site-b'] }, acceptedSites: ['site-a'] });
   });
 
-  it('rejects forged, stale, second and oversized updates without storing anything', async () => {
+  it('rejects forged, stale, wrong-shape, NaN, too-large-norm, second and oversized updates without storing anything', async () => {
     // arrange
     const forged = signedUpload({}, generateKeyPair());
-    const stale = signedUpload({ round: 0, baseVersion: 3 });
+    const stale = signedUpload({ baseVersion: 1 });
     const unknown = signedUpload({ siteId: 'mallory' });
+    const wrongShape = signedUpload({}, site, delta(undefined, [{ name: 'generator/dense0/kernel', shape: [4, 5] }, ...LAYOUT.slice(1)]));
+    const notFinite = signedUpload({}, site, delta((i) => (i === 3 ? Number.NaN : 0)));
+    const tooLarge = signedUpload({}, site, delta(() => 5));
 
     // act
     const replies = {
-      forged: await app.inject({ method: 'PUT', url: '/rounds/0/updates', headers: forged.headers, payload: forged.payload }),
-      stale: await app.inject({ method: 'PUT', url: '/rounds/0/updates', headers: stale.headers, payload: stale.payload }),
-      unknown: await app.inject({ method: 'PUT', url: '/rounds/0/updates', headers: unknown.headers, payload: unknown.payload }),
-      wrongRound: await app.inject({ method: 'PUT', url: '/rounds/7/updates', headers: forged.headers, payload: forged.payload }),
-      oversized: await app.inject({ method: 'PUT', url: '/rounds/0/updates', headers: forged.headers, payload: Buffer.alloc(5000) }),
-      noHeader: await app.inject({ method: 'PUT', url: '/rounds/0/updates', headers: { 'content-type': 'application/octet-stream' }, payload: forged.payload }),
+      forged: await put(forged),
+      stale: await put(stale),
+      unknown: await put(unknown),
+      wrongShape: await put(wrongShape),
+      notFinite: await put(notFinite),
+      tooLarge: await put(tooLarge),
+      wrongRound: await put(forged, 7),
+      oversized: await coordinator.app.inject({ method: 'PUT', url: '/rounds/3/updates', headers: forged.headers, payload: Buffer.alloc(5000) }),
+      noHeader: await coordinator.app.inject({ method: 'PUT', url: '/rounds/3/updates', headers: { 'content-type': 'application/octet-stream' }, payload: forged.payload }),
     };
-    const accepted = signedUpload();
-    await app.inject({ method: 'PUT', url: '/rounds/0/updates', headers: accepted.headers, payload: accepted.payload });
-    const second = signedUpload();
-    const secondReply = await app.inject({ method: 'PUT', url: '/rounds/0/updates', headers: second.headers, payload: second.payload });
-    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    const statusBefore = (await adminCall('GET', '/admin/status')).json();
+    const accepted = await put(signedUpload());
+    const replayed = await put(signedUpload());
+    const metrics = await coordinator.app.inject({ method: 'GET', url: '/metrics' });
 
     // assert
-    expect([replies.forged.statusCode, replies.forged.json().code]).toEqual([403, 'BAD_SIGNATURE']);
-    expect([replies.stale.statusCode, replies.stale.json().code]).toEqual([409, 'WRONG_BASE_VERSION']);
-    expect([replies.unknown.statusCode, replies.unknown.json().code]).toEqual([403, 'UNKNOWN_SITE']);
-    expect([replies.wrongRound.statusCode, replies.wrongRound.json().code]).toEqual([409, 'WRONG_ROUND']);
+    const code = (reply: { statusCode: number; json(): { code: string } }) => [reply.statusCode, reply.json().code];
+    expect(code(replies.forged)).toEqual([403, 'BAD_SIGNATURE']);
+    expect(code(replies.stale)).toEqual([409, 'WRONG_BASE_VERSION']);
+    expect(code(replies.unknown)).toEqual([403, 'UNKNOWN_SITE']);
+    expect(code(replies.wrongShape)).toEqual([422, 'SHAPE_MISMATCH']);
+    expect(code(replies.notFinite)).toEqual([422, 'NON_FINITE']);
+    expect(code(replies.tooLarge)).toEqual([422, 'NORM_EXCEEDED']);
+    expect(code(replies.wrongRound)).toEqual([409, 'WRONG_ROUND']);
     expect(replies.oversized.statusCode).toBe(413);
     expect(replies.noHeader.statusCode).toBe(400);
-    expect([secondReply.statusCode, secondReply.json().code]).toEqual([409, 'DUPLICATE']);
+    expect(statusBefore.acceptedSites).toEqual([]);
+    expect(accepted.statusCode).toBe(200);
+    expect(code(replayed)).toEqual([409, 'DUPLICATE']);
     expect(Object.keys(replies.forged.json())).toEqual(['code', 'message']);
     expect(metrics.body).toContain('emodistill_updates_accepted_total 1');
     expect(metrics.body).toContain('emodistill_updates_rejected_total{reason="BAD_SIGNATURE"} 1');
+  });
+
+  it('refuses the next update of a revoked site', async () => {
+    // act
+    const revoke = await adminCall('POST', '/admin/sites/site-a/revoke');
+    const reply = await put(signedUpload());
+
+    // assert
+    expect(revoke.json()).toMatchObject({ siteId: 'site-a', revoked: true });
+    expect([reply.statusCode, reply.json().code]).toEqual([403, 'UNKNOWN_SITE']);
+  });
+});
+
+describe('coordinator HTTP API: admin', () => {
+  it('refuses unsigned, wrongly signed, replayed and altered admin requests', async () => {
+    // arrange
+    const intruder = generateKeyPair();
+    const path = '/admin/rounds/start';
+    const body = JSON.stringify({ rounds: 2 });
+    const valid = signRequest({ role: 'admin', id: encodeKey(admin.publicKey), method: 'POST', path, body }, admin.secretKey);
+    const send = (headers: Record<string, string>, payload = body) => coordinator.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json', ...headers }, payload });
+
+    // act
+    const unsigned = await send({});
+    const wrongKey = await send({ [AUTH_HEADER]: signRequest({ role: 'admin', id: encodeKey(intruder.publicKey), method: 'POST', path, body }, intruder.secretKey) });
+    const forgedAsAdmin = await send({ [AUTH_HEADER]: signRequest({ role: 'admin', id: encodeKey(admin.publicKey), method: 'POST', path, body }, intruder.secretKey) });
+    const altered = await send({ [AUTH_HEADER]: valid }, JSON.stringify({ rounds: 200 }));
+    const accepted = await send({ [AUTH_HEADER]: valid });
+    const replayed = await send({ [AUTH_HEADER]: valid });
+    const asSite = await coordinator.app.inject({ method: 'GET', url: '/admin/sites', headers: { [AUTH_HEADER]: signRequest({ role: 'site', id: 'site-a', method: 'GET', path: '/admin/sites' }, site.secretKey) } });
+
+    // assert
+    for (const reply of [unsigned, wrongKey, forgedAsAdmin, altered, replayed, asSite]) expect(reply.statusCode, reply.body).toBe(401);
+    expect(unsigned.json().message).toMatch(/missing/);
+    expect(altered.json().message).toMatch(/another request/);
+    expect(replayed.json().message).toMatch(/replayed/);
+    expect(accepted.statusCode, accepted.body).toBe(200);
+    // the open training round counts as under way: it plus two more
+    expect(accepted.json().targetTrainingRounds).toBe(3);
+  });
+
+  it('adds, lists and revokes sites', async () => {
+    // arrange
+    const newcomer = encodeKey(generateKeyPair().publicKey);
+
+    // act
+    const added = await adminCall('POST', '/admin/sites', { siteId: 'site-c', publicKey: newcomer });
+    const badKey = await adminCall('POST', '/admin/sites', { siteId: 'site-d', publicKey: 'not-a-key' });
+    await adminCall('POST', '/admin/sites/site-b/revoke');
+    const missing = await adminCall('POST', '/admin/sites/nobody/revoke');
+    const list = await adminCall('GET', '/admin/sites');
+
+    // assert
+    expect(added.statusCode).toBe(200);
+    expect(badKey.statusCode).toBe(400);
+    expect(missing.statusCode).toBe(404);
+    expect(list.json().map((s: { siteId: string; revoked: boolean }) => [s.siteId, s.revoked])).toEqual([['site-a', false], ['site-b', true], ['site-c', false]]);
+  });
+
+  it('serves models only to signed requests and refuses to export before training', async () => {
+    // act
+    const anonymous = await coordinator.app.inject({ method: 'GET', url: '/models/2' });
+    const signedMissing = await coordinator.app.inject({ method: 'GET', url: '/models/2', headers: { [AUTH_HEADER]: signRequest({ role: 'site', id: 'site-a', method: 'GET', path: '/models/2' }, site.secretKey) } });
+    const exported = await adminCall('GET', '/admin/export');
+
+    // assert
+    expect(anonymous.statusCode).toBe(401);
+    expect(signedMissing.statusCode).toBe(404);
+    expect([exported.statusCode, exported.json().code]).toEqual([409, 'NO_MODEL']);
   });
 });
