@@ -25,24 +25,28 @@ const SHAPES = {
   y: [5, 3],
   a3: [2, 4, 6], // a batched (rank-3) product with a transposed right operand
   b3: [2, 7, 6],
+  c2: [2, 9], // a short left operand times a wide transposed right one: computed as (d2·c2ᵀ)ᵀ
+  d2: [10, 9],
 } as const;
 type InputName = keyof typeof SHAPES;
 const INPUTS: Record<InputName, Float32Array> = Object.fromEntries(
   Object.entries(SHAPES).map(([name, shape], i) => [name, randomValues(shape.reduce((a, b) => a * b, 1), 100 + i)]),
 ) as Record<InputName, Float32Array>;
-const DIFFERENTIATED: InputName[] = ['xT', 'w1', 'b1', 'w2T', 'b2', 'a3', 'b3'];
+const DIFFERENTIATED: InputName[] = ['xT', 'w1', 'b1', 'w2T', 'b2', 'a3', 'b3', 'c2', 'd2'];
 
 /**
  * A 2-layer MLP loss whose matmuls take every transposed form a backward pass uses:
  * (true, false) in layer 1, (false, true) in layer 2, a fused matmul with a transposed operand and
- * bias + relu, and a rank-3 batched (false, true) product.
+ * bias + relu, a rank-3 batched (false, true) product and a (false, true) product whose left
+ * operand is much smaller than its right one (the override swaps the operands).
  */
 function loss(t: Record<InputName, tf.Tensor>): tf.Scalar {
   const hidden = tf.tanh(tf.add(tf.matMul(t.xT as tf.Tensor2D, t.w1 as tf.Tensor2D, true, false), t.b1));
   const output = tf.add(tf.matMul(hidden, t.w2T as tf.Tensor2D, false, true), t.b2);
   const fused = tf.fused.matMul({ a: hidden as tf.Tensor2D, b: t.w2T as tf.Tensor2D, transposeB: true, bias: t.b2, activation: 'relu' });
   const batched = tf.matMul(t.a3 as tf.Tensor3D, t.b3 as tf.Tensor3D, false, true);
-  return tf.addN([tf.mean(tf.square(tf.sub(output, t.y))), tf.mul(tf.mean(fused), 0.5), tf.mul(tf.mean(tf.square(batched)), 0.1)]) as tf.Scalar;
+  const short = tf.matMul(t.c2 as tf.Tensor2D, t.d2 as tf.Tensor2D, false, true);
+  return tf.addN([tf.mean(tf.square(tf.sub(output, t.y))), tf.mul(tf.mean(fused), 0.5), tf.mul(tf.mean(tf.square(batched)), 0.1), tf.mul(tf.mean(tf.square(short)), 0.2)]) as tf.Scalar;
 }
 
 /** Loss value and gradients w.r.t. DIFFERENTIATED inputs on the active backend, as plain arrays. */

@@ -9,7 +9,7 @@ import { resolveDistillConfig, type DistillConfig, type DistillOptions } from '.
 import { diversityLoss } from './losses/diversity.js';
 import { featureMatchingLoss } from './losses/feature-matching.js';
 import { softmaxMatchingLoss } from './losses/softmax-matching.js';
-import { criticLoss, generatorAdversarialLoss } from './losses/wgan-gp.js';
+import { criticLossOnePass, generatorAdversarialLoss } from './losses/wgan-gp.js';
 import { createDistillNetworks, type DistillNetworks } from './networks.js';
 
 /** Loss values of one generator step; a term that is switched off (weight 0) reads 0. */
@@ -218,13 +218,13 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
       const seed = stepSeed(config.seed, step, k + 1);
       const fake = networks.generate(tf.randomNormal([batch, config.noiseDimension], 0, 1, 'float32', seed), oneHot);
       const epsilon = tf.randomUniform([batch, 1], 0, 1, 'float32', seed + 1) as tf.Tensor2D;
-      const oneHotTwice = tf.concat([oneHot, oneHot], 0) as tf.Tensor2D;
+      // One critic pass over [real; fake; x̂] (DESIGN §7: fewer, larger kernels).
+      const oneHotThrice = tf.concat([oneHot, oneHot, oneHot], 0) as tf.Tensor2D;
       let w: tf.Scalar | undefined;
       const loss = criticOptimizer.minimize(
         () => {
-          const result = criticLoss(
-            (stacked) => networks.criticize(stacked, oneHotTwice).score,
-            (interpolated) => networks.criticize(interpolated, oneHot).score,
+          const result = criticLossOnePass(
+            (stacked, gradientRowsFrom) => networks.criticizeWithInputGradient(stacked, oneHotThrice, gradientRowsFrom),
             { real, fake, epsilon },
             config.gradientPenaltyWeight,
           );

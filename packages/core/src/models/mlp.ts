@@ -22,22 +22,73 @@ export interface Mlp {
    * @returns logits [batch, outputDimension] and the last hidden activations (caller owns both)
    */
   apply(x: tf.Tensor2D, dropoutRate?: number, dropoutSeed?: number): { output: tf.Tensor2D; penultimate: tf.Tensor2D };
+  /**
+   * One forward pass, plus the input gradient ∂Σ output/∂x of the rows from `gradientRowsFrom` on,
+   * over the first `gradientColumns` input columns, written as ops that can be differentiated again
+   * (a gradient penalty's double backprop) without a second pass. Leaky-ReLU and ReLU networks only.
+   * @param x [batch, inputDimension]
+   * @returns output [batch, outputDimension], penultimate [batch, hidden], inputGradient
+   *   [batch − gradientRowsFrom, gradientColumns] (caller owns all three)
+   */
+  applyWithInputGradient(x: tf.Tensor2D, gradient: { gradientRowsFrom: number; gradientColumns: number }): { output: tf.Tensor2D; penultimate: tf.Tensor2D; inputGradient: tf.Tensor2D };
   dispose(): void;
 }
 
+/** Slope of the leaky ReLU for negative inputs. */
+const LEAKY_SLOPE = 0.2;
+
+function activate(x: tf.Tensor2D, activation: Exclude<Activation, 'leakyRelu'>): tf.Tensor2D {
+  return activation === 'relu' ? tf.relu(x) : tf.tanh(x);
+}
+
 /**
- * Leaky ReLU (slope 0.2) as 0.6·x + 0.4·|x|: tfjs 4.x has no second-order gradient for
- * tf.leakyRelu, and the gradient penalty differentiates through this activation twice.
+ * tfjs's custom-op entry point. Unlike tf.customGrad, it takes one lazily called gradient function
+ * per input, so a backward pass computes only the gradients it needs (the gradient penalty's inner
+ * gradient needs ∂/∂x, not ∂/∂kernel). Public on the Engine class, absent from its typings.
  */
-function activate(x: tf.Tensor2D, activation: Activation): tf.Tensor2D {
-  switch (activation) {
-    case 'relu':
-      return tf.relu(x);
-    case 'tanh':
-      return tf.tanh(x);
-    case 'leakyRelu':
-      return tf.add(tf.mul(x, 0.6), tf.mul(tf.abs(x), 0.4));
-  }
+interface CustomKernelEngine {
+  runKernelFunc(params: {
+    forwardFunc: (backend: unknown, save: (tensors: tf.Tensor[]) => void) => tf.Tensor;
+    backwardsFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
+    inputs: tf.NamedTensorMap;
+  }): tf.Tensor;
+}
+const customKernel = (): CustomKernelEngine => tf.engine() as unknown as CustomKernelEngine;
+
+/**
+ * x·kernel + bias, then leaky ReLU (`leakySlope`) or nothing (`undefined`), as one op: the
+ * forward pass is one _FusedMatMul kernel (bias and activation fused) where it was a matmul, an add
+ * and four kernels for the activation (written as 0.6·x + 0.4·|x| because tf.leakyRelu has no
+ * second-order gradient in tfjs 4.x). The backward pass multiplies by the activation's slope,
+ * saved in the forward pass, which is a constant (its derivative is 0 almost everywhere), so the
+ * backward ops can themselves be differentiated: the gradient penalty's double backprop.
+ * Measured (bench:step, DESIGN §7): see README "The distillator".
+ * @param x [n, in] @param kernel [in, out] @param bias [out] @returns [n, out] (caller owns it)
+ */
+function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, leakySlope: number | undefined): tf.Tensor2D {
+  return customKernel().runKernelFunc({
+    forwardFunc: (_backend, save) => {
+      // The kernel itself: under a gradient tape tf.fused.matMul would split off bias and activation again.
+      const [n, inputs] = x.shape;
+      const units = kernel.shape[1];
+      const attrs = { transposeA: false, transposeB: false, activation: leakySlope === undefined ? 'linear' : 'leakyrelu', leakyreluAlpha: leakySlope ?? 0 };
+      const y = tf.reshape(tf.engine().runKernel<tf.Tensor>('_FusedMatMul', { a: tf.reshape(x, [1, n, inputs]), b: tf.reshape(kernel, [1, inputs, units]), bias }, attrs), [n, units]) as tf.Tensor2D;
+      // step(y) is 1 where y > 0 and leakySlope elsewhere: the activation's slope, since y > 0 exactly where x·kernel + bias > 0.
+      save(leakySlope === undefined ? [x, kernel] : [x, kernel, tf.step(y, leakySlope)]);
+      return y;
+    },
+    backwardsFunc: (dy, saved) => {
+      const [input, weights, slope] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D | undefined];
+      const dz = slope ? tf.mul(dy, slope) : dy;
+      return { x: () => tf.matMul(dz, weights, false, true), kernel: () => tf.matMul(input, dz, true, false), bias: () => tf.sum(dz, 0) };
+    },
+    inputs: { x, kernel, bias },
+  }) as tf.Tensor2D;
+}
+
+/** `compute()`'s result as a constant: recorded on no gradient tape (no inputs), so never differentiated. */
+function detached<T extends tf.Tensor>(compute: () => T): T {
+  return customKernel().runKernelFunc({ forwardFunc: () => compute(), backwardsFunc: () => ({}), inputs: {} }) as T;
 }
 
 // tfjs variable names must be unique per process; files use `variableNames` instead.
@@ -56,21 +107,51 @@ export function createMlp(options: MlpOptions): Mlp {
       bias: tf.variable(tf.zeros([units]), true, `${options.name}/dense${i}/bias#${instance}`),
     }));
   });
+  /** Output and every hidden layer's activations (inside the caller's tidy). */
+  const forward = (x: tf.Tensor2D, dropoutRate: number, dropoutSeed: number): { output: tf.Tensor2D; hidden: tf.Tensor2D[] } => {
+    let h: tf.Tensor2D = x;
+    const hidden: tf.Tensor2D[] = [];
+    layers.forEach((layer, i) => {
+      const isLast = i === layers.length - 1;
+      const weight = layer.weight as tf.Tensor2D;
+      const bias = layer.bias as tf.Tensor1D;
+      if (options.activation === 'leakyRelu') h = dense(h, weight, bias, isLast ? undefined : LEAKY_SLOPE);
+      else {
+        const z = tf.add(tf.matMul(h, weight), bias) as tf.Tensor2D;
+        h = isLast ? z : activate(z, options.activation);
+      }
+      if (!isLast && dropoutRate > 0) h = tf.dropout(h, dropoutRate, undefined, dropoutSeed * 31 + i) as tf.Tensor2D;
+      if (!isLast) hidden.push(h);
+    });
+    return { output: h, hidden };
+  };
   return {
     variables: layers.flatMap((layer) => [layer.weight, layer.bias]),
     variableNames: layers.flatMap((_, i) => [`${options.name}/dense${i}/kernel`, `${options.name}/dense${i}/bias`]),
     apply(x, dropoutRate = 0, dropoutSeed = 0) {
       return tf.tidy(() => {
-        let h: tf.Tensor2D = x;
-        let penultimate: tf.Tensor2D = x;
-        layers.forEach((layer, i) => {
-          const isLast = i === layers.length - 1;
-          if (isLast) penultimate = h;
-          const z = tf.add(tf.matMul(h, layer.weight as tf.Tensor2D), layer.bias) as tf.Tensor2D;
-          h = isLast ? z : activate(z, options.activation);
-          if (!isLast && dropoutRate > 0) h = tf.dropout(h, dropoutRate, undefined, dropoutSeed * 31 + i) as tf.Tensor2D;
-        });
-        return { output: h, penultimate };
+        const { output, hidden } = forward(x, dropoutRate, dropoutSeed);
+        return { output, penultimate: hidden[hidden.length - 1] ?? x };
+      });
+    },
+    applyWithInputGradient(x, { gradientRowsFrom, gradientColumns }) {
+      if (options.activation === 'tanh') throw new Error('applyWithInputGradient: piecewise-linear activations only, got tanh');
+      if (gradientRowsFrom < 0 || gradientRowsFrom >= x.shape[0] || gradientColumns < 1 || gradientColumns > options.inputDimension) {
+        throw new Error(`applyWithInputGradient: rows from ${gradientRowsFrom} of ${x.shape[0]}, ${gradientColumns} of ${options.inputDimension} columns`);
+      }
+      return tf.tidy(() => {
+        const { output, hidden } = forward(x, 0, 0);
+        const rows = x.shape[0] - gradientRowsFrom;
+        const negativeSlope = options.activation === 'leakyRelu' ? LEAKY_SLOPE : 0;
+        // The slope of each hidden unit on the chosen rows: constants, like the step function's derivative.
+        const slopes = hidden.map((h) => detached(() => tf.step(h.slice([gradientRowsFrom, 0], [rows, -1]), negativeSlope)));
+        // Backward from ∂Σ output/∂h_last = the last kernel's row sums, through slope ⊙ (·)·Wᵀ per layer.
+        const last = layers[layers.length - 1]!;
+        let upstream = tf.mul(slopes[slopes.length - 1]!, tf.sum(last.weight, 1)) as tf.Tensor2D;
+        for (let i = layers.length - 2; i >= 1; i--) upstream = tf.mul(slopes[i - 1]!, tf.matMul(upstream, layers[i]!.weight as tf.Tensor2D, false, true)) as tf.Tensor2D;
+        const first = layers[0]!.weight as tf.Tensor2D;
+        const firstColumns = gradientColumns === options.inputDimension ? first : (first.slice([0, 0], [gradientColumns, -1]) as tf.Tensor2D);
+        return { output, penultimate: hidden[hidden.length - 1] ?? x, inputGradient: tf.matMul(upstream, firstColumns, false, true) };
       });
     },
     dispose() {
