@@ -6,7 +6,11 @@ Not a project dependency: run it with Debian's interpreter after `apt-get instal
 sitting). Same shapes as the tfjs step: 221-dim features, 4 classes concatenated one-hot to both
 networks, noise 64, 2x256 leaky-ReLU (0.2) MLPs, batch 64, 5 critic updates with gradient penalty
 (lambda 10) then 1 generator update with L_adv only, Adam(lr 1e-4, betas 0.5, 0.9), 1 thread.
-Prints one line: `torch <version> plain WGAN-GP <ms> ms/step (1 thread, BLAS ...)`.
+Prints one line: `torch <version> plain WGAN-GP <ms> ms/step (1 thread)`.
+
+Debian's torch calls whatever libblas.so.3 the loader finds: the reference BLAS (libblas3, what
+python3-torch pulls in; ~10x slower here) unless e.g. libopenblas0-serial is installed. Pick one with
+LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/blas or .../openblas-serial (bench:step --torch runs both).
 """
 
 import argparse
@@ -73,11 +77,7 @@ def main() -> None:
     for _ in range(args.steps):
         step()
     ms = (time.perf_counter() - started) * 1000 / args.steps
-    blas = "unknown"
-    for line in torch.__config__.show().splitlines():
-        if "BLAS_INFO=" in line:
-            blas = line.split("BLAS_INFO=")[1].split(",")[0]
-    print(f"torch {torch.__version__} plain WGAN-GP {ms:.1f} ms/step (1 thread, BLAS_INFO={blas})")
+    print(f"torch {torch.__version__} plain WGAN-GP {ms:.1f} ms/step (1 thread)")
 
 
 if __name__ == "__main__":

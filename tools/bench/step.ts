@@ -2,17 +2,45 @@
  * `npm run bench:step`: the distillator's real training step on fixed shapes — 221-dim features,
  * 2×256 MLPs, batch 64, n_critic 5 — in ms per step, the share of kernel time spent in matmul,
  * and kernel calls per step, for each backend and compute path here; beside it the step of a
- * plain WGAN-GP (no L_FM, L_SML, L_DIV) for comparison with other frameworks.
- * Options: --steps N (timed steps, default 30), --backends wasm,cpu.
+ * plain WGAN-GP (no L_FM, L_SML, L_DIV) for comparison with other frameworks; then the process's
+ * peak RSS.
+ * Options: --steps N (timed steps, default 30), --backends wasm,cpu, --compute
+ * explicit-transpose,stock (WASM matmul kernels), --torch (also run
+ * tools/bench/plain_wgan_gp_torch.py with Debian's /usr/bin/python3 and print the tfjs/PyTorch
+ * ratio of the plain step, measured in the same sitting), --emodb <wav dir> (first a full
+ * default-settings distillation of EmoDB 7-class, its time and the peak RSS after it).
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { createDistillTrainer, resolveDistillConfig, selectBackend, setWasmMatmulOverrides, type DistillOptions, type FeatureSet } from '@emodistill/core';
+import {
+  createDistillTrainer,
+  distill,
+  extractFeatureSet,
+  listEmodb,
+  resolveDistillConfig,
+  selectBackend,
+  setWasmMatmulOverrides,
+  type DistillOptions,
+  type FeatureSet,
+} from '@emodistill/core';
 
-const { values: args } = parseArgs({ options: { steps: { type: 'string', default: '30' }, backends: { type: 'string', default: 'wasm,cpu' } } });
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '30' },
+    backends: { type: 'string', default: 'wasm,cpu' },
+    compute: { type: 'string', default: 'explicit-transpose,stock' },
+    torch: { type: 'boolean', default: false },
+    emodb: { type: 'string' },
+  },
+});
 const DIMENSION = 221;
 const ROWS = 512;
 const CLASSES = 4;
+const TORCH_PYTHON = '/usr/bin/python3';
+const TORCH_SCRIPT = fileURLToPath(new URL('./plain_wgan_gp_torch.py', import.meta.url));
 
 /** Random features: the step's cost does not depend on the values. */
 function syntheticSet(): FeatureSet {
@@ -33,8 +61,10 @@ function syntheticSet(): FeatureSet {
 }
 
 const MATMUL = new Set(['BatchMatMul', '_FusedMatMul']);
+const peakRssMiB = (): number => process.resourceUsage().maxRSS / 1024;
 
-async function measure(label: string, options: DistillOptions, timedSteps: number): Promise<void> {
+/** @returns ms per step (wall clock) */
+async function measure(label: string, options: DistillOptions, timedSteps: number): Promise<number> {
   const config = resolveDistillConfig({ ...options, steps: timedSteps + 4, poolEpochs: 2 });
   const trainer = createDistillTrainer(syntheticSet(), config);
   try {
@@ -47,27 +77,85 @@ async function measure(label: string, options: DistillOptions, timedSteps: numbe
     const info = await tf.profile(() => {
       trainer.step(3 + timedSteps, false);
     });
-    const times = await Promise.all(info.kernels.map(async (k) => ({ name: k.name, ms: Number(await k.kernelTimeMs) || 0 })));
+    // The profile also lists custom ops (tf.customGrad, models/mlp.ts's dense layer) around the
+    // kernels they run: only registered kernels count, once each.
+    const backend = tf.getBackend();
+    const kernels = info.kernels.filter((k) => tf.getKernel(k.name, backend) !== undefined);
+    const times = await Promise.all(kernels.map(async (k) => ({ name: k.name, ms: Number(await k.kernelTimeMs) || 0 })));
     const total = times.reduce((sum, k) => sum + k.ms, 0);
     const matmul = times.filter((k) => MATMUL.has(k.name)).reduce((sum, k) => sum + k.ms, 0);
-    console.log(`${label.padEnd(44)} ${msPerStep.toFixed(1).padStart(8)} ms/step   matmul ${((matmul / Math.max(total, 1e-9)) * 100).toFixed(0).padStart(3)} % of kernel time   ${String(times.length).padStart(5)} kernel calls/step`);
+    console.log(
+      `${label.padEnd(48)} ${msPerStep.toFixed(1).padStart(8)} ms/step   matmul ${((matmul / Math.max(total, 1e-9)) * 100).toFixed(0).padStart(3)} % of kernel time   ${String(times.length).padStart(5)} kernel calls/step`,
+    );
+    return msPerStep;
   } finally {
     trainer.dispose();
   }
 }
 
+/**
+ * Debian's torch uses whichever libblas.so.3 the loader finds first; each present here is measured,
+ * since they differ ~10× (python3-torch alone pulls in the reference BLAS).
+ */
+const TORCH_BLAS = [
+  ['reference BLAS', '/usr/lib/x86_64-linux-gnu/blas'],
+  ['OpenBLAS', '/usr/lib/x86_64-linux-gnu/openblas-serial'],
+] as const;
+
+/** The PyTorch plain step (a measuring aid, never a dependency): ms per step, or undefined when unavailable. */
+function measureTorch(timedSteps: number, blas: string, libraryPath: string): number | undefined {
+  if (!existsSync(TORCH_PYTHON)) return undefined;
+  try {
+    const env = { ...process.env, LD_LIBRARY_PATH: libraryPath };
+    const line = execFileSync(TORCH_PYTHON, [TORCH_SCRIPT, '--steps', String(timedSteps)], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    const ms = /([\d.]+) ms\/step/.exec(line)?.[1];
+    console.log(`${`pytorch 1 thread, ${blas} · plain WGAN-GP`.padEnd(48)} ${ms?.padStart(8)} ms/step   (${line})`);
+    return ms === undefined ? undefined : Number(ms);
+  } catch (error) {
+    console.log(`pytorch: not measured (${(error as Error).message.split('\n')[0]}); install it with apt-get install -y python3-torch`);
+    return undefined;
+  }
+}
+
+/** A default-settings distillation of EmoDB 7-class: its time and the peak RSS after it. */
+async function measureEmodb(wavDir: string): Promise<void> {
+  const { set } = await extractFeatureSet(await listEmodb(wavDir, '7class'));
+  const before = peakRssMiB();
+  const result = await distill(set, {});
+  console.log(
+    `EmoDB 7-class (${set.ids.length} utterances), ${result.steps} steps: ${result.seconds.toFixed(0)} s (${((result.seconds * 1000) / result.steps).toFixed(1)} ms/step incl. pool training), peak RSS ${peakRssMiB().toFixed(0)} MiB (${before.toFixed(0)} MiB after feature extraction)`,
+  );
+}
+
 const timedSteps = Number(args.steps);
 const FULL: DistillOptions = {};
 const PLAIN: DistillOptions = { featureMatchingWeight: 0, softmaxMatchingWeight: 0, diversityWeight: 0 };
+const COMPUTE_PATHS = { 'explicit-transpose': ['explicit-transpose matmul', true], stock: ['stock kernels', false] } as const;
+if (args.emodb) {
+  await selectBackend(args.backends.split(',')[0] as 'wasm' | 'cpu');
+  await measureEmodb(args.emodb);
+}
 console.log(`distillation step: ${DIMENSION}-dim, 2×256 MLPs, batch 64, n_critic 5, ${timedSteps} timed steps`);
+let wasmPlainMs: number | undefined;
 for (const backend of args.backends.split(',')) {
   await selectBackend(backend as 'wasm' | 'cpu');
-  const paths = backend === 'wasm' ? [['explicit-transpose matmul', true], ['stock kernels', false]] as const : [['stock kernels', false]] as const;
-  for (const [path, overrides] of paths) {
+  const paths = backend === 'wasm' ? args.compute.split(',').map((name) => COMPUTE_PATHS[name as keyof typeof COMPUTE_PATHS]) : [COMPUTE_PATHS.stock];
+  for (const path of paths) {
+    if (!path) throw new Error(`--compute: expected explicit-transpose or stock, got ${args.compute}`);
+    const [pathName, overrides] = path;
     if (backend === 'wasm') setWasmMatmulOverrides(overrides);
     for (const [name, options] of [['full loss', FULL], ['plain WGAN-GP', PLAIN]] as const) {
-      await measure(`${backend} · ${path} · ${name}`, options, backend === 'cpu' ? Math.max(3, Math.floor(timedSteps / 10)) : timedSteps);
+      const ms = await measure(`${backend} · ${pathName} · ${name}`, options, backend === 'cpu' ? Math.max(3, Math.floor(timedSteps / 10)) : timedSteps);
+      if (backend === 'wasm' && overrides && name === 'plain WGAN-GP') wasmPlainMs = ms;
     }
   }
-  if (backend === 'wasm') setWasmMatmulOverrides(true);
+  if (backend === 'wasm') {
+    setWasmMatmulOverrides(true);
+    for (const [blas, libraryPath] of args.torch ? TORCH_BLAS : []) {
+      if (!existsSync(libraryPath)) continue;
+      const torchMs = measureTorch(timedSteps, blas, libraryPath);
+      if (torchMs !== undefined && wasmPlainMs !== undefined) console.log(`plain WGAN-GP, tfjs wasm (explicit-transpose) / pytorch (${blas}): ${(wasmPlainMs / torchMs).toFixed(2)}×`);
+    }
+  }
 }
+console.log(`peak RSS of this process: ${peakRssMiB().toFixed(0)} MiB`);
