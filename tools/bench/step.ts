@@ -5,7 +5,7 @@
  * plain WGAN-GP (no L_FM, L_SML, L_DIV) for comparison with other frameworks; then the process's
  * peak RSS.
  * Options: --steps N (timed steps, default 30), --backends wasm,cpu, --compute
- * explicit-transpose,stock (WASM matmul kernels), --torch (also run
+ * explicit-transpose,ort,stock (WASM matmul kernels; ort needs onnxruntime-node), --torch (also run
  * tools/bench/plain_wgan_gp_torch.py with Debian's /usr/bin/python3 and print the tfjs/PyTorch
  * ratio of the plain step, measured in the same sitting), --emodb <wav dir> (first a full
  * default-settings distillation of EmoDB 7-class, its time and the peak RSS after it).
@@ -31,7 +31,7 @@ const { values: args } = parseArgs({
   options: {
     steps: { type: 'string', default: '30' },
     backends: { type: 'string', default: 'wasm,cpu' },
-    compute: { type: 'string', default: 'explicit-transpose,stock' },
+    compute: { type: 'string', default: 'explicit-transpose,ort,stock' },
     torch: { type: 'boolean', default: false },
     emodb: { type: 'string' },
   },
@@ -130,23 +130,28 @@ async function measureEmodb(wavDir: string): Promise<void> {
 const timedSteps = Number(args.steps);
 const FULL: DistillOptions = {};
 const PLAIN: DistillOptions = { featureMatchingWeight: 0, softmaxMatchingWeight: 0, diversityWeight: 0 };
-const COMPUTE_PATHS = { 'explicit-transpose': ['explicit-transpose matmul', true], stock: ['stock kernels', false] } as const;
+const COMPUTE_PATHS = { 'explicit-transpose': ['explicit-transpose matmul', true], ort: ['onnxruntime GEMM', 'ort'], stock: ['stock kernels', false] } as const;
 if (args.emodb) {
   await selectBackend(args.backends.split(',')[0] as 'wasm' | 'cpu');
   await measureEmodb(args.emodb);
 }
 console.log(`distillation step: ${DIMENSION}-dim, 2×256 MLPs, batch 64, n_critic 5, ${timedSteps} timed steps`);
 let wasmPlainMs: number | undefined;
+let ortPlainMs: number | undefined;
 for (const backend of args.backends.split(',')) {
   await selectBackend(backend as 'wasm' | 'cpu');
   const paths = backend === 'wasm' ? args.compute.split(',').map((name) => COMPUTE_PATHS[name as keyof typeof COMPUTE_PATHS]) : [COMPUTE_PATHS.stock];
   for (const path of paths) {
-    if (!path) throw new Error(`--compute: expected explicit-transpose or stock, got ${args.compute}`);
+    if (!path) throw new Error(`--compute: expected explicit-transpose, ort or stock, got ${args.compute}`);
     const [pathName, overrides] = path;
-    if (backend === 'wasm') setWasmMatmulOverrides(overrides);
+    if (backend === 'wasm' && !setWasmMatmulOverrides(overrides)) {
+      console.log(`wasm · ${pathName}: not available (onnxruntime-node is not installed)`);
+      continue;
+    }
     for (const [name, options] of [['full loss', FULL], ['plain WGAN-GP', PLAIN]] as const) {
       const ms = await measure(`${backend} · ${pathName} · ${name}`, options, backend === 'cpu' ? Math.max(3, Math.floor(timedSteps / 10)) : timedSteps);
-      if (backend === 'wasm' && overrides && name === 'plain WGAN-GP') wasmPlainMs = ms;
+      if (backend === 'wasm' && overrides === true && name === 'plain WGAN-GP') wasmPlainMs = ms;
+      if (backend === 'wasm' && overrides === 'ort' && name === 'plain WGAN-GP') ortPlainMs = ms;
     }
   }
   if (backend === 'wasm') {
@@ -155,6 +160,7 @@ for (const backend of args.backends.split(',')) {
       if (!existsSync(libraryPath)) continue;
       const torchMs = measureTorch(timedSteps, blas, libraryPath);
       if (torchMs !== undefined && wasmPlainMs !== undefined) console.log(`plain WGAN-GP, tfjs wasm (explicit-transpose) / pytorch (${blas}): ${(wasmPlainMs / torchMs).toFixed(2)}×`);
+      if (torchMs !== undefined && ortPlainMs !== undefined) console.log(`plain WGAN-GP, tfjs wasm (onnxruntime GEMM) / pytorch (${blas}): ${(ortPlainMs / torchMs).toFixed(2)}×`);
     }
   }
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { withOrtGemm } from './ort-gemm.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 type KernelArgs = Parameters<KernelFunc>[0];
@@ -65,19 +66,28 @@ const stockKernels = new Map<string, tf.KernelConfig>();
 
 /**
  * Switches the WASM backend's BatchMatMul and _FusedMatMul between the explicit-transpose
- * wrappers (`true`, what selectBackend installs) and the stock kernels (`false`). Idempotent.
+ * wrappers (`true`, what selectBackend installs), the stock kernels (`false`) and onnxruntime's
+ * CPU GEMM (`'ort'`, backend/ort-gemm.ts; the explicit-transpose wrappers where ORT is not
+ * installed or a product is small). @returns whether the requested path is active (`'ort'`
+ * without onnxruntime-node installs the explicit-transpose wrappers and returns false)
  */
-export function setWasmMatmulOverrides(enabled: boolean): void {
+export function setWasmMatmulOverrides(mode: boolean | 'ort'): boolean {
   const transpose = tf.getKernel('Transpose', 'wasm');
-  if (!transpose) return;
+  if (!transpose) return false;
+  let active = true;
   for (const kernelName of MATMUL_KERNELS) {
     const current = tf.getKernel(kernelName, 'wasm');
     if (!current) continue;
     if (!stockKernels.has(kernelName)) stockKernels.set(kernelName, current);
     const stock = stockKernels.get(kernelName)!;
-    const wanted = enabled ? { ...stock, kernelFunc: withExplicitTranspose(stock.kernelFunc, transpose.kernelFunc) } : stock;
-    if ((current === stock) === !enabled) continue;
+    let kernelFunc = mode ? withExplicitTranspose(stock.kernelFunc, transpose.kernelFunc) : stock.kernelFunc;
+    if (mode === 'ort') {
+      const ort = withOrtGemm(kernelFunc);
+      if (ort) kernelFunc = ort;
+      else active = false;
+    }
     tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel(wanted);
+    tf.registerKernel({ ...stock, kernelFunc });
   }
+  return active;
 }
