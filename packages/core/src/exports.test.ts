@@ -21,6 +21,7 @@ describe('@emodistill/core public API', () => {
       'FUNCTIONAL_NAMES',
       'GENERATOR_BUNDLE_FORMAT_VERSION',
       'PROSODIC_FUNCTIONALS_PARAMS',
+      'PROTOCOL',
       'REQUEST_MAX_SKEW_MS',
       'UPDATE_REJECTIONS',
       'aggregateCoordinateMedian',

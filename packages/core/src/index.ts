@@ -72,6 +72,6 @@ export type { GeneratorArchitecture } from './distill/initial-weights.js';
 export type { NamedTensor, WeightSnapshot } from './tensors/weight-snapshot.js';
 export type { FeatureMoments } from './aggregation/moments.js';
 export type { KeyPair } from './crypto/signing.js';
-export type { FederationFinished, RequestAuth, RoundAnnouncement, Signed, SignedUpdate, UpdateHeader } from './protocol/messages.js';
+export type { FederationFinished, RequestAuth, RoundAnnouncement, RoundFailed, Signed, SignedUpdate, UpdateHeader } from './protocol/messages.js';
 export type { RequestToSign, RequestVerdict, RequestVerification } from './protocol/request-auth.js';
 export type { UpdateContext, UpdateRejection, UpdateVerdict } from './protocol/validate-update.js';

@@ -114,7 +114,8 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
     const localSteps = Number(roundConfig.localSteps ?? 200);
     const stepOffset = Number(roundConfig.stepOffset ?? 0);
     if (!trainer) {
-      const distill = resolveDistillConfig({ ...(roundConfig.distill ?? {}), seed: siteSeed(config.siteId, Number(roundConfig.distill?.seed ?? 0)) });
+      const { noiseDimension, hiddenUnits } = bundle.metadata.architecture;
+      const distill = resolveDistillConfig({ ...(roundConfig.distill ?? {}), noiseDimension, hiddenUnits: [...hiddenUnits], seed: siteSeed(config.siteId, Number(roundConfig.distill?.seed ?? 0)) });
       // Train in the federation's standardised space (from every site's moments), not a local one.
       trainer = createDistillTrainer(set, distill, { standardiser: bundle.standardiser });
       trainer.preparePool(stepOffset);
@@ -211,7 +212,13 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
     if (ready) return void upload(announcement, ready);
     if (queued.has(key)) return;
     queued.add(key);
-    queue = queue.then(() => handleRound(announcement, key)).catch((error: Error) => log.error({ round: announcement.round, error: error.message }, 'round failed at this site'));
+    queue = queue
+      .then(() => handleRound(announcement, key))
+      .catch((error: Error) => {
+        log.error({ round: announcement.round, error: error.message }, 'round failed at this site');
+        // Tell the coordinator, so the round need not wait for this site until its deadline.
+        socket.emit('round-failed', { round: announcement.round, reason: error.message.slice(0, 500) });
+      });
   });
   socket.on('finished', (message: unknown) => {
     const checked = checkMessage('signedFinished', message);

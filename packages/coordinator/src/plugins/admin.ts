@@ -70,6 +70,9 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
 
   typed.get('/admin/status', { schema: { response: { 200: StatusReply, '4xx': ErrorReply } } }, async () => view(runner().status()));
 
+  const VersionView = Type.Object({ version: Type.Integer(), round: Type.Integer(), sha256: Type.String(), weightsSha256: Type.String(), sites: Type.Array(Type.String()), createdAt: Type.String() }, { additionalProperties: false });
+  typed.get('/admin/versions', { schema: { response: { 200: Type.Array(VersionView), '4xx': ErrorReply } } }, async () => store.listVersions().map((v) => ({ ...v, sites: [...v.sites] })));
+
   typed.post(
     '/admin/rounds/start',
     { schema: { body: Type.Object({ rounds: Type.Integer({ minimum: 1, maximum: 10_000 }) }, { additionalProperties: false }), response: { 200: StatusReply, '4xx': ErrorReply } } },

@@ -93,10 +93,14 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
       if (checked.ok) {
         const previous = store.updateByNonce(checked.message.header.nonce);
         const publicKey = store.listSites().find((s) => s.siteId === claimedSite && !s.revoked)?.publicKey;
-        if (previous && publicKey && previous.siteId === claimedSite && previous.sha256 === checked.message.header.sha256 && verifyBytes(canonicalBytes(checked.message.header), checked.message.signature, publicKey)) {
+        if (previous && publicKey && previous.round === request.params.round && previous.siteId === claimedSite && previous.sha256 === checked.message.header.sha256 && verifyBytes(canonicalBytes(checked.message.header), checked.message.signature, publicKey)) {
           return { accepted: true as const, duplicate: true, round: previous.round, siteId: previous.siteId };
         }
+        if (previous) return refuse(UPDATE_REJECTIONS.replay, `nonce of an update accepted in round ${previous.round} was used again (replayed upload)`, claimedSite);
       }
+      // Identity before round state: a revoked or unknown site hears that, whatever the round.
+      const siteRecord = claimedSite === undefined ? undefined : store.listSites().find((s) => s.siteId === claimedSite);
+      if (checked.ok && (!siteRecord || siteRecord.revoked)) return refuse(UPDATE_REJECTIONS.unknownSite, siteRecord ? `site "${claimedSite}" was revoked` : `site "${claimedSite}" is not on the allow-list`, claimedSite);
       const round = store.currentRound();
       if (!round || round.state !== 'open' || round.round !== request.params.round) {
         return refuse(UPDATE_REJECTIONS.wrongRound, round?.state === 'open' ? `round ${round.round} is open, not ${request.params.round}` : `round ${request.params.round} is not open (late or stale update)`, claimedSite);

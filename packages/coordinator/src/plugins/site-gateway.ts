@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { PROTOCOL } from '@emodistill/core';
+import { checkMessage, PROTOCOL } from '@emodistill/core';
 import { Server, type Socket } from 'socket.io';
 import type { RoundRunner, SiteTransport } from '../rounds/round-runner.js';
 import type { Authenticate } from './authenticate.js';
@@ -37,6 +37,11 @@ export function attachSiteGateway(app: FastifyInstance, authenticate: Authentica
     sockets.set(siteId, socket);
     if (previous) previous.disconnect(true);
     log.info({ siteId }, 'site connected');
+    socket.on('round-failed', (message: unknown) => {
+      const checked = checkMessage('roundFailed', message);
+      if (!checked.ok) return void log.warn({ siteId, reason: checked.reason }, 'malformed message from site ignored');
+      runner().siteFailed(siteId, checked.message.round, checked.message.reason);
+    });
     socket.on('disconnect', (reason) => {
       if (sockets.get(siteId) !== socket) return;
       sockets.delete(siteId);

@@ -50,6 +50,8 @@ export interface RoundRunner {
   siteConnected(siteId: string): void;
   siteDisconnected(siteId: string): void;
   siteRevoked(siteId: string): void;
+  /** A site reports it cannot deliver for `round`: stop waiting for it. */
+  siteFailed(siteId: string, round: number, reason: string): void;
   /** Called after an update of the open round is on disk; may close the round. */
   updateAccepted(round: number): void;
   /** Plans `count` more training rounds (after the statistics round, if it has not run). */
@@ -325,6 +327,12 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
       if (round?.participants.includes(siteId) && !store.hasUpdate(round.round, siteId)) startDropTimer(siteId);
     },
     siteRevoked(siteId) {
+      dropped.add(siteId);
+      maybeClose();
+    },
+    siteFailed(siteId, round, reason) {
+      if (openRound()?.round !== round) return;
+      log.error({ round, siteId, reason }, 'site failed the round');
       dropped.add(siteId);
       maybeClose();
     },

@@ -72,6 +72,7 @@ export interface CoordinatorStore {
   /** Writes the bundle file, then in one transaction records the version and closes its round. */
   recordVersion(version: VersionRecord, bundle: Uint8Array): void;
   latestVersion(): VersionRecord | undefined;
+  listVersions(): VersionRecord[];
   versionBundle(version: number): Uint8Array | undefined;
   /** Training rounds the operator asked for in all (persisted: a restart continues the plan). */
   targetTrainingRounds(): number;
@@ -187,6 +188,7 @@ export function openStore(dataDir: string): CoordinatorStore {
       const row = db.prepare('SELECT * FROM versions ORDER BY version DESC LIMIT 1').get() as VersionRow | undefined;
       return row && toVersion(row);
     },
+    listVersions: () => (db.prepare('SELECT * FROM versions ORDER BY version').all() as VersionRow[]).map(toVersion),
     versionBundle: (version) => {
       const row = db.prepare('SELECT path FROM versions WHERE version = ?').get(version) as { path: string } | undefined;
       return row && readFileSync(row.path);

@@ -45,6 +45,12 @@ export interface Signed<T> {
   readonly signature: string;
 }
 
+/** A site's notice that it cannot deliver an update for a round (e.g. its data does not fit the model). */
+export interface RoundFailed {
+  readonly round: number;
+  readonly reason: string;
+}
+
 /** Sent when the planned rounds are done: the final version and its bundle's sha256. */
 export interface FederationFinished {
   readonly version: number;
@@ -97,6 +103,7 @@ const SCHEMAS = {
     ),
   ),
   signedFinished: signed(Type.Object({ version: Type.Integer({ minimum: 0 }), sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false })),
+  roundFailed: Type.Object({ round: Type.Integer({ minimum: 0 }), reason: Type.String({ maxLength: 1000 }) }, { additionalProperties: false }),
   requestAuth: Type.Object(
     {
       role: Type.Union([Type.Literal('site'), Type.Literal('admin')]),
@@ -121,6 +128,7 @@ interface MessageTypes {
   signedAnnouncement: Signed<RoundAnnouncement>;
   signedFinished: Signed<FederationFinished>;
   requestAuth: RequestAuth;
+  roundFailed: RoundFailed;
 }
 
 /**
