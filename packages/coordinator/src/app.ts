@@ -35,12 +35,14 @@ export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
   const app = (options.tls ? Fastify({ ...serverOptions, https: options.tls } as FastifyServerOptions) : Fastify(serverOptions)) as unknown as FastifyInstance;
   const authenticate = createAuthenticator(store, config);
   const counters: UpdateCounters = { accepted: 0, rejected: new Map() };
-  let runner: RoundRunner | undefined;
-  const getRunner = (): RoundRunner => runner!;
+  // The gateway and the runner need each other: the gateway reaches the runner through this getter.
+  const late: { runner?: RoundRunner } = {};
+  const getRunner = (): RoundRunner => late.runner!;
   const gateway = attachSiteGateway(app, authenticate, getRunner);
-  runner = createRoundRunner({ store, config, keys, log: app.log, transport: gateway });
+  const runner = createRoundRunner({ store, config, keys, log: app.log, transport: gateway });
+  late.runner = runner;
   app.addHook('onClose', async () => {
-    runner?.close();
+    runner.close();
     store.close();
   });
   void app.register(siteApi, { store, config, runner: getRunner, authenticate, counters });

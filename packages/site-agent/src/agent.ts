@@ -23,8 +23,6 @@ import {
   writeGeneratorBundle,
   AUTH_HEADER,
   type DistillTrainer,
-  type FeatureSet,
-  type KeyPair,
   type RoundAnnouncement,
   type StepLosses,
 } from '@emodistill/core';
