@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AUTH_HEADER, canonicalBytes, encodeKey, encodeSafetensors, generateKeyPair, PROTOCOL, signBytes, signRequest, type NamedTensor, type UpdateHeader } from '@emodistill/core';
+import { AUTH_HEADER, canonicalBytes, decodeGeneratorBundle, encodeGeneratorBundle, encodeKey, encodeSafetensors, generateKeyPair, initialGeneratorWeights, PROTOCOL, signBytes, signRequest, verifyGeneratorBundle, type Attestation, type NamedTensor, type UpdateHeader } from '@emodistill/core';
 import { buildCoordinatorApp, type CoordinatorApp } from './app.js';
 import { resolveCoordinatorConfig } from './config.js';
 import { openStore } from './store/store.js';
@@ -210,5 +210,86 @@ describe('coordinator HTTP API: admin', () => {
     expect(anonymous.statusCode).toBe(401);
     expect(signedMissing.statusCode).toBe(404);
     expect([exported.statusCode, exported.json().code]).toEqual([409, 'NO_MODEL']);
+  });
+});
+
+describe('coordinator HTTP API: attestations and release', () => {
+  const siteB = generateKeyPair();
+
+  /** Stores global version 2 (trained by site-a and site-b) and returns its bundle's sha256. */
+  function storeTrainedVersion(): string {
+    const store = openStore(dir);
+    store.addSite('site-b', encodeKey(siteB.publicKey));
+    const bundle = encodeGeneratorBundle({
+      metadata: {
+        formatVersion: '1',
+        architecture: { kind: 'conditional-mlp-generator', noiseDimension: 2, hiddenUnits: [4], activation: 'leakyRelu', outputDimension: 3, conditioning: 'concat-one-hot' },
+        classNames: ['angry', 'sad'],
+        featureSpec: { name: 'test', version: '1', params: {}, dimensionNames: ['a', 'b', 'c'] },
+        trainingConfig: {},
+        provenance: { createdAt: '', tool: 'test', trainingRows: 10, trainingSpeakers: 2, corpusSource: 'federated', steps: 5, seconds: 0, backend: 'federated', federation: { sites: ['site-a', 'site-b'], trainingRounds: 1, strategy: 'fed-avg' } },
+      },
+      weights: initialGeneratorWeights({ noiseDimension: 2, hiddenUnits: [4], classCount: 2, outputDimension: 3 }, 1),
+      standardiser: { mean: new Float32Array(3), std: Float32Array.from([1, 1, 1]) },
+    });
+    const sha256 = createHash('sha256').update(bundle).digest('hex');
+    store.recordVersion({ version: 2, round: 3, sha256, weightsSha256: 'w'.repeat(64), sites: ['site-a', 'site-b'], createdAt: '' }, bundle);
+    store.close();
+    return sha256;
+  }
+
+  function attestation(subjectSha256: string, keys: typeof site, passed = true, signWith = keys): Attestation {
+    const body: Attestation['body'] = { kind: 'emodistill-audit-attestation', version: 1, subjectSha256, subject: 'global.bundle', passed, checks: [{ name: 'membership AUC upper', value: 0.55, threshold: 0.6, passed }], createdAt: new Date().toISOString(), sitePublicKey: encodeKey(keys.publicKey) };
+    return { body, signature: signBytes(canonicalBytes(body), signWith.secretKey) };
+  }
+
+  function sendAttestation(siteId: string, keys: typeof site, value: unknown) {
+    const body = JSON.stringify(value);
+    return coordinator.app.inject({ method: 'PUT', url: '/attestations', headers: { 'content-type': 'application/json', [AUTH_HEADER]: signRequest({ role: 'site', id: siteId, method: 'PUT', path: '/attestations', body }, keys.secretKey) }, payload: body });
+  }
+
+  it('records a genuine attestation and refuses forged, altered, foreign and unknown-subject ones', async () => {
+    // arrange
+    await coordinator.app.close();
+    const sha256 = storeTrainedVersion();
+    start();
+    const genuine = attestation(sha256, site);
+
+    // act
+    const forged = await sendAttestation('site-a', site, attestation(sha256, site, true, generateKeyPair()));
+    const altered = await sendAttestation('site-a', site, { ...genuine, body: { ...genuine.body, checks: [{ ...genuine.body.checks[0]!, value: 0.9 }] } });
+    const foreign = await sendAttestation('site-a', site, attestation(sha256, siteB));
+    const unknownSubject = await sendAttestation('site-a', site, attestation('0'.repeat(64), site));
+    const recorded = await sendAttestation('site-a', site, genuine);
+
+    // assert
+    expect([forged.statusCode, forged.json().code]).toEqual([403, 'BAD_ATTESTATION']);
+    expect([altered.statusCode, altered.json().code]).toEqual([403, 'BAD_ATTESTATION']);
+    expect([foreign.statusCode, foreign.json().code]).toEqual([403, 'BAD_ATTESTATION']);
+    expect([unknownSubject.statusCode, unknownSubject.json().code]).toEqual([422, 'UNKNOWN_SUBJECT']);
+    expect(recorded.json()).toEqual({ recorded: true, version: 2, passed: true });
+  });
+
+  it('releases only when every site that trained the generator attested a passing audit', async () => {
+    // arrange
+    await coordinator.app.close();
+    const sha256 = storeTrainedVersion();
+    start();
+    await sendAttestation('site-a', site, attestation(sha256, site));
+    await sendAttestation('site-b', siteB, attestation(sha256, siteB, false));
+
+    // act
+    const blocked = await adminCall('GET', '/admin/export?release=true');
+    await sendAttestation('site-b', siteB, attestation(sha256, siteB, true));
+    const released = await adminCall('GET', '/admin/export?release=true');
+    const bundle = decodeGeneratorBundle(released.rawPayload, 'released');
+
+    // assert
+    expect([blocked.statusCode, blocked.json().code]).toEqual([409, 'RELEASE_BLOCKED']);
+    expect(blocked.json().message).toMatch(/site-b/);
+    expect(released.statusCode).toBe(200);
+    expect(verifyGeneratorBundle(bundle)).toBe(encodeKey(coordinatorKeys.publicKey));
+    expect(bundle.metadata.provenance).toMatchObject({ released: true, globalVersion: 2, globalSha256: sha256 });
+    expect((bundle.metadata.provenance.attestations as { siteId: string }[]).map((a) => a.siteId)).toEqual(['site-a', 'site-b']);
   });
 });

@@ -97,6 +97,7 @@ describe('@emodistill/core public API', () => {
       'trainClassifier',
       'unweightedAverageRecall',
       'validateUpdate',
+      'verifyAttestation',
       'verifyBytes',
       'verifyGeneratorBundle',
       'verifyRequest',

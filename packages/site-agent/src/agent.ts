@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { Logger } from 'pino';
@@ -20,7 +20,6 @@ import {
   selectRows,
   signRequest,
   verifyBytes,
-  writeGeneratorBundle,
   AUTH_HEADER,
   type DistillTrainer,
   type RoundAnnouncement,
@@ -172,9 +171,11 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
   async function onFinished(version: number, sha256: string): Promise<void> {
     let finalBundle: string | undefined;
     if (config.finalBundle) {
-      const bundle = decodeGeneratorBundle(await download(version, sha256), `global version ${version}`);
+      const bytes = await download(version, sha256);
+      decodeGeneratorBundle(bytes, `global version ${version}`);
       await mkdir(dirname(config.finalBundle), { recursive: true });
-      await writeGeneratorBundle(config.finalBundle, bundle);
+      // The exact bytes the coordinator signed for: an audit attestation names their sha256.
+      await writeFile(config.finalBundle, bytes);
       finalBundle = config.finalBundle;
     }
     log.info({ version, sha256 }, 'federation finished');

@@ -14,12 +14,12 @@ import {
   type BackendName,
   type FeatureSet,
 } from '@emodistill/core';
-import { DEFAULT_GATE, renderAuditHtml, runAudit, signAttestation } from '@emodistill/privacy-audit';
+import { DEFAULT_GATE, renderAuditHtml, runAudit, signAttestation, type Attestation, type AuditReport } from '@emodistill/privacy-audit';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { backendOption, parsePositiveInt } from '../options.js';
 
-function parseFraction(value: string): number {
+export function parseFraction(value: string): number {
   const parsed = Number(value);
   if (!(parsed >= 0 && parsed <= 1)) throw new InvalidArgumentError(`expected a number in [0, 1], got "${value}"`);
   return parsed;
@@ -39,18 +39,53 @@ interface AuditFlags {
   backend: BackendName;
 }
 
-async function syntheticSetFor(flags: AuditFlags, members: FeatureSet): Promise<{ set: FeatureSet; subject: string }> {
-  if (flags.bundle && flags.synthetic) throw new EmodistillError(ERROR_CODES.invalidOption, 'give either --bundle or --synthetic, not both');
-  if (flags.synthetic) return { set: await readFeatureSet(flags.synthetic), subject: flags.synthetic };
-  if (!flags.bundle) throw new EmodistillError(ERROR_CODES.invalidOption, 'audit needs --bundle <gen.bundle> or --synthetic <synth.arrow>');
-  const bundle = await readGeneratorBundle(flags.bundle);
-  assertBundleMatches(bundle, members, flags.members);
-  const generator = loadGenerator(bundle, flags.bundle);
+/** What one audit run needs; shared by `audit` and `site audit`. */
+export interface AuditRun {
+  readonly members: FeatureSet;
+  readonly holdout: FeatureSet;
+  readonly membersSource: string;
+  readonly bundle?: string;
+  readonly synthetic?: string;
+  readonly ipc: number;
+  readonly out: string;
+  readonly key?: string;
+  readonly maxAuc: number;
+  readonly maxMemorisationExcess: number;
+  readonly resamples: number;
+}
+
+async function syntheticSetFor(run: AuditRun): Promise<{ set: FeatureSet; subject: string }> {
+  if (run.bundle && run.synthetic) throw new EmodistillError(ERROR_CODES.invalidOption, 'give either --bundle or --synthetic, not both');
+  if (run.synthetic) return { set: await readFeatureSet(run.synthetic), subject: run.synthetic };
+  if (!run.bundle) throw new EmodistillError(ERROR_CODES.invalidOption, 'audit needs --bundle <gen.bundle> or --synthetic <synth.arrow>');
+  const bundle = await readGeneratorBundle(run.bundle);
+  assertBundleMatches(bundle, run.members, run.membersSource);
+  const generator = loadGenerator(bundle, run.bundle);
   try {
-    return { set: sampleFeatureSet(generator, { ipc: flags.ipc, prior: 'balanced', seed: 1 }, `synthetic:${flags.bundle}`), subject: flags.bundle };
+    return { set: sampleFeatureSet(generator, { ipc: run.ipc, prior: 'balanced', seed: 1 }, `synthetic:${run.bundle}`), subject: run.bundle };
   } finally {
     generator.network.dispose();
   }
+}
+
+/**
+ * Audits, writes report.json and report.html, and with a key a signed attestation beside them.
+ * @returns the report, its HTML path and the attestation (when signed)
+ */
+export async function auditToFiles(run: AuditRun): Promise<{ report: AuditReport; htmlPath: string; attestation?: Attestation; attestationPath?: string }> {
+  const shared = [...new Set(run.holdout.speakers)].filter((speaker) => run.members.speakers.includes(speaker));
+  if (shared.length) throw new EmodistillError(ERROR_CODES.invalidOption, `holdout speakers ${shared.join(', ')} are also in ${run.membersSource}; audit-holdout speakers must be unseen`);
+  const { set, subject } = await syntheticSetFor(run);
+  const report = runAudit(set, run.members, run.holdout, { subject, resamples: run.resamples, gate: { maxMembershipAucUpper: run.maxAuc, maxMemorisationExcess: run.maxMemorisationExcess } });
+  await writeFile(run.out, `${JSON.stringify(report, null, 2)}\n`);
+  const htmlPath = `${run.out.replace(/\.json$/, '')}.html`;
+  await writeFile(htmlPath, renderAuditHtml(report));
+  if (!run.key) return { report, htmlPath };
+  const subjectSha256 = createHash('sha256').update(await readFile(subject)).digest('hex');
+  const attestationPath = `${run.out.replace(/\.json$/, '')}.attestation.json`;
+  const attestation = signAttestation(report, subjectSha256, await readKeyFile(run.key));
+  await writeFile(attestationPath, `${JSON.stringify(attestation, null, 2)}\n`);
+  return { report, htmlPath, attestation, attestationPath };
 }
 
 export function auditCommand(context: () => CommandContext): Command {
@@ -71,19 +106,8 @@ export function auditCommand(context: () => CommandContext): Command {
       const { log, print, setExitCode } = context();
       await selectBackend(flags.backend);
       const [members, holdout] = await Promise.all([readFeatureSet(flags.members), readFeatureSet(flags.holdout)]);
-      const shared = [...new Set(holdout.speakers)].filter((speaker) => members.speakers.includes(speaker));
-      if (shared.length) throw new EmodistillError(ERROR_CODES.invalidOption, `holdout speakers ${shared.join(', ')} are also in ${flags.members}; audit-holdout speakers must be unseen`);
-      const { set, subject } = await syntheticSetFor(flags, members);
-      const report = runAudit(set, members, holdout, { subject, resamples: flags.resamples, gate: { maxMembershipAucUpper: flags.maxAuc, maxMemorisationExcess: flags.maxMemorisationExcess } });
-      await writeFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
-      const htmlPath = `${flags.out.replace(/\.json$/, '')}.html`;
-      await writeFile(htmlPath, renderAuditHtml(report));
-      if (flags.key) {
-        const subjectSha256 = createHash('sha256').update(await readFile(subject)).digest('hex');
-        const attestationPath = flags.out.replace(/\.json$/, '') + '.attestation.json';
-        await writeFile(attestationPath, `${JSON.stringify(signAttestation(report, subjectSha256, await readKeyFile(flags.key)), null, 2)}\n`);
-        print(`signed attestation: ${attestationPath}`);
-      }
+      const { report, htmlPath, attestationPath } = await auditToFiles({ ...flags, members, holdout, membersSource: flags.members });
+      if (attestationPath) print(`signed attestation: ${attestationPath}`);
       log.info({ passed: report.gate.passed, out: flags.out }, 'audit finished');
       print([...report.summary, `report: ${flags.out} and ${htmlPath}`].join('\n'));
       if (!report.gate.passed) setExitCode(EXIT_CODES.gateFailed);

@@ -1,7 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { decodeGeneratorBundle, snapshotSha256, verifyGeneratorBundle, writeGeneratorBundle } from '@emodistill/core';
+import { AUTH_HEADER, decodeGeneratorBundle, EmodistillError, ERROR_CODES, readFeatureSet, readKeyFile, selectBackend, signRequest, snapshotSha256, splitBySpeakers, verifyGeneratorBundle, writeGeneratorBundle, type Attestation, type BackendName } from '@emodistill/core';
 import { loadCoordinatorConfig, startCoordinator, type RunnerStatus } from '@emodistill/coordinator';
-import { joinFederation, loadSiteConfig } from '@emodistill/site-agent';
+import { DEFAULT_GATE } from '@emodistill/privacy-audit';
+import { dirname, join } from 'node:path';
+import { joinFederation, loadSiteConfig, type SiteConfig } from '@emodistill/site-agent';
+import { auditToFiles, parseFraction } from './audit.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { backendOption } from '../options.js';
 import type { CommandContext } from '../context.js';
 import { addAdminOptions, adminRequest, type AdminFlags } from '../admin-client.js';
 import { formatTable } from '../format.js';
@@ -43,15 +48,16 @@ export function coordinatorCommand(context: () => CommandContext): Command {
     coordinator
       .command('export')
       .description('download the latest global generator, signed by the coordinator with its provenance')
-      .requiredOption('--out <gen.bundle>', 'generator bundle to write'),
-  ).action(async (flags: AdminFlags & { out: string }) => {
-    const bytes = (await adminRequest(flags, 'GET', '/admin/export', undefined, true)) as Uint8Array;
+      .requiredOption('--out <gen.bundle>', 'generator bundle to write')
+      .option('--release', 'refuse unless every site that trained the generator sent a passing audit attestation (`emodistill site audit`)'),
+  ).action(async (flags: AdminFlags & { out: string; release?: boolean }) => {
+    const bytes = (await adminRequest(flags, 'GET', `/admin/export${flags.release ? '?release=true' : ''}`, undefined, true)) as Uint8Array;
     const bundle = decodeGeneratorBundle(bytes, `export from ${flags.url}`);
     const signer = verifyGeneratorBundle(bundle);
     if (!signer) throw new Error('the exported bundle carries no valid coordinator signature');
     await writeGeneratorBundle(flags.out, bundle);
     const provenance = bundle.metadata.provenance as { federation?: { trainingRounds?: number; sites?: string[] }; globalVersion?: number };
-    context().print(`wrote ${flags.out}: global version ${provenance.globalVersion}, ${provenance.federation?.trainingRounds} training rounds over sites ${provenance.federation?.sites?.join(', ')}; weights ${snapshotSha256(bundle.weights).slice(0, 16)}…; signed by ${signer}`);
+    context().print(`wrote ${flags.out}${flags.release ? ' (release: every training site attested a passing audit)' : ''}: global version ${provenance.globalVersion}, ${provenance.federation?.trainingRounds} training rounds over sites ${provenance.federation?.sites?.join(', ')}; weights ${snapshotSha256(bundle.weights).slice(0, 16)}…; signed by ${signer}`);
   });
   return coordinator;
 }
@@ -97,8 +103,61 @@ export function sitesCommand(context: () => CommandContext): Command {
   return sites;
 }
 
+interface SiteAuditFlags {
+  config: string;
+  bundle?: string;
+  out?: string;
+  upload: boolean;
+  ipc: number;
+  maxAuc: number;
+  maxMemorisationExcess: number;
+  resamples: number;
+  backend: BackendName;
+}
+
+/** Sends a site's signed attestation to its coordinator (a request signed with the site key). */
+async function uploadAttestation(config: SiteConfig, attestation: Attestation): Promise<{ version: number; passed: boolean }> {
+  const keys = await readKeyFile(config.keyFile);
+  const body = JSON.stringify(attestation);
+  const url = `${config.coordinator.url.replace(/\/$/, '')}/attestations`;
+  const response = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json', [AUTH_HEADER]: signRequest({ role: 'site', id: config.siteId, method: 'PUT', path: '/attestations', body }, keys.secretKey) }, body });
+  const reply = (await response.json().catch(() => ({}))) as { code?: string; message?: string; version?: number; passed?: boolean };
+  if (!response.ok) throw new EmodistillError(ERROR_CODES.invalidOption, `coordinator refused the attestation: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim());
+  return { version: reply.version!, passed: reply.passed! };
+}
+
 export function siteCommand(context: () => CommandContext): Command {
   const site = new Command('site').description('take part in a federation as a site');
+  site
+    .command('audit')
+    .description("audit the final global generator on this site's data (members: its training speakers; holdout: its auditHoldoutSpeakers), sign the attestation and send it to the coordinator; exit 0 pass, 3 fail")
+    .requiredOption('--config <file>', 'site config (JSON)')
+    .option('--bundle <gen.bundle>', "generator to audit (default: the config's finalBundle)")
+    .option('--out <report.json>', 'audit report (default: audit-report.json beside the bundle)')
+    .option('--no-upload', 'only write the report and attestation')
+    .option('--ipc <n>', 'points per class sampled from the generator', parsePositiveInt, 50)
+    .option('--max-auc <auc>', 'gate: upper 95 % CI bound of membership AUC', parseFraction, DEFAULT_GATE.maxMembershipAucUpper)
+    .option('--max-memorisation-excess <share>', 'gate: allowed memorised share above the holdout baseline', parseFraction, DEFAULT_GATE.maxMemorisationExcess)
+    .option('--resamples <n>', 'bootstrap resamples', parsePositiveInt, 1000)
+    .addOption(backendOption())
+    .action(async (flags: SiteAuditFlags) => {
+      const { print, setExitCode } = context();
+      const config = await loadSiteConfig(flags.config);
+      await selectBackend(flags.backend);
+      const bundle = flags.bundle ?? config.finalBundle;
+      if (!bundle) throw new EmodistillError(ERROR_CODES.invalidOption, `${flags.config} names no finalBundle; pass --bundle`);
+      if (config.auditHoldoutSpeakers.length === 0) throw new EmodistillError(ERROR_CODES.invalidOption, `${flags.config}: auditHoldoutSpeakers is empty; the audit needs speakers the generator never saw`);
+      const all = await readFeatureSet(config.features);
+      const { train: members, test: holdout } = splitBySpeakers(all, config.auditHoldoutSpeakers);
+      const out = flags.out ?? join(dirname(bundle), 'audit-report.json');
+      const { report, htmlPath, attestation } = await auditToFiles({ ...flags, members, holdout, membersSource: config.features, bundle, out, key: config.keyFile });
+      print([...report.summary, `report: ${out} and ${htmlPath}`].join('\n'));
+      if (flags.upload && attestation) {
+        const recorded = await uploadAttestation(config, attestation);
+        print(`attestation of global version ${recorded.version} recorded by the coordinator (${recorded.passed ? 'pass' : 'fail'})`);
+      }
+      if (!report.gate.passed) setExitCode(EXIT_CODES.gateFailed);
+    });
   site
     .command('join')
     .description('connect to the coordinator and train in its rounds until stopped (or until the federation finishes with --exit-when-done)')

@@ -1,5 +1,6 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { keepRawJsonBodies } from './raw-json.js';
 import { decodeGeneratorBundle, encodeGeneratorBundle, signGeneratorBundle, type KeyPair } from '@emodistill/core';
 import type { RoundRunner, RunnerStatus } from '../rounds/round-runner.js';
 import type { CoordinatorStore } from '../store/store.js';
@@ -50,17 +51,9 @@ const view = (status: RunnerStatus) => ({ ...status, acceptedSites: [...status.a
 export async function adminApi(app: FastifyInstance, options: AdminApiOptions): Promise<void> {
   const { store, keys, runner, gateway, authenticate } = options;
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-  const rawBodies = new WeakMap<FastifyRequest, string>();
-  typed.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, (request, body, done) => {
-    rawBodies.set(request, body as string);
-    try {
-      done(null, body === '' ? {} : JSON.parse(body as string));
-    } catch {
-      done(Object.assign(new Error('request body is not JSON'), { statusCode: 400 }), undefined);
-    }
-  });
+  const rawBody = keepRawJsonBodies(app);
   typed.addHook('preHandler', async (request, reply) => {
-    const verdict = authenticate(request.headers[AUTH_HEADER] as string | undefined, { method: request.method, path: request.url, body: rawBodies.get(request) ?? '' }, ['admin']);
+    const verdict = authenticate(request.headers[AUTH_HEADER] as string | undefined, { method: request.method, path: request.url, body: rawBody(request) }, ['admin']);
     if (!verdict.ok) {
       request.log.warn({ path: request.url, reason: verdict.reason }, 'admin request refused');
       return reply.code(401).send({ code: 'UNAUTHORISED', message: verdict.reason });
@@ -114,13 +107,26 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     },
   );
 
-  typed.get('/admin/export', { schema: { response: { 200: Type.Unknown(), '4xx': ErrorReply } } }, async (_request, reply) => {
+  typed.get('/admin/export', { schema: { querystring: Type.Object({ release: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: { 200: Type.Unknown(), '4xx': ErrorReply } } }, async (request, reply) => {
     const latest = store.latestVersion();
     const bytes = latest && store.versionBundle(latest.version);
     if (!latest || !bytes) return reply.code(409).send({ code: 'NO_MODEL', message: 'no global generator yet: run the statistics round and at least one training round first' });
     if (latest.version < 2) return reply.code(409).send({ code: 'NO_MODEL', message: 'the global generator is still untrained (only the statistics round has run)' });
     const bundle = decodeGeneratorBundle(bytes, `global version ${latest.version}`);
-    const released = signGeneratorBundle({ ...bundle, metadata: { ...bundle.metadata, provenance: { ...bundle.metadata.provenance, globalVersion: latest.version, weightsSha256: latest.weightsSha256, exportedAt: new Date().toISOString() } } }, keys);
+    const attestations = store.attestationsOf(latest.sha256);
+    if (request.query.release) {
+      // The release gate: every site that trained this generator audited it and passed.
+      const trainers = (bundle.metadata.provenance.federation as { sites?: string[] } | undefined)?.sites ?? [];
+      const passing = new Set(attestations.filter((a) => a.attestation.body.passed).map((a) => a.siteId));
+      const failing = attestations.filter((a) => !a.attestation.body.passed).map((a) => a.siteId);
+      const missing = trainers.filter((siteId) => !passing.has(siteId));
+      if (missing.length > 0) {
+        request.log.warn({ version: latest.version, missing, failing }, 'release refused');
+        return reply.code(409).send({ code: 'RELEASE_BLOCKED', message: `release needs a passing audit attestation of global version ${latest.version} from every site that trained it; missing or failing: ${missing.join(', ')}${failing.length ? ` (failed: ${failing.join(', ')})` : ''}` });
+      }
+    }
+    const provenance = { ...bundle.metadata.provenance, globalVersion: latest.version, globalSha256: latest.sha256, weightsSha256: latest.weightsSha256, exportedAt: new Date().toISOString(), released: request.query.release === true, attestations: attestations.map((a) => ({ siteId: a.siteId, ...a.attestation })) };
+    const released = signGeneratorBundle({ ...bundle, metadata: { ...bundle.metadata, provenance } }, keys);
     const out = encodeGeneratorBundle(released);
     return reply.type('application/octet-stream').send(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
   });

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Type, type TObject, type TString, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { canonicalBytes, checkMessage, PROTOCOL, validateUpdate, verifyBytes, UPDATE_REJECTIONS, type UpdateRejection } from '@emodistill/core';
+import { canonicalBytes, checkMessage, PROTOCOL, validateUpdate, verifyAttestation, verifyBytes, UPDATE_REJECTIONS, type UpdateRejection } from '@emodistill/core';
 import type { CoordinatorConfig } from '../config.js';
 import type { RoundRunner } from '../rounds/round-runner.js';
 import type { CoordinatorStore } from '../store/store.js';
 import { AUTH_HEADER, type Authenticate } from './authenticate.js';
+import { keepRawJsonBodies } from './raw-json.js';
 
 const UPDATE_HEADER = PROTOCOL.updateHeader;
 const SHA256_HEADER = PROTOCOL.sha256Header;
@@ -50,6 +51,7 @@ export interface SiteApiOptions {
 export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Promise<void> {
   const { store, config, runner, authenticate, counters } = options;
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  const rawBody = keepRawJsonBodies(app);
   typed.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: config.limits.maxPayloadBytes }, (_request, body, done) => done(null, body));
 
   typed.get(
@@ -64,6 +66,23 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
       return reply.type('application/octet-stream').header(SHA256_HEADER, createHash('sha256').update(bytes).digest('hex')).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     },
   );
+
+  // A site's signed audit attestation of a global version: needed by `export --release`.
+  typed.put('/attestations', { schema: { response: { 200: Type.Object({ recorded: Type.Literal(true), version: Type.Integer(), passed: Type.Boolean() }, { additionalProperties: false }), '4xx': ErrorReply } } }, async (request, reply) => {
+    const verdict = authenticate(request.headers[AUTH_HEADER] as string | undefined, { method: 'PUT', path: request.url, body: rawBody(request) }, ['site']);
+    if (!verdict.ok) return reply.code(401).send({ code: 'UNAUTHORISED', message: verdict.reason });
+    const checked = checkMessage('attestation', request.body);
+    if (!checked.ok) return reply.code(400).send({ code: 'MALFORMED', message: checked.reason });
+    const attestation = checked.message;
+    const siteKey = store.listSites().find((s) => s.siteId === verdict.id)?.publicKey;
+    if (attestation.body.sitePublicKey !== siteKey) return reply.code(403).send({ code: 'BAD_ATTESTATION', message: `attestation is signed for key ${attestation.body.sitePublicKey}, not site "${verdict.id}"'s registered key` });
+    if (!verifyAttestation(attestation)) return reply.code(403).send({ code: 'BAD_ATTESTATION', message: 'attestation signature does not verify (forged or altered)' });
+    const version = store.listVersions().find((v) => v.sha256 === attestation.body.subjectSha256);
+    if (!version) return reply.code(422).send({ code: 'UNKNOWN_SUBJECT', message: `attestation is about sha256 ${attestation.body.subjectSha256}, which is no global version of this coordinator` });
+    store.recordAttestation(verdict.id, attestation);
+    request.log.info({ siteId: verdict.id, version: version.version, passed: attestation.body.passed }, 'attestation recorded');
+    return { recorded: true as const, version: version.version, passed: attestation.body.passed };
+  });
 
   typed.put(
     '/rounds/:round/updates',

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Attestation } from '@emodistill/core';
 
 /** A site on the allow-list. */
 export interface SiteRecord {
@@ -77,6 +78,9 @@ export interface CoordinatorStore {
   /** Training rounds the operator asked for in all (persisted: a restart continues the plan). */
   targetTrainingRounds(): number;
   setTargetTrainingRounds(count: number): void;
+  /** Keeps a site's verified audit attestation of a bundle (a newer one for the same bundle replaces it). */
+  recordAttestation(siteId: string, attestation: Attestation): void;
+  attestationsOf(subjectSha256: string): { siteId: string; attestation: Attestation }[];
   /** Remembers a signed request's nonce; false if it was already used. Forgets nonces older than `forgetBefore`. */
   claimRequestNonce(nonce: string, time: Date, forgetBefore: Date): boolean;
   close(): void;
@@ -92,6 +96,7 @@ CREATE TABLE IF NOT EXISTS updates (
   PRIMARY KEY (round, site_id));
 CREATE TABLE IF NOT EXISTS versions (version INTEGER PRIMARY KEY, round INTEGER NOT NULL, sha256 TEXT NOT NULL, weights_sha256 TEXT NOT NULL, sites TEXT NOT NULL, path TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS attestations (site_id TEXT NOT NULL, subject_sha256 TEXT NOT NULL, passed INTEGER NOT NULL, attestation TEXT NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY (site_id, subject_sha256));
 CREATE TABLE IF NOT EXISTS request_nonces (nonce TEXT PRIMARY KEY, time TEXT NOT NULL);
 `;
 
@@ -195,6 +200,12 @@ export function openStore(dataDir: string): CoordinatorStore {
     },
     targetTrainingRounds: () => Number(meta('targetTrainingRounds') ?? 0),
     setTargetTrainingRounds: (count) => setMeta('targetTrainingRounds', String(count)),
+    recordAttestation: (siteId, attestation) =>
+      void db
+        .prepare('INSERT INTO attestations VALUES (?, ?, ?, ?, ?) ON CONFLICT(site_id, subject_sha256) DO UPDATE SET passed = excluded.passed, attestation = excluded.attestation, received_at = excluded.received_at')
+        .run(siteId, attestation.body.subjectSha256, attestation.body.passed ? 1 : 0, JSON.stringify(attestation), now()),
+    attestationsOf: (subjectSha256) =>
+      (db.prepare('SELECT site_id, attestation FROM attestations WHERE subject_sha256 = ? ORDER BY site_id').all(subjectSha256) as { site_id: string; attestation: string }[]).map((r) => ({ siteId: r.site_id, attestation: JSON.parse(r.attestation) as Attestation })),
     claimRequestNonce: (nonce, time, forgetBefore) => claimNonce(nonce, time.toISOString(), forgetBefore.toISOString()) as boolean,
     close: () => db.close(),
   };

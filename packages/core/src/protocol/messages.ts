@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import type { Attestation } from './attestation.js';
 import { Value } from '@sinclair/typebox/value';
 
 /** Header a site signs over canonical bytes when it uploads a generator update Δ = w_local − w_global. */
@@ -103,6 +104,25 @@ const SCHEMAS = {
     ),
   ),
   signedFinished: signed(Type.Object({ version: Type.Integer({ minimum: 0 }), sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false })),
+  attestation: Type.Object(
+    {
+      body: Type.Object(
+        {
+          kind: Type.Literal('emodistill-audit-attestation'),
+          version: Type.Literal(1),
+          subjectSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+          subject: Type.String({ maxLength: 1024 }),
+          passed: Type.Boolean(),
+          checks: Type.Array(Type.Object({ name: Type.String({ maxLength: 128 }), value: Type.Number(), threshold: Type.Number(), passed: Type.Boolean() }, { additionalProperties: false }), { maxItems: 64 }),
+          createdAt: Type.String({ maxLength: 64 }),
+          sitePublicKey: Type.String({ minLength: 1, maxLength: 64 }),
+        },
+        { additionalProperties: false },
+      ),
+      signature: Type.String({ minLength: 1, maxLength: 256 }),
+    },
+    { additionalProperties: false },
+  ),
   roundFailed: Type.Object({ round: Type.Integer({ minimum: 0 }), reason: Type.String({ maxLength: 1000 }) }, { additionalProperties: false }),
   requestAuth: Type.Object(
     {
@@ -129,6 +149,7 @@ interface MessageTypes {
   signedFinished: Signed<FederationFinished>;
   requestAuth: RequestAuth;
   roundFailed: RoundFailed;
+  attestation: Attestation;
 }
 
 /**
