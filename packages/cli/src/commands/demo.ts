@@ -1,5 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import {
   EmodistillError,
@@ -8,17 +8,20 @@ import {
   extractFeatureSet,
   foldsFor,
   listManifest,
-  meanAndStd,
   selectBackend,
+  selectCoreset,
   splitBySpeakers,
-  summariseFeatureSet,
   writeFeatureSet,
   type BackendName,
 } from '@emodistill/core';
+import type { AuditReport } from '@emodistill/privacy-audit';
+import { renderDemoHtml, type DemoReport, type DemoSiteAudit } from '../demo-report.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { runSimulation } from '../simulation/run-simulation.js';
+import { spawnCli } from '../simulation/processes.js';
 import type { CommandContext } from '../context.js';
 import { formatPercent, formatTable } from '../format.js';
 import { createProgress } from '../progress.js';
-import { describeSummary } from './corpus.js';
 import { backendOption } from '../options.js';
 
 /** The demo-corpus generator lives in the repository's dev-only tools package (it uses GPL espeak-ng). */
@@ -42,19 +45,27 @@ interface DemoFlags {
   backend: BackendName;
 }
 
+/** Settings of the full demo and of `--quick` (the end-to-end test's run). */
+const DEMO_SIZES = {
+  full: { speakers: 14, sentencesPerEmotion: 10, rounds: 8, localSteps: 150, ipc: 50, seeds: [0, 1, 2], resamples: 1000 },
+  quick: { speakers: 12, sentencesPerEmotion: 3, rounds: 2, localSteps: 25, ipc: 10, seeds: [0], resamples: 200 },
+} as const;
+
 async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void> {
   const { log, print } = context;
+  const size = DEMO_SIZES[flags.quick ? 'quick' : 'full'];
   const outDir = resolve(flags.out);
   const corpusDir = join(outDir, 'corpus');
   await mkdir(outDir, { recursive: true });
+  const started = performance.now();
 
   const { generateDemoCorpus } = await loadDemoCorpusGenerator();
-  const generating = createProgress('1/3 synthesising demo corpus');
-  const corpus = await generateDemoCorpus({ outDir: corpusDir, ...(flags.quick ? { speakers: 8, sentencesPerEmotion: 3 } : {}), onProgress: (done, total) => generating.update(done, total) });
+  const generating = createProgress('1/5 synthesising demo corpus ');
+  const corpus = await generateDemoCorpus({ outDir: corpusDir, speakers: size.speakers, sentencesPerEmotion: size.sentencesPerEmotion, onProgress: (done, total) => generating.update(done, total) });
   generating.stop();
   log.info({ utterances: corpus.utterances, audioSeconds: corpus.seconds, corpusDir }, 'demo corpus written');
 
-  const extracting = createProgress('2/3 extracting features   ');
+  const extracting = createProgress('2/5 extracting features      ');
   const { set, stats } = await extractFeatureSet(await listManifest(corpus.manifestPath), { onProgress: (done, total, entry) => extracting.update(done, total, entry.id) });
   extracting.stop();
   const featuresPath = join(outDir, 'demo.arrow');
@@ -62,46 +73,109 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
   log.info({ featuresPath, realtimeFactor: stats.audioSeconds / stats.extractionSeconds }, 'features written');
 
   const backend = await selectBackend(flags.backend);
-  const folds = foldsFor(set, 'session');
-  const seeds = flags.quick ? [0] : [0, 1, 2];
-  const evaluating = createProgress('3/3 real-data baseline    ');
-  const foldResults = folds.map((testSpeakers, index) => {
-    const { train, test } = splitBySpeakers(set, testSpeakers);
-    const result = evaluateDownstream(train, test, { seeds, classifier: flags.quick ? { epochs: 30 } : {} });
-    evaluating.update(index + 1, folds.length, `held out ${testSpeakers.join('+')}`);
-    return { testSpeakers, uar: result.uar.mean, wa: result.wa.mean, trainSeconds: result.trainSeconds.mean };
+  // Session 1 (two speakers) is held out for evaluation; the other speakers are dealt over 3 sites,
+  // each keeping its last speaker out of training as the audit holdout.
+  const testSpeakers = foldsFor(set, 'session')[0]!;
+  const { train, test } = splitBySpeakers(set, testSpeakers);
+  const federating = createProgress('3/5 federation (3 sites)     ');
+  const audits: DemoSiteAudit[] = [];
+  const auditing = createProgress('4/5 privacy audit at each site');
+  const result = await runSimulation({
+    train,
+    test,
+    outDir,
+    sites: 3,
+    rounds: size.rounds,
+    localSteps: size.localSteps,
+    ipc: size.ipc,
+    evaluationSeeds: size.seeds,
+    log,
+    release: true,
+    auditHoldoutSpeakers: (_site, speakers) => [speakers[speakers.length - 1]!],
+    onStatus: (status) => federating.update(Math.min(size.rounds, Math.max(0, (status.latestVersion ?? 1) - 1)), size.rounds, `round ${status.round ?? '-'} ${status.kind ?? ''} ${status.state ?? ''}, ${status.acceptedUpdates}/3 updates`),
+    afterRounds: async ({ layout }) => {
+      federating.stop();
+      for (const [i, site] of layout.sites.entries()) {
+        auditing.update(i, layout.sites.length, site.siteId);
+        // As a site would: a real process, the site's own config and key; exit 3 is a failed gate, not an error.
+        const audit = spawnCli(['--log-level', 'info', 'site', 'audit', '--config', site.config, '--ipc', String(size.ipc), '--resamples', String(size.resamples), '--backend', flags.backend], join(layout.dir, `${site.siteId}-audit.log`));
+        const code = await audit.exited;
+        if (code !== 0 && code !== EXIT_CODES.gateFailed) throw new EmodistillError(ERROR_CODES.internal, `the audit of ${site.siteId} failed (exit ${code}); see ${join(layout.dir, `${site.siteId}-audit.log`)}`);
+        const reportPath = join(dirname(site.config), 'audit-report.json');
+        const report = JSON.parse(await readFile(reportPath, 'utf8')) as AuditReport;
+        audits.push({
+          siteId: site.siteId,
+          trainingSpeakers: site.speakers.slice(0, -1),
+          holdoutSpeakers: site.speakers.slice(-1),
+          passed: report.gate.passed,
+          membershipAucUpper: Math.max(report.membership.nearestNeighbour.utteranceAuc.high, report.membership.referenceRatio.utteranceAuc.high),
+          memorisedShare: report.memorisation.syntheticShareBelowHoldoutP5,
+          memorisedBaseline: report.memorisation.holdoutShareBelowP5,
+          probeConfidenceSynthetic: report.speakerInformation.probe.syntheticConfidence,
+          probeConfidenceReal: report.speakerInformation.probe.realConfidence,
+          utilityUar: report.utility.uar.mean,
+          reportHtml: relative(outDir, reportPath.replace(/\.json$/, '.html')),
+        });
+      }
+      auditing.update(layout.sites.length, layout.sites.length);
+      auditing.stop();
+    },
   });
+  const evaluating = createProgress('5/5 baselines                ');
+  evaluating.update(0, 1);
+  const randomReal = evaluateDownstream(selectCoreset(result.pooledTrain, 'random', size.ipc, 0), test, { seeds: size.seeds });
+  evaluating.update(1, 1);
   evaluating.stop();
 
-  const report = {
+  const report: DemoReport = {
     kind: 'emodistill-demo',
-    version: 1,
+    version: 2,
+    createdAt: new Date().toISOString(),
     backend,
-    corpus: summariseFeatureSet(set),
-    featureExtraction: { audioSeconds: stats.audioSeconds, seconds: stats.extractionSeconds },
-    protocol: `leave-one-session-out over ${folds.length} folds (two speakers each), seeds ${seeds.join(',')}`,
-    realFull: { uar: meanAndStd(foldResults.map((f) => f.uar)), wa: meanAndStd(foldResults.map((f) => f.wa)), folds: foldResults },
+    corpus: { utterances: set.ids.length, speakers: new Set(set.speakers).size, classNames: set.classNames, testSpeakers },
+    federation: {
+      sites: 3,
+      rounds: size.rounds,
+      localSteps: size.localSteps,
+      strategy: 'fed-avg',
+      seconds: result.seconds,
+      weightsSha256: result.weightsSha256,
+      bundle: relative(outDir, result.bundlePath),
+      released: result.release?.released ?? false,
+      ...(result.release?.reason && { releaseRefusal: result.release.reason.replace(/^coordinator refused [^:]+: HTTP \d+ \S+ /, '') }),
+    },
+    utility: [
+      { label: `federated synthetic (IPC ${size.ipc})`, uar: result.federated.uar, wa: result.federated.wa, rows: size.ipc * set.classNames.length, bytes: result.federated.trainBytes },
+      { label: `random real subset (IPC ${size.ipc})`, uar: randomReal.uar, wa: randomReal.wa, rows: randomReal.trainRows, bytes: randomReal.trainBytes },
+      { label: 'real, all sites pooled', uar: result.realFull.uar, wa: result.realFull.wa, rows: result.realFull.trainRows, bytes: result.realFull.trainBytes },
+    ],
+    audits,
   };
   const reportPath = join(outDir, 'report.json');
+  const htmlPath = join(outDir, 'report.html');
   await writeFile(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(htmlPath, renderDemoHtml(report));
+  log.info({ seconds: (performance.now() - started) / 1000 }, 'demo finished');
   print(
     [
-      describeSummary(report.corpus),
+      `${report.corpus.utterances} utterances, ${report.corpus.speakers} speakers; held out for evaluation: ${testSpeakers.join(', ')}; backend ${backend}`,
+      `federation: 3 sites × ${size.rounds} rounds × ${size.localSteps} local steps in ${result.seconds.toFixed(0)} s; signed global generator ${result.bundlePath}`,
       '',
-      `downstream emotion classifier, ${report.protocol}, backend ${backend}:`,
-      formatTable(['training set', 'UAR %', 'WA %'], [['real-full', formatPercent(report.realFull.uar), formatPercent(report.realFull.wa)]]),
+      formatTable(['training set', 'UAR %', 'WA %', 'rows'], report.utility.map((r) => [r.label, formatPercent(r.uar), formatPercent(r.wa), String(r.rows)])),
       '',
-      `report: ${reportPath}`,
-      `feature set: ${featuresPath} (try: emodistill corpus info ${featuresPath})`,
+      formatTable(['site audit', 'AUC upper', 'memorised (baseline)', 'gate'], audits.map((a) => [a.siteId, a.membershipAucUpper.toFixed(2), `${(100 * a.memorisedShare).toFixed(1)} % (${(100 * a.memorisedBaseline).toFixed(1)} %)`, a.passed ? 'PASS' : 'FAIL'])),
+      report.federation.released ? 'release: every site passed its audit' : `release refused: ${report.federation.releaseRefusal ?? ''}`,
+      '',
+      `report: ${htmlPath} (and ${reportPath}) — ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
     ].join('\n'),
   );
 }
 
 export function demoCommand(context: () => CommandContext): Command {
   return new Command('demo')
-    .description('run the whole pipeline on a demo corpus the project synthesises itself (no data needed)')
+    .description('the whole story on a demo corpus the project synthesises itself: 3 sites federate a generator (real processes), each audits it, and one HTML report compares it with real data')
     .option('--out <dir>', 'where the corpus, feature set and report go', 'emodistill-demo')
-    .option('--quick', 'a smaller corpus and fewer training runs (about a minute)')
+    .option('--quick', 'a smaller corpus, 2 short rounds and fewer evaluation runs (about 2 minutes)')
     .addOption(backendOption())
     .action((flags: DemoFlags) => runDemo(flags, context()));
 }

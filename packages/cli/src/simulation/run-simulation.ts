@@ -5,6 +5,7 @@ import {
   evaluateDownstream,
   loadGenerator,
   sampleFeatureSet,
+  selectRows,
   snapshotSha256,
   verifyGeneratorBundle,
   writeGeneratorBundle,
@@ -27,6 +28,10 @@ export interface SimulationOptions extends Omit<FederationSetupOptions, 'train' 
   readonly log: Logger;
   /** Called about once a second with the coordinator's public status. */
   readonly onStatus?: (status: PublicStatus) => void;
+  /** Runs after the rounds, while the coordinator still runs (e.g. the sites' audits); before the export. */
+  readonly afterRounds?: (federation: { readonly url: string; readonly layout: FederationLayout }) => Promise<void>;
+  /** Export with the release gate (every training site's passing attestation); falls back to a plain export when refused. */
+  readonly release?: boolean;
 }
 
 export interface PublicStatus {
@@ -45,7 +50,11 @@ export interface SimulationResult {
   readonly weightsSha256: string;
   readonly seconds: number;
   readonly federated: DownstreamResult;
+  /** The downstream classifier on every site's training speakers pooled (audit holdouts excluded). */
   readonly realFull: DownstreamResult;
+  /** With `release`: whether the release gate let the generator out, and why not. */
+  readonly release?: { readonly released: boolean; readonly reason?: string };
+  readonly pooledTrain: FeatureSet;
 }
 
 /** Evaluates a generator's synthetic set (balanced IPC) on the held-out speakers. */
@@ -83,20 +92,38 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     } finally {
       clearInterval(poll);
     }
-    const bytes = (await adminRequest({ url: coordinator.url, adminKey: layout.adminKey }, 'GET', '/admin/export', undefined, true)) as Uint8Array;
+    await options.afterRounds?.({ url: coordinator.url, layout });
+    const admin = { url: coordinator.url, adminKey: layout.adminKey };
+    let release: SimulationResult['release'];
+    let bytes: Uint8Array | undefined;
+    if (options.release) {
+      try {
+        bytes = (await adminRequest(admin, 'GET', '/admin/export?release=true', undefined, true)) as Uint8Array;
+        release = { released: true };
+      } catch (error) {
+        release = { released: false, reason: (error as Error).message };
+        options.log.info({ reason: release.reason }, 'release refused; exporting without the release flag');
+      }
+    }
+    bytes ??= (await adminRequest(admin, 'GET', '/admin/export', undefined, true)) as Uint8Array;
     const bundle = decodeGeneratorBundle(bytes, 'exported global generator');
     if (verifyGeneratorBundle(bundle) !== layout.coordinatorPublicKey) throw new EmodistillError(ERROR_CODES.bundleFormat, 'the exported bundle is not signed by the coordinator');
     const bundlePath = join(options.outDir, 'global.bundle');
     await writeGeneratorBundle(bundlePath, bundle);
     options.log.info({ bundlePath }, 'global generator exported');
+    // The pooled baseline sees what the sites trained on: not their audit-holdout speakers.
+    const heldOut = new Set(layout.sites.flatMap((site, i) => options.auditHoldoutSpeakers?.(i, site.speakers) ?? []));
+    const pooledTrain = selectRows(options.train, (i) => !heldOut.has(options.train.speakers[i]!));
     return {
+      ...(release && { release }),
+      pooledTrain,
       layout,
       bundlePath,
       bundle,
       weightsSha256: snapshotSha256(bundle.weights),
       seconds: (performance.now() - started) / 1000,
       federated: evaluateGenerator(bundle, options.test, options.ipc, options.evaluationSeeds),
-      realFull: evaluateDownstream(options.train, options.test, { seeds: options.evaluationSeeds }),
+      realFull: evaluateDownstream(pooledTrain, options.test, { seeds: options.evaluationSeeds }),
     };
   } finally {
     coordinator.child.kill('SIGTERM');
