@@ -32,6 +32,7 @@ export function simulateCommand(context: () => CommandContext): Command {
     .description('run a whole federation on this machine: a coordinator and N site agents as real processes on 127.0.0.1, the corpus split over the sites by speaker; then export the global generator and evaluate it on held-out speakers')
     .argument('<features.arrow>', 'feature set to split over the sites (`emodistill corpus import`)')
     .option('--sites <n>', 'number of sites', parsePositiveInt, 3)
+    .addOption(new Option('--split <how>', 'how the corpus is divided over the sites: whole speakers per site (non-IID, as real institutions)').choices(['speaker']).default('speaker'))
     .option('--test-speakers <a,b>', 'held-out speakers for evaluation (default: EmoDB 03,08; otherwise the first of 5 speaker folds)')
     .option('--rounds <n>', 'training rounds', parsePositiveInt, 10)
     .option('--local-steps <n>', 'generator steps per site per round', parsePositiveInt, 200)
