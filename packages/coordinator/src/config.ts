@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { EmodistillError, ERROR_CODES } from '@emodistill/core';
+import { readJsonFile, validateConfig } from '@emodistill/core';
 
 const PublicKey = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'Ed25519 public key, base64 (as printed by `emodistill keys generate`)' });
 
@@ -94,12 +92,7 @@ export interface CoordinatorConfig {
 
 /** Fills defaults and validates; an error names the file and the field. Relative paths resolve against `baseDir`. */
 export function resolveCoordinatorConfig(raw: unknown, source: string, baseDir: string): CoordinatorConfig {
-  const filled = Value.Default(CoordinatorConfigSchema, structuredClone(raw)) as unknown;
-  if (!Value.Check(CoordinatorConfigSchema, filled)) {
-    const first = Value.Errors(CoordinatorConfigSchema, filled).First();
-    throw new EmodistillError(ERROR_CODES.invalidOption, `${source}: field ${first?.path || '/'}: ${first?.message ?? 'invalid'} (got ${JSON.stringify(first?.value)})`);
-  }
-  const config = filled as CoordinatorConfig;
+  const config = validateConfig(CoordinatorConfigSchema, raw, source) as CoordinatorConfig;
   return {
     ...config,
     dataDir: resolve(baseDir, config.dataDir),
@@ -109,11 +102,5 @@ export function resolveCoordinatorConfig(raw: unknown, source: string, baseDir: 
 }
 
 export async function loadCoordinatorConfig(path: string): Promise<CoordinatorConfig> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new EmodistillError(ERROR_CODES.invalidOption, `cannot read coordinator config ${path}: ${(error as Error).message}`);
-  }
-  return resolveCoordinatorConfig(raw, path, dirname(resolve(path)));
+  return resolveCoordinatorConfig(await readJsonFile(path, 'coordinator config'), path, dirname(resolve(path)));
 }

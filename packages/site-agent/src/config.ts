@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { BACKEND_NAMES, EmodistillError, ERROR_CODES, type BackendName } from '@emodistill/core';
+import { BACKEND_NAMES, readJsonFile, validateConfig, type BackendName } from '@emodistill/core';
 
 /** A site's config file (JSON); paths are relative to it. */
 const SiteConfigSchema = Type.Object(
@@ -42,12 +40,7 @@ export interface SiteConfig {
 }
 
 export function resolveSiteConfig(raw: unknown, source: string, baseDir: string): SiteConfig {
-  const filled = Value.Default(SiteConfigSchema, structuredClone(raw)) as unknown;
-  if (!Value.Check(SiteConfigSchema, filled)) {
-    const first = Value.Errors(SiteConfigSchema, filled).First();
-    throw new EmodistillError(ERROR_CODES.invalidOption, `${source}: field ${first?.path || '/'}: ${first?.message ?? 'invalid'} (got ${JSON.stringify(first?.value)})`);
-  }
-  const config = filled as SiteConfig;
+  const config = validateConfig(SiteConfigSchema, raw, source) as SiteConfig;
   return {
     ...config,
     keyFile: resolve(baseDir, config.keyFile),
@@ -57,11 +50,5 @@ export function resolveSiteConfig(raw: unknown, source: string, baseDir: string)
 }
 
 export async function loadSiteConfig(path: string): Promise<SiteConfig> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new EmodistillError(ERROR_CODES.invalidOption, `cannot read site config ${path}: ${(error as Error).message}`);
-  }
-  return resolveSiteConfig(raw, path, dirname(resolve(path)));
+  return resolveSiteConfig(await readJsonFile(path, 'site config'), path, dirname(resolve(path)));
 }
