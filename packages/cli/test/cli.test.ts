@@ -183,3 +183,28 @@ describe('the emodistill binary', () => {
     expect((failure as { stderr: string }).stderr).toContain('missing.arrow');
   });
 });
+
+describe('emodistill federation commands: operator mistakes', () => {
+  it('give one readable line and exit 1 for an unreachable coordinator, a missing key, a bad config field and a missing config', async () => {
+    // arrange
+    const keyPath = join(dir, 'operator.key');
+    await run('keys', 'generate', '--out', keyPath);
+    await writeFile(join(dir, 'bad-coordinator.json'), JSON.stringify({ dataDir: 'x', keyFile: 'k', adminPublicKeys: [], model: { classNames: ['a', 'b'], featureDimension: 3 } }));
+
+    // act
+    const unreachable = await run('round', 'status', '--url', 'http://127.0.0.1:9', '--admin-key', keyPath);
+    const noKey = await run('sites', 'list', '--url', 'http://127.0.0.1:9', '--admin-key', join(dir, 'missing.key'));
+    const badField = await run('coordinator', 'start', '--config', join(dir, 'bad-coordinator.json'));
+    const noConfig = await run('site', 'join', '--config', join(dir, 'missing-site.json'));
+    delete process.env.EMODISTILL_ADMIN_KEY;
+    const noAdminKey = await run('round', 'start');
+
+    // assert
+    expect([unreachable.code, unreachable.stderr]).toEqual([EXIT_CODES.failure, expect.stringMatching(/^emodistill: error \[INVALID_OPTION\] cannot reach the coordinator at http:\/\/127\.0\.0\.1:9: .*\n$/)]);
+    expect([noKey.code, noKey.stderr]).toEqual([EXIT_CODES.failure, expect.stringMatching(/missing\.key/)]);
+    expect([badField.code, badField.stderr]).toEqual([EXIT_CODES.failure, expect.stringMatching(/bad-coordinator\.json: field \/adminPublicKeys/)]);
+    expect([noConfig.code, noConfig.stderr]).toEqual([EXIT_CODES.failure, expect.stringMatching(/cannot read site config .*missing-site\.json/)]);
+    expect(noAdminKey.code).toBe(EXIT_CODES.usage);
+    expect(noAdminKey.stderr).toMatch(/--admin-key/);
+  });
+});
