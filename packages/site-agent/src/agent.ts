@@ -150,8 +150,10 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
         const reply = (await response.json().catch(() => ({}))) as { code?: string; message?: string; duplicate?: boolean };
         if (response.ok) return void log.info({ round: announcement.round, duplicate: reply.duplicate, bytes: update.payload.byteLength }, 'update accepted');
         if (reply.code === 'DUPLICATE') return void log.info({ round: announcement.round }, 'update was already accepted');
-        if (response.status < 500) return void log.error({ round: announcement.round, status: response.status, code: reply.code, reason: reply.message }, 'update refused');
+        // Refused for good: the caller reports the round as failed, so the coordinator stops waiting.
+        if (response.status < 500) throw new EmodistillError(ERROR_CODES.invalidOption, `update for round ${announcement.round} refused: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim());
       } catch (error) {
+        if (error instanceof EmodistillError) throw error;
         log.warn({ round: announcement.round, attempt, error: (error as Error).message }, 'upload failed; retrying');
       }
       if (Date.now() > deadline) return void log.error({ round: announcement.round }, 'gave up uploading: the round deadline passed');
@@ -208,7 +210,7 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
     const key = `${announcement.round}:${announcement.baseVersion}`;
     const ready = prepared.get(key);
     // Already trained for this round (e.g. the coordinator restarted): re-send the same signed update.
-    if (ready) return void upload(announcement, ready);
+    if (ready) return void upload(announcement, ready).catch((error: Error) => log.error({ round: announcement.round, error: error.message }, 're-sent update refused'));
     if (queued.has(key)) return;
     queued.add(key);
     queue = queue
