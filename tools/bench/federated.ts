@@ -11,6 +11,7 @@
  * Options: --emodb <wav dir>, --folds 1,2 (1-based, default all 5), --rounds R (10), --local-steps S (200),
  * --seeds N (3), --json <file>.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import {
   aggregateWeightedMean,
   createGeneratorBundle,
   createRng,
+  decodeSafetensors,
   distill,
   EMODB_FOLDS,
   encodeGeneratorBundle,
@@ -61,6 +63,27 @@ const { set } = await extractFeatureSet(await listEmodb(args.emodb, '4class'));
 console.log(`EmoDB 4-class · backend ${backend} · ${rounds} rounds × ${localSteps} local steps (= ${steps} steps for centralised and local-only) · IPC ${ipc} · ${seeds.length} classifier seeds`);
 
 const percent = (x: number): string => (100 * x).toFixed(1);
+
+/**
+ * Client drift, from the updates the coordinator stored: per training round, the mean pairwise
+ * cosine between the sites' Δ and the norm of their mean relative to their mean norm (1 = the
+ * sites agree; near 0 = their updates cancel out).
+ */
+function driftPerRound(updatesDir: string): { round: number; meanCosine: number; normRatio: number }[] {
+  const byRound = new Map<number, Float32Array[]>();
+  for (const file of readdirSync(updatesDir).filter((f) => !f.startsWith('r0-')).sort()) {
+    const flat = Float32Array.from(decodeSafetensors(readFileSync(join(updatesDir, file)), file).tensors.flatMap((t) => Array.from(t.values)));
+    const round = Number(/^r(\d+)-/.exec(file)![1]);
+    byRound.set(round, [...(byRound.get(round) ?? []), flat]);
+  }
+  const dot = (a: Float32Array, b: Float32Array): number => a.reduce((sum, x, i) => sum + x * b[i]!, 0);
+  return [...byRound].sort((a, b) => a[0] - b[0]).map(([round, deltas]) => {
+    const norms = deltas.map((d) => Math.sqrt(dot(d, d)));
+    const mean = deltas[0]!.map((_, i) => deltas.reduce((sum, d) => sum + d[i]!, 0) / deltas.length);
+    const cosines = deltas.flatMap((a, i) => deltas.slice(i + 1).map((b, j) => dot(a, b) / norms[i]! / norms[i + 1 + j]!));
+    return { round, meanCosine: cosines.reduce((a, b) => a + b, 0) / cosines.length, normRatio: Math.sqrt(dot(mean, mean)) / (norms.reduce((a, b) => a + b, 0) / norms.length) };
+  });
+}
 const rows: Record<string, unknown>[] = [];
 for (const fold of folds) {
   const testSpeakers = [...EMODB_FOLDS[fold]!];
@@ -68,6 +91,7 @@ for (const fold of folds) {
   const started = performance.now();
   const simulation = await runSimulation({ train, test, outDir: await mkdtemp(join(tmpdir(), 'bench-federated-')), sites: 3, rounds, localSteps, ipc, evaluationSeeds: seeds, log: pino({ level: 'warn' }) });
   const federatedSeconds = (performance.now() - started) / 1000;
+  const drift = driftPerRound(join(simulation.layout.dir, 'coordinator-data', 'updates'));
   const trainGenerator = async (rowsOf: typeof train) => {
     const result = await distill(rowsOf, { steps });
     return { result, uar: evaluateGenerator(createGeneratorBundle(result, rowsOf, backend), test, ipc, seeds).uar.mean };
@@ -90,9 +114,11 @@ for (const fold of folds) {
     realFull: simulation.realFull.uar.mean,
     federatedSeconds,
     centralisedSeconds: centralised.result.seconds,
+    drift,
   };
   rows.push(row);
   console.log(
+    `fold ${row.fold} drift (round: mean cosine between site updates / |mean Δ| ÷ mean |Δ|): ${drift.map((d) => `${d.round}: ${d.meanCosine.toFixed(2)}/${d.normRatio.toFixed(2)}`).join(' · ')}\n` +
     `fold ${row.fold} (test ${testSpeakers.join(',')}): UAR % federated ${percent(row.federated)} · centralised ${percent(row.centralised)} · local-only ${local.map(percent).join(' / ')} (mean ${percent(row.localOnlyMean)}) · real-full ${percent(row.realFull)} · federation ${federatedSeconds.toFixed(0)} s, centralised ${centralised.result.seconds.toFixed(0)} s`,
   );
 }
