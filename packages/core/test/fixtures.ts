@@ -202,3 +202,14 @@ export function encodeExtensibleWav(channels: readonly ArrayLike<number>[], samp
   }
   return new Uint8Array(buffer);
 }
+
+/** max |a − b| / max |b|: the error relative to the reference values' scale. */
+export function relativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / Math.max(scale, 1e-30);
+}

@@ -5,6 +5,7 @@ import { expectNoTensorLeak } from '../../test/tensor-leak.js';
 import { ortAvailable } from './ort-gemm.js';
 import { selectBackend } from './select-backend.js';
 import { setWasmMatmulOverrides } from './wasm-matmul.js';
+import { relativeError } from '../../test/fixtures.js';
 
 /** Seeded tensor with values uniform in [-1, 1). */
 function seeded(shape: number[], seed: number): tf.Tensor {
@@ -12,16 +13,6 @@ function seeded(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * rng.next() - 1), shape);
 }
 
-/** max |a − b| / max |b|. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 /** Loss and gradients of products large enough for the ORT path, in every transposed form, fused with bias and leaky ReLU. */
 function lossAndGradients(): Float32Array[] {

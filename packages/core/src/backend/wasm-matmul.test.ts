@@ -8,6 +8,7 @@ import { expectEmodistillError } from '../../test/fixtures.js';
 import { expectNoTensorLeak } from '../../test/tensor-leak.js';
 import { selectBackend } from './select-backend.js';
 import { setWasmMatmulOverrides } from './wasm-matmul.js';
+import { relativeError } from '../../test/fixtures.js';
 
 /** Seeded uniform values in [-1, 1). */
 function randomValues(length: number, seed: number): Float32Array {
@@ -59,16 +60,6 @@ function lossAndGradients(): { value: number; gradients: Float32Array[] } {
   });
 }
 
-/** max |a − b| / max |b|: the error relative to the gradient's scale. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 describe('WASM matmul overrides', () => {
   let originalBackend: string;

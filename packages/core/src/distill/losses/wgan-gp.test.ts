@@ -4,6 +4,7 @@ import { createMlp } from '../../models/mlp.js';
 import { expectNoTensorLeak } from '../../../test/tensor-leak.js';
 import { criticLoss, criticLossOnePass, generatorAdversarialLoss } from './wgan-gp.js';
 import { useWasmBackend } from '../../../test/backend.js';
+import { relativeError } from '../../../test/fixtures.js';
 
 /**
  * A linear critic D(x) = x·w has ∇ₓD = w for every x, so the gradient penalty is exactly
@@ -153,16 +154,6 @@ describe('generatorAdversarialLoss', () => {
   });
 });
 
-/** max |a − b| / max |b|: the error relative to the values' scale. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 describe('criticLossOnePass (one critic pass, fused input gradient)', () => {
   useWasmBackend();
