@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
 import { setWasmMatmulOverrides } from './wasm-matmul.js';
+import { installWasmSliceOverrides } from './wasm-slice.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -31,7 +32,10 @@ export async function selectBackend(requested: BackendName = 'auto'): Promise<st
     const ok = name in NATIVE_PACKAGES ? await tryNative(name) : await tf.setBackend(name).catch(() => false);
     if (ok) {
       await tf.ready();
-      if (tf.getBackend() === 'wasm') setWasmMatmulOverrides(true);
+      if (tf.getBackend() === 'wasm') {
+        setWasmMatmulOverrides(true);
+        installWasmSliceOverrides();
+      }
       return tf.getBackend();
     }
   }

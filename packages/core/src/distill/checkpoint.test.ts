@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { Mlp } from '../models/mlp.js';
+import { createFusedAdam, type FusedAdam } from '../optim/fused-adam.js';
 import { toSnapshot } from '../tensors/weight-snapshot.js';
 import { expectEmodistillError, float32Bits, useTempDir } from '../../test/fixtures.js';
 import { loadCheckpoint, saveCheckpoint, trainingFingerprint, type CheckpointState } from './checkpoint.js';
@@ -37,7 +38,12 @@ interface Trainee {
 
 function makeTrainee(): Trainee {
   const networks = createDistillNetworks(SHAPE, NETWORK_CONFIG);
-  const state = { generator: networks.generator, critic: networks.critic, generatorOptimizer: tf.train.adam(0.01, 0.5, 0.9), criticOptimizer: tf.train.adam(0.02, 0.5, 0.9) };
+  const state = {
+    generator: networks.generator,
+    critic: networks.critic,
+    generatorOptimizer: createFusedAdam(networks.generator.variables, { learningRate: 0.01, beta1: 0.5, beta2: 0.9 }),
+    criticOptimizer: createFusedAdam(networks.critic.variables, { learningRate: 0.02, beta1: 0.5, beta2: 0.9 }),
+  };
   return {
     networks,
     state,
@@ -56,9 +62,13 @@ function train(trainee: Trainee, from: number, count: number): void {
       const scale = 1 + step / 10;
       const g = trainee.networks.generator;
       const c = trainee.networks.critic;
-      const objective = (network: Mlp, width: number) => (): tf.Scalar => tf.mean(tf.square(tf.sub(network.apply(tf.fill([2, width], scale) as tf.Tensor2D).output, step % 3))) as tf.Scalar;
-      trainee.state.generatorOptimizer.minimize(objective(g, 4), false, g.variables as tf.Variable[]);
-      trainee.state.criticOptimizer.minimize(objective(c, 5), false, c.variables as tf.Variable[]);
+      const update = (network: Mlp, width: number, optimizer: FusedAdam): void => {
+        const variables = network.variables as tf.Variable[];
+        const { grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(network.apply(tf.fill([2, width], scale) as tf.Tensor2D).output, step % 3))) as tf.Scalar, variables);
+        optimizer.apply(variables.map((variable) => grads[variable.name]!));
+      };
+      update(g, 4, trainee.state.generatorOptimizer);
+      update(c, 5, trainee.state.criticOptimizer);
     });
   }
 }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { decodeSafetensors, encodeSafetensors } from '../formats/safetensors.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { Mlp } from '../models/mlp.js';
+import type { FusedAdam } from '../optim/fused-adam.js';
 import type { NamedTensor } from '../tensors/weight-snapshot.js';
 import { applySnapshot, toSnapshot } from '../tensors/weight-snapshot.js';
 import type { DistillConfig } from './config.js';
@@ -23,59 +23,23 @@ export function trainingFingerprint(set: FeatureSet, config: DistillConfig): str
 export interface CheckpointState {
   readonly generator: Mlp;
   readonly critic: Mlp;
-  readonly generatorOptimizer: tf.Optimizer;
-  readonly criticOptimizer: tf.Optimizer;
+  readonly generatorOptimizer: FusedAdam;
+  readonly criticOptimizer: FusedAdam;
 }
 
-/**
- * tfjs's Adam keeps β₁ᵗ and β₂ᵗ as running products (private `accBeta1`, `accBeta2`), and its
- * setWeights recomputes them with pow, which differs in the last bit (e.g. β₂ = 0.9 after 11
- * steps) and so breaks bit-identical resumes. They are saved and restored as they are.
- */
-const ADAM_POWERS = ['accBeta1', 'accBeta2'] as const;
-type AdamPowers = Partial<Record<(typeof ADAM_POWERS)[number], tf.Variable>>;
-
-/** Optimizer slots in the optimizer's own order (tfjs matches Adam moments by position), then Adam's β powers. */
-async function optimizerTensors(optimizer: tf.Optimizer, prefix: string): Promise<NamedTensor[]> {
-  const weights = await optimizer.getWeights();
-  try {
-    const slots = weights.map((weight, i) => ({ name: `${prefix}/${String(i).padStart(4, '0')}`, shape: [...weight.tensor.shape], values: Float32Array.from(weight.tensor.dataSync() as Float32Array) }));
-    const powers = ADAM_POWERS.flatMap((key) => {
-      const variable = (optimizer as unknown as AdamPowers)[key];
-      return variable ? [{ name: `${prefix}.${key}`, shape: [], values: Float32Array.from(variable.dataSync() as Float32Array) }] : [];
-    });
-    return [...slots, ...powers];
-  } finally {
-    // The first entry, the iteration count, is a fresh tensor; the others are the optimizer's own variables.
-    weights[0]?.tensor.dispose();
-  }
-}
+const prefixed = (tensors: readonly NamedTensor[], prefix: string): NamedTensor[] => tensors.map((t) => ({ ...t, name: prefix + t.name }));
+const unprefixed = (tensors: readonly NamedTensor[], prefix: string): NamedTensor[] =>
+  tensors.filter((t) => t.name.startsWith(prefix)).map((t) => ({ ...t, name: t.name.slice(prefix.length) }));
 
 /** Writes G, D and both Adam states after `step` generator steps, atomically. */
 export async function saveCheckpoint(path: string, state: CheckpointState, meta: { step: number; fingerprint: string }): Promise<void> {
   const tensors = [
     ...toSnapshot(state.generator),
     ...toSnapshot(state.critic),
-    ...(await optimizerTensors(state.generatorOptimizer, 'optimizer/generator')),
-    ...(await optimizerTensors(state.criticOptimizer, 'optimizer/critic')),
+    ...prefixed(state.generatorOptimizer.state(), 'optimizer/generator/'),
+    ...prefixed(state.criticOptimizer.state(), 'optimizer/critic/'),
   ];
   await writeFileAtomic(path, encodeSafetensors(tensors, { [METADATA_KEY]: JSON.stringify(meta) }));
-}
-
-async function restoreOptimizer(optimizer: tf.Optimizer, tensors: readonly NamedTensor[], prefix: string): Promise<void> {
-  const slots = tensors.filter((t) => t.name.startsWith(`${prefix}/`)).sort((a, b) => a.name.localeCompare(b.name));
-  const values = slots.map((slot, i) => ({ name: i === 0 ? 'iter' : slot.name, tensor: tf.tensor(slot.values, [...slot.shape]) }));
-  try {
-    await optimizer.setWeights(values);
-  } finally {
-    // setWeights makes its variables share these tensors' data; the handles themselves are ours.
-    tf.dispose(values.map((value) => value.tensor));
-  }
-  for (const key of ADAM_POWERS) {
-    const saved = tensors.find((t) => t.name === `${prefix}.${key}`);
-    const variable = (optimizer as unknown as AdamPowers)[key];
-    if (saved && variable) tf.tidy(() => variable.assign(tf.scalar(saved.values[0]!)));
-  }
 }
 
 /**
@@ -97,7 +61,7 @@ export async function loadCheckpoint(path: string, state: CheckpointState, finge
   }
   applySnapshot(state.generator, tensors, path);
   applySnapshot(state.critic, tensors, path);
-  await restoreOptimizer(state.generatorOptimizer, tensors, 'optimizer/generator');
-  await restoreOptimizer(state.criticOptimizer, tensors, 'optimizer/critic');
+  state.generatorOptimizer.restore(unprefixed(tensors, 'optimizer/generator/'), path);
+  state.criticOptimizer.restore(unprefixed(tensors, 'optimizer/critic/'), path);
   return meta.step;
 }

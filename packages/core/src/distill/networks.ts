@@ -10,12 +10,6 @@ export interface DistillNetworks {
   generate(noise: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor2D;
   /** @returns D(x, y) scores [n, 1] and penultimate activations φ [n, h] (caller owns both) */
   criticize(x: tf.Tensor2D, oneHot: tf.Tensor2D): { score: tf.Tensor2D; features: tf.Tensor2D };
-  /**
-   * D(x, y) in one pass, plus ∂ΣD/∂x (labels held fixed) of the rows from `gradientRowsFrom` on,
-   * differentiable again (the gradient penalty's double backprop).
-   * @returns scores [n, 1] and inputGradient [n − gradientRowsFrom, d] (caller owns both)
-   */
-  criticizeWithInputGradient(x: tf.Tensor2D, oneHot: tf.Tensor2D, gradientRowsFrom: number): { score: tf.Tensor2D; inputGradient: tf.Tensor2D };
   dispose(): void;
 }
 
@@ -36,11 +30,6 @@ export function createDistillNetworks(shape: NetworkShape, config: Pick<DistillC
       tf.tidy(() => {
         const { output, penultimate } = critic.apply(tf.concat([x, oneHot], 1) as tf.Tensor2D);
         return { score: output, features: penultimate };
-      }),
-    criticizeWithInputGradient: (x, oneHot, gradientRowsFrom) =>
-      tf.tidy(() => {
-        const { output, inputGradient } = critic.applyWithInputGradient(tf.concat([x, oneHot], 1) as tf.Tensor2D, { gradientRowsFrom, gradientColumns: shape.dimension });
-        return { score: output, inputGradient };
       }),
     dispose() {
       generator.dispose();

@@ -9,7 +9,10 @@ import { resolveDistillConfig, type DistillConfig, type DistillOptions } from '.
 import { diversityLoss } from './losses/diversity.js';
 import { featureMatchingLoss } from './losses/feature-matching.js';
 import { softmaxMatchingLoss } from './losses/softmax-matching.js';
-import { criticLossOnePass, generatorAdversarialLoss } from './losses/wgan-gp.js';
+import { generatorAdversarialLoss } from './losses/wgan-gp.js';
+import { criticLossAndGradients } from './losses/wgan-gp-gradients.js';
+import { LEAKY_SLOPE } from '../models/mlp.js';
+import { createFusedAdam, type FusedAdam } from '../optim/fused-adam.js';
 import { createDistillNetworks, type DistillNetworks } from './networks.js';
 
 /** Loss values of one generator step; a term that is switched off (weight 0) reads 0. */
@@ -105,11 +108,13 @@ export function createDistillTrainer(set: FeatureSet, config: DistillConfig, opt
   const classCount = set.classNames.length;
   const standardised = applyStandardiser(set.features, standardiser);
   const networks = createDistillNetworks({ dimension: set.dimension, classCount }, config);
-  const generatorOptimizer = tf.train.adam(config.generatorLearningRate, 0.5, 0.9);
-  const criticOptimizer = tf.train.adam(config.criticLearningRate, 0.5, 0.9);
+  const generatorOptimizer = createFusedAdam(networks.generator.variables, { learningRate: config.generatorLearningRate, beta1: 0.5, beta2: 0.9 });
+  const criticOptimizer = createFusedAdam(networks.critic.variables, { learningRate: config.criticLearningRate, beta1: 0.5, beta2: 0.9 });
   const inputs = {
-    x: tf.tensor2d(standardised, [labels.length, set.dimension]),
-    oneHotAll: tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), classCount).toFloat() as tf.Tensor2D),
+    x: standardised,
+    labels,
+    dimension: set.dimension,
+    classCount,
     rowsByClass: set.classNames.map((_, c) => Int32Array.from([...labels.keys()].filter((row) => labels[row] === c))),
     config,
   };
@@ -135,7 +140,6 @@ export function createDistillTrainer(set: FeatureSet, config: DistillConfig, opt
     generatorWeights: () => toSnapshot(networks.generator),
     loadGeneratorWeights: (weights, source) => applySnapshot(networks.generator, weights, source),
     dispose() {
-      tf.dispose([inputs.x, inputs.oneHotAll]);
       networks.dispose();
       pool?.dispose();
       generatorOptimizer.dispose();
@@ -183,13 +187,16 @@ export async function distill(set: FeatureSet, options: DistillOptions = {}, run
 interface TrainingState {
   readonly networks: DistillNetworks;
   readonly pool: ClassifierPool | undefined;
-  readonly generatorOptimizer: tf.Optimizer;
-  readonly criticOptimizer: tf.Optimizer;
+  readonly generatorOptimizer: FusedAdam;
+  readonly criticOptimizer: FusedAdam;
 }
 
 interface StepInputs {
-  readonly x: tf.Tensor2D;
-  readonly oneHotAll: tf.Tensor2D;
+  /** Standardised features, row-major [rows, dimension]. */
+  readonly x: Float32Array;
+  readonly labels: Int32Array;
+  readonly dimension: number;
+  readonly classCount: number;
   readonly rowsByClass: readonly Int32Array[];
   readonly config: DistillConfig;
   readonly step: number;
@@ -197,49 +204,76 @@ interface StepInputs {
   readonly report: boolean;
 }
 
+/**
+ * Minibatches are assembled here and uploaded whole (a tf.gather per batch cost more than the
+ * copy): rows of `x` and their one-hot labels, `blocks` batches stacked.
+ */
+function drawBatches(inputs: StepInputs, rng: Rng, blocks: number): { real: Float32Array; oneHot: Float32Array } {
+  const { x, labels, dimension, classCount, rowsByClass, config } = inputs;
+  const count = blocks * config.batchSize;
+  const real = new Float32Array(count * dimension);
+  const oneHot = new Float32Array(count * classCount);
+  for (let block = 0; block < blocks; block++) {
+    sampleBalancedRows(rowsByClass, config.batchSize, rng).forEach((row, i) => {
+      const at = block * config.batchSize + i;
+      real.set(x.subarray(row * dimension, (row + 1) * dimension), at * dimension);
+      oneHot[at * classCount + labels[row]!] = 1;
+    });
+  }
+  return { real, oneHot };
+}
+
 function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undefined {
   const { networks, pool, generatorOptimizer, criticOptimizer } = state;
-  const { x, oneHotAll, rowsByClass, config, step } = inputs;
+  const { dimension, classCount, config, step } = inputs;
   const rng = createRng(stepSeed(config.seed, step, 0));
   const batch = config.batchSize;
+  const critics = config.criticSteps;
   const criticVariables = networks.critic.variables as tf.Variable[];
   const generatorVariables = networks.generator.variables as tf.Variable[];
-  const drawReal = (): { real: tf.Tensor2D; oneHot: tf.Tensor2D } => {
-    const rows = tf.tensor1d(sampleBalancedRows(rowsByClass, batch, rng), 'int32');
-    return { real: tf.gather(x, rows) as tf.Tensor2D, oneHot: tf.gather(oneHotAll, rows) as tf.Tensor2D };
+  const criticWeights = {
+    kernels: criticVariables.filter((_, i) => i % 2 === 0) as tf.Tensor[] as tf.Tensor2D[],
+    biases: criticVariables.filter((_, i) => i % 2 === 1) as tf.Tensor[] as tf.Tensor1D[],
+    negativeSlope: LEAKY_SLOPE,
   };
 
+  // G is fixed during the critic updates, so the fakes of all of them come from one generator pass.
+  const criticBatches = drawBatches(inputs, rng, critics);
+  const fakes = tf.tidy(() =>
+    networks.generate(
+      tf.randomNormal([critics * batch, config.noiseDimension], 0, 1, 'float32', stepSeed(config.seed, step, 1)) as tf.Tensor2D,
+      tf.tensor2d(criticBatches.oneHot, [critics * batch, classCount]),
+    ),
+  );
   let criticLossValue: tf.Scalar | undefined;
   let wasserstein: tf.Scalar | undefined;
-  for (let k = 0; k < config.criticSteps; k++) {
-    tf.dispose([criticLossValue, wasserstein]);
-    [criticLossValue, wasserstein] = tf.tidy(() => {
-      const { real, oneHot } = drawReal();
-      const seed = stepSeed(config.seed, step, k + 1);
-      const fake = networks.generate(tf.randomNormal([batch, config.noiseDimension], 0, 1, 'float32', seed), oneHot);
-      const epsilon = tf.randomUniform([batch, 1], 0, 1, 'float32', seed + 1) as tf.Tensor2D;
-      // One critic pass over [real; fake; x̂] (DESIGN §7: fewer, larger kernels).
-      const oneHotThrice = tf.concat([oneHot, oneHot, oneHot], 0) as tf.Tensor2D;
-      let w: tf.Scalar | undefined;
-      const loss = criticOptimizer.minimize(
-        () => {
-          const result = criticLossOnePass(
-            (stacked, gradientRowsFrom) => networks.criticizeWithInputGradient(stacked, oneHotThrice, gradientRowsFrom),
-            { real, fake, epsilon },
-            config.gradientPenaltyWeight,
-          );
-          w = tf.keep(result.wasserstein);
-          return result.loss;
-        },
-        true,
-        criticVariables,
-      )!;
-      return [loss, w!] as const;
-    });
+  try {
+    for (let k = 0; k < critics; k++) {
+      tf.dispose([criticLossValue, wasserstein]);
+      [criticLossValue, wasserstein] = tf.tidy(() => {
+        const block = (data: Float32Array, width: number): Float32Array => data.subarray(k * batch * width, (k + 1) * batch * width);
+        const real = tf.tensor2d(block(criticBatches.real, dimension), [batch, dimension]);
+        const oneHot = block(criticBatches.oneHot, classCount);
+        const fake = fakes.slice([k * batch, 0], [batch, -1]);
+        const epsilon = tf.randomUniform([batch, 1], 0, 1, 'float32', stepSeed(config.seed, step, k + 2)) as tf.Tensor2D;
+        // x̂ = εx + (1−ε)·fake, as fake + ε·(x − fake); then [real; fake; x̂] with labels in one critic pass (DESIGN §7).
+        const interpolated = tf.add(fake, tf.mul(epsilon, tf.sub(real, fake)));
+        const oneHotThrice = new Float32Array(3 * oneHot.length);
+        for (let i = 0; i < 3; i++) oneHotThrice.set(oneHot, i * oneHot.length);
+        const stacked = tf.concat([tf.concat([real, fake, interpolated], 0), tf.tensor2d(oneHotThrice, [3 * batch, classCount])], 1) as tf.Tensor2D;
+        const result = criticLossAndGradients(criticWeights, stacked, batch, dimension, config.gradientPenaltyWeight);
+        criticOptimizer.apply(result.kernelGradients.flatMap((kernel, i) => [kernel, result.biasGradients[i]!]));
+        return [result.loss, result.wasserstein] as const;
+      });
+    }
+  } finally {
+    fakes.dispose();
   }
 
   const generatorTerms = tf.tidy(() => {
-    const { real, oneHot } = drawReal();
+    const generatorBatch = drawBatches(inputs, rng, 1);
+    const real = tf.tensor2d(generatorBatch.real, [batch, dimension]);
+    const oneHot = tf.tensor2d(generatorBatch.oneHot, [batch, classCount]);
     const seed = stepSeed(config.seed, step, 1000);
     // With L_DIV on, two noise draws share the labels: both feed every term, their difference feeds L_DIV.
     const draws = config.diversityWeight > 0 ? 2 : 1;
@@ -249,7 +283,7 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
     const realCritic = config.featureMatchingWeight > 0 ? networks.criticize(real, oneHot).features : undefined;
     const realLogits = pool?.members.map((member) => member.network.apply(real).output);
     const terms: Partial<Record<'adversarial' | 'featureMatching' | 'softmaxMatching' | 'diversity', tf.Scalar>> = {};
-    generatorOptimizer.minimize(
+    const { value, grads } = tf.variableGrads(
       () => {
         const fake = networks.generate(noise, fakeOneHot);
         const fakeA = draws === 2 ? (fake.slice([0, 0], [batch, -1]) as tf.Tensor2D) : fake;
@@ -266,12 +300,13 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
           const fakeB = fake.slice([batch, 0], [batch, -1]) as tf.Tensor2D;
           add('diversity', diversityLoss(fakeA, fakeB, noise.slice([0, 0], [batch, -1]), noise.slice([batch, 0], [batch, -1])), config.diversityWeight);
         }
-        // minimize() disposes the returned cost, so a lone term (kept for reporting) goes back as a clone.
+        // A lone term is kept for reporting, so the total goes back as a clone of it.
         return (weighted.length === 1 ? tf.clone(weighted[0]!) : tf.addN(weighted)) as tf.Scalar;
       },
-      false,
       generatorVariables,
     );
+    value.dispose();
+    generatorOptimizer.apply(generatorVariables.map((variable) => grads[variable.name]!));
     return terms;
   });
 

@@ -22,20 +22,11 @@ export interface Mlp {
    * @returns logits [batch, outputDimension] and the last hidden activations (caller owns both)
    */
   apply(x: tf.Tensor2D, dropoutRate?: number, dropoutSeed?: number): { output: tf.Tensor2D; penultimate: tf.Tensor2D };
-  /**
-   * One forward pass, plus the input gradient ∂Σ output/∂x of the rows from `gradientRowsFrom` on,
-   * over the first `gradientColumns` input columns, written as ops that can be differentiated again
-   * (a gradient penalty's double backprop) without a second pass. Leaky-ReLU and ReLU networks only.
-   * @param x [batch, inputDimension]
-   * @returns output [batch, outputDimension], penultimate [batch, hidden], inputGradient
-   *   [batch − gradientRowsFrom, gradientColumns] (caller owns all three)
-   */
-  applyWithInputGradient(x: tf.Tensor2D, gradient: { gradientRowsFrom: number; gradientColumns: number }): { output: tf.Tensor2D; penultimate: tf.Tensor2D; inputGradient: tf.Tensor2D };
   dispose(): void;
 }
 
 /** Slope of the leaky ReLU for negative inputs. */
-const LEAKY_SLOPE = 0.2;
+export const LEAKY_SLOPE = 0.2;
 
 function activate(x: tf.Tensor2D, activation: Exclude<Activation, 'leakyRelu'>): tf.Tensor2D {
   return activation === 'relu' ? tf.relu(x) : tf.tanh(x);
@@ -43,8 +34,8 @@ function activate(x: tf.Tensor2D, activation: Exclude<Activation, 'leakyRelu'>):
 
 /**
  * tfjs's custom-op entry point. Unlike tf.customGrad, it takes one lazily called gradient function
- * per input, so a backward pass computes only the gradients it needs (the gradient penalty's inner
- * gradient needs ∂/∂x, not ∂/∂kernel). Public on the Engine class, absent from its typings.
+ * per input, so a backward pass computes only the gradients it needs (the generator update needs
+ * the critic's ∂/∂x, not its ∂/∂kernel). Public on the Engine class, absent from its typings.
  */
 interface CustomKernelEngine {
   runKernelFunc(params: {
@@ -58,11 +49,8 @@ const customKernel = (): CustomKernelEngine => tf.engine() as unknown as CustomK
 /**
  * x·kernel + bias, then leaky ReLU (`leakySlope`) or nothing (`undefined`), as one op: the
  * forward pass is one _FusedMatMul kernel (bias and activation fused) where it was a matmul, an add
- * and four kernels for the activation (written as 0.6·x + 0.4·|x| because tf.leakyRelu has no
- * second-order gradient in tfjs 4.x). The backward pass multiplies by the activation's slope,
- * saved in the forward pass, which is a constant (its derivative is 0 almost everywhere), so the
- * backward ops can themselves be differentiated: the gradient penalty's double backprop.
- * Measured (bench:step, DESIGN §7): see README "The distillator".
+ * and an activation. The backward pass multiplies by the activation's slope, saved in the
+ * forward pass.
  * @param x [n, in] @param kernel [in, out] @param bias [out] @returns [n, out] (caller owns it)
  */
 function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, leakySlope: number | undefined): tf.Tensor2D {
@@ -84,11 +72,6 @@ function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, leakySlop
     },
     inputs: { x, kernel, bias },
   }) as tf.Tensor2D;
-}
-
-/** `compute()`'s result as a constant: recorded on no gradient tape (no inputs), so never differentiated. */
-function detached<T extends tf.Tensor>(compute: () => T): T {
-  return customKernel().runKernelFunc({ forwardFunc: () => compute(), backwardsFunc: () => ({}), inputs: {} }) as T;
 }
 
 // tfjs variable names must be unique per process; files use `variableNames` instead.
@@ -132,26 +115,6 @@ export function createMlp(options: MlpOptions): Mlp {
       return tf.tidy(() => {
         const { output, hidden } = forward(x, dropoutRate, dropoutSeed);
         return { output, penultimate: hidden[hidden.length - 1] ?? x };
-      });
-    },
-    applyWithInputGradient(x, { gradientRowsFrom, gradientColumns }) {
-      if (options.activation === 'tanh') throw new Error('applyWithInputGradient: piecewise-linear activations only, got tanh');
-      if (gradientRowsFrom < 0 || gradientRowsFrom >= x.shape[0] || gradientColumns < 1 || gradientColumns > options.inputDimension) {
-        throw new Error(`applyWithInputGradient: rows from ${gradientRowsFrom} of ${x.shape[0]}, ${gradientColumns} of ${options.inputDimension} columns`);
-      }
-      return tf.tidy(() => {
-        const { output, hidden } = forward(x, 0, 0);
-        const rows = x.shape[0] - gradientRowsFrom;
-        const negativeSlope = options.activation === 'leakyRelu' ? LEAKY_SLOPE : 0;
-        // The slope of each hidden unit on the chosen rows: constants, like the step function's derivative.
-        const slopes = hidden.map((h) => detached(() => tf.step(h.slice([gradientRowsFrom, 0], [rows, -1]), negativeSlope)));
-        // Backward from ∂Σ output/∂h_last = the last kernel's row sums, through slope ⊙ (·)·Wᵀ per layer.
-        const last = layers[layers.length - 1]!;
-        let upstream = tf.mul(slopes[slopes.length - 1]!, tf.sum(last.weight, 1)) as tf.Tensor2D;
-        for (let i = layers.length - 2; i >= 1; i--) upstream = tf.mul(slopes[i - 1]!, tf.matMul(upstream, layers[i]!.weight as tf.Tensor2D, false, true)) as tf.Tensor2D;
-        const first = layers[0]!.weight as tf.Tensor2D;
-        const firstColumns = gradientColumns === options.inputDimension ? first : (first.slice([0, 0], [gradientColumns, -1]) as tf.Tensor2D);
-        return { output, penultimate: hidden[hidden.length - 1] ?? x, inputGradient: tf.matMul(upstream, firstColumns, false, true) };
       });
     },
     dispose() {

@@ -1,0 +1,90 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** A leaky-ReLU MLP critic with one output, as its weights: kernels [in, out] and biases [out], layer by layer. */
+export interface LeakyReluCritic {
+  readonly kernels: readonly tf.Tensor2D[];
+  readonly biases: readonly tf.Tensor1D[];
+  /** Slope for negative inputs. */
+  readonly negativeSlope: number;
+}
+
+export interface CriticLossGradients {
+  readonly loss: tf.Scalar;
+  /** E[D(real)] − E[D(fake)] */
+  readonly wasserstein: tf.Scalar;
+  /** ∂L_D/∂kernel and ∂L_D/∂bias per layer (caller owns all). */
+  readonly kernelGradients: tf.Tensor2D[];
+  readonly biasGradients: tf.Tensor1D[];
+}
+
+/**
+ * The WGAN-GP critic loss of `criticLossOnePass` and its gradients w.r.t. every weight, derived by
+ * hand instead of by tfjs's tape (DESIGN §7: a tape step was ~1400 small kernels, this is ~50).
+ * For a leaky-ReLU MLP the slope of each unit is constant almost everywhere, so with slopes sᵢ,
+ * uᵢ = ∂D/∂zᵢ on the x̂ rows is s_{L−2} ⊙ W_{L−1}ᵀ, then uᵢ₋₁ = sᵢ₋₁ ⊙ (uᵢ·Wᵢᵀ), and ∇ₓD = u₀·W₀ᵀ.
+ * The penalty's weight gradients are the backward pass of that chain (no bias terms: the slopes'
+ * derivatives are zero); the Wasserstein term's are ordinary backprop on the real and fake rows,
+ * which shares its products with the chain (one backward pass over all rows, one product per kernel).
+ * @param stacked [real; fake; x̂] with labels concatenated, [3·batch, in]
+ * @param gradientColumns the penalty's input columns (the features; the labels are held fixed)
+ */
+export function criticLossAndGradients(
+  critic: LeakyReluCritic,
+  stacked: tf.Tensor2D,
+  batch: number,
+  gradientColumns: number,
+  gradientPenaltyWeight: number,
+): CriticLossGradients {
+  const { kernels, biases, negativeSlope } = critic;
+  const layers = kernels.length;
+  if (layers < 2 || kernels[layers - 1]!.shape[1] !== 1) throw new Error(`criticLossAndGradients: expected ≥ 2 layers and one output, got ${kernels.map((k) => `[${k.shape}]`).join(' ')}`);
+  if (stacked.shape[0] !== 3 * batch) throw new Error(`criticLossAndGradients: ${stacked.shape[0]} rows, expected 3 × ${batch}`);
+  return tf.tidy(() => {
+    const realFake = 2 * batch;
+    // activations[k] is layer k's input; slopes[k] the slope of layer k's activation (k < layers − 1).
+    const activations: tf.Tensor2D[] = [stacked];
+    let score = stacked;
+    kernels.forEach((kernel, k) => {
+      const hidden = k < layers - 1;
+      score = tf.fused.matMul({ a: score, b: kernel, bias: biases[k], activation: hidden ? 'leakyrelu' : 'linear', leakyreluAlpha: negativeSlope }) as tf.Tensor2D;
+      if (hidden) activations.push(score);
+    });
+    // y > 0 exactly where the pre-activation is, so step(y) is the activation's slope.
+    const slopes = activations.slice(1).map((a) => tf.step(a, negativeSlope) as tf.Tensor2D);
+    const rows = (t: tf.Tensor2D, from: number, count: number): tf.Tensor2D => t.slice([from, 0], [count, -1]);
+
+    // One backward pass over all rows from the seed ∂/∂D = ∓1/batch on the real and fake rows (the
+    // Wasserstein term) and 1 on the x̂ rows (ΣD, whose input gradient the penalty needs):
+    // upstream[k] = ∂(Σ seed·D)/∂z_k; its x̂ rows are the penalty's chain uₖ.
+    const seed = tf.tensor2d(Float32Array.from({ length: 3 * batch }, (_, i) => (i < batch ? -1 / batch : i < realFake ? 1 / batch : 1)), [3 * batch, 1]);
+    const upstream: tf.Tensor2D[] = [];
+    upstream[layers - 1] = seed;
+    for (let k = layers - 1; k >= 1; k--) {
+      const back = k === layers - 1 ? tf.mul(seed, kernels[k]!.reshape([1, -1])) : tf.matMul(upstream[k]!, kernels[k]!, false, true);
+      upstream[k - 1] = tf.mul(back, slopes[k - 1]!);
+    }
+    const columnMask = tf.tensor2d(Float32Array.from({ length: stacked.shape[1] }, (_, c) => (c < gradientColumns ? 1 : 0)), [1, stacked.shape[1]]);
+    const inputGradient = tf.mul(tf.matMul(rows(upstream[0]!, realFake, batch), kernels[0]!, false, true), columnMask);
+    const norm = tf.sqrt(tf.add(tf.sum(tf.square(inputGradient), 1, true), 1e-12));
+    const penalty = tf.mean(tf.squaredDifference(norm, 1));
+
+    // The penalty's backward pass: ∂(λ·mean((‖g‖ − 1)²))/∂g = (2λ/batch)·(‖g‖ − 1)/‖g‖ · g, then
+    // back down the chain; penaltyInputs[k] is what multiplies layer k's chain in its weight gradient.
+    const penaltyInputs: tf.Tensor2D[] = [tf.mul(inputGradient, tf.mul(tf.div(tf.sub(norm, 1), norm), (2 * gradientPenaltyWeight) / batch))];
+    let down = tf.matMul(penaltyInputs[0]!, kernels[0]!);
+    for (let k = 0; k < layers - 1; k++) {
+      penaltyInputs.push(tf.mul(down, rows(slopes[k]!, realFake, batch)));
+      if (k < layers - 2) down = tf.matMul(penaltyInputs[k + 1]!, kernels[k + 1]!);
+    }
+
+    // Each kernel's gradient is one product over all rows: the real and fake rows' inputs (the
+    // Wasserstein term) stacked on the penalty's, times upstream. Biases get the Wasserstein term only.
+    const kernelGradients = kernels.map((_, k): tf.Tensor2D => {
+      const inputs = tf.concat([rows(activations[k]!, 0, realFake), penaltyInputs[k]!], 0);
+      return k < layers - 1 ? tf.matMul(inputs, upstream[k]!, true, false) : (tf.sum(tf.mul(inputs, seed), 0).reshape([-1, 1]) as tf.Tensor2D);
+    });
+    const biasGradients = upstream.map((u) => tf.sum(rows(u, 0, realFake), 0) as tf.Tensor1D);
+    const wasserstein = tf.neg(tf.sum(tf.mul(rows(score, 0, realFake), rows(seed, 0, realFake)))) as tf.Scalar;
+    return { loss: tf.sub(tf.mul(penalty, gradientPenaltyWeight), wasserstein) as tf.Scalar, wasserstein, kernelGradients, biasGradients };
+  });
+}
