@@ -7,7 +7,7 @@ type KernelArgs = Parameters<KernelFunc>[0];
 /** The parts of onnxruntime-node used here: its synchronous native session (tfjs kernels are synchronous). */
 interface OrtSession {
   loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: Record<string, unknown>): void;
-  run(feeds: Record<string, unknown>, fetches: Record<string, null>, options: Record<string, unknown>): Record<string, { data: Float32Array }>;
+  run(feeds: Record<string, unknown>, fetches: Record<string, unknown>, options: Record<string, unknown>): Record<string, { data: Float32Array }>;
 }
 interface OrtModules {
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
@@ -52,14 +52,28 @@ const field = (number: number, payload: number[]): number[] => [...varint((numbe
 const text = (number: number, value: string): number[] => field(number, [...Buffer.from(value)]);
 const integer = (number: number, value: number): number[] => [...varint(number << 3), ...varint(value)];
 
-function gemmModel(transA: boolean, transB: boolean, bias: boolean): Uint8Array {
-  const attribute = (name: string, value: number): number[] => [...text(1, name), ...integer(20, 2), ...integer(3, value)];
+const float = (number: number, value: number): number[] => {
+  const bytes = Buffer.alloc(4);
+  bytes.writeFloatLE(value);
+  return [...varint((number << 3) | 5), ...bytes];
+};
+
+type Activation = 'linear' | 'relu' | 'leakyrelu';
+
+/** Y = activation(Gemm(A, B[, C])): the activation runs inside ORT, on the product it just wrote. */
+function gemmModel(transA: boolean, transB: boolean, bias: boolean, activation: Activation, alpha: number): Uint8Array {
+  const intAttribute = (name: string, value: number): number[] => [...text(1, name), ...integer(20, 2), ...integer(3, value)];
+  const floatAttribute = (name: string, value: number): number[] => [...text(1, name), ...integer(20, 1), ...float(2, value)];
   const inputs = bias ? ['A', 'B', 'C'] : ['A', 'B'];
-  const node = [...inputs.flatMap((name) => text(1, name)), ...text(2, 'Y'), ...text(4, 'Gemm'), ...field(5, attribute('transA', Number(transA))), ...field(5, attribute('transB', Number(transB)))];
+  const product = activation === 'linear' ? 'Y' : 'G';
+  const gemm = [...inputs.flatMap((name) => text(1, name)), ...text(2, product), ...text(4, 'Gemm'), ...field(5, intAttribute('transA', Number(transA))), ...field(5, intAttribute('transB', Number(transB)))];
+  const activationNode =
+    activation === 'linear' ? [] : [...text(1, 'G'), ...text(2, 'Y'), ...text(4, activation === 'relu' ? 'Relu' : 'LeakyRelu'), ...(activation === 'leakyrelu' ? field(5, floatAttribute('alpha', alpha)) : [])];
   const tensorType = (dims: string[]): number[] => field(1, [...integer(1, 1), ...field(2, dims.flatMap((d) => field(1, text(2, d))))]);
   const valueInfo = (name: string, dims: string[]): number[] => [...text(1, name), ...field(2, tensorType(dims))];
   const graph = [
-    ...field(1, node),
+    ...field(1, gemm),
+    ...(activationNode.length > 0 ? field(1, activationNode) : []),
     ...text(2, 'gemm'),
     ...field(11, valueInfo('A', ['a0', 'a1'])),
     ...field(11, valueInfo('B', ['b0', 'b1'])),
@@ -74,18 +88,18 @@ const MIN_MACS = 64 * 64 * 16;
 
 /**
  * BatchMatMul / _FusedMatMul on the WASM backend through onnxruntime's CPU GEMM (MLAS, 1 thread):
- * rank-2 and batch-1 rank-3 products, transposes handled by Gemm itself, bias by Gemm's C, then
- * the activation (linear, relu, leakyrelu) by the backend's own kernel. Anything else, and small
+ * rank-2 and batch-1 rank-3 products, transposes handled by Gemm itself, bias by Gemm's C, the
+ * activation (linear, relu, leakyrelu) by a second node of the same model. Anything else, and small
  * products, go to `fallback`. Reads the operands straight from the WASM heap.
  */
 function ortMatmul(ort: OrtModules, fallback: KernelFunc): KernelFunc {
   const sessions = new Map<string, OrtSession>();
-  const session = (transA: boolean, transB: boolean, bias: boolean): OrtSession => {
-    const key = `${transA}${transB}${bias}`;
+  const session = (transA: boolean, transB: boolean, bias: boolean, activation: Activation, alpha: number): OrtSession => {
+    const key = `${transA}${transB}${bias}${activation}${alpha}`;
     let s = sessions.get(key);
     if (!s) {
       s = ort.createSession();
-      const model = gemmModel(transA, transB, bias);
+      const model = gemmModel(transA, transB, bias, activation, alpha);
       s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
       sessions.set(key, s);
     }
@@ -94,7 +108,7 @@ function ortMatmul(ort: OrtModules, fallback: KernelFunc): KernelFunc {
   return (args: KernelArgs) => {
     const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean; activation?: string; leakyreluAlpha?: number };
     const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-    const activation = attrs.activation ?? 'linear';
+    const activation = (attrs.activation ?? 'linear') as Activation;
     const matrix = (t: tf.TensorInfo): number[] | undefined => (t.shape.length === 2 ? [...t.shape] : t.shape.length === 3 && t.shape[0] === 1 ? t.shape.slice(1) : undefined);
     const aDims = matrix(a!);
     const bDims = matrix(b!);
@@ -112,15 +126,9 @@ function ortMatmul(ort: OrtModules, fallback: KernelFunc): KernelFunc {
     const view = (t: tf.TensorInfo, size: number): Float32Array => new Float32Array(heap, backend.dataIdMap.get(t.dataId)!.memoryOffset, size);
     const feeds: Record<string, unknown> = { A: new ort.Tensor('float32', view(a!, m * k), aDims), B: new ort.Tensor('float32', view(b!, k * n), bDims) };
     if (bias) feeds.C = new ort.Tensor('float32', view(bias, n), [n]);
-    const result = session(transA, transB, Boolean(bias)).run(feeds, { Y: null }, {});
-    view(out, m * n).set(result.Y!.data);
-    if (activation === 'linear') return out;
-    const kernel = tf.getKernel(activation === 'relu' ? 'Relu' : 'LeakyRelu', 'wasm')!;
-    try {
-      return kernel.kernelFunc({ inputs: { x: out }, backend: args.backend, attrs: { alpha: attrs.leakyreluAlpha ?? 0 } }) as tf.TensorInfo;
-    } finally {
-      (args.backend as tf.KernelBackend).disposeData(out.dataId);
-    }
+    // ORT writes the result straight into the output's place on the WASM heap (a pre-allocated output).
+    session(transA, transB, Boolean(bias), activation, attrs.leakyreluAlpha ?? 0).run(feeds, { Y: new ort.Tensor('float32', view(out, m * n), [m, n]) }, {});
+    return out;
   };
 }
 

@@ -26,6 +26,15 @@ export function createFusedAdam(variables: readonly tf.Variable[], options: { le
   const total = sizes.reduce((a, b) => a + b, 0);
   // tidy frees the zeros' own handles; the variables keep the data.
   const [firstMoment, secondMoment] = tf.tidy(() => [tf.variable(tf.zeros([total]), false), tf.variable(tf.zeros([total]), false)]);
+  // The constant factors as tensors made once: a number operand is uploaded as a new scalar tensor on every op.
+  const constants = tf.tidy(() => ({
+    beta1: tf.keep(tf.scalar(beta1)),
+    oneMinusBeta1: tf.keep(tf.scalar(1 - beta1)),
+    beta2: tf.keep(tf.scalar(beta2)),
+    oneMinusBeta2: tf.keep(tf.scalar(1 - beta2)),
+    epsilon: tf.keep(tf.scalar(EPSILON)),
+    minusLearningRate: tf.keep(tf.scalar(-learningRate)),
+  }));
   // β₁ᵗ and β₂ᵗ as float32 running products, as tf.train.adam keeps them (Math.fround of a product
   // of two float32 values is the float32 product).
   const beta1f = Math.fround(beta1);
@@ -36,13 +45,13 @@ export function createFusedAdam(variables: readonly tf.Variable[], options: { le
       if (gradients.length !== variables.length) throw new Error(`FusedAdam: ${gradients.length} gradients for ${variables.length} variables`);
       tf.tidy(() => {
         const gradient = tf.concat(gradients.map((g) => g.reshape([-1])));
-        const m = tf.add(tf.mul(firstMoment, beta1), tf.mul(gradient, 1 - beta1));
-        const v = tf.add(tf.mul(secondMoment, beta2), tf.mul(tf.square(gradient), 1 - beta2));
+        const m = tf.add(tf.mul(firstMoment, constants.beta1), tf.mul(gradient, constants.oneMinusBeta1));
+        const v = tf.add(tf.mul(secondMoment, constants.beta2), tf.mul(tf.square(gradient), constants.oneMinusBeta2));
         const mHat = tf.div(m, Math.fround(1 - powers.beta1));
         const vHat = tf.div(v, Math.fround(1 - powers.beta2));
         firstMoment.assign(m);
         secondMoment.assign(v);
-        const change = tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), EPSILON)), -learningRate);
+        const change = tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), constants.epsilon)), constants.minusLearningRate);
         const updated = tf.split(tf.add(change, tf.concat(variables.map((x) => x.reshape([-1])))), sizes);
         variables.forEach((variable, i) => variable.assign(updated[i]!.reshape(variable.shape)));
       });
@@ -70,8 +79,7 @@ export function createFusedAdam(variables: readonly tf.Variable[], options: { le
       powers = { beta1: find('beta1Power', 1)[0]!, beta2: find('beta2Power', 1)[0]! };
     },
     dispose() {
-      firstMoment.dispose();
-      secondMoment.dispose();
+      tf.dispose([firstMoment, secondMoment, ...Object.values(constants)]);
     },
   };
 }

@@ -78,12 +78,16 @@ export function criticLossAndGradients(
     }
 
     // Each kernel's gradient is one product over all rows: the real and fake rows' inputs (the
-    // Wasserstein term) stacked on the penalty's, times upstream. Biases get the Wasserstein term only.
+    // Wasserstein term) stacked on the penalty's, times upstream. Biases get the Wasserstein term
+    // only: a row of ones on the real and fake rows times upstream. (Row-vector products, because
+    // the WASM backend's Sum over rows transposes its input first.)
+    const seedRow = seed.reshape([1, -1]);
+    const realFakeRow = tf.tensor2d(Float32Array.from({ length: 3 * batch }, (_, i) => (i < realFake ? 1 : 0)), [1, 3 * batch]);
     const kernelGradients = kernels.map((_, k): tf.Tensor2D => {
       const inputs = tf.concat([rows(activations[k]!, 0, realFake), penaltyInputs[k]!], 0);
-      return k < layers - 1 ? tf.matMul(inputs, upstream[k]!, true, false) : (tf.sum(tf.mul(inputs, seed), 0).reshape([-1, 1]) as tf.Tensor2D);
+      return k < layers - 1 ? tf.matMul(inputs, upstream[k]!, true, false) : tf.matMul(seedRow, inputs).reshape([-1, 1]);
     });
-    const biasGradients = upstream.map((u) => tf.sum(rows(u, 0, realFake), 0) as tf.Tensor1D);
+    const biasGradients = upstream.map((u) => tf.matMul(realFakeRow, u).reshape([-1]) as tf.Tensor1D);
     const wasserstein = tf.neg(tf.sum(tf.mul(rows(score, 0, realFake), rows(seed, 0, realFake)))) as tf.Scalar;
     return { loss: tf.sub(tf.mul(penalty, gradientPenaltyWeight), wasserstein) as tf.Scalar, wasserstein, kernelGradients, biasGradients };
   });
