@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { labelIndices, type FeatureSet } from '../formats/feature-set.js';
 import { applyStandardiser, fitStandardiser, type Standardiser } from '../evaluate/standardise.js';
-import { createRng, type Rng } from '../random/rng.js';
+import { createRng, normalSamples, type Rng } from '../random/rng.js';
 import { applySnapshot, toSnapshot, type WeightSnapshot } from '../tensors/weight-snapshot.js';
 import { loadCheckpoint, saveCheckpoint, trainingFingerprint, type CheckpointState } from './checkpoint.js';
 import { createClassifierPool, type ClassifierPool } from './classifier-pool.js';
@@ -241,7 +241,7 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
   const criticBatches = drawBatches(inputs, rng, critics);
   const fakes = tf.tidy(() =>
     networks.generate(
-      tf.randomNormal([critics * batch, config.noiseDimension], 0, 1, 'float32', stepSeed(config.seed, step, 1)) as tf.Tensor2D,
+      tf.tensor2d(normalSamples(critics * batch * config.noiseDimension, createRng(stepSeed(config.seed, step, 1))), [critics * batch, config.noiseDimension]),
       tf.tensor2d(criticBatches.oneHot, [critics * batch, classCount]),
     ),
   );
@@ -255,7 +255,7 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
         const real = tf.tensor2d(block(criticBatches.real, dimension), [batch, dimension]);
         const oneHot = block(criticBatches.oneHot, classCount);
         const fake = fakes.slice([k * batch, 0], [batch, -1]);
-        const epsilon = tf.randomUniform([batch, 1], 0, 1, 'float32', stepSeed(config.seed, step, k + 2)) as tf.Tensor2D;
+        const epsilon = tf.tensor2d(Float32Array.from({ length: batch }, () => rng.next()), [batch, 1]);
         // x̂ = εx + (1−ε)·fake, as fake + ε·(x − fake); then [real; fake; x̂] with labels in one critic pass (DESIGN §7).
         const interpolated = tf.add(fake, tf.mul(epsilon, tf.sub(real, fake)));
         const oneHotThrice = new Float32Array(3 * oneHot.length);
@@ -274,10 +274,9 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
     const generatorBatch = drawBatches(inputs, rng, 1);
     const real = tf.tensor2d(generatorBatch.real, [batch, dimension]);
     const oneHot = tf.tensor2d(generatorBatch.oneHot, [batch, classCount]);
-    const seed = stepSeed(config.seed, step, 1000);
     // With L_DIV on, two noise draws share the labels: both feed every term, their difference feeds L_DIV.
     const draws = config.diversityWeight > 0 ? 2 : 1;
-    const noise = tf.randomNormal([draws * batch, config.noiseDimension], 0, 1, 'float32', seed) as tf.Tensor2D;
+    const noise = tf.tensor2d(normalSamples(draws * batch * config.noiseDimension, createRng(stepSeed(config.seed, step, 1000))), [draws * batch, config.noiseDimension]);
     const fakeOneHot = draws === 2 ? (tf.concat([oneHot, oneHot], 0) as tf.Tensor2D) : oneHot;
     // Real-side inputs of L_FM and L_SML depend on no generator weight: computed once, outside the tape.
     const realCritic = config.featureMatchingWeight > 0 ? networks.criticize(real, oneHot).features : undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, shuffledIndices } from './rng.js';
+import { createRng, normalSamples, shuffledIndices } from './rng.js';
 
 /** The published mulberry32 (Tommy Ettinger), written independently as a reference. */
 function referenceMulberry32(seed: number): () => number {
@@ -78,5 +78,27 @@ describe('shuffledIndices', () => {
     // arrange / act / assert
     expect(Array.from(shuffledIndices(0, createRng(1)))).toEqual([]);
     expect(Array.from(shuffledIndices(1, createRng(1)))).toEqual([0]);
+  });
+});
+
+describe('normalSamples', () => {
+  it('has mean 0, variance 1, the normal tail mass and odd lengths, repeatably for a seed', () => {
+    // arrange
+    const count = 200_001;
+
+    // act
+    const samples = normalSamples(count, createRng(42));
+    const again = normalSamples(count, createRng(42));
+
+    // assert: standard errors of the mean and variance are ~0.002 and ~0.003 at this size
+    const mean = samples.reduce((sum, x) => sum + x, 0) / count;
+    const variance = samples.reduce((sum, x) => sum + (x - mean) ** 2, 0) / count;
+    const beyondTwo = samples.filter((x) => Math.abs(x) > 2).length / count;
+    expect(samples).toHaveLength(count);
+    expect(samples.every(Number.isFinite)).toBe(true);
+    expect(Math.abs(mean)).toBeLessThan(0.01);
+    expect(Math.abs(variance - 1)).toBeLessThan(0.015);
+    expect(Math.abs(beyondTwo - 0.0455)).toBeLessThan(0.003);
+    expect(again).toEqual(samples);
   });
 });
