@@ -68,8 +68,8 @@ function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, leakySlop
     backwardsFunc: (dy, saved) => {
       const [input, weights, slope] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D | undefined];
       const dz = slope ? tf.mul(dy, slope) : dy;
-      // The bias gradient as ones·dz: the WASM backend's Sum over rows transposes its input first.
-      return { x: () => tf.matMul(dz, weights, false, true), kernel: () => tf.matMul(input, dz, true, false), bias: () => tf.matMul(tf.ones([1, dz.shape[0]]), dz).reshape([-1]) };
+      // The bias gradient as dzᵀ·1: the WASM backend's Sum over rows transposes its input first.
+      return { x: () => tf.matMul(dz, weights, false, true), kernel: () => tf.matMul(input, dz, true, false), bias: () => tf.matMul(dz, tf.ones([dz.shape[0], 1]), true, false).reshape([-1]) };
     },
     inputs: { x, kernel, bias },
   }) as tf.Tensor2D;

@@ -79,15 +79,14 @@ export function criticLossAndGradients(
 
     // Each kernel's gradient is one product over all rows: the real and fake rows' inputs (the
     // Wasserstein term) stacked on the penalty's, times upstream. Biases get the Wasserstein term
-    // only: a row of ones on the real and fake rows times upstream. (Row-vector products, because
-    // the WASM backend's Sum over rows transposes its input first.)
-    const seedRow = seed.reshape([1, -1]);
-    const realFakeRow = tf.tensor2d(Float32Array.from({ length: 3 * batch }, (_, i) => (i < realFake ? 1 : 0)), [1, 3 * batch]);
+    // only: upstreamᵀ times a column of ones on the real and fake rows. (Column products: the WASM
+    // backend's Sum over rows transposes its input first, and its matmul repacks a new right operand.)
+    const realFakeColumn = tf.tensor2d(Float32Array.from({ length: 3 * batch }, (_, i) => (i < realFake ? 1 : 0)), [3 * batch, 1]);
     const kernelGradients = kernels.map((_, k): tf.Tensor2D => {
       const inputs = tf.concat([rows(activations[k]!, 0, realFake), penaltyInputs[k]!], 0);
-      return k < layers - 1 ? tf.matMul(inputs, upstream[k]!, true, false) : tf.matMul(seedRow, inputs).reshape([-1, 1]);
+      return tf.matMul(inputs, upstream[k]!, true, false);
     });
-    const biasGradients = upstream.map((u) => tf.matMul(realFakeRow, u).reshape([-1]) as tf.Tensor1D);
+    const biasGradients = upstream.map((u) => tf.matMul(u, realFakeColumn, true, false).reshape([-1]) as tf.Tensor1D);
     const wasserstein = tf.neg(tf.sum(tf.mul(rows(score, 0, realFake), rows(seed, 0, realFake)))) as tf.Scalar;
     return { loss: tf.sub(tf.mul(penalty, gradientPenaltyWeight), wasserstein) as tf.Scalar, wasserstein, kernelGradients, biasGradients };
   });
