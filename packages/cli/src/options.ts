@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { BACKEND_NAMES } from '@emodistill/core';
+import { BACKEND_NAMES, COMPUTE_PATHS } from '@emodistill/core';
 
 /** Option parsers and options shared by several commands. */
 
@@ -11,4 +11,10 @@ export function parsePositiveInt(value: string): number {
 
 export function backendOption(): Option {
   return new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES).default('auto');
+}
+
+export function computeOption(): Option {
+  return new Option('--compute <path>', "matmul on the wasm backend: onnxruntime's native GEMM when installed (auto), required (onnxruntime), or never (wasm)")
+    .choices(COMPUTE_PATHS)
+    .default('auto');
 }

@@ -11,6 +11,7 @@ describe('@emodistill/core public API', () => {
       'ABLATIONS',
       'AUTH_HEADER',
       'BACKEND_NAMES',
+      'COMPUTE_PATHS',
       'CORESET_METHODS',
       'EMODB_EMOTIONS',
       'EMODB_FOLDS',

@@ -71,7 +71,7 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 export async function joinFederation(config: SiteConfig, options: JoinOptions): Promise<SiteAgent> {
   const log = options.log.child({ siteId: config.siteId });
   const keys = await readKeyFile(config.keyFile);
-  const backend = await selectBackend(config.backend);
+  const backend = await selectBackend(config.backend, config.compute);
   const all = await readFeatureSet(config.features);
   const holdout = new Set(config.auditHoldoutSpeakers);
   const set = selectRows(all, (i) => !holdout.has(all.speakers[i]!));

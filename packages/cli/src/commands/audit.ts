@@ -11,13 +11,13 @@ import {
   readKeyFile,
   sampleFeatureSet,
   selectBackend,
-  type BackendName,
+  type BackendName, type ComputePath,
   type FeatureSet,
 } from '@emodistill/core';
 import { DEFAULT_GATE, renderAuditHtml, runAudit, signAttestation, type Attestation, type AuditReport } from '@emodistill/privacy-audit';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { backendOption, parsePositiveInt } from '../options.js';
+import { backendOption, computeOption, parsePositiveInt } from '../options.js';
 
 export function parseFraction(value: string): number {
   const parsed = Number(value);
@@ -37,6 +37,7 @@ interface AuditFlags {
   maxMemorisationExcess: number;
   resamples: number;
   backend: BackendName;
+  compute: ComputePath;
 }
 
 /** What one audit run needs; shared by `audit` and `site audit`. */
@@ -102,9 +103,10 @@ export function auditCommand(context: () => CommandContext): Command {
     .option('--max-memorisation-excess <share>', 'gate: allowed memorised share above the holdout baseline', parseFraction, DEFAULT_GATE.maxMemorisationExcess)
     .option('--resamples <n>', 'bootstrap resamples', parsePositiveInt, 1000)
     .addOption(backendOption())
+    .addOption(computeOption())
     .action(async (flags: AuditFlags) => {
       const { log, print, setExitCode } = context();
-      await selectBackend(flags.backend);
+      await selectBackend(flags.backend, flags.compute);
       const [members, holdout] = await Promise.all([readFeatureSet(flags.members), readFeatureSet(flags.holdout)]);
       const { report, htmlPath, attestationPath } = await auditToFiles({ ...flags, members, holdout, membersSource: flags.members });
       if (attestationPath) print(`signed attestation: ${attestationPath}`);

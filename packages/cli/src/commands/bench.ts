@@ -7,14 +7,14 @@ import {
   readFeatureSet,
   runDistillBenchmark,
   selectBackend,
-  type BackendName,
+  type BackendName, type ComputePath,
   type CoresetMethod,
   type DistillBenchmarkResult,
 } from '@emodistill/core';
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
 import { createProgress } from '../progress.js';
-import { backendOption, parsePositiveInt } from '../options.js';
+import { backendOption, computeOption, parsePositiveInt } from '../options.js';
 
 function parseIpcList(value: string): number[] {
   const ipcs = value.split(',').map(Number);
@@ -60,6 +60,7 @@ interface BenchFlags {
   coresets: CoresetMethod[];
   json?: string;
   backend: BackendName;
+  compute: ComputePath;
 }
 
 export function benchCommand(context: () => CommandContext): Command {
@@ -77,10 +78,11 @@ export function benchCommand(context: () => CommandContext): Command {
     .option('--coresets <list>', `coreset methods (${CORESET_METHODS.filter((m) => m !== 'random').join(', ')})`, parseCoresets, ['herding'] as CoresetMethod[])
     .option('--json <file>', 'also write the table as JSON')
     .addOption(backendOption())
+    .addOption(computeOption())
     .action(async (file: string, flags: BenchFlags) => {
       const { log, print } = context();
       const protocol = parseFoldProtocol(flags.protocol);
-      const backend = await selectBackend(flags.backend);
+      const backend = await selectBackend(flags.backend, flags.compute);
       const set = await readFeatureSet(file);
       const comparisonIpc = flags.ipc.includes(50) ? 50 : Math.max(...flags.ipc);
       const progress = createProgress('benchmark folds');

@@ -12,7 +12,7 @@ import {
   selectCoreset,
   splitBySpeakers,
   writeFeatureSet,
-  type BackendName,
+  type BackendName, type ComputePath,
 } from '@emodistill/core';
 import type { AuditReport } from '@emodistill/privacy-audit';
 import { renderDemoHtml, type DemoReport, type DemoSiteAudit } from '../demo-report.js';
@@ -22,7 +22,7 @@ import { spawnCli } from '../simulation/processes.js';
 import type { CommandContext } from '../context.js';
 import { formatPercent, formatTable } from '../format.js';
 import { createProgress } from '../progress.js';
-import { backendOption } from '../options.js';
+import { backendOption, computeOption } from '../options.js';
 
 /** The demo-corpus generator lives in the repository's dev-only tools package (it uses GPL espeak-ng). */
 interface DemoCorpusModule {
@@ -43,6 +43,7 @@ interface DemoFlags {
   out: string;
   quick?: boolean;
   backend: BackendName;
+  compute: ComputePath;
 }
 
 /** Settings of the full demo and of `--quick` (the end-to-end test's run). */
@@ -72,7 +73,7 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
   await writeFeatureSet(featuresPath, set);
   log.info({ featuresPath, realtimeFactor: stats.audioSeconds / stats.extractionSeconds }, 'features written');
 
-  const backend = await selectBackend(flags.backend);
+  const backend = await selectBackend(flags.backend, flags.compute);
   // Session 1 (two speakers) is held out for evaluation; the other speakers are dealt over 3 sites,
   // each keeping its last speaker out of training as the audit holdout.
   const testSpeakers = foldsFor(set, 'session')[0]!;
@@ -98,7 +99,7 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
       for (const [i, site] of layout.sites.entries()) {
         auditing.update(i, layout.sites.length, site.siteId);
         // As a site would: a real process, the site's own config and key; exit 3 is a failed gate, not an error.
-        const audit = spawnCli(['--log-level', 'info', 'site', 'audit', '--config', site.config, '--ipc', String(size.ipc), '--resamples', String(size.resamples), '--backend', flags.backend], join(layout.dir, `${site.siteId}-audit.log`));
+        const audit = spawnCli(['--log-level', 'info', 'site', 'audit', '--config', site.config, '--ipc', String(size.ipc), '--resamples', String(size.resamples), '--backend', flags.backend, '--compute', flags.compute], join(layout.dir, `${site.siteId}-audit.log`));
         const code = await audit.exited;
         if (code !== 0 && code !== EXIT_CODES.gateFailed) throw new EmodistillError(ERROR_CODES.internal, `the audit of ${site.siteId} failed (exit ${code}); see ${join(layout.dir, `${site.siteId}-audit.log`)}`);
         const reportPath = join(dirname(site.config), 'audit-report.json');
@@ -177,5 +178,6 @@ export function demoCommand(context: () => CommandContext): Command {
     .option('--out <dir>', 'where the corpus, feature set and report go', 'emodistill-demo')
     .option('--quick', 'a smaller corpus, 2 short rounds and fewer evaluation runs (about 2 minutes)')
     .addOption(backendOption())
+    .addOption(computeOption())
     .action((flags: DemoFlags) => runDemo(flags, context()));
 }

@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { createGeneratorBundle, distill, readFeatureSet, resolveDistillConfig, selectBackend, writeGeneratorBundle, type BackendName, type DistillOptions } from '@emodistill/core';
+import { createGeneratorBundle, distill, readFeatureSet, resolveDistillConfig, selectBackend, writeGeneratorBundle, type BackendName, type ComputePath, type DistillOptions } from '@emodistill/core';
 import type { CommandContext } from '../context.js';
 import { createProgress } from '../progress.js';
-import { backendOption, parsePositiveInt } from '../options.js';
+import { backendOption, computeOption, parsePositiveInt } from '../options.js';
 
 function parseNonNegative(value: string): number {
   const parsed = Number(value);
@@ -15,6 +15,7 @@ interface DistillFlags {
   steps?: number;
   seed?: number;
   backend: BackendName;
+  compute: ComputePath;
   alpha?: number;
   beta?: number;
   gamma?: number;
@@ -39,9 +40,10 @@ export function distillCommand(context: () => CommandContext): Command {
     .option('--checkpoint <file>', 'save training state here and resume from it if it exists')
     .option('--checkpoint-every <n>', 'generator steps between checkpoints', parsePositiveInt, 200)
     .addOption(backendOption())
+    .addOption(computeOption())
     .action(async (trainPath: string, flags: DistillFlags) => {
       const { log, print } = context();
-      const backend = await selectBackend(flags.backend);
+      const backend = await selectBackend(flags.backend, flags.compute);
       log.info({ backend }, 'backend ready');
       const set = await readFeatureSet(trainPath);
       const options: DistillOptions = {

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { evaluateDownstream, readFeatureSet, selectBackend, type BackendName } from '@emodistill/core';
+import { evaluateDownstream, readFeatureSet, selectBackend, type BackendName, type ComputePath } from '@emodistill/core';
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
-import { backendOption, parsePositiveInt } from '../options.js';
+import { backendOption, computeOption, parsePositiveInt } from '../options.js';
 
 export function evaluateCommand(context: () => CommandContext): Command {
   return new Command('evaluate')
@@ -12,9 +12,10 @@ export function evaluateCommand(context: () => CommandContext): Command {
     .option('--seeds <n>', 'training runs with seeds 0..n-1', parsePositiveInt, 3)
     .option('--json', 'print the result as JSON')
     .addOption(backendOption())
-    .action(async (flags: { train: string; test: string; seeds: number; json?: boolean; backend: BackendName }) => {
+    .addOption(computeOption())
+    .action(async (flags: { train: string; test: string; seeds: number; json?: boolean; backend: BackendName; compute: ComputePath }) => {
       const { log, print } = context();
-      const backend = await selectBackend(flags.backend);
+      const backend = await selectBackend(flags.backend, flags.compute);
       log.info({ backend }, 'backend ready');
       const [train, test] = await Promise.all([readFeatureSet(flags.train), readFeatureSet(flags.test)]);
       const result = evaluateDownstream(train, test, { seeds: Array.from({ length: flags.seeds }, (_, i) => i) });

@@ -1,12 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { AUTH_HEADER, decodeGeneratorBundle, EmodistillError, ERROR_CODES, readFeatureSet, readKeyFile, selectBackend, signRequest, snapshotSha256, splitBySpeakers, verifyGeneratorBundle, writeGeneratorBundle, type Attestation, type BackendName } from '@emodistill/core';
+import { AUTH_HEADER, decodeGeneratorBundle, EmodistillError, ERROR_CODES, readFeatureSet, readKeyFile, selectBackend, signRequest, snapshotSha256, splitBySpeakers, verifyGeneratorBundle, writeGeneratorBundle, type Attestation, type BackendName, type ComputePath } from '@emodistill/core';
 import { loadCoordinatorConfig, startCoordinator, type RunnerStatus } from '@emodistill/coordinator';
 import { DEFAULT_GATE } from '@emodistill/privacy-audit';
 import { dirname, join } from 'node:path';
 import { joinFederation, loadSiteConfig, type SiteConfig } from '@emodistill/site-agent';
 import { auditToFiles, parseFraction } from './audit.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { backendOption } from '../options.js';
+import { backendOption, computeOption } from '../options.js';
 import type { CommandContext } from '../context.js';
 import { addAdminOptions, adminRequest, type AdminFlags } from '../admin-client.js';
 import { formatTable } from '../format.js';
@@ -113,6 +113,7 @@ interface SiteAuditFlags {
   maxMemorisationExcess: number;
   resamples: number;
   backend: BackendName;
+  compute: ComputePath;
 }
 
 /** Sends a site's signed attestation to its coordinator (a request signed with the site key). */
@@ -140,10 +141,11 @@ export function siteCommand(context: () => CommandContext): Command {
     .option('--max-memorisation-excess <share>', 'gate: allowed memorised share above the holdout baseline', parseFraction, DEFAULT_GATE.maxMemorisationExcess)
     .option('--resamples <n>', 'bootstrap resamples', parsePositiveInt, 1000)
     .addOption(backendOption())
+    .addOption(computeOption())
     .action(async (flags: SiteAuditFlags) => {
       const { print, setExitCode } = context();
       const config = await loadSiteConfig(flags.config);
-      await selectBackend(flags.backend);
+      await selectBackend(flags.backend, flags.compute);
       const bundle = flags.bundle ?? config.finalBundle;
       if (!bundle) throw new EmodistillError(ERROR_CODES.invalidOption, `${flags.config} names no finalBundle; pass --bundle`);
       if (config.auditHoldoutSpeakers.length === 0) throw new EmodistillError(ERROR_CODES.invalidOption, `${flags.config}: auditHoldoutSpeakers is empty; the audit needs speakers the generator never saw`);

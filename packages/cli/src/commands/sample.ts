@@ -11,12 +11,12 @@ import {
   selectBackend,
   summariseFeatureSet,
   writeFeatureSet,
-  type BackendName,
+  type BackendName, type ComputePath,
   type SamplePrior,
 } from '@emodistill/core';
 import type { CommandContext } from '../context.js';
 import { describeSummary } from './corpus.js';
-import { backendOption, parsePositiveInt } from '../options.js';
+import { backendOption, computeOption, parsePositiveInt } from '../options.js';
 
 interface SampleFlags {
   ipc: number;
@@ -25,6 +25,7 @@ interface SampleFlags {
   out: string;
   real?: string;
   backend: BackendName;
+  compute: ComputePath;
 }
 
 export function sampleCommand(context: () => CommandContext): Command {
@@ -37,9 +38,10 @@ export function sampleCommand(context: () => CommandContext): Command {
     .option('--real <train.arrow>', 'real training set whose class distribution --prior real follows')
     .option('--seed <n>', 'sampling seed', parsePositiveInt, 1)
     .addOption(backendOption())
+    .addOption(computeOption())
     .action(async (bundlePath: string, flags: SampleFlags) => {
       const { log, print } = context();
-      await selectBackend(flags.backend);
+      await selectBackend(flags.backend, flags.compute);
       const bundle = await readGeneratorBundle(bundlePath);
       let realClassCounts: number[] | undefined;
       if (flags.prior === 'real') {

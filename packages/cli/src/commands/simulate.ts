@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { EMODB_FOLDS, foldsFor, readFeatureSet, selectBackend, splitBySpeakers, type BackendName } from '@emodistill/core';
+import { EMODB_FOLDS, foldsFor, readFeatureSet, selectBackend, splitBySpeakers, type BackendName, type ComputePath } from '@emodistill/core';
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
-import { backendOption, parsePositiveInt } from '../options.js';
+import { backendOption, computeOption, parsePositiveInt } from '../options.js';
 import { runSimulation } from '../simulation/run-simulation.js';
 
 interface SimulateFlags {
@@ -17,6 +17,7 @@ interface SimulateFlags {
   strategy: 'fed-avg' | 'fed-median' | 'fed-trimmed-avg';
   seeds: number;
   backend: BackendName;
+  compute: ComputePath;
   json?: boolean;
 }
 
@@ -42,9 +43,10 @@ export function simulateCommand(context: () => CommandContext): Command {
     .option('--out <dir>', 'working directory (keys, configs, logs, the exported bundle)', 'emodistill-simulation')
     .option('--json', 'print the result as JSON')
     .addOption(backendOption())
+    .addOption(computeOption())
     .action(async (featuresPath: string, flags: SimulateFlags) => {
       const { log, print } = context();
-      await selectBackend(flags.backend);
+      await selectBackend(flags.backend, flags.compute);
       const set = await readFeatureSet(featuresPath);
       const testSpeakers = defaultTestSpeakers(set.corpus.source, set.speakers, flags.testSpeakers);
       const { train, test } = splitBySpeakers(set, testSpeakers);

@@ -7,6 +7,7 @@ import { createRng } from '../random/rng.js';
 import { expectEmodistillError } from '../../test/fixtures.js';
 import { expectNoTensorLeak } from '../../test/tensor-leak.js';
 import { selectBackend } from './select-backend.js';
+import { ortAvailable } from './ort-gemm.js';
 import { setWasmMatmulOverrides } from './wasm-matmul.js';
 import { relativeError } from '../../test/fixtures.js';
 
@@ -69,14 +70,14 @@ describe('WASM matmul overrides', () => {
     await tf.ready();
     originalBackend = tf.getBackend();
     originalKernel = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
-    expect(await selectBackend('wasm')).toBe('wasm');
+    expect(await selectBackend('wasm', 'wasm')).toBe('wasm');
   });
 
   afterAll(async () => {
     await tf.setBackend(originalBackend);
   });
 
-  it('are installed by selectBackend("wasm") in place of the stock BatchMatMul kernel', () => {
+  it('are installed by selectBackend("wasm", "wasm") in place of the stock BatchMatMul kernel', () => {
     // arrange / act
     const current = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
 
@@ -171,6 +172,24 @@ describe('selectBackend', () => {
   });
   afterAll(async () => {
     await tf.setBackend(originalBackend);
+  });
+
+  it.skipIf(!ortAvailable())('routes WASM matmuls through onnxruntime by default when it is installed, and not with --compute wasm', async () => {
+    // arrange / act
+    const byDefault = await selectBackend('wasm');
+    const kernelByDefault = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+    const forcedWasm = await selectBackend('wasm', 'wasm');
+
+    // assert
+    expect(byDefault).toBe('wasm+onnxruntime');
+    expect(await selectBackend('wasm', 'onnxruntime')).toBe('wasm+onnxruntime');
+    expect(forcedWasm).toBe('wasm');
+    expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).not.toBe(kernelByDefault);
+  });
+
+  it('refuses --compute onnxruntime on a backend other than wasm, naming the fix', async () => {
+    // arrange / act / assert
+    await expectEmodistillError(() => selectBackend('cpu', 'onnxruntime'), ERROR_CODES.invalidOption, '--compute onnxruntime', 'cpu', '--backend wasm');
   });
 
   it('activates the pure-JS cpu backend on request', async () => {
