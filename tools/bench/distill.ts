@@ -3,7 +3,7 @@
  * speaker-independent folds): real-full; random-real, herding coreset and synthetic at each IPC;
  * synthetic with the real class prior; ablations without L_FM, L_SML, L_DIV — through
  * `emodistill bench distill`. Options: --emodb <wav dir>, --tasks 4class,7class, --ipc 1,10,50,100,
- * --steps N, --seeds N, --no-ablations, --json-dir <dir>.
+ * --steps N, --seeds N, --no-ablations, --compute auto|onnxruntime|wasm, --json-dir <dir>.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ const { values: args } = parseArgs({
     steps: { type: 'string' },
     seeds: { type: 'string', default: '3' },
     'no-ablations': { type: 'boolean', default: false },
+    compute: { type: 'string', default: 'auto' },
     'json-dir': { type: 'string', default: '.' },
   },
 });
@@ -38,6 +39,7 @@ try {
       'node', 'emodistill', 'bench', 'distill', file, '--protocol', 'emodb5', '--ipc', args.ipc, '--seeds', args.seeds, '--prior',
       ...(args['no-ablations'] ? [] : ['--ablations']),
       ...(args.steps ? ['--steps', args.steps] : []),
+      '--compute', args.compute,
       '--json', join(args['json-dir'], `bench-distill-emodb-${task}.json`),
     ]);
     exitCode ||= code;

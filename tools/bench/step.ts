@@ -5,7 +5,8 @@
  * plain WGAN-GP (no L_FM, L_SML, L_DIV) for comparison with other frameworks; then the process's
  * peak RSS.
  * Options: --steps N (timed steps, default 30), --backends wasm,cpu, --compute
- * explicit-transpose,ort,stock (WASM matmul kernels; ort needs onnxruntime-node), --torch (also run
+ * onnxruntime,wasm,stock (the WASM matmul: onnxruntime's GEMM, needs the optional onnxruntime-node;
+ * explicit-transpose WASM kernels; stock tfjs kernels), --torch (also run
  * tools/bench/plain_wgan_gp_torch.py with Debian's /usr/bin/python3 and print the tfjs/PyTorch
  * ratio of the plain step, measured in the same sitting), --emodb <wav dir> (first a full
  * default-settings distillation of EmoDB 7-class, its time and the peak RSS after it).
@@ -31,7 +32,7 @@ const { values: args } = parseArgs({
   options: {
     steps: { type: 'string', default: '30' },
     backends: { type: 'string', default: 'wasm,cpu' },
-    compute: { type: 'string', default: 'explicit-transpose,ort,stock' },
+    compute: { type: 'string', default: 'onnxruntime,wasm,stock' },
     torch: { type: 'boolean', default: false },
     emodb: { type: 'string' },
   },
@@ -130,7 +131,8 @@ async function measureEmodb(wavDir: string): Promise<void> {
 const timedSteps = Number(args.steps);
 const FULL: DistillOptions = {};
 const PLAIN: DistillOptions = { featureMatchingWeight: 0, softmaxMatchingWeight: 0, diversityWeight: 0 };
-const COMPUTE_PATHS = { 'explicit-transpose': ['explicit-transpose matmul', true], ort: ['onnxruntime GEMM', 'ort'], stock: ['stock kernels', false] } as const;
+// The names of `--compute` (core selectBackend), plus the stock kernels for comparison.
+const COMPUTE_PATHS = { onnxruntime: ['onnxruntime GEMM', 'ort'], wasm: ['explicit-transpose matmul', true], stock: ['stock kernels', false] } as const;
 if (args.emodb) {
   await selectBackend(args.backends.split(',')[0] as 'wasm' | 'cpu');
   await measureEmodb(args.emodb);
@@ -142,7 +144,7 @@ for (const backend of args.backends.split(',')) {
   await selectBackend(backend as 'wasm' | 'cpu');
   const paths = backend === 'wasm' ? args.compute.split(',').map((name) => COMPUTE_PATHS[name as keyof typeof COMPUTE_PATHS]) : [COMPUTE_PATHS.stock];
   for (const path of paths) {
-    if (!path) throw new Error(`--compute: expected explicit-transpose, ort or stock, got ${args.compute}`);
+    if (!path) throw new Error(`--compute: expected onnxruntime, wasm or stock, got ${args.compute}`);
     const [pathName, overrides] = path;
     if (backend === 'wasm' && !setWasmMatmulOverrides(overrides)) {
       console.log(`wasm · ${pathName}: not available (onnxruntime-node is not installed)`);

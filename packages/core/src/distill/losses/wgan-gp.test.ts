@@ -4,7 +4,6 @@ import { createMlp } from '../../models/mlp.js';
 import { expectNoTensorLeak } from '../../../test/tensor-leak.js';
 import { criticLoss, generatorAdversarialLoss } from './wgan-gp.js';
 import { useWasmBackend } from '../../../test/backend.js';
-import { relativeError } from '../../../test/fixtures.js';
 
 /**
  * A linear critic D(x) = x·w has ∇ₓD = w for every x, so the gradient penalty is exactly
