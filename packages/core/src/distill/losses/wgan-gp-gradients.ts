@@ -18,8 +18,9 @@ export interface CriticLossGradients {
 }
 
 /**
- * The WGAN-GP critic loss of `criticLossOnePass` and its gradients w.r.t. every weight, derived by
- * hand instead of by tfjs's tape (DESIGN §7: a tape step was ~1400 small kernels, this is ~50).
+ * The WGAN-GP critic loss of `criticLoss` (wgan-gp.ts, on [real; fake; x̂] in one pass) and its
+ * gradients w.r.t. every weight, derived by hand instead of by tfjs's tape (DESIGN §7: a critic
+ * update through the tape was ~250 small kernels, this is ~50).
  * For a leaky-ReLU MLP the slope of each unit is constant almost everywhere, so with slopes sᵢ,
  * uᵢ = ∂D/∂zᵢ on the x̂ rows is s_{L−2} ⊙ W_{L−1}ᵀ, then uᵢ₋₁ = sᵢ₋₁ ⊙ (uᵢ·Wᵢᵀ), and ∇ₓD = u₀·W₀ᵀ.
  * The penalty's weight gradients are the backward pass of that chain (no bias terms: the slopes'
