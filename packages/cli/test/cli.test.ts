@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,6 +147,35 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
     const json = JSON.parse(await readFile(join(dir, 'bench.json'), 'utf8'));
     expect(json.folds).toHaveLength(3);
     expect(json.rows.find((r: { row: string }) => r.row === 'real-full').relativeBytes).toBe(1);
+  });
+});
+
+describe('emodistill --compute', () => {
+  it('names the matmul path it trains on, and refuses onnxruntime off the wasm backend', async () => {
+    // arrange
+    const features = join(dir, 'compute.arrow');
+    await run('corpus', 'import', 'emodb', wavDir, '--task', '4class', '--out', features);
+    const ortInstalled = (() => {
+      try {
+        createRequire(import.meta.url).resolve('onnxruntime-node');
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+
+    // act
+    const viaWasm = await run('distill', features, '--out', join(dir, 'wasm.bundle'), '--steps', '2', '--backend', 'wasm', '--compute', 'wasm');
+    const byDefault = await run('distill', features, '--out', join(dir, 'auto.bundle'), '--steps', '2', '--backend', 'wasm');
+    const refused = await run('distill', features, '--out', join(dir, 'cpu.bundle'), '--steps', '2', '--backend', 'cpu', '--compute', 'onnxruntime');
+
+    // assert
+    expect(viaWasm.code, viaWasm.stderr).toBe(EXIT_CODES.ok);
+    expect(viaWasm.stdout).toMatch(/ on wasm \(/);
+    expect(byDefault.code, byDefault.stderr).toBe(EXIT_CODES.ok);
+    expect(byDefault.stdout).toMatch(ortInstalled ? / on wasm\+onnxruntime \(/ : / on wasm \(/);
+    expect(refused.code).toBe(EXIT_CODES.failure);
+    expect(refused.stderr).toMatch(/^emodistill: error \[INVALID_OPTION\] --compute onnxruntime needs the wasm backend, but cpu runs/);
   });
 });
 
