@@ -4,7 +4,7 @@ import { createMlp, LEAKY_SLOPE } from '../../models/mlp.js';
 import { expectNoTensorLeak } from '../../../test/tensor-leak.js';
 import { useWasmBackend } from '../../../test/backend.js';
 import { relativeError } from '../../../test/fixtures.js';
-import { criticLoss } from './wgan-gp.js';
+import { criticLoss } from '../../../test/critic-loss-reference.js';
 import { criticLossAndGradients } from './wgan-gp-gradients.js';
 
 const FEATURES = 5;

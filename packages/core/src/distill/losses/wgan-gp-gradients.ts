@@ -18,7 +18,7 @@ export interface CriticLossGradients {
 }
 
 /**
- * The WGAN-GP critic loss of `criticLoss` (wgan-gp.ts, on [real; fake; x̂] in one pass) and its
+ * The WGAN-GP critic loss (test/critic-loss-reference.ts, on [real; fake; x̂] in one pass) and its
  * gradients w.r.t. every weight, derived by hand instead of by tfjs's tape (DESIGN §7: a critic
  * update through the tape was ~250 small kernels, this is ~50).
  * For a leaky-ReLU MLP the slope of each unit is constant almost everywhere, so with slopes sᵢ,

