@@ -97,6 +97,11 @@ describe('federation end to end (real coordinator and site processes)', () => {
     expect(snapshotSha256(released.weights)).toBe(status.latestVersion!.weightsSha256);
     expect(released.metadata.provenance).toMatchObject({ federation: { trainingRounds: 2, sites: ['site-1', 'site-2', 'site-3', 'site-4'], strategy: 'fed-avg' } });
     expect(metrics).toMatch(/emodistill_updates_rejected_total\{reason="BAD_SIGNATURE"\} 1/);
+    // one latent region per site of the statistics round, mixed by their rows; each agent trained in its own
+    const regions = released.metadata.latentPrior!.components;
+    expect(regions.map((c) => c.name)).toEqual(expect.arrayContaining(['site-1', 'site-2', 'site-3']));
+    expect(regions.reduce((sum, c) => sum + c.weight, 0)).toBeCloseTo(1, 6);
+    for (const site of layout.sites) expect(await readFile(join(dir, `${site.siteId}.log`), 'utf8'), site.siteId).toContain("training in this site's latent region");
   });
 
   it('closes a round without a site killed mid-round once its reconnect grace runs out', async () => {

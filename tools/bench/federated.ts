@@ -8,8 +8,11 @@
  *   - real-full for reference.
  * Also: bytes each site sends and receives per round, and the time to aggregate 100 site updates
  * of the generator's size with each strategy.
+ * Federated and centralised are trained with several generator seeds per fold (one generator moves
+ * a fold's UAR by ± 5 points, more than the differences in question); local-only with the first.
  * Options: --emodb <wav dir>, --folds 1,2 (1-based, default all 5), --rounds R (10), --local-steps S (200),
- * --seeds N (3), --json <file>.
+ * --seeds N classifier seeds (3), --generator-seeds K (2), --latent-radius r (the coordinator's default;
+ * 0 = no site regions), --json <file>.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -25,6 +28,7 @@ import {
   createGeneratorBundle,
   createRng,
   decodeSafetensors,
+  DEFAULT_LATENT_RADIUS,
   distill,
   EMODB_FOLDS,
   encodeGeneratorBundle,
@@ -47,6 +51,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '10' },
     'local-steps': { type: 'string', default: '200' },
     seeds: { type: 'string', default: '3' },
+    'generator-seeds': { type: 'string', default: '2' },
+    'latent-radius': { type: 'string' },
     ipc: { type: 'string', default: '50' },
     json: { type: 'string' },
   },
@@ -55,12 +61,14 @@ const rounds = Number(args.rounds);
 const localSteps = Number(args['local-steps']);
 const ipc = Number(args.ipc);
 const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => i);
+const generatorSeeds = Array.from({ length: Number(args['generator-seeds']) }, (_, i) => i);
+const latentRadius = args['latent-radius'] === undefined ? DEFAULT_LATENT_RADIUS : Number(args['latent-radius']);
 const folds = args.folds.split(',').map((f) => Number(f) - 1);
 const steps = rounds * localSteps;
 
 const backend = await selectBackend('auto');
 const { set } = await extractFeatureSet(await listEmodb(args.emodb, '4class'));
-console.log(`EmoDB 4-class · backend ${backend} · ${rounds} rounds × ${localSteps} local steps (= ${steps} steps for centralised and local-only) · IPC ${ipc} · ${seeds.length} classifier seeds`);
+console.log(`EmoDB 4-class · backend ${backend} · ${rounds} rounds × ${localSteps} local steps (= ${steps} steps for centralised and local-only) · latent radius ${latentRadius} · IPC ${ipc} · ${generatorSeeds.length} generator seeds × ${seeds.length} classifier seeds`);
 
 const percent = (x: number): string => (100 * x).toFixed(1);
 
@@ -84,42 +92,57 @@ function driftPerRound(updatesDir: string): { round: number; meanCosine: number;
     return { round, meanCosine: cosines.reduce((a, b) => a + b, 0) / cosines.length, normRatio: Math.sqrt(dot(mean, mean)) / (norms.reduce((a, b) => a + b, 0) / norms.length) };
   });
 }
+const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
 const rows: Record<string, unknown>[] = [];
 for (const fold of folds) {
   const testSpeakers = [...EMODB_FOLDS[fold]!];
   const { train, test } = splitBySpeakers(set, testSpeakers);
-  const started = performance.now();
-  const simulation = await runSimulation({ train, test, outDir: await mkdtemp(join(tmpdir(), 'bench-federated-')), sites: 3, rounds, localSteps, ipc, evaluationSeeds: seeds, log: pino({ level: 'warn' }) });
-  const federatedSeconds = (performance.now() - started) / 1000;
-  const drift = driftPerRound(join(simulation.layout.dir, 'coordinator-data', 'updates'));
-  const trainGenerator = async (rowsOf: typeof train) => {
-    const result = await distill(rowsOf, { steps });
+  const federated: number[] = [];
+  const centralised: number[] = [];
+  const seconds = { federated: [] as number[], centralised: [] as number[] };
+  let drift: ReturnType<typeof driftPerRound> = [];
+  let realFull = 0;
+  const trainGenerator = async (rowsOf: typeof train, seed: number) => {
+    const result = await distill(rowsOf, { steps, seed });
     return { result, uar: evaluateGenerator(createGeneratorBundle(result, rowsOf, backend), test, ipc, seeds).uar.mean };
   };
-  const centralised = await trainGenerator(train);
+  for (const seed of generatorSeeds) {
+    const started = performance.now();
+    const simulation = await runSimulation({ train, test, outDir: await mkdtemp(join(tmpdir(), 'bench-federated-')), sites: 3, rounds, localSteps, ipc, evaluationSeeds: seeds, distill: { seed }, modelSeed: seed, latentRadius, log: pino({ level: 'warn' }) });
+    seconds.federated.push((performance.now() - started) / 1000);
+    federated.push(simulation.federated.uar.mean);
+    realFull = simulation.realFull.uar.mean;
+    if (seed === generatorSeeds[0]) drift = driftPerRound(join(simulation.layout.dir, 'coordinator-data', 'updates'));
+    const central = await trainGenerator(train, seed);
+    centralised.push(central.uar);
+    seconds.centralised.push(central.result.seconds);
+    console.log(`fold ${fold + 1} generator seed ${seed}: UAR % federated ${percent(federated.at(-1)!)} · centralised ${percent(central.uar)}`);
+  }
   const siteSpeakers = splitSpeakersOverSites(train.speakers, 3);
   const local: number[] = [];
   for (const speakers of siteSpeakers) {
     const mine = new Set(speakers);
-    local.push((await trainGenerator(selectRows(train, (i) => mine.has(train.speakers[i]!)))).uar);
+    local.push((await trainGenerator(selectRows(train, (i) => mine.has(train.speakers[i]!)), generatorSeeds[0]!)).uar);
   }
   const row = {
     fold: fold + 1,
     testSpeakers,
     sites: siteSpeakers,
-    federated: simulation.federated.uar.mean,
-    centralised: centralised.uar,
+    federatedBySeed: federated,
+    centralisedBySeed: centralised,
+    federated: mean(federated),
+    centralised: mean(centralised),
     localOnly: local,
-    localOnlyMean: local.reduce((a, b) => a + b, 0) / local.length,
-    realFull: simulation.realFull.uar.mean,
-    federatedSeconds,
-    centralisedSeconds: centralised.result.seconds,
+    localOnlyMean: mean(local),
+    realFull,
+    federatedSeconds: mean(seconds.federated),
+    centralisedSeconds: mean(seconds.centralised),
     drift,
   };
   rows.push(row);
   console.log(
     `fold ${row.fold} drift (round: mean cosine between site updates / |mean Δ| ÷ mean |Δ|): ${drift.map((d) => `${d.round}: ${d.meanCosine.toFixed(2)}/${d.normRatio.toFixed(2)}`).join(' · ')}\n` +
-    `fold ${row.fold} (test ${testSpeakers.join(',')}): UAR % federated ${percent(row.federated)} · centralised ${percent(row.centralised)} · local-only ${local.map(percent).join(' / ')} (mean ${percent(row.localOnlyMean)}) · real-full ${percent(row.realFull)} · federation ${federatedSeconds.toFixed(0)} s, centralised ${centralised.result.seconds.toFixed(0)} s`,
+      `fold ${row.fold} (test ${testSpeakers.join(',')}): UAR % federated ${percent(row.federated)} (${federated.map(percent).join(' / ')}) · centralised ${percent(row.centralised)} (${centralised.map(percent).join(' / ')}) · local-only ${local.map(percent).join(' / ')} (mean ${percent(row.localOnlyMean)}) · real-full ${percent(row.realFull)} · federation ${row.federatedSeconds.toFixed(0)} s, centralised ${row.centralisedSeconds.toFixed(0)} s`,
   );
 }
 
@@ -128,7 +151,7 @@ const table = (['federated', 'centralised', 'localOnlyMean', 'realFull'] as cons
 console.log(`\nmean over ${rows.length} fold(s), UAR %:`);
 for (const { key, mean, std } of table) console.log(`  ${key.padEnd(14)} ${percent(mean)} ± ${percent(std)}`);
 const gap = rows.map((r) => (r.federated as number) - (r.centralised as number));
-console.log(`  federated − centralised per fold: ${gap.map((g) => (100 * g).toFixed(1)).join(', ')} points`);
+console.log(`  federated − centralised per fold: ${gap.map((g) => (100 * g).toFixed(1)).join(', ')} points (mean ${(100 * mean(gap)).toFixed(1)})`);
 
 // Bytes per site per round: one model download (bundle) and one update upload (Δ as safetensors).
 const architecture = { noiseDimension: 64, hiddenUnits: [256, 256], classCount: 4, outputDimension: set.dimension };
@@ -153,4 +176,4 @@ const aggregation = {
 const parameters = weights.reduce((n, t) => n + t.values.length, 0);
 console.log(`aggregating 100 updates of ${parameters.toLocaleString('en')} parameters: FedAvg ${aggregation.fedAvg.toFixed(2)} s · median ${aggregation.median.toFixed(2)} s · trimmed mean ${aggregation.trimmedMean.toFixed(2)} s`);
 
-if (args.json) await writeFile(args.json, `${JSON.stringify({ rounds, localSteps, ipc, seeds: seeds.length, folds: rows, summary: table, updateBytes, downloadBytes, aggregation, parameters }, null, 2)}\n`);
+if (args.json) await writeFile(args.json, `${JSON.stringify({ rounds, localSteps, ipc, latentRadius, seeds: seeds.length, generatorSeeds: generatorSeeds.length, folds: rows, summary: table, updateBytes, downloadBytes, aggregation, parameters }, null, 2)}\n`);

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { readJsonFile, validateConfig } from '@emodistill/core';
+import { DEFAULT_LATENT_RADIUS, readJsonFile, validateConfig } from '@emodistill/core';
 
 const PublicKey = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'Ed25519 public key, base64 (as printed by `emodistill keys generate`)' });
 
@@ -36,6 +36,8 @@ const CoordinatorConfigSchema = Type.Object(
       {
         localSteps: Type.Integer({ minimum: 1, default: 200 }),
         distill: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Array(Type.Number())]), { default: {} }),
+        /** Each statistics-round site trains its own region of the latent space, this far out (0 = all share N(0, I)); see core's latent-prior.ts. */
+        latentRadius: Type.Number({ minimum: 0, default: DEFAULT_LATENT_RADIUS }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -83,7 +85,7 @@ export interface CoordinatorConfig {
   readonly adminPublicKeys: readonly string[];
   readonly sites: readonly { readonly id: string; readonly publicKey: string }[];
   readonly model: { readonly classNames: readonly string[]; readonly featureDimension: number; readonly noiseDimension: number; readonly hiddenUnits: readonly number[]; readonly seed: number };
-  readonly training: { readonly localSteps: number; readonly distill: Readonly<Record<string, number | number[]>> };
+  readonly training: { readonly localSteps: number; readonly distill: Readonly<Record<string, number | number[]>>; readonly latentRadius: number };
   readonly strategy: { readonly name: 'fed-avg' | 'fed-median' | 'fed-trimmed-avg'; readonly trimFraction: number; readonly clipNorm: number };
   readonly rounds: { readonly auto: number; readonly minSites: number; readonly timeoutSeconds: number; readonly reconnectGraceSeconds: number };
   readonly limits: { readonly maxPayloadBytes: number; readonly maxUpdateNorm: number };

@@ -27,6 +27,7 @@ export { ABLATIONS, runDistillBenchmark } from './evaluate/distill-benchmark.js'
 export { resolveDistillConfig } from './distill/config.js';
 export { createDistillTrainer, distill } from './distill/train-loop.js';
 export { planClassCounts, sampleFeatureSet } from './distill/sample.js';
+export { DEFAULT_LATENT_RADIUS, latentOffsetOf, siteLatentPrior } from './distill/latent-prior.js';
 export { createGeneratorBundle, loadGenerator } from './distill/bundle.js';
 export { assertBundleMatches, decodeGeneratorBundle, encodeGeneratorBundle, GENERATOR_BUNDLE_FORMAT_VERSION, readGeneratorBundle, signGeneratorBundle, snapshotSha256, verifyGeneratorBundle, writeGeneratorBundle } from './formats/generator-bundle.js';
 export { decodeSafetensors, encodeSafetensors } from './formats/safetensors.js';
@@ -69,6 +70,7 @@ export type { BenchmarkRow, DistillBenchmarkOptions, DistillBenchmarkResult, Dis
 export type { DistillConfig, DistillOptions } from './distill/config.js';
 export type { DistillProgress, DistillResult, DistillRunOptions, DistillTrainer, DistillTrainerOptions, StepLosses } from './distill/train-loop.js';
 export type { GeneratorForSampling, SampleOptions, SamplePrior } from './distill/sample.js';
+export type { LatentComponent, LatentPrior } from './distill/latent-prior.js';
 export type { BundleSignature, GeneratorBundle, GeneratorBundleMetadata } from './formats/generator-bundle.js';
 export type { GeneratorArchitecture } from './distill/initial-weights.js';
 export type { NamedTensor, WeightSnapshot } from './tensors/weight-snapshot.js';

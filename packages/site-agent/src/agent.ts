@@ -8,6 +8,7 @@ import {
   canonicalBytes,
   checkMessage,
   createDistillTrainer,
+  latentOffsetOf,
   decodeGeneratorBundle,
   EmodistillError,
   encodeSafetensors,
@@ -113,8 +114,11 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
     if (!trainer) {
       const { noiseDimension, hiddenUnits } = bundle.metadata.architecture;
       const distill = resolveDistillConfig({ ...(roundConfig.distill ?? {}), noiseDimension, hiddenUnits: [...hiddenUnits], seed: siteSeed(config.siteId, Number(roundConfig.distill?.seed ?? 0)) });
+      const latentOffset = latentOffsetOf(bundle.metadata.latentPrior, config.siteId);
+      if (latentOffset) log.info({ round: announcement.round, radius: Math.hypot(...latentOffset) }, 'training in this site\'s latent region');
+      else if (bundle.metadata.latentPrior) log.warn({ round: announcement.round }, 'the global generator has no latent region for this site (it missed the statistics round): training on the whole latent space');
       // Train in the federation's standardised space (from every site's moments), not a local one.
-      trainer = createDistillTrainer(set, distill, { standardiser: bundle.standardiser });
+      trainer = createDistillTrainer(set, distill, { standardiser: bundle.standardiser, latentOffset });
       trainer.preparePool(stepOffset);
     }
     trainer.loadGeneratorWeights(bundle.weights, `global version ${announcement.baseVersion}`);

@@ -18,6 +18,10 @@ export interface FederationSetupOptions {
   readonly rounds: number;
   readonly localSteps: number;
   readonly distill?: Readonly<Record<string, number | number[]>>;
+  /** The sites' latent regions (coordinator `training.latentRadius`); default: the coordinator's. */
+  readonly latentRadius?: number;
+  /** Seed of the initial global generator (coordinator `model.seed`); default: the coordinator's. */
+  readonly modelSeed?: number;
   readonly hiddenUnits?: readonly number[];
   readonly noiseDimension?: number;
   readonly strategy?: 'fed-avg' | 'fed-median' | 'fed-trimmed-avg';
@@ -73,8 +77,8 @@ export async function setUpFederation(options: FederationSetupOptions): Promise<
         keyFile: 'coordinator.key',
         adminPublicKeys: [encodeKey(adminKeys.publicKey)],
         sites: sites.map((s) => ({ id: s.siteId, publicKey: encodeKey(s.keys.publicKey) })),
-        model: { classNames: options.train.classNames, featureDimension: options.train.dimension, ...(options.hiddenUnits && { hiddenUnits: options.hiddenUnits }), ...(options.noiseDimension && { noiseDimension: options.noiseDimension }) },
-        training: { localSteps: options.localSteps, distill: options.distill ?? {} },
+        model: { classNames: options.train.classNames, featureDimension: options.train.dimension, ...(options.hiddenUnits && { hiddenUnits: options.hiddenUnits }), ...(options.noiseDimension && { noiseDimension: options.noiseDimension }), ...(options.modelSeed !== undefined && { seed: options.modelSeed }) },
+        training: { localSteps: options.localSteps, distill: options.distill ?? {}, ...(options.latentRadius !== undefined && { latentRadius: options.latentRadius }) },
         strategy: { name: options.strategy ?? 'fed-avg' },
         rounds: { auto: options.rounds, minSites: options.minSites ?? options.sites, timeoutSeconds: options.timeoutSeconds ?? 1800, reconnectGraceSeconds: options.reconnectGraceSeconds ?? 10 },
         ...(options.maxPayloadBytes && { limits: { maxPayloadBytes: options.maxPayloadBytes } }),

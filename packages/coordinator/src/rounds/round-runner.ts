@@ -6,6 +6,7 @@ import {
   decodeSafetensors,
   encodeGeneratorBundle,
   initialGeneratorWeights,
+  siteLatentPrior,
   PROTOCOL,
   sameFeatureSpace,
   signBytes,
@@ -263,6 +264,10 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
           backend: 'federated',
           federation: { strategy: strategy.id, trainingRounds: 0, sites: updates.map((u) => u.siteId), statisticsRound: 0 },
         },
+        ...(config.training.latentRadius > 0 && {
+          // Sorted so the regions do not depend on the order the sites' statistics arrived in.
+          latentPrior: siteLatentPrior([...updates].sort((a, b) => (a.siteId < b.siteId ? -1 : 1)).map((u) => ({ name: u.siteId, numExamples: u.numExamples })), architecture.noiseDimension, config.training.latentRadius),
+        }),
       },
       weights: initialGeneratorWeights(architecture, config.model.seed),
       standardiser,

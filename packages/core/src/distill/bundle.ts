@@ -54,5 +54,5 @@ export function loadGenerator(bundle: GeneratorBundle, source: string): Generato
     network.dispose();
     throw error;
   }
-  return { network, noiseDimension: architecture.noiseDimension, classNames, standardiser: bundle.standardiser, spec: featureSpec };
+  return { network, noiseDimension: architecture.noiseDimension, classNames, standardiser: bundle.standardiser, spec: featureSpec, latentPrior: bundle.metadata.latentPrior };
 }

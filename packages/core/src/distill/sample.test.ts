@@ -172,4 +172,36 @@ describe('sampleFeatureSet', () => {
     expect(first.every(Number.isFinite)).toBe(true);
     expect(after).toBe(before - 4); // only the generator's own 4 variables went away
   });
+
+  it("samples a latent prior's regions: one region at o gives what N(0, I) gives through a first layer that adds o itself", () => {
+    // arrange: G(z + o) = leaky(W0·(z + o) + b0)… = G'(z) with b0' = b0 + W0[noise rows]ᵀ·o
+    const generator = makeGenerator(false);
+    const offset = [1.5, -2, 0.5, 3];
+    const shifted = makeGenerator(false);
+    applySnapshot(
+      shifted.network,
+      toSnapshot(generator.network).map((t) => {
+        if (t.name !== 'generator/dense0/bias') return t;
+        const kernel = toSnapshot(generator.network).find((k) => k.name === 'generator/dense0/kernel')!.values;
+        return { ...t, values: t.values.map((b, j) => b + offset.reduce((sum, o, i) => sum + o * kernel[i * 5 + j]!, 0)) };
+      }),
+      'test',
+    );
+    const withPrior: GeneratorForSampling = { ...generator, latentPrior: { components: [{ name: 'site-a', weight: 1, offset }] } };
+
+    // act
+    let fromPrior: Float32Array, fromShifted: Float32Array, plain: Float32Array;
+    try {
+      fromPrior = sampleFeatureSet(withPrior, { ipc: 4, prior: 'balanced', seed: 3 }, 'g').features;
+      fromShifted = sampleFeatureSet(shifted, { ipc: 4, prior: 'balanced', seed: 3 }, 'g').features;
+      plain = sampleFeatureSet(generator, { ipc: 4, prior: 'balanced', seed: 3 }, 'g').features;
+    } finally {
+      generator.network.dispose();
+      shifted.network.dispose();
+    }
+
+    // assert
+    fromPrior.forEach((value, i) => expect(value).toBeCloseTo(fromShifted[i]!, 3));
+    expect(float32Bits(plain)).not.toEqual(float32Bits(fromPrior));
+  });
 });

@@ -4,6 +4,7 @@ import type { FeatureSpec } from '../features/feature-spec.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { Mlp } from '../models/mlp.js';
 import type { Standardiser } from '../evaluate/standardise.js';
+import { latentOffsets, type LatentPrior } from './latent-prior.js';
 
 export type SamplePrior = 'balanced' | 'real';
 
@@ -38,6 +39,8 @@ export interface GeneratorForSampling {
   readonly classNames: readonly string[];
   readonly standardiser: Standardiser;
   readonly spec: FeatureSpec;
+  /** Absent: z ~ N(0, I). */
+  readonly latentPrior?: LatentPrior;
 }
 
 /** Draws a synthetic feature set in the real data's (unstandardised) feature space. */
@@ -47,7 +50,10 @@ export function sampleFeatureSet(generator: GeneratorForSampling, options: Sampl
   const labels = Int32Array.from(perClass.flatMap((count, c) => new Array<number>(count).fill(c)));
   const dimension = generator.standardiser.mean.length;
   const standardised = tf.tidy(() => {
-    const noise = tf.randomNormal([labels.length, generator.noiseDimension], 0, 1, 'float32', options.seed);
+    const standardNoise = tf.randomNormal([labels.length, generator.noiseDimension], 0, 1, 'float32', options.seed);
+    const noise = generator.latentPrior
+      ? tf.add(standardNoise, tf.tensor2d(latentOffsets(generator.latentPrior, labels.length, generator.noiseDimension, options.seed), [labels.length, generator.noiseDimension]))
+      : standardNoise;
     const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), classCount).toFloat();
     return generator.network.apply(tf.concat([noise, oneHot], 1) as tf.Tensor2D).output.dataSync() as Float32Array;
   });

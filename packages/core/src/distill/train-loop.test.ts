@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import { createRng } from '../random/rng.js';
-import type { WeightSnapshot } from '../tensors/weight-snapshot.js';
+import { toSnapshot, type WeightSnapshot } from '../tensors/weight-snapshot.js';
 import { expectEmodistillError, float32Bits, useTempDir } from '../../test/fixtures.js';
-import type { DistillOptions } from './config.js';
-import { distill, type DistillProgress } from './train-loop.js';
+import { resolveDistillConfig, type DistillOptions } from './config.js';
+import { createDistillTrainer, distill, type DistillProgress } from './train-loop.js';
 import { useWasmBackend } from '../../test/backend.js';
 
 /** 40 rows × 6 dims, three classes whose means differ, on an offset and scale that need standardising. */
@@ -171,5 +171,39 @@ describe('distill', () => {
   it('refuses invalid settings before doing any work', async () => {
     // arrange / act / assert
     await expectEmodistillError(() => distill(makeSet(), { ...TINY, softmaxMatchingWeight: -1 }), ERROR_CODES.invalidOption, 'softmaxMatchingWeight');
+  });
+});
+
+describe('createDistillTrainer with a latent offset', () => {
+  useWasmBackend();
+
+  it('trains on z + offset: its critic sees what a generator that adds W0ᵀ·offset to its first bias makes from plain z', () => {
+    // arrange: G is fixed during the critic updates, so the critics of the two trainers see the same
+    // fakes in step 0 and must end it with the same weights; without the offset they would not
+    const set = makeSet();
+    const config = resolveDistillConfig({ ...TINY, softmaxMatchingWeight: 0, criticLearningRate: 0.01 });
+    const offset = Float32Array.from([2, -1, 0.5, 3]);
+    const withOffset = createDistillTrainer(set, config, { latentOffset: offset });
+    const shifted = createDistillTrainer(set, config);
+    const plain = createDistillTrainer(set, config);
+    const weights = withOffset.generatorWeights();
+    const kernel = weights[0]!.values;
+    const hidden = weights[1]!.values.length;
+    shifted.loadGeneratorWeights(
+      weights.map((t, i) => (i === 1 ? { ...t, values: t.values.map((b, j) => b + offset.reduce((sum, o, k) => sum + o * kernel[k * hidden + j]!, 0)) } : t)),
+      'test',
+    );
+
+    // act
+    const critics = [withOffset, shifted, plain].map((trainer) => {
+      trainer.step(0, false);
+      const values = toSnapshot(trainer.checkpointState.critic).map((t) => Array.from(t.values));
+      trainer.dispose();
+      return values.flat();
+    });
+
+    // assert
+    critics[0]!.forEach((value, i) => expect(value).toBeCloseTo(critics[1]![i]!, 4));
+    expect(critics[2]!.some((value, i) => Math.abs(value - critics[0]![i]!) > 1e-3)).toBe(true);
   });
 });

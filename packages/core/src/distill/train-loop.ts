@@ -99,6 +99,8 @@ export interface DistillTrainer {
 export interface DistillTrainerOptions {
   /** Standardisation to train in (federation: the global one from every site's moments); default: fitted on `set`. */
   readonly standardiser?: Standardiser;
+  /** Added to every noise vector (federation: this site's region of the latent space); default none. */
+  readonly latentOffset?: Float32Array;
 }
 
 /** Builds the trainer; standardisation is fitted on `set` only unless one is given. */
@@ -135,7 +137,7 @@ export function createDistillTrainer(set: FeatureSet, config: DistillConfig, opt
       if (pool && step > 0 && step % config.poolRefreshSteps === 0) {
         pool.refresh((step / config.poolRefreshSteps) % config.poolSize, stepSeed(config.seed, step, 99));
       }
-      return trainStep({ networks, pool, generatorOptimizer, criticOptimizer }, { ...inputs, step, report });
+      return trainStep({ networks, pool, generatorOptimizer, criticOptimizer }, { ...inputs, latentOffset: options.latentOffset, step, report });
     },
     generatorWeights: () => toSnapshot(networks.generator),
     loadGeneratorWeights: (weights, source) => applySnapshot(networks.generator, weights, source),
@@ -199,6 +201,7 @@ interface StepInputs {
   readonly classCount: number;
   readonly rowsByClass: readonly Int32Array[];
   readonly config: DistillConfig;
+  readonly latentOffset: Float32Array | undefined;
   readonly step: number;
   /** Read the losses back (a backend sync) only when they will be reported. */
   readonly report: boolean;
@@ -223,6 +226,15 @@ function drawBatches(inputs: StepInputs, rng: Rng, blocks: number): { real: Floa
   return { real, oneHot };
 }
 
+/** `rows` noise vectors z ~ N(offset, I), row-major. */
+function latentNoise(rows: number, inputs: StepInputs, rng: Rng): Float32Array {
+  const width = inputs.config.noiseDimension;
+  const noise = normalSamples(rows * width, rng);
+  const offset = inputs.latentOffset;
+  if (offset) for (let i = 0; i < noise.length; i++) noise[i]! += offset[i % width]!;
+  return noise;
+}
+
 function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undefined {
   const { networks, pool, generatorOptimizer, criticOptimizer } = state;
   const { dimension, classCount, config, step } = inputs;
@@ -241,7 +253,7 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
   const criticBatches = drawBatches(inputs, rng, critics);
   const fakes = tf.tidy(() =>
     networks.generate(
-      tf.tensor2d(normalSamples(critics * batch * config.noiseDimension, createRng(stepSeed(config.seed, step, 1))), [critics * batch, config.noiseDimension]),
+      tf.tensor2d(latentNoise(critics * batch, inputs, createRng(stepSeed(config.seed, step, 1))), [critics * batch, config.noiseDimension]),
       tf.tensor2d(criticBatches.oneHot, [critics * batch, classCount]),
     ),
   );
@@ -276,7 +288,7 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
     const oneHot = tf.tensor2d(generatorBatch.oneHot, [batch, classCount]);
     // With L_DIV on, two noise draws share the labels: both feed every term, their difference feeds L_DIV.
     const draws = config.diversityWeight > 0 ? 2 : 1;
-    const noise = tf.tensor2d(normalSamples(draws * batch * config.noiseDimension, createRng(stepSeed(config.seed, step, 1000))), [draws * batch, config.noiseDimension]);
+    const noise = tf.tensor2d(latentNoise(draws * batch, inputs, createRng(stepSeed(config.seed, step, 1000))), [draws * batch, config.noiseDimension]);
     const fakeOneHot = draws === 2 ? (tf.concat([oneHot, oneHot], 0) as tf.Tensor2D) : oneHot;
     // Real-side inputs of L_FM and L_SML depend on no generator weight: computed once, outside the tape.
     const realCritic = config.featureMatchingWeight > 0 ? networks.criticize(real, oneHot).features : undefined;

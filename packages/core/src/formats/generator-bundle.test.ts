@@ -116,6 +116,21 @@ describe('generator bundle encoding', () => {
     // act / assert
     await expectEmodistillError(() => decodeGeneratorBundle(bytes, 'std.safetensors'), ERROR_CODES.bundleFormat, 'standardisation', 'length 3');
   });
+
+  it("round-trips a federated bundle's latent prior, and rejects a region whose centre has another noise dimension", async () => {
+    // arrange
+    const base = makeBundle();
+    const latentPrior = { components: [{ name: 'site-a', weight: 0.6, offset: [1, 0, -2, 0.5] }, { name: 'site-b', weight: 0.4, offset: [0, 3, 0, 0] }] };
+    const bundle = { ...base, metadata: { ...base.metadata, latentPrior } };
+    const shortRegion = withMetadata(encodeGeneratorBundle(bundle), (m) => ({ ...m, latentPrior: { components: [{ name: 'site-a', weight: 1, offset: [1, 2] }] } }));
+
+    // act
+    const decoded = decodeGeneratorBundle(encodeGeneratorBundle(bundle), 'mem');
+
+    // assert
+    expect(decoded.metadata.latentPrior).toEqual(latentPrior);
+    await expectEmodistillError(() => decodeGeneratorBundle(shortRegion, 'fed.bundle'), ERROR_CODES.bundleFormat, 'fed.bundle', 'latent region "site-a" has 2 offsets', '4 noise dimensions');
+  });
 });
 
 describe('assertBundleMatches', () => {

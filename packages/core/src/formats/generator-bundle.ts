@@ -8,6 +8,7 @@ import { sameFeatureSpace, type FeatureSpec } from '../features/feature-spec.js'
 import type { FeatureSet } from './feature-set.js';
 import type { Standardiser } from '../evaluate/standardise.js';
 import type { WeightSnapshot } from '../tensors/weight-snapshot.js';
+import type { LatentPrior } from '../distill/latent-prior.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 export const GENERATOR_BUNDLE_FORMAT_VERSION = '1';
@@ -54,6 +55,18 @@ const BundleMetadataSchema = Type.Object(
       },
       { additionalProperties: true },
     ),
+    /** Federated generators: the sites' latent regions to sample from (distill/latent-prior.ts); absent: z ~ N(0, I). */
+    latentPrior: Type.Optional(
+      Type.Object(
+        {
+          components: Type.Array(
+            Type.Object({ name: Type.String({ minLength: 1 }), weight: Type.Number({ minimum: 0, maximum: 1 }), offset: Type.Array(Type.Number()) }, { additionalProperties: false }),
+            { minItems: 1 },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Present on a released (federated) bundle: the coordinator's Ed25519 signature. */
     signature: Type.Optional(Type.Object({ publicKey: Type.String(), signature: Type.String() }, { additionalProperties: false })),
   },
@@ -85,6 +98,7 @@ export interface GeneratorBundleMetadata {
     readonly backend: string;
     readonly [key: string]: unknown;
   };
+  readonly latentPrior?: LatentPrior;
   readonly signature?: BundleSignature;
 }
 
@@ -135,6 +149,8 @@ export function decodeGeneratorBundle(bytes: Uint8Array, source: string): Genera
   const dimension = parsed.architecture.outputDimension;
   if (!mean || !std || mean.values.length !== dimension || std.values.length !== dimension) throw bundleError(source, `standardisation tensors missing or not of length ${dimension}`);
   if (parsed.featureSpec.dimensionNames.length !== dimension) throw bundleError(source, `feature spec has ${parsed.featureSpec.dimensionNames.length} dimensions, generator outputs ${dimension}`);
+  const badComponent = parsed.latentPrior?.components.find((c) => c.offset.length !== parsed.architecture.noiseDimension);
+  if (badComponent) throw bundleError(source, `latent region "${badComponent.name}" has ${badComponent.offset.length} offsets, the generator takes ${parsed.architecture.noiseDimension} noise dimensions`);
   return {
     metadata: parsed,
     weights: tensors.filter((t) => t.name !== MEAN_TENSOR && t.name !== STD_TENSOR),
