@@ -104,6 +104,37 @@ describe('federation end to end (real coordinator and site processes)', () => {
     for (const site of layout.sites) expect(await readFile(join(dir, `${site.siteId}.log`), 'utf8'), site.siteId).toContain("training in this site's latent region");
   });
 
+  it.each([
+    ['joins the statistics round when it connects within the wait', true, 30],
+    ['is left out of the statistics round once the wait runs out', false, 1],
+  ])('with quorum connected, the coordinator waits for the third allowed site: it %s', async (_, thirdComes, statisticsWaitSeconds) => {
+    // arrange
+    const dir = await workDir();
+    const layout = await setUpFederation({ train: corpus, sites: 3, dir, rounds: 1, localSteps: 3, distill: DISTILL, hiddenUnits: [32, 32], noiseDimension: 8, minSites: 2, statisticsWaitSeconds });
+    const coordinator = track(await spawnCoordinator(layout.coordinatorConfig, join(dir, 'coordinator.log')));
+    await layout.writeSiteConfigs(coordinator.url);
+    const join_ = (siteIndex: number) => track(spawnCli(['--log-level', 'info', 'site', 'join', '--config', layout.sites[siteIndex]!.config, '--exit-when-done'], join(dir, `site-${siteIndex + 1}.log`)));
+    const agents = [join_(0), join_(1)];
+    await waitFor('2 connected sites', async () => ((await adminStatus(coordinator.url, layout.adminKey)).connectedSites.length === 2 ? true : undefined));
+
+    // act
+    let roundWhileWaiting: unknown = 'not looked';
+    if (thirdComes) {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      roundWhileWaiting = (await adminStatus(coordinator.url, layout.adminKey)).round;
+      agents.push(join_(2));
+    }
+    const exits = await Promise.all(agents.map((agent) => agent.exited));
+    const versions = (await adminGet(coordinator.url, layout.adminKey, '/admin/versions')) as { version: number; sites: string[] }[];
+
+    // assert
+    expect(exits).toEqual(agents.map(() => 0));
+    const expected = thirdComes ? ['site-1', 'site-2', 'site-3'] : ['site-1', 'site-2'];
+    if (thirdComes) expect(roundWhileWaiting).toBeNull();
+    expect(versions.map((v) => v.sites)).toEqual([expected, expected]);
+    expect(await readFile(join(dir, 'coordinator.log'), 'utf8')).toContain('waiting for the other allowed sites before the statistics round');
+  });
+
   it('closes a round without a site killed mid-round once its reconnect grace runs out', async () => {
     // arrange
     const dir = await workDir();

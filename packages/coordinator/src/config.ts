@@ -60,6 +60,12 @@ const CoordinatorConfigSchema = Type.Object(
         timeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 600 }),
         /** How long a participant may stay disconnected before the round stops waiting for it. */
         reconnectGraceSeconds: Type.Number({ minimum: 0, default: 10 }),
+        /**
+         * Once quorum is connected, how long the statistics round (round 0) waits for the rest of
+         * the allow-list: a site that misses it is left out of the standardisation and gets no
+         * latent region. It opens at once when every allowed site is connected.
+         */
+        statisticsWaitSeconds: Type.Number({ minimum: 0, default: 60 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -87,7 +93,7 @@ export interface CoordinatorConfig {
   readonly model: { readonly classNames: readonly string[]; readonly featureDimension: number; readonly noiseDimension: number; readonly hiddenUnits: readonly number[]; readonly seed: number };
   readonly training: { readonly localSteps: number; readonly distill: Readonly<Record<string, number | number[]>>; readonly latentRadius: number };
   readonly strategy: { readonly name: 'fed-avg' | 'fed-median' | 'fed-trimmed-avg'; readonly trimFraction: number; readonly clipNorm: number };
-  readonly rounds: { readonly auto: number; readonly minSites: number; readonly timeoutSeconds: number; readonly reconnectGraceSeconds: number };
+  readonly rounds: { readonly auto: number; readonly minSites: number; readonly timeoutSeconds: number; readonly reconnectGraceSeconds: number; readonly statisticsWaitSeconds: number };
   readonly limits: { readonly maxPayloadBytes: number; readonly maxUpdateNorm: number };
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }

@@ -28,6 +28,7 @@ export interface FederationSetupOptions {
   readonly minSites?: number;
   readonly timeoutSeconds?: number;
   readonly reconnectGraceSeconds?: number;
+  readonly statisticsWaitSeconds?: number;
   readonly maxPayloadBytes?: number;
   /** Port of the coordinator; 0 (default) picks a free one. */
   readonly port?: number;
@@ -80,7 +81,7 @@ export async function setUpFederation(options: FederationSetupOptions): Promise<
         model: { classNames: options.train.classNames, featureDimension: options.train.dimension, ...(options.hiddenUnits && { hiddenUnits: options.hiddenUnits }), ...(options.noiseDimension && { noiseDimension: options.noiseDimension }), ...(options.modelSeed !== undefined && { seed: options.modelSeed }) },
         training: { localSteps: options.localSteps, distill: options.distill ?? {}, ...(options.latentRadius !== undefined && { latentRadius: options.latentRadius }) },
         strategy: { name: options.strategy ?? 'fed-avg' },
-        rounds: { auto: options.rounds, minSites: options.minSites ?? options.sites, timeoutSeconds: options.timeoutSeconds ?? 1800, reconnectGraceSeconds: options.reconnectGraceSeconds ?? 10 },
+        rounds: { auto: options.rounds, minSites: options.minSites ?? options.sites, timeoutSeconds: options.timeoutSeconds ?? 1800, reconnectGraceSeconds: options.reconnectGraceSeconds ?? 10, ...(options.statisticsWaitSeconds !== undefined && { statisticsWaitSeconds: options.statisticsWaitSeconds }) },
         ...(options.maxPayloadBytes && { limits: { maxPayloadBytes: options.maxPayloadBytes } }),
       },
       null,

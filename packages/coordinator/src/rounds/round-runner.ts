@@ -112,6 +112,7 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
   const dropTimers = new Map<string, NodeJS.Timeout>();
   const dropped = new Set<string>();
   let deadlineTimer: NodeJS.Timeout | undefined;
+  let statisticsWait: { timer: NodeJS.Timeout; over: boolean } | undefined;
   let closed = false;
   const log = options.log.child({ component: 'rounds' });
 
@@ -176,6 +177,15 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
     const eligible = transport.connectedSites().filter(allowed).sort();
     if (eligible.length < config.rounds.minSites) {
       log.info({ connected: eligible.length, minSites: config.rounds.minSites }, 'waiting for sites');
+      return;
+    }
+    const missing = store.listSites().filter((s) => !s.revoked && !eligible.includes(s.siteId)).map((s) => s.siteId);
+    if (!latest && missing.length > 0 && !statisticsWait?.over) {
+      if (!statisticsWait) {
+        const waitSeconds = config.rounds.statisticsWaitSeconds;
+        statisticsWait = { timer: setTimeout(() => ((statisticsWait!.over = true), scheduleNext()), waitSeconds * 1000), over: false };
+        log.info({ connected: eligible.length, missing, waitSeconds }, 'quorum connected: waiting for the other allowed sites before the statistics round');
+      }
       return;
     }
     const previous = store.currentRound();
@@ -388,6 +398,7 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
     },
     close() {
       closed = true;
+      clearTimeout(statisticsWait?.timer);
       resetRoundTracking();
     },
   };
