@@ -90,6 +90,15 @@ describe('emodistill corpus on a real EmoDB subset', () => {
     expect(result.stderr).toContain('mp3folder');
   });
 
+  it.each(['-1', 'far', ''])('refuses --latent-radius %j with a usage error (exit 2) before reading anything', async (radius) => {
+    // act
+    const result = await run('simulate', join(dir, 'never-read.arrow'), '--latent-radius', radius);
+
+    // assert
+    expect(result.code).toBe(EXIT_CODES.usage);
+    expect(result.stderr).toContain(`expected a number ≥ 0, got "${radius}"`);
+  });
+
   it('reports a file that is not a feature set', async () => {
     // act
     const result = await run('corpus', 'info', join(wavDir, (await readdir(wavDir))[0]!));

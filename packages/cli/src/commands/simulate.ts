@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { EMODB_FOLDS, foldsFor, readFeatureSet, selectBackend, splitBySpeakers, type BackendName, type ComputePath } from '@emodistill/core';
+import { DEFAULT_LATENT_RADIUS, EMODB_FOLDS, foldsFor, readFeatureSet, selectBackend, splitBySpeakers, type BackendName, type ComputePath } from '@emodistill/core';
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
-import { backendOption, computeOption, parsePositiveInt } from '../options.js';
+import { backendOption, computeOption, parseNonNegativeNumber, parsePositiveInt } from '../options.js';
 import { runSimulation } from '../simulation/run-simulation.js';
 
 interface SimulateFlags {
@@ -15,6 +15,7 @@ interface SimulateFlags {
   ipc: number;
   out: string;
   strategy: 'fed-avg' | 'fed-median' | 'fed-trimmed-avg';
+  latentRadius: number;
   seeds: number;
   backend: BackendName;
   compute: ComputePath;
@@ -39,6 +40,7 @@ export function simulateCommand(context: () => CommandContext): Command {
     .option('--local-steps <n>', 'generator steps per site per round', parsePositiveInt, 200)
     .option('--ipc <n>', 'synthetic points per class for the evaluation', parsePositiveInt, 50)
     .addOption(new Option('--strategy <name>', 'aggregation').choices(['fed-avg', 'fed-median', 'fed-trimmed-avg']).default('fed-avg'))
+    .option('--latent-radius <r>', "distance of each site's latent region from the origin (0: the sites share N(0, I))", parseNonNegativeNumber, DEFAULT_LATENT_RADIUS)
     .option('--seeds <n>', 'classifier seeds in the evaluation', parsePositiveInt, 3)
     .option('--out <dir>', 'working directory (keys, configs, logs, the exported bundle)', 'emodistill-simulation')
     .option('--json', 'print the result as JSON')
@@ -60,6 +62,7 @@ export function simulateCommand(context: () => CommandContext): Command {
         rounds: flags.rounds,
         localSteps: flags.localSteps,
         strategy: flags.strategy,
+        latentRadius: flags.latentRadius,
         ipc: flags.ipc,
         evaluationSeeds: Array.from({ length: flags.seeds }, (_, i) => i),
         log,
@@ -75,6 +78,7 @@ export function simulateCommand(context: () => CommandContext): Command {
         rounds: flags.rounds,
         localSteps: flags.localSteps,
         strategy: flags.strategy,
+        latentRadius: flags.latentRadius,
         seconds: result.seconds,
         bundle: result.bundlePath,
         weightsSha256: result.weightsSha256,
