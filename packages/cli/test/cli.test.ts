@@ -90,13 +90,18 @@ describe('emodistill corpus on a real EmoDB subset', () => {
     expect(result.stderr).toContain('mp3folder');
   });
 
-  it.each(['-1', 'far', ''])('refuses --latent-radius %j with a usage error (exit 2) before reading anything', async (radius) => {
+  it.each([
+    ['--latent-radius', '-1'],
+    ['--latent-radius', 'far'],
+    ['--latent-radius', ''],
+    ['--seed', '-3'],
+  ])('refuses simulate %s %j with a usage error (exit 2) before reading anything', async (flag, value) => {
     // act
-    const result = await run('simulate', join(dir, 'never-read.arrow'), '--latent-radius', radius);
+    const result = await run('simulate', join(dir, 'never-read.arrow'), flag, value);
 
     // assert
     expect(result.code).toBe(EXIT_CODES.usage);
-    expect(result.stderr).toContain(`expected a number ≥ 0, got "${radius}"`);
+    expect(result.stderr).toContain(`expected a number ≥ 0, got "${value}"`);
   });
 
   it('reports a file that is not a feature set', async () => {

@@ -1,14 +1,8 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { createGeneratorBundle, distill, readFeatureSet, resolveDistillConfig, selectBackend, writeGeneratorBundle, type BackendName, type ComputePath, type DistillOptions } from '@emodistill/core';
 import type { CommandContext } from '../context.js';
 import { createProgress } from '../progress.js';
-import { backendOption, computeOption, parsePositiveInt } from '../options.js';
-
-function parseNonNegative(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}"`);
-  return parsed;
-}
+import { backendOption, computeOption, parseNonNegativeNumber, parsePositiveInt } from '../options.js';
 
 interface DistillFlags {
   out: string;
@@ -31,10 +25,10 @@ export function distillCommand(context: () => CommandContext): Command {
     .argument('<train.arrow>', 'training feature set (the held-out speakers must not be in it)')
     .requiredOption('--out <gen.bundle>', 'generator bundle to write (safetensors + metadata)')
     .option('--steps <n>', 'generator steps (default 2000)', parsePositiveInt)
-    .option('--seed <n>', 'seed of every random draw (default 0)', (v) => parseNonNegative(v))
-    .option('--alpha <w>', 'weight of feature matching L_FM (default 0.01)', parseNonNegative)
-    .option('--beta <w>', 'weight of softmax matching L_SML (default 1)', parseNonNegative)
-    .option('--gamma <w>', 'weight of the diversity term L_DIV (default 0.1)', parseNonNegative)
+    .option('--seed <n>', 'seed of every random draw (default 0)', parseNonNegativeNumber)
+    .option('--alpha <w>', 'weight of feature matching L_FM (default 0.01)', parseNonNegativeNumber)
+    .option('--beta <w>', 'weight of softmax matching L_SML (default 1)', parseNonNegativeNumber)
+    .option('--gamma <w>', 'weight of the diversity term L_DIV (default 0.1)', parseNonNegativeNumber)
     .option('--critic-steps <n>', 'critic updates per generator update (default 5)', parsePositiveInt)
     .option('--batch-size <n>', 'minibatch size (default 64)', parsePositiveInt)
     .option('--checkpoint <file>', 'save training state here and resume from it if it exists')

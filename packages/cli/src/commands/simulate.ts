@@ -16,6 +16,7 @@ interface SimulateFlags {
   out: string;
   strategy: 'fed-avg' | 'fed-median' | 'fed-trimmed-avg';
   latentRadius: number;
+  seed: number;
   seeds: number;
   backend: BackendName;
   compute: ComputePath;
@@ -41,6 +42,7 @@ export function simulateCommand(context: () => CommandContext): Command {
     .option('--ipc <n>', 'synthetic points per class for the evaluation', parsePositiveInt, 50)
     .addOption(new Option('--strategy <name>', 'aggregation').choices(['fed-avg', 'fed-median', 'fed-trimmed-avg']).default('fed-avg'))
     .option('--latent-radius <r>', "distance of each site's latent region from the origin (0: the sites share N(0, I))", parseNonNegativeNumber, DEFAULT_LATENT_RADIUS)
+    .option('--seed <n>', "generator seed: the initial global weights and the sites' local training", parseNonNegativeNumber, 0)
     .option('--seeds <n>', 'classifier seeds in the evaluation', parsePositiveInt, 3)
     .option('--out <dir>', 'working directory (keys, configs, logs, the exported bundle)', 'emodistill-simulation')
     .option('--json', 'print the result as JSON')
@@ -63,6 +65,8 @@ export function simulateCommand(context: () => CommandContext): Command {
         localSteps: flags.localSteps,
         strategy: flags.strategy,
         latentRadius: flags.latentRadius,
+        modelSeed: flags.seed,
+        distill: { seed: flags.seed },
         ipc: flags.ipc,
         evaluationSeeds: Array.from({ length: flags.seeds }, (_, i) => i),
         log,
