@@ -179,14 +179,17 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
       log.info({ connected: eligible.length, minSites: config.rounds.minSites }, 'waiting for sites');
       return;
     }
-    const missing = store.listSites().filter((s) => !s.revoked && !eligible.includes(s.siteId)).map((s) => s.siteId);
-    if (!latest && missing.length > 0 && !statisticsWait?.over) {
-      if (!statisticsWait) {
-        const waitSeconds = config.rounds.statisticsWaitSeconds;
-        statisticsWait = { timer: setTimeout(() => ((statisticsWait!.over = true), scheduleNext()), waitSeconds * 1000), over: false };
-        log.info({ connected: eligible.length, missing, waitSeconds }, 'quorum connected: waiting for the other allowed sites before the statistics round');
+    // Only round 0 waits for the rest of the allow-list, and only until its wait runs out.
+    if (!latest && !statisticsWait?.over) {
+      const missing = store.listSites().filter((s) => !s.revoked && !eligible.includes(s.siteId)).map((s) => s.siteId);
+      if (missing.length > 0) {
+        if (!statisticsWait) {
+          const waitSeconds = config.rounds.statisticsWaitSeconds;
+          statisticsWait = { timer: setTimeout(() => ((statisticsWait!.over = true), scheduleNext()), waitSeconds * 1000), over: false };
+          log.info({ connected: eligible.length, missing, waitSeconds }, 'quorum connected: waiting for the other allowed sites before the statistics round');
+        }
+        return;
       }
-      return;
     }
     const previous = store.currentRound();
     const round: RoundRecord = {
