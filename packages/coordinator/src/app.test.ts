@@ -116,7 +116,7 @@ describe('coordinator HTTP API: updates', () => {
       notFinite: await put(notFinite),
       tooLarge: await put(tooLarge),
       wrongRound: await put(forged, 7),
-      oversized: await coordinator.app.inject({ method: 'PUT', url: '/rounds/3/updates', headers: forged.headers, payload: Buffer.alloc(5000) }),
+      oversized: await coordinator.app.inject({ method: 'PUT', url: '/rounds/3/updates', headers: signedUpload().headers, payload: Buffer.alloc(5000) }),
       noHeader: await coordinator.app.inject({ method: 'PUT', url: '/rounds/3/updates', headers: { 'content-type': 'application/octet-stream' }, payload: forged.payload }),
     };
     const statusBefore = (await adminCall('GET', '/admin/status')).json();

@@ -8,6 +8,9 @@ import { attachSiteGateway } from './plugins/site-gateway.js';
 import { siteApi, type UpdateCounters } from './plugins/site-api.js';
 import { createRoundRunner, type RoundRunner } from './rounds/round-runner.js';
 import type { CoordinatorStore } from './store/store.js';
+import { replyWithCodes } from './plugins/error-replies.js';
+
+const JSON_BODY_LIMIT_BYTES = 64 * 1024;
 
 export interface AppOptions {
   readonly store: CoordinatorStore;
@@ -31,7 +34,8 @@ export interface CoordinatorApp {
  */
 export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
   const { store, config, keys } = options;
-  const serverOptions: FastifyServerOptions = { ...(options.logger ? { loggerInstance: options.logger } : { logger: false }), bodyLimit: config.limits.maxPayloadBytes };
+  // Only the update route takes large bodies (after its signed header is checked); JSON requests are small.
+  const serverOptions: FastifyServerOptions = { ...(options.logger ? { loggerInstance: options.logger } : { logger: false }), bodyLimit: JSON_BODY_LIMIT_BYTES };
   const app = (options.tls ? Fastify({ ...serverOptions, https: options.tls } as FastifyServerOptions) : Fastify(serverOptions)) as unknown as FastifyInstance;
   const authenticate = createAuthenticator(store, config);
   const counters: UpdateCounters = { accepted: 0, rejected: new Map() };
@@ -45,6 +49,7 @@ export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
     runner.close();
     store.close();
   });
+  replyWithCodes(app);
   void app.register(siteApi, { store, config, runner: getRunner, authenticate, counters });
   void app.register(adminApi, { store, keys, runner: getRunner, gateway, authenticate });
 

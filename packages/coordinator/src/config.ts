@@ -74,6 +74,13 @@ const CoordinatorConfigSchema = Type.Object(
         maxPayloadBytes: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024 }),
         /** Bound on an update's global L2 norm; larger updates are rejected. */
         maxUpdateNorm: Type.Number({ exclusiveMinimum: 0, default: 1000 }),
+        /** Bound on an update's `numExamples` (it weights aggregation and the statistics round). */
+        maxExamplesPerSite: Type.Integer({ minimum: 1, default: 10_000_000 }),
+        /**
+         * Upload bytes being received at once (authenticated uploads only; each reserves its
+         * Content-Length, or maxPayloadBytes when it sends none). Past it: 503 with Retry-After.
+         */
+        maxUploadBytesInFlight: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -94,7 +101,7 @@ export interface CoordinatorConfig {
   readonly training: { readonly localSteps: number; readonly distill: Readonly<Record<string, number | number[]>>; readonly latentRadius: number };
   readonly strategy: { readonly name: 'fed-avg' | 'fed-median' | 'fed-trimmed-avg'; readonly trimFraction: number; readonly clipNorm: number };
   readonly rounds: { readonly auto: number; readonly minSites: number; readonly timeoutSeconds: number; readonly reconnectGraceSeconds: number; readonly statisticsWaitSeconds: number };
-  readonly limits: { readonly maxPayloadBytes: number; readonly maxUpdateNorm: number };
+  readonly limits: { readonly maxPayloadBytes: number; readonly maxUpdateNorm: number; readonly maxExamplesPerSite: number; readonly maxUploadBytesInFlight: number };
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 

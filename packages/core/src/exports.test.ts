@@ -103,6 +103,7 @@ describe('@emodistill/core public API', () => {
       'unweightedAverageRecall',
       'validateConfig',
       'validateUpdate',
+      'validateUpdateHeader',
       'verifyAttestation',
       'verifyBytes',
       'verifyGeneratorBundle',

@@ -44,7 +44,7 @@ export { readJsonFile, validateConfig } from './io/json-config.js';
 export { verifyAttestation } from './protocol/attestation.js';
 export { AUTH_HEADER, REQUEST_MAX_SKEW_MS, signRequest, verifyRequest } from './protocol/request-auth.js';
 export { initialGeneratorWeights } from './distill/initial-weights.js';
-export { UPDATE_REJECTIONS, validateUpdate } from './protocol/validate-update.js';
+export { UPDATE_REJECTIONS, validateUpdate, validateUpdateHeader } from './protocol/validate-update.js';
 export { canonicalBytes, encodeKey, generateKeyPair, readKeyFile, signBytes, verifyBytes, writeKeyFile } from './crypto/signing.js';
 
 export type { ErrorCode } from './errors.js';
@@ -79,4 +79,4 @@ export type { KeyPair } from './crypto/signing.js';
 export type { FederationFinished, RequestAuth, RoundAnnouncement, RoundFailed, Signed, SignedUpdate, UpdateHeader } from './protocol/messages.js';
 export type { Attestation, AttestationBody } from './protocol/attestation.js';
 export type { RequestToSign, RequestVerdict, RequestVerification } from './protocol/request-auth.js';
-export type { UpdateContext, UpdateRejection, UpdateVerdict } from './protocol/validate-update.js';
+export type { Rejection, UpdateContext, UpdateHeaderContext, UpdateHeaderVerdict, UpdateRejection, UpdateVerdict } from './protocol/validate-update.js';

@@ -1,7 +1,7 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { keepRawJsonBodies } from './raw-json.js';
-import { decodeGeneratorBundle, encodeGeneratorBundle, signGeneratorBundle, type KeyPair } from '@emodistill/core';
+import { checkMessage, decodeGeneratorBundle, encodeGeneratorBundle, signGeneratorBundle, type KeyPair } from '@emodistill/core';
 import type { RoundRunner, RunnerStatus } from '../rounds/round-runner.js';
 import type { CoordinatorStore } from '../store/store.js';
 import { AUTH_HEADER, type Authenticate } from './authenticate.js';
@@ -23,6 +23,7 @@ const RoundView = Type.Object(
     state: Type.String(),
     baseVersion: Type.Integer(),
     deadline: Type.String(),
+    openedAt: Type.String(),
     participants: Type.Array(Type.String()),
   },
   { additionalProperties: false },
@@ -113,7 +114,8 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     if (!latest || !bytes) return reply.code(409).send({ code: 'NO_MODEL', message: 'no global generator yet: run the statistics round and at least one training round first' });
     if (latest.version < 2) return reply.code(409).send({ code: 'NO_MODEL', message: 'the global generator is still untrained (only the statistics round has run)' });
     const bundle = decodeGeneratorBundle(bytes, `global version ${latest.version}`);
-    const attestations = store.attestationsOf(latest.sha256);
+    // Only current-version attestations count and are published (a stored version 1 names a site's local path).
+    const attestations = store.attestationsOf(latest.sha256).filter((a) => checkMessage('attestation', a.attestation).ok);
     if (request.query.release) {
       // The release gate: every site that trained this generator audited it and passed.
       const trainers = (bundle.metadata.provenance.federation as { sites?: string[] } | undefined)?.sites ?? [];

@@ -12,7 +12,7 @@ export function keepRawJsonBodies(app: FastifyInstance): (request: FastifyReques
     try {
       done(null, body === '' ? {} : JSON.parse(body as string));
     } catch {
-      done(Object.assign(new Error('request body is not JSON'), { statusCode: 400 }), undefined);
+      done(Object.assign(new Error('request body is not valid JSON'), { statusCode: 400, code: 'MALFORMED' }), undefined);
     }
   });
   return (request) => rawBodies.get(request) ?? '';

@@ -1,15 +1,19 @@
 import { createHash } from 'node:crypto';
 import { Type, type TObject, type TString, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
-import { canonicalBytes, checkMessage, PROTOCOL, validateUpdate, verifyAttestation, verifyBytes, UPDATE_REJECTIONS, type UpdateRejection } from '@emodistill/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { canonicalBytes, checkMessage, PROTOCOL, REQUEST_MAX_SKEW_MS, validateUpdate, validateUpdateHeader, verifyAttestation, verifyBytes, UPDATE_REJECTIONS, type UpdateHeaderContext, type UpdateRejection } from '@emodistill/core';
 import type { CoordinatorConfig } from '../config.js';
 import type { RoundRunner } from '../rounds/round-runner.js';
-import type { CoordinatorStore } from '../store/store.js';
+import type { CoordinatorStore, RoundRecord } from '../store/store.js';
 import { AUTH_HEADER, type Authenticate } from './authenticate.js';
 import { keepRawJsonBodies } from './raw-json.js';
+import { createUploadGate } from './upload-gate.js';
+import { FAULT_POINTS, faultPoint } from '../faults/fault-point.js';
 
 const UPDATE_HEADER = PROTOCOL.updateHeader;
 const SHA256_HEADER = PROTOCOL.sha256Header;
+/** What a deferred upload is told to wait (the site agent honours Retry-After). */
+const RETRY_AFTER_SECONDS = 1;
 export const ErrorReply: TObject<{ code: TString; message: TString }> = Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false });
 
 /** Counters the metrics endpoint reports. */
@@ -24,7 +28,10 @@ const STATUS: Record<UpdateRejection, number> = {
   UNKNOWN_SITE: 403,
   BAD_SIGNATURE: 403,
   WRONG_ROUND: 409,
+  NOT_PARTICIPANT: 409,
   WRONG_BASE_VERSION: 409,
+  TIME_OUT_OF_WINDOW: 400,
+  EXAMPLES_OUT_OF_RANGE: 422,
   REPLAY: 409,
   DUPLICATE: 409,
   OVERSIZED: 413,
@@ -52,7 +59,8 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
   const { store, config, runner, authenticate, counters } = options;
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const rawBody = keepRawJsonBodies(app);
-  typed.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: config.limits.maxPayloadBytes }, (_request, body, done) => done(null, body));
+  // The server-wide body limit is small; only the update route raises it (and only for admitted uploads).
+  typed.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   typed.get(
     '/models/:version',
@@ -84,64 +92,113 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     return { recorded: true as const, version: version.version, passed: attestation.body.passed };
   });
 
+  const gate = createUploadGate(config.limits.maxUploadBytesInFlight);
+  /** What the pre-body check established for an upload: its envelope, and the site holding a gate place. */
+  const admitted = new WeakMap<FastifyRequest, { envelope: unknown; siteId: string }>();
+  const release = (request: FastifyRequest): void => {
+    const entry = admitted.get(request);
+    if (entry) gate.leave(entry.siteId);
+    admitted.delete(request);
+  };
+  const headerContext = (round: RoundRecord): UpdateHeaderContext => ({
+    sitePublicKeys: new Map(store.listSites().filter((s) => !s.revoked).map((s) => [s.siteId, s.publicKey])),
+    round: round.round,
+    baseVersion: round.baseVersion,
+    participants: new Set(round.participants),
+    timeWindow: { notBefore: new Date(Date.parse(round.openedAt) - REQUEST_MAX_SKEW_MS), notAfter: new Date(Date.now() + REQUEST_MAX_SKEW_MS) },
+    maxExamples: config.limits.maxExamplesPerSite,
+    seenNonces: { has: (nonce) => store.nonceSeen(nonce) },
+    acceptedSites: { has: (siteId) => store.hasUpdate(round.round, siteId) },
+  });
+  const refuse = (request: FastifyRequest, reply: FastifyReply, reason: UpdateRejection, message: string, siteId?: string): FastifyReply => {
+    counters.rejected.set(reason, (counters.rejected.get(reason) ?? 0) + 1);
+    request.log.warn({ round: (request.params as { round?: unknown }).round, siteId, reason, detail: message }, 'update rejected');
+    return reply.code(STATUS[reason]).send({ code: reason, message });
+  };
+
+  /**
+   * Everything the signed header can settle is settled before the body is read: identity,
+   * signature, round, participation, time, replay and the declared size. A refused upload costs
+   * no buffering, and an accepted one holds a place in the upload gate until it is answered.
+   */
+  async function admitUpload(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const roundParam = Number((request.params as { round?: string }).round);
+    if (!Number.isInteger(roundParam) || roundParam < 0) return refuse(request, reply, UPDATE_REJECTIONS.malformed, 'the round in the path is not a non-negative integer');
+    if (!request.headers['content-type']?.startsWith('application/octet-stream')) {
+      return reply.code(415).send({ code: 'UNSUPPORTED_MEDIA_TYPE', message: `an update is sent as application/octet-stream (the safetensors bytes), not ${request.headers['content-type'] ?? 'without a content type'}` });
+    }
+    const headerValue = request.headers[UPDATE_HEADER];
+    if (typeof headerValue !== 'string' || headerValue.length === 0 || headerValue.length > 8192) return refuse(request, reply, UPDATE_REJECTIONS.malformed, `${UPDATE_HEADER} header is missing or longer than 8192 characters`);
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(Buffer.from(headerValue, 'base64').toString('utf8'));
+    } catch {
+      return refuse(request, reply, UPDATE_REJECTIONS.malformed, `${UPDATE_HEADER} is not base64-encoded JSON`);
+    }
+    const checked = checkMessage('signedUpdate', envelope);
+    if (!checked.ok) return refuse(request, reply, UPDATE_REJECTIONS.malformed, checked.reason);
+    const { header, signature } = checked.message;
+    const siteRecord = store.listSites().find((s) => s.siteId === header.siteId);
+    // A site whose acknowledgement was lost re-sends the same signed update: answer as before.
+    const previous = store.updateByNonce(header.nonce);
+    if (previous) {
+      const genuineResend = siteRecord && !siteRecord.revoked && previous.round === roundParam && previous.siteId === header.siteId && previous.sha256 === header.sha256 && verifyBytes(canonicalBytes(header), signature, siteRecord.publicKey);
+      if (!genuineResend) return refuse(request, reply, UPDATE_REJECTIONS.replay, `nonce of an update accepted in round ${previous.round} was used again (replayed upload)`, header.siteId);
+      // The first delivery may have been acknowledged just before a crash that left its round unclosed.
+      runner().updateAccepted(previous.round);
+      return reply.send({ accepted: true as const, duplicate: true, round: previous.round, siteId: previous.siteId });
+    }
+    // Identity before round state: a revoked or unknown site hears that, whatever the round.
+    if (!siteRecord || siteRecord.revoked) return refuse(request, reply, UPDATE_REJECTIONS.unknownSite, siteRecord ? `site "${header.siteId}" was revoked` : `site "${header.siteId}" is not on the allow-list`, header.siteId);
+    const round = store.currentRound();
+    if (!round || round.state !== 'open' || round.round !== roundParam) {
+      return refuse(request, reply, UPDATE_REJECTIONS.wrongRound, round?.state === 'open' ? `round ${round.round} is open, not ${roundParam}` : `round ${roundParam} is not open (late or stale update)`, header.siteId);
+    }
+    const verdict = validateUpdateHeader(envelope, headerContext(round));
+    if (!verdict.accepted) return refuse(request, reply, verdict.reason, verdict.message, header.siteId);
+    const declared = Number(request.headers['content-length'] ?? Number.NaN);
+    if (declared > config.limits.maxPayloadBytes) return refuse(request, reply, UPDATE_REJECTIONS.oversized, `declared body of ${declared} bytes exceeds the ${config.limits.maxPayloadBytes}-byte limit`, header.siteId);
+    if (!gate.tryEnter(header.siteId, Number.isFinite(declared) ? declared : config.limits.maxPayloadBytes)) {
+      request.log.warn({ siteId: header.siteId, bytesInFlight: gate.bytesInFlight }, 'upload deferred: too much in flight');
+      return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ code: 'BUSY', message: `too many uploads in flight (or one from site "${header.siteId}" already); retry in ${RETRY_AFTER_SECONDS} s` });
+    }
+    admitted.set(request, { envelope, siteId: header.siteId });
+    return undefined;
+  }
+
   typed.put(
     '/rounds/:round/updates',
     {
+      bodyLimit: config.limits.maxPayloadBytes,
+      onRequest: admitUpload,
+      onResponse: async (request) => release(request),
+      onRequestAbort: async (request) => release(request),
       schema: {
         params: Type.Object({ round: Type.Integer({ minimum: 0 }) }),
-        headers: Type.Object({ [UPDATE_HEADER]: Type.String({ minLength: 1, maxLength: 8192 }) }),
-        response: { 200: Type.Object({ accepted: Type.Literal(true), duplicate: Type.Boolean(), round: Type.Integer(), siteId: Type.String() }, { additionalProperties: false }), '4xx': ErrorReply },
+        response: { 200: Type.Object({ accepted: Type.Literal(true), duplicate: Type.Boolean(), round: Type.Integer(), siteId: Type.String() }, { additionalProperties: false }), '4xx': ErrorReply, '5xx': ErrorReply },
       },
     },
     async (request, reply) => {
-      const payload = request.body as Buffer;
-      const refuse = (reason: UpdateRejection | 'WRONG_ROUND', message: string, siteId?: string) => {
-        counters.rejected.set(reason, (counters.rejected.get(reason) ?? 0) + 1);
-        request.log.warn({ round: request.params.round, siteId, reason, detail: message }, 'update rejected');
-        return reply.code(STATUS[reason]).send({ code: reason, message });
-      };
-      let envelope: unknown;
-      try {
-        envelope = JSON.parse(Buffer.from(request.headers[UPDATE_HEADER], 'base64').toString('utf8'));
-      } catch {
-        return refuse(UPDATE_REJECTIONS.malformed, `${UPDATE_HEADER} is not base64-encoded JSON`);
-      }
-      const checked = checkMessage('signedUpdate', envelope);
-      const claimedSite = checked.ok ? checked.message.header.siteId : undefined;
-      // A site whose acknowledgement was lost re-sends the same signed update: answer as before.
-      if (checked.ok) {
-        const previous = store.updateByNonce(checked.message.header.nonce);
-        const publicKey = store.listSites().find((s) => s.siteId === claimedSite && !s.revoked)?.publicKey;
-        if (previous && publicKey && previous.round === request.params.round && previous.siteId === claimedSite && previous.sha256 === checked.message.header.sha256 && verifyBytes(canonicalBytes(checked.message.header), checked.message.signature, publicKey)) {
-          return { accepted: true as const, duplicate: true, round: previous.round, siteId: previous.siteId };
-        }
-        if (previous) return refuse(UPDATE_REJECTIONS.replay, `nonce of an update accepted in round ${previous.round} was used again (replayed upload)`, claimedSite);
-      }
-      // Identity before round state: a revoked or unknown site hears that, whatever the round.
-      const siteRecord = claimedSite === undefined ? undefined : store.listSites().find((s) => s.siteId === claimedSite);
-      if (checked.ok && (!siteRecord || siteRecord.revoked)) return refuse(UPDATE_REJECTIONS.unknownSite, siteRecord ? `site "${claimedSite}" was revoked` : `site "${claimedSite}" is not on the allow-list`, claimedSite);
+      const { envelope, siteId } = admitted.get(request)!;
+      const payload = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      // The round may have moved on while the body arrived: check everything again against the store.
       const round = store.currentRound();
-      if (!round || round.state !== 'open' || round.round !== request.params.round) {
-        return refuse(UPDATE_REJECTIONS.wrongRound, round?.state === 'open' ? `round ${round.round} is open, not ${request.params.round}` : `round ${request.params.round} is not open (late or stale update)`, claimedSite);
-      }
+      if (!round || round.state !== 'open' || round.round !== request.params.round) return refuse(request, reply, UPDATE_REJECTIONS.wrongRound, `round ${request.params.round} closed while the update was arriving`, siteId);
       const verdict = validateUpdate(envelope, payload, {
-        sitePublicKeys: new Map(store.listSites().filter((s) => !s.revoked).map((s) => [s.siteId, s.publicKey])),
-        round: round.round,
-        baseVersion: round.baseVersion,
-        seenNonces: { has: (nonce) => store.nonceSeen(nonce) },
-        acceptedSites: { has: (siteId) => store.hasUpdate(round.round, siteId) },
+        ...headerContext(round),
         layout: runner().layoutFor(round),
         maxPayloadBytes: config.limits.maxPayloadBytes,
         // Moments are not a step in weight space: the norm bound applies to training updates only.
         maxNorm: round.kind === 'training' ? config.limits.maxUpdateNorm : Number.POSITIVE_INFINITY,
       });
-      if (!verdict.accepted) return refuse(verdict.reason, verdict.message, claimedSite);
-      const statisticsProblem = round.kind === 'statistics' ? runner().checkStatistics(round, verdict.metadata) : undefined;
-      if (statisticsProblem) return refuse(UPDATE_REJECTIONS.featureSpace, statisticsProblem, claimedSite);
+      if (!verdict.accepted) return refuse(request, reply, verdict.reason, verdict.message, siteId);
+      const statisticsProblem = round.kind === 'statistics' ? runner().checkStatistics(round, verdict.metadata, verdict.delta) : undefined;
+      if (statisticsProblem) return refuse(request, reply, UPDATE_REJECTIONS.featureSpace, statisticsProblem, siteId);
       const { header, norm } = verdict;
-      store.recordUpdate({ round: round.round, siteId: header.siteId, numExamples: header.numExamples, sha256: header.sha256, nonce: header.nonce, norm, metrics: header.metrics, payload });
+      await store.recordUpdate({ round: round.round, siteId: header.siteId, numExamples: header.numExamples, sha256: header.sha256, nonce: header.nonce, norm, metrics: header.metrics, payload });
+      faultPoint(FAULT_POINTS.afterUpdateCommit);
       counters.accepted++;
-      request.log.info({ round: round.round, siteId: header.siteId, numExamples: header.numExamples, norm }, 'update accepted');
+      request.log.info({ round: round.round, siteId: header.siteId, numExamples: header.numExamples, norm, sha256: header.sha256 }, 'update accepted');
       runner().updateAccepted(round.round);
       return { accepted: true as const, duplicate: false, round: round.round, siteId: header.siteId };
     },

@@ -21,11 +21,14 @@ import {
 } from '@emodistill/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CoordinatorConfig } from '../config.js';
+import { FAULT_POINTS, faultPoint } from '../faults/fault-point.js';
 import { createStrategy } from '../strategies/registry.js';
 import type { CoordinatorStore, RoundRecord, VersionRecord } from '../store/store.js';
 
 const SITE_STATISTICS_KEY = PROTOCOL.siteStatisticsKey;
 const MOMENT_TENSORS = { mean: PROTOCOL.momentMeanTensor, variance: PROTOCOL.momentVarianceTensor };
+/** Far beyond any feature's scale, and small enough that the combined standardiser stays finite in float32. */
+const MAX_MOMENT_MEAN = 1e18;
 
 /** How the runner reaches sites; the socket.io gateway implements it. */
 export interface SiteTransport {
@@ -62,8 +65,8 @@ export interface RoundRunner {
   status(): RunnerStatus;
   /** Tensor names and shapes an update of `round` must have. */
   layoutFor(round: RoundRecord): readonly { name: string; shape: number[] }[];
-  /** Why a statistics payload's metadata is unacceptable, or undefined. */
-  checkStatistics(round: RoundRecord, metadata: Readonly<Record<string, string>>): string | undefined;
+  /** Why a statistics payload (its metadata and moment tensors) is unacceptable, or undefined. */
+  checkStatistics(round: RoundRecord, metadata: Readonly<Record<string, string>>, tensors: WeightSnapshot): string | undefined;
   close(): void;
 }
 
@@ -197,6 +200,7 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
       kind: latest ? 'training' : 'statistics',
       baseVersion: latest?.version ?? 0,
       state: 'open',
+      openedAt: new Date().toISOString(),
       deadline: new Date(Date.now() + config.rounds.timeoutSeconds * 1000).toISOString(),
       participants: eligible,
     };
@@ -245,6 +249,7 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
       sites: updates.map((u) => u.siteId),
       createdAt: new Date().toISOString(),
     };
+    faultPoint(FAULT_POINTS.beforeVersionWrite);
     store.recordVersion(version, bytes);
     resetRoundTracking();
     log.info({ round: round.round, kind: round.kind, version: version.version, sites: updates.length, strategy: strategy.id, ms: Math.round(performance.now() - started), weightsSha256: version.weightsSha256 }, 'round aggregated');
@@ -325,6 +330,8 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
         const accepted = new Set(store.updatesOf(resumed.round).map((u) => u.siteId));
         for (const siteId of resumed.participants) if (!accepted.has(siteId)) startDropTimer(siteId);
         log.info({ round: resumed.round, kind: resumed.kind, accepted: accepted.size, participants: resumed.participants.length }, 'resumed open round');
+        // A crash between the last update's commit and the version's leaves a round ready to close.
+        maybeClose();
       }
       if (config.rounds.auto > 0 && store.targetTrainingRounds() === 0 && !store.currentRound()) store.setTargetTrainingRounds(config.rounds.auto);
       scheduleNext();
@@ -386,7 +393,12 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
       };
     },
     layoutFor: (round) => (round.kind === 'statistics' ? statisticsLayout : generatorLayout),
-    checkStatistics(round, metadata) {
+    checkStatistics(round, metadata, tensors) {
+      const values = (name: string): Float32Array => tensors.find((t) => t.name === name)?.values ?? new Float32Array();
+      const badMean = values(MOMENT_TENSORS.mean).findIndex((m) => !(Math.abs(m) <= MAX_MOMENT_MEAN));
+      if (badMean >= 0) return `mean of dimension ${badMean} is not finite or beyond ±${MAX_MOMENT_MEAN}`;
+      const badVariance = values(MOMENT_TENSORS.variance).findIndex((v) => !(v >= 0 && v <= MAX_MOMENT_MEAN ** 2));
+      if (badVariance >= 0) return `variance of dimension ${badVariance} is negative, not finite or beyond ${MAX_MOMENT_MEAN ** 2}`;
       const statistics = parseStatistics(metadata);
       if (!statistics) return `payload metadata "${SITE_STATISTICS_KEY}" is missing or malformed`;
       const expected = config.model.classNames;

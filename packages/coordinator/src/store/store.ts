@@ -1,7 +1,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Attestation } from '@emodistill/core';
+import { FAULT_POINTS, faultPoint } from '../faults/fault-point.js';
 
 /** A site on the allow-list. */
 export interface SiteRecord {
@@ -19,6 +21,8 @@ export interface RoundRecord {
   readonly baseVersion: number;
   readonly state: RoundState;
   readonly deadline: string;
+  /** When the round opened (ISO-8601): the earliest an update of it may be signed, less the clock skew. */
+  readonly openedAt: string;
   /** Sites the round was announced to (persisted so a restarted coordinator waits for the same ones). */
   readonly participants: readonly string[];
 }
@@ -58,7 +62,8 @@ export interface CoordinatorStore {
   seedSite(siteId: string, publicKey: string): void;
   revokeSite(siteId: string): boolean;
   listSites(): SiteRecord[];
-  openRound(round: Omit<RoundRecord, 'state'>): void;
+  /** Persists a new open round (`openedAt` defaults to now). */
+  openRound(round: Omit<RoundRecord, 'state' | 'openedAt'> & { readonly openedAt?: string }): void;
   currentRound(): RoundRecord | undefined;
   setRoundState(round: number, state: RoundState): void;
   setRoundDeadline(round: number, deadline: string): void;
@@ -67,7 +72,12 @@ export interface CoordinatorStore {
   /** The accepted update that used `nonce`, if any (for idempotent re-sends). */
   updateByNonce(nonce: string): { round: number; siteId: string; sha256: string } | undefined;
   hasUpdate(round: number, siteId: string): boolean;
-  recordUpdate(update: AcceptedUpdate): void;
+  /**
+   * Stores an accepted update: its payload file (flushed, renamed into place), then its row. Rows
+   * of updates arriving together commit in one transaction (group commit); resolves once the row
+   * is durable.
+   */
+  recordUpdate(update: AcceptedUpdate): Promise<void>;
   updatesOf(round: number): Omit<AcceptedUpdate, 'payload'>[];
   payloadOf(round: number, siteId: string): Uint8Array;
   /** Writes the bundle file, then in one transaction records the version and closes its round. */
@@ -107,6 +117,19 @@ function writeFileDurably(path: string, bytes: Uint8Array): void {
   renameSync(temporary, path);
 }
 
+/** writeFileDurably without blocking the event loop, so many uploads' files are written at once. */
+async function writeFileDurablyAsync(path: string, bytes: Uint8Array): Promise<void> {
+  const temporary = `${path}.tmp`;
+  const file = await open(temporary, 'w');
+  try {
+    await file.writeFile(bytes);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
+}
+
 interface VersionRow {
   version: number;
   round: number;
@@ -134,6 +157,30 @@ export function openStore(dataDir: string): CoordinatorStore {
     db.prepare('INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)').run(version.version, version.round, version.sha256, version.weightsSha256, JSON.stringify(version.sites), path, version.createdAt);
     db.prepare("UPDATE rounds SET state = 'closed' WHERE round = ?").run(version.round);
   });
+  // Group commit: rows queued in the same turn of the event loop share one transaction (one fsync).
+  const queuedRows: { row: Record<string, unknown>; settle: (error?: Error) => void }[] = [];
+  const commitQueuedRows = db.transaction((batch: typeof queuedRows) => {
+    const failures = new Map<(typeof batch)[number], Error>();
+    for (const entry of batch) {
+      try {
+        insertUpdate.run(entry.row);
+      } catch (error) {
+        failures.set(entry, error as Error);
+      }
+    }
+    return failures;
+  });
+  const flushQueuedRows = (): void => {
+    const batch = queuedRows.splice(0);
+    let failures: Map<(typeof batch)[number], Error>;
+    try {
+      failures = commitQueuedRows(batch);
+    } catch (error) {
+      for (const entry of batch) entry.settle(error as Error);
+      return;
+    }
+    for (const entry of batch) entry.settle(failures.get(entry));
+  };
   const claimNonce = db.transaction((nonce: string, time: string, forgetBefore: string) => {
     db.prepare('DELETE FROM request_nonces WHERE time < ?').run(forgetBefore);
     return db.prepare('INSERT OR IGNORE INTO request_nonces VALUES (?, ?)').run(nonce, time).changes === 1;
@@ -144,15 +191,15 @@ export function openStore(dataDir: string): CoordinatorStore {
     revokeSite: (siteId) => db.prepare('UPDATE sites SET revoked = 1 WHERE site_id = ?').run(siteId).changes > 0,
     listSites: () =>
       (db.prepare('SELECT site_id, public_key, revoked FROM sites ORDER BY site_id').all() as { site_id: string; public_key: string; revoked: number }[]).map((r) => ({ siteId: r.site_id, publicKey: r.public_key, revoked: r.revoked === 1 })),
-    openRound: db.transaction((round: Omit<RoundRecord, 'state'>) => {
-      db.prepare("INSERT INTO rounds VALUES (?, ?, ?, 'open', ?, ?)").run(round.round, round.kind, round.baseVersion, round.deadline, now());
+    openRound: db.transaction((round: Omit<RoundRecord, 'state' | 'openedAt'> & { readonly openedAt?: string }) => {
+      db.prepare("INSERT INTO rounds VALUES (?, ?, ?, 'open', ?, ?)").run(round.round, round.kind, round.baseVersion, round.deadline, round.openedAt ?? now());
       for (const siteId of round.participants) db.prepare('INSERT INTO participants VALUES (?, ?)').run(round.round, siteId);
     }),
     currentRound: () => {
-      const row = db.prepare('SELECT round, kind, base_version, state, deadline FROM rounds ORDER BY round DESC LIMIT 1').get() as { round: number; kind: RoundKind; base_version: number; state: RoundState; deadline: string } | undefined;
+      const row = db.prepare('SELECT round, kind, base_version, state, deadline, opened_at FROM rounds ORDER BY round DESC LIMIT 1').get() as { round: number; kind: RoundKind; base_version: number; state: RoundState; deadline: string; opened_at: string } | undefined;
       if (!row) return undefined;
       const participants = (db.prepare('SELECT site_id FROM participants WHERE round = ? ORDER BY site_id').all(row.round) as { site_id: string }[]).map((p) => p.site_id);
-      return { round: row.round, kind: row.kind, baseVersion: row.base_version, state: row.state, deadline: row.deadline, participants };
+      return { round: row.round, kind: row.kind, baseVersion: row.base_version, state: row.state, deadline: row.deadline, openedAt: row.opened_at, participants };
     },
     setRoundState: (round, state) => void db.prepare('UPDATE rounds SET state = ? WHERE round = ?').run(state, round),
     setRoundDeadline: (round, deadline) => void db.prepare('UPDATE rounds SET deadline = ? WHERE round = ?').run(deadline, round),
@@ -163,11 +210,14 @@ export function openStore(dataDir: string): CoordinatorStore {
       return row && { round: row.round, siteId: row.site_id, sha256: row.sha256 };
     },
     hasUpdate: (round, siteId) => db.prepare('SELECT 1 FROM updates WHERE round = ? AND site_id = ?').get(round, siteId) !== undefined,
-    recordUpdate(update) {
+    async recordUpdate(update) {
       // The payload is on disk (flushed, then renamed into place) before the row commits.
       const payloadPath = join(dataDir, 'updates', `r${update.round}-${update.siteId}-${update.sha256.slice(0, 16)}.safetensors`);
-      writeFileDurably(payloadPath, update.payload);
-      insertUpdate.run({ ...update, metrics: JSON.stringify(update.metrics), payloadPath, receivedAt: now() });
+      await writeFileDurablyAsync(payloadPath, update.payload);
+      await new Promise<void>((resolve, reject) => {
+        if (queuedRows.length === 0) setImmediate(flushQueuedRows);
+        queuedRows.push({ row: { ...update, metrics: JSON.stringify(update.metrics), payloadPath, receivedAt: now() }, settle: (error) => (error ? reject(error) : resolve()) });
+      });
     },
     updatesOf: (round) =>
       (db.prepare('SELECT round, site_id, num_examples, sha256, nonce, norm, metrics FROM updates WHERE round = ? ORDER BY site_id').all(round) as { round: number; site_id: string; num_examples: number; sha256: string; nonce: string; norm: number; metrics: string }[]).map((r) => ({
@@ -187,6 +237,7 @@ export function openStore(dataDir: string): CoordinatorStore {
     recordVersion(version, bundle) {
       const path = join(dataDir, 'versions', `v${version.version}-${version.sha256.slice(0, 16)}.bundle`);
       writeFileDurably(path, bundle);
+      faultPoint(FAULT_POINTS.afterVersionFile);
       insertVersion(version, path);
     },
     latestVersion: () => {

@@ -11,7 +11,10 @@ export const UPDATE_REJECTIONS = {
   unknownSite: 'UNKNOWN_SITE',
   badSignature: 'BAD_SIGNATURE',
   wrongRound: 'WRONG_ROUND',
+  notParticipant: 'NOT_PARTICIPANT',
   wrongBaseVersion: 'WRONG_BASE_VERSION',
+  timeOutOfWindow: 'TIME_OUT_OF_WINDOW',
+  examplesOutOfRange: 'EXAMPLES_OUT_OF_RANGE',
   replay: 'REPLAY',
   duplicate: 'DUPLICATE',
   oversized: 'OVERSIZED',
@@ -23,16 +26,29 @@ export const UPDATE_REJECTIONS = {
 } as const;
 export type UpdateRejection = (typeof UPDATE_REJECTIONS)[keyof typeof UPDATE_REJECTIONS];
 
-/** What the coordinator knows when an update arrives. */
-export interface UpdateContext {
+/** What the coordinator knows when an update's signed header arrives (before its body). */
+export interface UpdateHeaderContext {
   /** Allow-list: site id → public key (base64). */
   readonly sitePublicKeys: ReadonlyMap<string, string>;
   readonly round: number;
   readonly baseVersion: number;
+  /** Sites the round was announced to: only they may contribute. */
+  readonly participants: { has(siteId: string): boolean };
+  /**
+   * The signed `time` must fall in this window: from the round's opening (less the allowed clock
+   * skew) to now (plus the skew). A re-send of the same signed update stays inside it.
+   */
+  readonly timeWindow: { readonly notBefore: Date; readonly notAfter: Date };
+  /** Upper bound on `numExamples`, which weights aggregation. */
+  readonly maxExamples: number;
   /** Nonces already seen (any round): a repeat is a replay. A Set, or a lookup in durable state. */
   readonly seenNonces: { has(nonce: string): boolean };
   /** Sites whose update for this round is already accepted. */
   readonly acceptedSites: { has(siteId: string): boolean };
+}
+
+/** Everything checked before an update is stored: the header's context plus the payload's. */
+export interface UpdateContext extends UpdateHeaderContext {
   /** Names and shapes every update must have (the global generator's layout). */
   readonly layout: readonly { readonly name: string; readonly shape: readonly number[] }[];
   readonly maxPayloadBytes: number;
@@ -40,18 +56,18 @@ export interface UpdateContext {
   readonly maxNorm: number;
 }
 
-export type UpdateVerdict =
-  | { readonly accepted: true; readonly header: UpdateHeader; readonly delta: WeightSnapshot; readonly metadata: Readonly<Record<string, string>>; readonly norm: number }
-  | { readonly accepted: false; readonly reason: UpdateRejection; readonly message: string };
+export type Rejection = { readonly accepted: false; readonly reason: UpdateRejection; readonly message: string };
+export type UpdateHeaderVerdict = { readonly accepted: true; readonly header: UpdateHeader } | Rejection;
+export type UpdateVerdict = { readonly accepted: true; readonly header: UpdateHeader; readonly delta: WeightSnapshot; readonly metadata: Readonly<Record<string, string>>; readonly norm: number } | Rejection;
 
-const reject = (reason: UpdateRejection, message: string): UpdateVerdict => ({ accepted: false, reason, message });
+const reject = (reason: UpdateRejection, message: string): Rejection => ({ accepted: false, reason, message });
 
 /**
- * Checks an uploaded update before anything is stored, cheapest checks first (size, schema,
- * identity, signature, round, replay) so forged or stale uploads cost no decoding.
+ * Checks an update's signed envelope, cheapest checks first (schema, identity, signature, round,
+ * participation, time, replay), so the coordinator can refuse a forged or stale upload before
+ * reading its body.
  */
-export function validateUpdate(envelope: unknown, payload: Uint8Array, context: UpdateContext): UpdateVerdict {
-  if (payload.byteLength > context.maxPayloadBytes) return reject(UPDATE_REJECTIONS.oversized, `payload of ${payload.byteLength} bytes exceeds the ${context.maxPayloadBytes}-byte limit`);
+export function validateUpdateHeader(envelope: unknown, context: UpdateHeaderContext): UpdateHeaderVerdict {
   const checked = checkMessage('signedUpdate', envelope);
   if (!checked.ok) return reject(UPDATE_REJECTIONS.malformed, checked.reason);
   const { header, signature } = checked.message;
@@ -59,9 +75,28 @@ export function validateUpdate(envelope: unknown, payload: Uint8Array, context: 
   if (!publicKey) return reject(UPDATE_REJECTIONS.unknownSite, `site "${header.siteId}" is not on the allow-list`);
   if (!verifyBytes(canonicalBytes(header), signature, publicKey)) return reject(UPDATE_REJECTIONS.badSignature, `signature of site "${header.siteId}" does not verify`);
   if (header.round !== context.round) return reject(UPDATE_REJECTIONS.wrongRound, `update for round ${header.round}, but round ${context.round} is open`);
+  if (!context.participants.has(header.siteId)) return reject(UPDATE_REJECTIONS.notParticipant, `site "${header.siteId}" is not a participant of round ${context.round} (it was not connected when the round was announced)`);
   if (header.baseVersion !== context.baseVersion) return reject(UPDATE_REJECTIONS.wrongBaseVersion, `update built on version ${header.baseVersion}, but round ${context.round} started from version ${context.baseVersion}`);
+  const signedAt = Date.parse(header.time);
+  const { notBefore, notAfter } = context.timeWindow;
+  if (!(signedAt >= notBefore.getTime() && signedAt <= notAfter.getTime())) {
+    return reject(UPDATE_REJECTIONS.timeOutOfWindow, `update signed at "${header.time}", outside round ${context.round}'s window ${notBefore.toISOString()} … ${notAfter.toISOString()}`);
+  }
+  if (header.numExamples > context.maxExamples) return reject(UPDATE_REJECTIONS.examplesOutOfRange, `numExamples ${header.numExamples} exceeds the limit of ${context.maxExamples} per site`);
   if (context.seenNonces.has(header.nonce)) return reject(UPDATE_REJECTIONS.replay, `nonce of site "${header.siteId}" was already used (replayed upload)`);
   if (context.acceptedSites.has(header.siteId)) return reject(UPDATE_REJECTIONS.duplicate, `site "${header.siteId}" already has an accepted update in round ${context.round}`);
+  return { accepted: true, header };
+}
+
+/**
+ * Checks an uploaded update before anything is stored: the envelope (validateUpdateHeader), then
+ * the payload (size, hash, layout, finiteness, norm), so forged or stale uploads cost no decoding.
+ */
+export function validateUpdate(envelope: unknown, payload: Uint8Array, context: UpdateContext): UpdateVerdict {
+  if (payload.byteLength > context.maxPayloadBytes) return reject(UPDATE_REJECTIONS.oversized, `payload of ${payload.byteLength} bytes exceeds the ${context.maxPayloadBytes}-byte limit`);
+  const checkedHeader = validateUpdateHeader(envelope, context);
+  if (!checkedHeader.accepted) return checkedHeader;
+  const { header } = checkedHeader;
   if (createHash('sha256').update(payload).digest('hex') !== header.sha256) return reject(UPDATE_REJECTIONS.payloadHash, 'payload does not match the signed sha256 (altered or truncated in transit)');
   let delta: WeightSnapshot;
   let metadata: Record<string, string>;
