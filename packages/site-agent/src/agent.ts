@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { Logger } from 'pino';
+import { retryAfterMilliseconds } from './retry-after.js';
 import {
   assertBundleMatches,
   canonicalBytes,
@@ -145,6 +146,7 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
   async function upload(announcement: RoundAnnouncement, update: PreparedUpdate): Promise<void> {
     const deadline = new Date(announcement.deadline).getTime();
     for (let attempt = 0; !stopped; attempt++) {
+      let retryAfterMs: number | undefined;
       try {
         const response = await fetch(`${baseUrl}/rounds/${announcement.round}/updates`, {
           method: 'PUT',
@@ -156,12 +158,14 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
         if (reply.code === 'DUPLICATE') return void log.info({ round: announcement.round }, 'update was already accepted');
         // Refused for good: the caller reports the round as failed, so the coordinator stops waiting.
         if (response.status < 500) throw new EmodistillError(ERROR_CODES.invalidOption, `update for round ${announcement.round} refused: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim());
+        retryAfterMs = retryAfterMilliseconds(response.headers.get('retry-after'));
+        log.warn({ round: announcement.round, attempt, status: response.status, code: reply.code, retryAfterMs }, 'upload deferred by the coordinator; retrying');
       } catch (error) {
         if (error instanceof EmodistillError) throw error;
         log.warn({ round: announcement.round, attempt, error: (error as Error).message }, 'upload failed; retrying');
       }
       if (Date.now() > deadline) return void log.error({ round: announcement.round }, 'gave up uploading: the round deadline passed');
-      await sleep(Math.min(8000, 250 * 2 ** attempt));
+      await sleep(Math.min(retryAfterMs ?? Math.min(8000, 250 * 2 ** attempt), Math.max(0, deadline - Date.now())));
     }
   }
 
