@@ -1,6 +1,7 @@
+import { realpathSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeGeneratorBundle, encodeKey, generateKeyPair, initialGeneratorWeights, readGeneratorBundle, selectRows, snapshotSha256, verifyGeneratorBundle } from '@emodistill/core';
@@ -102,6 +103,39 @@ describe('federation end to end (real coordinator and site processes)', () => {
     expect(regions.map((c) => c.name)).toEqual(expect.arrayContaining(['site-1', 'site-2', 'site-3']));
     expect(regions.reduce((sum, c) => sum + c.weight, 0)).toBeCloseTo(1, 6);
     for (const site of layout.sites) expect(await readFile(join(dir, `${site.siteId}.log`), 'utf8'), site.siteId).toContain("training in this site's latent region");
+  });
+
+  it('releases a bundle that names no path of the machines that made it (attestations identify the audited bundle by sha256)', async () => {
+    // arrange: two sites train one round; each audits the final generator, signs and uploads its attestation
+    const dir = await workDir();
+    const layout = await setUpFederation({ train: corpus, sites: 2, dir, rounds: 1, localSteps: 3, distill: DISTILL, hiddenUnits: [32, 32], noiseDimension: 8, auditHoldoutSpeakers: (_, speakers) => [speakers[speakers.length - 1]!] });
+    const coordinator = track(await spawnCoordinator(layout.coordinatorConfig, join(dir, 'coordinator.log')));
+    await layout.writeSiteConfigs(coordinator.url);
+    const agents = layout.sites.map((site) => track(spawnCli(['--log-level', 'info', 'site', 'join', '--config', site.config, '--exit-when-done'], join(dir, `${site.siteId}.log`))));
+    expect(await Promise.all(agents.map((agent) => agent.exited))).toEqual([0, 0]);
+    // a gate that always passes: this test is about what the release carries, not about the audit's verdict
+    const gate = ['--ipc', '5', '--resamples', '20', '--max-auc', '1', '--max-memorisation-excess', '1'];
+    const audits = await Promise.all(layout.sites.map((site) => cli(['site', 'audit', '--config', site.config, ...gate], join(dir, `${site.siteId}-audit.log`))));
+
+    // act
+    const exported = await cli(['coordinator', 'export', '--release', '--out', join(dir, 'released.bundle'), '--url', coordinator.url, '--admin-key', layout.adminKey], join(dir, 'cli.log'));
+    const bytes = await readFile(join(dir, 'released.bundle'));
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = bytes.subarray(8, 8 + headerLength).toString('utf8');
+    const metadata = JSON.stringify(decodeGeneratorBundle(bytes, 'released bundle').metadata);
+    const siteReport = await readFile(join(dir, 'site-1', 'audit-report.json'), 'utf8');
+    const siteAttestation = await readFile(join(dir, 'site-1', 'audit-report.attestation.json'), 'utf8');
+    const siteReportHtml = await readFile(join(dir, 'site-1', 'audit-report.html'), 'utf8');
+
+    // assert
+    expect(audits.map((a) => a.code), await readFile(join(dir, 'site-1-audit.log'), 'utf8')).toEqual([0, 0]);
+    expect(exported.code, await readFile(join(dir, 'cli.log'), 'utf8')).toBe(0);
+    const provenance = (JSON.parse(metadata) as { provenance: { globalSha256: string; attestations: { siteId: string; body: { subjectSha256: string } }[] } }).provenance;
+    expect(provenance.attestations.map((a) => [a.siteId, a.body.subjectSha256])).toEqual([['site-1', provenance.globalSha256], ['site-2', provenance.globalSha256]]);
+    expect(JSON.parse(siteReport)).toMatchObject({ subject: 'global.bundle' });
+    const machinePaths = [...new Set([dir, realpathSync(dir), tmpdir(), homedir(), process.cwd()])].filter((path) => path.length > 1);
+    const leaks = Object.entries({ header, metadata, siteReport, siteReportHtml, siteAttestation }).flatMap(([name, text]) => machinePaths.filter((path) => text.includes(path)).map((path) => `${name} contains ${path}`));
+    expect(leaks).toEqual([]);
   });
 
   it.each([

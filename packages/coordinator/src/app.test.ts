@@ -239,7 +239,7 @@ describe('coordinator HTTP API: attestations and release', () => {
   }
 
   function attestation(subjectSha256: string, keys: typeof site, passed = true, signWith = keys): Attestation {
-    const body: Attestation['body'] = { kind: 'emodistill-audit-attestation', version: 1, subjectSha256, subject: 'global.bundle', passed, checks: [{ name: 'membership AUC upper', value: 0.55, threshold: 0.6, passed }], createdAt: new Date().toISOString(), sitePublicKey: encodeKey(keys.publicKey) };
+    const body: Attestation['body'] = { kind: 'emodistill-audit-attestation', version: 2, subjectSha256, passed, checks: [{ name: 'membership AUC upper', value: 0.55, threshold: 0.6, passed }], createdAt: new Date().toISOString(), sitePublicKey: encodeKey(keys.publicKey) };
     return { body, signature: signBytes(canonicalBytes(body), signWith.secretKey) };
   }
 
@@ -291,5 +291,33 @@ describe('coordinator HTTP API: attestations and release', () => {
     expect(verifyGeneratorBundle(bundle)).toBe(encodeKey(coordinatorKeys.publicKey));
     expect(bundle.metadata.provenance).toMatchObject({ released: true, globalVersion: 2, globalSha256: sha256 });
     expect((bundle.metadata.provenance.attestations as { siteId: string }[]).map((a) => a.siteId)).toEqual(['site-a', 'site-b']);
+  });
+
+  it('accepts only version 2 attestations: a version 1 one (which named a local path) is refused, and neither counts nor is published when stored', async () => {
+    // arrange: site-b's passing version 1 attestation stored before the upgrade
+    await coordinator.app.close();
+    const sha256 = storeTrainedVersion();
+    const v1 = (keys: typeof site): unknown => {
+      const { body } = attestation(sha256, keys);
+      const old = { ...body, version: 1, subject: '/home/site-b/federation/global.bundle' };
+      return { body: old, signature: signBytes(canonicalBytes(old), keys.secretKey) };
+    };
+    const store = openStore(dir);
+    store.recordAttestation('site-b', v1(siteB) as Attestation);
+    store.close();
+    start();
+    await sendAttestation('site-a', site, attestation(sha256, site));
+
+    // act
+    const refused = await sendAttestation('site-b', siteB, v1(siteB));
+    const blocked = await adminCall('GET', '/admin/export?release=true');
+    const plain = await adminCall('GET', '/admin/export');
+
+    // assert
+    expect([refused.statusCode, refused.json().code]).toEqual([400, 'MALFORMED']);
+    expect([blocked.statusCode, blocked.json().code]).toEqual([409, 'RELEASE_BLOCKED']);
+    const provenance = decodeGeneratorBundle(plain.rawPayload, 'export').metadata.provenance;
+    expect((provenance.attestations as { siteId: string }[]).map((a) => a.siteId)).toEqual(['site-a']);
+    expect(JSON.stringify(provenance)).not.toContain('/home/site-b');
   });
 });

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRng, generateKeyPair, selectBackend, type FeatureSet } from '@emodistill/core';
+import { canonicalBytes, checkMessage, createRng, generateKeyPair, selectBackend, signBytes, type FeatureSet } from '@emodistill/core';
 import { corpus } from '../test/fixtures.js';
 import { signAttestation, verifyAttestation } from './attestation.js';
 import { runAudit } from './audit.js';
@@ -47,5 +47,29 @@ describe('attestations', () => {
     const forger = generateKeyPair();
     const forged = signAttestation(report, 'ab'.repeat(32), forger);
     expect(verifyAttestation({ ...forged, body: { ...forged.body, sitePublicKey: attestation.body.sitePublicKey } })).toBe(false);
+    expect(verifyAttestation({ ...attestation, body: { ...attestation.body, subjectSha256: 'cd'.repeat(32) } })).toBe(false);
+  });
+
+  it('name the audited file by its sha256 only, never by a path of the auditing machine (version 2)', () => {
+    // arrange
+    const keys = generateKeyPair();
+    const gate = evaluateGate({ membershipAucUpper: 0.55, memorisationShare: 0.04, memorisationBaseline: 0.05 });
+    const report = { subject: '/home/alice/federation/site-1/global.bundle', createdAt: '2026-01-01T00:00:00Z', gate: { ...gate, config: { maxMembershipAucUpper: 0.6, maxMemorisationExcess: 0.02 } } } as unknown as Parameters<typeof signAttestation>[0];
+
+    // act
+    const attestation = signAttestation(report, 'ab'.repeat(32), keys);
+    const { subjectSha256: _, ...v1Fields } = attestation.body;
+    const v1Body = { ...v1Fields, version: 1, subjectSha256: 'ab'.repeat(32), subject: report.subject };
+    const v1 = { body: v1Body, signature: signBytes(canonicalBytes(v1Body), keys.secretKey) };
+
+    // assert
+    expect(Object.keys(attestation.body).sort()).toEqual(['checks', 'createdAt', 'kind', 'passed', 'sitePublicKey', 'subjectSha256', 'version']);
+    expect(attestation.body).toMatchObject({ kind: 'emodistill-audit-attestation', version: 2, subjectSha256: 'ab'.repeat(32) });
+    const json = JSON.stringify(attestation);
+    expect(json).not.toContain('/home/alice');
+    expect(json).not.toContain('global.bundle');
+    expect(checkMessage('attestation', attestation).ok).toBe(true);
+    expect(checkMessage('attestation', v1).ok).toBe(false);
+    expect(checkMessage('attestation', { ...v1, body: { ...v1Fields, version: 1, subjectSha256: 'ab'.repeat(32) } }).ok).toBe(false);
   });
 });

@@ -13,7 +13,7 @@ export interface AuditOptions {
   /** Bootstrap resamples for confidence intervals (default 1000). */
   readonly resamples?: number;
   readonly seed?: number;
-  /** Label of the audited synthetic set, e.g. the bundle path. */
+  /** Label of the audited synthetic set for the report, e.g. the bundle's file name (not its path: reports get shared). */
   readonly subject: string;
 }
 

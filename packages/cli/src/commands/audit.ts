@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import {
   assertBundleMatches,
@@ -15,6 +16,7 @@ import {
   type FeatureSet,
 } from '@emodistill/core';
 import { DEFAULT_GATE, renderAuditHtml, runAudit, signAttestation, type Attestation, type AuditReport } from '@emodistill/privacy-audit';
+import { checkOutputPaths, requireRows } from '../checks.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { backendOption, computeOption, parsePositiveInt } from '../options.js';
@@ -55,15 +57,17 @@ export interface AuditRun {
   readonly resamples: number;
 }
 
-async function syntheticSetFor(run: AuditRun): Promise<{ set: FeatureSet; subject: string }> {
+/** The audited set, the file it came from and the report's label for it: the file name only, never a path of this machine. */
+async function syntheticSetFor(run: AuditRun): Promise<{ set: FeatureSet; path: string; subject: string }> {
   if (run.bundle && run.synthetic) throw new EmodistillError(ERROR_CODES.invalidOption, 'give either --bundle or --synthetic, not both');
-  if (run.synthetic) return { set: await readFeatureSet(run.synthetic), subject: run.synthetic };
+  if (run.synthetic) return { set: await readFeatureSet(run.synthetic), path: run.synthetic, subject: basename(run.synthetic) };
   if (!run.bundle) throw new EmodistillError(ERROR_CODES.invalidOption, 'audit needs --bundle <gen.bundle> or --synthetic <synth.arrow>');
   const bundle = await readGeneratorBundle(run.bundle);
   assertBundleMatches(bundle, run.members, run.membersSource);
   const generator = loadGenerator(bundle, run.bundle);
   try {
-    return { set: sampleFeatureSet(generator, { ipc: run.ipc, prior: 'balanced', seed: 1 }, `synthetic:${run.bundle}`), subject: run.bundle };
+    const subject = basename(run.bundle);
+    return { set: sampleFeatureSet(generator, { ipc: run.ipc, prior: 'balanced', seed: 1 }, `synthetic:${subject}`), path: run.bundle, subject };
   } finally {
     generator.network.dispose();
   }
@@ -76,13 +80,13 @@ async function syntheticSetFor(run: AuditRun): Promise<{ set: FeatureSet; subjec
 export async function auditToFiles(run: AuditRun): Promise<{ report: AuditReport; htmlPath: string; attestation?: Attestation; attestationPath?: string }> {
   const shared = [...new Set(run.holdout.speakers)].filter((speaker) => run.members.speakers.includes(speaker));
   if (shared.length) throw new EmodistillError(ERROR_CODES.invalidOption, `holdout speakers ${shared.join(', ')} are also in ${run.membersSource}; audit-holdout speakers must be unseen`);
-  const { set, subject } = await syntheticSetFor(run);
+  const { set, path, subject } = await syntheticSetFor(run);
   const report = runAudit(set, run.members, run.holdout, { subject, resamples: run.resamples, gate: { maxMembershipAucUpper: run.maxAuc, maxMemorisationExcess: run.maxMemorisationExcess } });
   await writeFile(run.out, `${JSON.stringify(report, null, 2)}\n`);
   const htmlPath = `${run.out.replace(/\.json$/, '')}.html`;
   await writeFile(htmlPath, renderAuditHtml(report));
   if (!run.key) return { report, htmlPath };
-  const subjectSha256 = createHash('sha256').update(await readFile(subject)).digest('hex');
+  const subjectSha256 = createHash('sha256').update(await readFile(path)).digest('hex');
   const attestationPath = `${run.out.replace(/\.json$/, '')}.attestation.json`;
   const attestation = signAttestation(report, subjectSha256, await readKeyFile(run.key));
   await writeFile(attestationPath, `${JSON.stringify(attestation, null, 2)}\n`);
@@ -106,8 +110,13 @@ export function auditCommand(context: () => CommandContext): Command {
     .addOption(computeOption())
     .action(async (flags: AuditFlags) => {
       const { log, print, setExitCode } = context();
+      await checkOutputPaths([{ option: '--out', path: flags.out }]);
+      // The key signs the attestation at the end: a missing one must stop the audit before it runs.
+      if (flags.key) await readKeyFile(flags.key);
       await selectBackend(flags.backend, flags.compute);
       const [members, holdout] = await Promise.all([readFeatureSet(flags.members), readFeatureSet(flags.holdout)]);
+      requireRows(members, `--members ${flags.members}`);
+      requireRows(holdout, `--holdout ${flags.holdout}`);
       const { report, htmlPath, attestationPath } = await auditToFiles({ ...flags, members, holdout, membersSource: flags.members });
       if (attestationPath) print(`signed attestation: ${attestationPath}`);
       log.info({ passed: report.gate.passed, out: flags.out }, 'audit finished');

@@ -1,12 +1,15 @@
 import { canonicalBytes, verifyBytes } from '../crypto/signing.js';
 
-/** What a site signs after a privacy audit: the figures the release gate needs, never data. */
+/**
+ * What a site signs after a privacy audit: the figures the release gate needs, never data.
+ * Version 2 names its subject by hash only: version 1 also carried `subject`, the audited file's
+ * path on the site's machine, which the released bundle then published.
+ */
 export interface AttestationBody {
   readonly kind: 'emodistill-audit-attestation';
-  readonly version: 1;
-  /** sha256 (hex) of the audited generator bundle file, or of the synthetic set file. */
+  readonly version: 2;
+  /** sha256 (hex) of the audited generator bundle file, or of the synthetic set file: the only name of the subject. */
   readonly subjectSha256: string;
-  readonly subject: string;
   readonly passed: boolean;
   readonly checks: readonly { readonly name: string; readonly value: number; readonly threshold: number; readonly passed: boolean }[];
   readonly createdAt: string;

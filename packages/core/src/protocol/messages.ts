@@ -109,9 +109,8 @@ const SCHEMAS = {
       body: Type.Object(
         {
           kind: Type.Literal('emodistill-audit-attestation'),
-          version: Type.Literal(1),
+          version: Type.Literal(2),
           subjectSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
-          subject: Type.String({ maxLength: 1024 }),
           passed: Type.Boolean(),
           checks: Type.Array(Type.Object({ name: Type.String({ maxLength: 128 }), value: Type.Number(), threshold: Type.Number(), passed: Type.Boolean() }, { additionalProperties: false }), { maxItems: 64 }),
           createdAt: Type.String({ maxLength: 64 }),
