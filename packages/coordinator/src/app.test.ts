@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AUTH_HEADER, canonicalBytes, decodeGeneratorBundle, encodeGeneratorBundle, encodeKey, encodeSafetensors, generateKeyPair, initialGeneratorWeights, PROTOCOL, signBytes, signRequest, verifyGeneratorBundle, type Attestation, type NamedTensor, type UpdateHeader } from '@emodistill/core';
@@ -151,6 +152,177 @@ describe('coordinator HTTP API: updates', () => {
     // assert
     expect(revoke.json()).toMatchObject({ siteId: 'site-a', revoked: true });
     expect([reply.statusCode, reply.json().code]).toEqual([403, 'UNKNOWN_SITE']);
+  });
+});
+
+describe('coordinator HTTP API: hostile uploads (reliability review)', () => {
+  /** A statistics-round payload: per-dimension moments of 3 features and the site's classes and feature spec. */
+  function moments(mean: number[], variance: number[]): NamedTensor[] {
+    return [
+      { name: PROTOCOL.momentMeanTensor, shape: [3], values: Float32Array.from(mean) },
+      { name: PROTOCOL.momentVarianceTensor, shape: [3], values: Float32Array.from(variance) },
+    ];
+  }
+  function statisticsUpload(siteId: string, keys: typeof site, mean: number[], variance: number[], numExamples = 20): { headers: Record<string, string>; payload: Buffer } {
+    const metadata = { [PROTOCOL.siteStatisticsKey]: JSON.stringify({ classNames: ['angry', 'sad'], featureSpec: { name: 'test', version: '1', params: {}, dimensionNames: ['a', 'b', 'c'] }, speakers: 2 }) };
+    const payload = Buffer.from(encodeSafetensors(moments(mean, variance), metadata));
+    const header: UpdateHeader = { siteId, round: 0, baseVersion: 0, numExamples, sha256: createHash('sha256').update(payload).digest('hex'), metrics: {}, nonce: randomBytes(16).toString('hex'), time: new Date().toISOString() };
+    const envelope = { header, signature: signBytes(canonicalBytes(header), keys.secretKey) };
+    return { headers: { 'content-type': 'application/octet-stream', [PROTOCOL.updateHeader]: Buffer.from(JSON.stringify(envelope)).toString('base64') }, payload };
+  }
+  const siteB = generateKeyPair();
+  /** Replaces the store with one whose statistics round 0 is open for site-a and site-b. */
+  async function openStatisticsRound(): Promise<void> {
+    await coordinator.app.close();
+    await rm(dir, { recursive: true, force: true });
+    const store = openStore(dir);
+    store.addSite('site-a', encodeKey(site.publicKey));
+    store.addSite('site-b', encodeKey(siteB.publicKey));
+    store.openRound({ round: 0, kind: 'statistics', baseVersion: 0, deadline: new Date(Date.now() + 60_000).toISOString(), participants: ['site-a', 'site-b'] });
+    store.close();
+    start();
+  }
+
+  it('refuses an allow-listed site that is not a participant of the round, and an update signed outside the round\'s window', async () => {
+    // arrange: site-c is allowed but was not connected when round 3 was announced
+    const siteC = generateKeyPair();
+    await adminCall('POST', '/admin/sites', { siteId: 'site-c', publicKey: encodeKey(siteC.publicKey) });
+
+    // act
+    const outsider = await put(signedUpload({ siteId: 'site-c' }, siteC));
+    const ancient = await put(signedUpload({ time: '2001-01-01T00:00:00.000Z' }));
+    const future = await put(signedUpload({ time: new Date(Date.now() + 3_600_000).toISOString() }));
+    const status = await adminCall('GET', '/admin/status');
+
+    // assert
+    expect([outsider.statusCode, outsider.json().code]).toEqual([409, 'NOT_PARTICIPANT']);
+    expect([ancient.statusCode, ancient.json().code]).toEqual([400, 'TIME_OUT_OF_WINDOW']);
+    expect([future.statusCode, future.json().code]).toEqual([400, 'TIME_OUT_OF_WINDOW']);
+    expect(status.json().acceptedSites).toEqual([]);
+  });
+
+  it('refuses poisoned statistics (absurd counts, non-finite or huge means, negative variances), so the standardiser stays finite', async () => {
+    // arrange
+    await openStatisticsRound();
+
+    // act
+    const hugeCount = await put(statisticsUpload('site-a', site, [0, 0, 0], [1, 1, 1], 1e308), 0);
+    const negativeVariance = await put(statisticsUpload('site-a', site, [0, 0, 0], [1, -4, 1]), 0);
+    const hugeMean = await put(statisticsUpload('site-a', site, [0, 3e38, 0], [1, 1, 1]), 0);
+    const honestA = await put(statisticsUpload('site-a', site, [1, 2, 3], [1, 4, 9]), 0);
+    const honestB = await put(statisticsUpload('site-b', siteB, [3, 2, 1], [1, 4, 9]), 0);
+    const status = (await adminCall('GET', '/admin/status')).json();
+    const download = await coordinator.app.inject({ method: 'GET', url: '/models/1', headers: { [AUTH_HEADER]: signRequest({ role: 'site', id: 'site-a', method: 'GET', path: '/models/1' }, site.secretKey) } });
+    const bundle = decodeGeneratorBundle(download.rawPayload, 'version 1');
+
+    // assert
+    expect([hugeCount.statusCode, hugeCount.json().code]).toEqual([422, 'EXAMPLES_OUT_OF_RANGE']);
+    expect([negativeVariance.statusCode, negativeVariance.json().code, negativeVariance.json().message]).toEqual([422, 'FEATURE_SPACE', expect.stringMatching(/variance of dimension 1/)]);
+    expect([hugeMean.statusCode, hugeMean.json().code]).toEqual([422, 'FEATURE_SPACE']);
+    expect([honestA.statusCode, honestB.statusCode]).toEqual([200, 200]);
+    expect(status.latestVersion).toMatchObject({ version: 1, sites: ['site-a', 'site-b'] });
+    expect([...bundle.standardiser.mean, ...bundle.standardiser.std].every(Number.isFinite)).toBe(true);
+    expect([...bundle.standardiser.mean]).toEqual([2, 2, 2]);
+  });
+
+  it('closes, on restart, a round whose every update was stored before a crash (no wait for the deadline)', async () => {
+    // arrange: both statistics updates accepted, then the coordinator "crashes" before aggregating
+    await openStatisticsRound();
+    const store = openStore(dir);
+    for (const [siteId, keys] of [['site-a', site], ['site-b', siteB]] as const) {
+      const upload = statisticsUpload(siteId, keys, [1, 2, 3], [1, 1, 1]);
+      await store.recordUpdate({ round: 0, siteId, numExamples: 20, sha256: createHash('sha256').update(upload.payload).digest('hex'), nonce: randomBytes(16).toString('hex'), norm: 0, metrics: {}, payload: upload.payload });
+    }
+    store.close();
+    await coordinator.app.close();
+    start();
+
+    // act
+    coordinator.runner.resume();
+    const status = (await adminCall('GET', '/admin/status')).json();
+
+    // assert
+    expect(status.latestVersion).toMatchObject({ version: 1, round: 0, sites: ['site-a', 'site-b'] });
+    expect(status.round).toMatchObject({ round: 0, state: 'closed' });
+  });
+
+  it('answers an unauthenticated upload before reading its body, and defers a second concurrent upload of one site with 503 and Retry-After', async () => {
+    // arrange: a real listening coordinator and raw HTTP requests that hold their bodies back
+    const url = new URL(await coordinator.app.listen({ host: '127.0.0.1', port: 0 }));
+    const genuine = signedUpload();
+    const forged = signedUpload({}, generateKeyPair());
+    const open = (headers: Record<string, string>, length: number) => {
+      const request = httpRequest({ host: url.hostname, port: url.port, method: 'PUT', path: '/rounds/3/updates', headers: { ...headers, 'content-length': String(length) } });
+      const reply = new Promise<{ status: number; retryAfter: string | undefined; body: { code: string } }>((resolve, reject) => {
+        request.on('response', (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve({ status: response.statusCode!, retryAfter: response.headers['retry-after'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { code: string } }));
+        });
+        request.on('error', reject);
+      });
+      request.flushHeaders();
+      return { request, reply };
+    };
+
+    // act: a forged header declaring 60 MiB (none of it sent); a genuine upload half sent; the same site again
+    const flood = open(forged.headers, 60 * 1024 * 1024);
+    const floodReply = await flood.reply;
+    flood.request.destroy();
+    const first = open(genuine.headers, genuine.payload.byteLength);
+    first.request.write(genuine.payload.subarray(0, 100));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const second = open(signedUpload().headers, genuine.payload.byteLength);
+    const secondReply = await second.reply;
+    second.request.destroy();
+    first.request.end(genuine.payload.subarray(100));
+    const firstReply = await first.reply;
+
+    // assert
+    expect([floodReply.status, floodReply.body.code]).toEqual([403, 'BAD_SIGNATURE']);
+    expect([secondReply.status, secondReply.body.code, secondReply.retryAfter]).toEqual([503, 'BUSY', '1']);
+    expect(firstReply.status).toBe(200);
+  });
+
+  it.each([
+    ['an update sent as JSON', { 'content-type': 'application/json' }, '{}', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['an update header "e30=" ({}) and no body', { 'content-type': 'application/octet-stream', [PROTOCOL.updateHeader]: 'e30=' }, undefined, 400, 'MALFORMED'],
+    ['an update header "e30=" and a JSON body null', { 'content-type': 'application/json', [PROTOCOL.updateHeader]: 'e30=' }, 'null', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+  ] as const)('answers %s with a coded 4xx, not a 500', async (_, headers, payload, status, code) => {
+    // act
+    const reply = await coordinator.app.inject({ method: 'PUT', url: '/rounds/3/updates', headers, ...(payload !== undefined && { payload }) });
+
+    // assert
+    expect([reply.statusCode, reply.json().code]).toEqual([status, code]);
+  });
+
+  it('answers a validly signed update whose body is empty or JSON {} with a coded 4xx', async () => {
+    // arrange: the signed sha256 is of the bytes actually sent
+    const sign = (bytes: Buffer) => {
+      const header: UpdateHeader = { siteId: 'site-a', round: 3, baseVersion: 2, numExamples: 50, sha256: createHash('sha256').update(bytes).digest('hex'), metrics: {}, nonce: randomBytes(16).toString('hex'), time: new Date().toISOString() };
+      return Buffer.from(JSON.stringify({ header, signature: signBytes(canonicalBytes(header), site.secretKey) })).toString('base64');
+    };
+    const send = (bytes: Buffer, contentType: string) => coordinator.app.inject({ method: 'PUT', url: '/rounds/3/updates', headers: { 'content-type': contentType, [PROTOCOL.updateHeader]: sign(bytes) }, payload: bytes });
+
+    // act
+    const empty = await send(Buffer.alloc(0), 'application/octet-stream');
+    const objectAsBytes = await send(Buffer.from('{}'), 'application/octet-stream');
+    const objectAsJson = await send(Buffer.from('{}'), 'application/json');
+
+    // assert
+    expect([empty.statusCode, empty.json().code]).toEqual([400, 'MALFORMED']);
+    expect([objectAsBytes.statusCode, objectAsBytes.json().code]).toEqual([400, 'MALFORMED']);
+    expect([objectAsJson.statusCode, objectAsJson.json().code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+  });
+
+  it.each(['/attestations', '/admin/rounds/start', '/admin/sites'])('answers invalid JSON to %s with 400 MALFORMED, and unknown routes with a coded 404', async (path) => {
+    // act
+    const reply = await coordinator.app.inject({ method: path === '/attestations' ? 'PUT' : 'POST', url: path, headers: { 'content-type': 'application/json' }, payload: '{"rounds": ' });
+    const unknown = await coordinator.app.inject({ method: 'GET', url: '/no/such/route' });
+
+    // assert
+    expect([reply.statusCode, reply.json().code]).toEqual([400, 'MALFORMED']);
+    expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'NOT_FOUND']);
   });
 });
 
