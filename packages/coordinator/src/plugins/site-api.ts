@@ -122,6 +122,18 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
    * no buffering, and an accepted one holds a place in the upload gate until it is answered.
    */
   async function admitUpload(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const declared = Number(request.headers['content-length'] ?? Number.NaN);
+    const withinLimit = declared <= config.limits.maxPayloadBytes;
+    // A refused body is never buffered: within the limit it is drained (read and dropped) so the
+    // client reads its reply; beyond it, or of unknown length, the connection closes after the reply.
+    if (!withinLimit) reply.header('connection', 'close');
+    const answered = screenUpload(request, reply, declared);
+    if (!answered) reply.removeHeader('connection');
+    else if (withinLimit) request.raw.resume();
+    return answered;
+  }
+
+  function screenUpload(request: FastifyRequest, reply: FastifyReply, declared: number): FastifyReply | undefined {
     const roundParam = Number((request.params as { round?: string }).round);
     if (!Number.isInteger(roundParam) || roundParam < 0) return refuse(request, reply, UPDATE_REJECTIONS.malformed, 'the round in the path is not a non-negative integer');
     if (!request.headers['content-type']?.startsWith('application/octet-stream')) {
@@ -156,7 +168,6 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     }
     const verdict = validateUpdateHeader(envelope, headerContext(round));
     if (!verdict.accepted) return refuse(request, reply, verdict.reason, verdict.message, header.siteId);
-    const declared = Number(request.headers['content-length'] ?? Number.NaN);
     if (declared > config.limits.maxPayloadBytes) return refuse(request, reply, UPDATE_REJECTIONS.oversized, `declared body of ${declared} bytes exceeds the ${config.limits.maxPayloadBytes}-byte limit`, header.siteId);
     if (!gate.tryEnter(header.siteId, Number.isFinite(declared) ? declared : config.limits.maxPayloadBytes)) {
       request.log.warn({ siteId: header.siteId, bytesInFlight: gate.bytesInFlight }, 'upload deferred: too much in flight');
