@@ -116,7 +116,7 @@ describe('coordinator HTTP API: updates', () => {
       wrongShape: await put(wrongShape),
       notFinite: await put(notFinite),
       tooLarge: await put(tooLarge),
-      wrongRound: await put(forged, 7),
+      wrongRound: await put(signedUpload(), 7),
       oversized: await coordinator.app.inject({ method: 'PUT', url: '/rounds/3/updates', headers: signedUpload().headers, payload: Buffer.alloc(5000) }),
       noHeader: await coordinator.app.inject({ method: 'PUT', url: '/rounds/3/updates', headers: { 'content-type': 'application/octet-stream' }, payload: forged.payload }),
     };

@@ -162,6 +162,8 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     }
     // Identity before round state: a revoked or unknown site hears that, whatever the round.
     if (!siteRecord || siteRecord.revoked) return refuse(request, reply, UPDATE_REJECTIONS.unknownSite, siteRecord ? `site "${header.siteId}" was revoked` : `site "${header.siteId}" is not on the allow-list`, header.siteId);
+    // Only a genuine site learns anything about the round's state.
+    if (!verifyBytes(canonicalBytes(header), signature, siteRecord.publicKey)) return refuse(request, reply, UPDATE_REJECTIONS.badSignature, `signature of site "${header.siteId}" does not verify`, header.siteId);
     const round = store.currentRound();
     if (!round || round.state !== 'open' || round.round !== roundParam) {
       return refuse(request, reply, UPDATE_REJECTIONS.wrongRound, round?.state === 'open' ? `round ${round.round} is open, not ${roundParam}` : `round ${roundParam} is not open (late or stale update)`, header.siteId);
