@@ -51,6 +51,6 @@ describe('examples/ config files', () => {
     await writeFile(join(dir, 'site.json'), JSON.stringify({ ...site, coordinator: { url: 'ftp://nowhere', publicKey: 'x' } }));
 
     // act / assert
-    await expect(loadSiteConfig(join(dir, 'site.json'))).rejects.toThrow(/site\.json: field \/coordinator\/url/);
+    await expect(loadSiteConfig(join(dir, 'site.json'))).rejects.toThrow(/site\.json: 2 errors: \/coordinator\/url must be an http:\/\/ or https:\/\/ URL \(got "ftp:\/\/nowhere"\); \/coordinator\/publicKey must be an Ed25519 public key/);
   });
 });

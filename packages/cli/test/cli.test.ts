@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFeatureSet } from '@emodistill/core';
+import { readFeatureSet, selectRows, writeFeatureSet } from '@emodistill/core';
 import { EXIT_CODES, main } from '../src/index.js';
 
 const EMODB_WAV = fileURLToPath(new URL('../../../../shared/datasets/emodb/wav', import.meta.url));
@@ -246,9 +246,150 @@ describe('emodistill federation commands: operator mistakes', () => {
     // assert
     expect([unreachable.code, unreachable.stderr]).toEqual([EXIT_CODES.failure, expect.stringMatching(/^emodistill: error \[INVALID_OPTION\] cannot reach the coordinator at http:\/\/127\.0\.0\.1:9: .*\n$/)]);
     expect([noKey.code, noKey.stderr]).toEqual([EXIT_CODES.failure, expect.stringMatching(/missing\.key/)]);
-    expect([badField.code, badField.stderr]).toEqual([EXIT_CODES.failure, expect.stringMatching(/bad-coordinator\.json: field \/adminPublicKeys/)]);
+    expect([badField.code, badField.stderr]).toEqual([EXIT_CODES.failure, expect.stringMatching(/bad-coordinator\.json: \/adminPublicKeys must list at least 1 item \(got \[\]\)\n$/)]);
     expect([noConfig.code, noConfig.stderr]).toEqual([EXIT_CODES.failure, expect.stringMatching(/cannot read site config .*missing-site\.json/)]);
     expect(noAdminKey.code).toBe(EXIT_CODES.usage);
     expect(noAdminKey.stderr).toMatch(/--admin-key/);
+  });
+});
+
+/** Exit 1 and exactly one line `emodistill: error [CODE] …` (no stack trace). */
+function expectOneLineRefusal(result: { code: number; stderr: string }, code: string, message: RegExp): void {
+  expect(result.code, result.stderr).toBe(EXIT_CODES.failure);
+  expect(result.stderr).toMatch(new RegExp(`^emodistill: error \\[${code}\\] [^\\n]*\\n$`));
+  expect(result.stderr).toMatch(message);
+}
+
+interface MistakeFixtures {
+  readonly features: string;
+  readonly train: string;
+  readonly test: string;
+  readonly empty: string;
+  readonly emptyClass: string;
+}
+
+/** A 4-class set of the subset, its split with speaker 03 held out, a set without rows and one with a class without rows (made once). */
+let mistakes: Promise<MistakeFixtures> | undefined;
+function mistakeFixtures(): Promise<MistakeFixtures> {
+  mistakes ??= (async () => {
+    const features = join(dir, 'mistakes.arrow');
+    const [train, test, empty, emptyClass] = ['mistakes-train.arrow', 'mistakes-test.arrow', 'empty.arrow', 'empty-class.arrow'].map((name) => join(dir, name)) as [string, string, string, string];
+    expect((await run('corpus', 'import', 'emodb', wavDir, '--task', '4class', '--out', features)).code).toBe(EXIT_CODES.ok);
+    expect((await run('corpus', 'split', features, '--test-speakers', '03', '--out-train', train, '--out-test', test)).code).toBe(EXIT_CODES.ok);
+    const set = await readFeatureSet(features);
+    await writeFeatureSet(empty, selectRows(set, () => false));
+    await writeFeatureSet(emptyClass, { ...set, classNames: [...set.classNames, 'surprise'] });
+    return { features, train, test, empty, emptyClass };
+  })();
+  return mistakes;
+}
+
+describe('ordinary mistakes: one line naming the file, option or field, exit 1, before any work', () => {
+  it.each([
+    ['corpus import', (_f: MistakeFixtures, out: string) => ['corpus', 'import', 'emodb', wavDir, '--out', out]],
+    ['corpus split', (f: MistakeFixtures, out: string) => ['corpus', 'split', f.features, '--test-speakers', '03', '--out-train', join(dir, 'split-train.arrow'), '--out-test', out]],
+    ['distill', (f: MistakeFixtures, out: string) => ['distill', f.train, '--out', out, '--steps', '2', '--backend', 'wasm']],
+    ['sample', (_f: MistakeFixtures, out: string) => ['sample', join(dir, 'never-read.bundle'), '--out', out, '--backend', 'wasm']],
+    ['audit', (f: MistakeFixtures, out: string) => ['audit', '--members', f.train, '--holdout', f.test, '--synthetic', f.train, '--out', out, '--backend', 'wasm']],
+    ['bench distill --json', (f: MistakeFixtures, out: string) => ['bench', 'distill', f.features, '--protocol', 'speaker-kfold:3', '--ipc', '2', '--seeds', '1', '--steps', '2', '--json', out, '--backend', 'wasm']],
+  ] as const)('%s refuses an output in a missing directory', async (_command, args) => {
+    // arrange
+    const fixtures = await mistakeFixtures();
+    const missingDir = join(dir, 'no-such-dir');
+    const out = join(missingDir, 'result.out');
+
+    // act
+    const result = await run(...args(fixtures, out));
+
+    // assert
+    expectOneLineRefusal(result, 'INVALID_OPTION', new RegExp(` ${out}: directory ${missingDir} does not exist \\(create it first\\)`));
+  });
+
+  it('distill refuses an empty training set and a class without rows', async () => {
+    // arrange
+    const { empty, emptyClass } = await mistakeFixtures();
+
+    // act
+    const noRows = await run('distill', empty, '--out', join(dir, 'empty.bundle'), '--steps', '2', '--backend', 'wasm');
+    const noSurprise = await run('distill', emptyClass, '--out', join(dir, 'empty-class.bundle'), '--steps', '2', '--backend', 'wasm');
+
+    // assert
+    expectOneLineRefusal(noRows, 'INVALID_OPTION', new RegExp(`${empty} has no rows`));
+    expectOneLineRefusal(noSurprise, 'INVALID_OPTION', new RegExp(`${emptyClass} has no rows of class surprise \\(classes: anger, happiness, neutral, sadness, surprise\\)`));
+  });
+
+  it('evaluate refuses an empty training set and test speakers it trained on, unless --allow-speaker-overlap', async () => {
+    // arrange
+    const { features, empty, test } = await mistakeFixtures();
+
+    // act
+    const noRows = await run('evaluate', '--train', empty, '--test', test, '--seeds', '1', '--backend', 'wasm');
+    const same = await run('evaluate', '--train', features, '--test', features, '--seeds', '1', '--backend', 'wasm');
+    const allowed = await run('evaluate', '--train', features, '--test', test, '--seeds', '1', '--json', '--allow-speaker-overlap', '--backend', 'wasm');
+
+    // assert
+    expectOneLineRefusal(noRows, 'INVALID_OPTION', new RegExp(`--train ${empty} has no rows`));
+    expectOneLineRefusal(same, 'INVALID_OPTION', new RegExp(`speakers 03, 08, 10 of --test ${features} are also in --train ${features}, .*--allow-speaker-overlap`));
+    expect(allowed.code, allowed.stderr).toBe(EXIT_CODES.ok);
+    expect(JSON.parse(allowed.stdout).sharedSpeakers).toEqual(['03']);
+  });
+
+  it('corpus split refuses to leave the training side empty', async () => {
+    // arrange
+    const { features } = await mistakeFixtures();
+    const outTrain = join(dir, 'nothing-train.arrow');
+
+    // act
+    const result = await run('corpus', 'split', features, '--test-speakers', '03,08,10', '--out-train', outTrain, '--out-test', join(dir, 'everything-test.arrow'));
+
+    // assert
+    expectOneLineRefusal(result, 'INVALID_OPTION', new RegExp(`--test-speakers 03,08,10 are every speaker of ${features}: nothing would be left for ${outTrain}`));
+    await expect(stat(outTrain)).rejects.toThrow();
+  });
+
+  it('reports a truncated feature set as truncated, not with the Arrow reader’s TypeError', async () => {
+    // arrange
+    const { train } = await mistakeFixtures();
+    const cut = join(dir, 'cut.arrow');
+    const bytes = await readFile(train);
+    await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+
+    // act
+    const result = await run('corpus', 'info', cut);
+
+    // assert
+    expectOneLineRefusal(result, 'FEATURE_SET_FORMAT', new RegExp(`${cut} is not a readable emodistill feature set: truncated: \\d+ bytes and no Arrow footer`));
+    expect(result.stderr).not.toMatch(/Cannot read|null/);
+  });
+
+  it('sites add checks the site id and the public key before sending anything', async () => {
+    // arrange: no coordinator listens at the URL, so only a check before the request can answer
+    const adminKey = join(dir, 'sites-admin.key');
+    await run('keys', 'generate', '--out', adminKey);
+    const admin = ['--url', 'http://127.0.0.1:9', '--admin-key', adminKey];
+
+    // act
+    const badKey = await run('sites', 'add', 'lab-c', 'not-a-key', ...admin);
+    const badBoth = await run('sites', 'add', 'lab c', 'AAAA', ...admin);
+
+    // assert
+    expectOneLineRefusal(badKey, 'INVALID_OPTION', /sites add: <public-key> "not-a-key" is not an Ed25519 public key: expected 44 base64 characters ending in "=" .*got 9 characters\n$/);
+    expectOneLineRefusal(badBoth, 'INVALID_OPTION', /sites add: <name> "lab c" must be 1 to 64 letters, digits, "_", "\." or "-"; <public-key> "AAAA" is not an Ed25519 public key/);
+  });
+
+  it('a config file with several mistakes names every one of them on one line', async () => {
+    // arrange
+    const coordinatorConfig = join(dir, 'many-mistakes-coordinator.json');
+    const siteConfig = join(dir, 'many-mistakes-site.json');
+    await writeFile(coordinatorConfig, JSON.stringify({ dataDir: 'x', keyFile: 'k', adminPublicKeys: ['abc'], model: { classNames: ['a', 'b'], featureDimension: 3 }, training: { localSteps: 0 } }));
+    await writeFile(siteConfig, JSON.stringify({ siteId: 'lab c', keyFile: 'site.key', coordinator: { url: 'http://127.0.0.1:9', publicKey: 'x' }, features: 'f.arrow', backend: 'gpu' }));
+
+    // act
+    const coordinator = await run('coordinator', 'start', '--config', coordinatorConfig);
+    const site = await run('site', 'join', '--config', siteConfig);
+
+    // assert
+    expectOneLineRefusal(coordinator, 'INVALID_OPTION', new RegExp(`${coordinatorConfig}: 2 errors: /adminPublicKeys/0 must be an Ed25519 public key: .* \\(got "abc"\\); /training/localSteps must be ≥ 1 \\(got 0\\)\\n$`));
+    expectOneLineRefusal(site, 'INVALID_OPTION', new RegExp(`${siteConfig}: 3 errors: /siteId must be 1 to 64 letters, .*\\(got "lab c"\\); /coordinator/publicKey must be an Ed25519 public key: .*\\(got "x"\\); /backend must be one of "auto", .*\\(got "gpu"\\)\\n$`));
   });
 });

@@ -11,6 +11,7 @@ import {
   type CoresetMethod,
   type DistillBenchmarkResult,
 } from '@emodistill/core';
+import { checkOutputPaths } from '../checks.js';
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
 import { createProgress } from '../progress.js';
@@ -82,6 +83,7 @@ export function benchCommand(context: () => CommandContext): Command {
     .action(async (file: string, flags: BenchFlags) => {
       const { log, print } = context();
       const protocol = parseFoldProtocol(flags.protocol);
+      await checkOutputPaths([flags.json ? { option: '--json', path: flags.json } : undefined]);
       const backend = await selectBackend(flags.backend, flags.compute);
       const set = await readFeatureSet(file);
       const comparisonIpc = flags.ipc.includes(50) ? 50 : Math.max(...flags.ipc);

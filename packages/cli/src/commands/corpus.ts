@@ -18,6 +18,7 @@ import {
   type FeatureSetSummary,
   type LabelCount,
 } from '@emodistill/core';
+import { checkOutputPaths } from '../checks.js';
 import type { CommandContext } from '../context.js';
 import { formatTable } from '../format.js';
 import { createProgress } from '../progress.js';
@@ -56,6 +57,7 @@ function listCorpus(format: Exclude<CorpusFormat, 'embeddings'>, path: string, f
 }
 
 async function importCorpus(format: CorpusFormat, path: string, flags: ImportFlags, context: CommandContext): Promise<void> {
+  await checkOutputPaths([{ option: '--out', path: flags.out }]);
   let set: FeatureSet;
   if (format === 'embeddings') {
     if (!flags.manifest) throw new EmodistillError(ERROR_CODES.invalidOption, 'corpus import embeddings needs --manifest <file> (CSV/JSONL with emotion,speaker per .npy row)');
@@ -138,7 +140,9 @@ export function corpusCommand(context: () => CommandContext): Command {
     .requiredOption('--out-train <file.arrow>', 'training set to write')
     .requiredOption('--out-test <file.arrow>', 'test set to write')
     .action(async (file: string, flags: { testSpeakers: string[]; outTrain: string; outTest: string }) => {
+      await checkOutputPaths([{ option: '--out-train', path: flags.outTrain }, { option: '--out-test', path: flags.outTest }]);
       const { train, test } = splitBySpeakers(await readFeatureSet(file), flags.testSpeakers);
+      if (train.ids.length === 0) throw new EmodistillError(ERROR_CODES.invalidOption, `--test-speakers ${flags.testSpeakers.join(',')} are every speaker of ${file}: nothing would be left for ${flags.outTrain}`);
       await writeFeatureSet(flags.outTrain, train);
       await writeFeatureSet(flags.outTest, test);
       context().print(`wrote ${flags.outTrain} (${train.ids.length} utterances) and ${flags.outTest} (${test.ids.length} utterances, speakers ${flags.testSpeakers.join(', ')})`);

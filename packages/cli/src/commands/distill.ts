@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { createGeneratorBundle, distill, readFeatureSet, resolveDistillConfig, selectBackend, writeGeneratorBundle, type BackendName, type ComputePath, type DistillOptions } from '@emodistill/core';
+import { checkOutputPaths, requireEveryClass, requireRows } from '../checks.js';
 import type { CommandContext } from '../context.js';
 import { createProgress } from '../progress.js';
 import { backendOption, computeOption, parseNonNegativeNumber, parsePositiveInt } from '../options.js';
@@ -37,9 +38,12 @@ export function distillCommand(context: () => CommandContext): Command {
     .addOption(computeOption())
     .action(async (trainPath: string, flags: DistillFlags) => {
       const { log, print } = context();
+      await checkOutputPaths([{ option: '--out', path: flags.out }, flags.checkpoint ? { option: '--checkpoint', path: flags.checkpoint } : undefined]);
+      const set = await readFeatureSet(trainPath);
+      requireRows(set, trainPath);
+      requireEveryClass(set, trainPath);
       const backend = await selectBackend(flags.backend, flags.compute);
       log.info({ backend }, 'backend ready');
-      const set = await readFeatureSet(trainPath);
       const options: DistillOptions = {
         ...(flags.steps !== undefined && { steps: flags.steps }),
         ...(flags.seed !== undefined && { seed: flags.seed }),

@@ -5,6 +5,7 @@ import { DEFAULT_GATE } from '@emodistill/privacy-audit';
 import { dirname, join } from 'node:path';
 import { joinFederation, loadSiteConfig, type SiteConfig } from '@emodistill/site-agent';
 import { auditToFiles, parseFraction } from './audit.js';
+import { checkOutputPaths } from '../checks.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { backendOption, computeOption } from '../options.js';
 import type { CommandContext } from '../context.js';
@@ -51,6 +52,7 @@ export function coordinatorCommand(context: () => CommandContext): Command {
       .requiredOption('--out <gen.bundle>', 'generator bundle to write')
       .option('--release', 'refuse unless every site that trained the generator sent a passing audit attestation (`emodistill site audit`)'),
   ).action(async (flags: AdminFlags & { out: string; release?: boolean }) => {
+    await checkOutputPaths([{ option: '--out', path: flags.out }]);
     const bytes = (await adminRequest(flags, 'GET', `/admin/export${flags.release ? '?release=true' : ''}`, undefined, true)) as Uint8Array;
     const bundle = decodeGeneratorBundle(bytes, `export from ${flags.url}`);
     const signer = verifyGeneratorBundle(bundle);
@@ -84,6 +86,19 @@ export function roundCommand(context: () => CommandContext): Command {
   return round;
 }
 
+/** The coordinator's rules for a site id and key (its config and admin schemas), checked before the request. */
+const SITE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9+/]{43}=$/;
+
+/** Refuses a bad `sites add` argument with one line naming it (instead of the server's schema wording). */
+function checkSiteArguments(name: string, publicKey: string): void {
+  const problems = [
+    ...(SITE_ID_PATTERN.test(name) ? [] : [`<name> ${JSON.stringify(name)} must be 1 to 64 letters, digits, "_", "." or "-"`]),
+    ...(PUBLIC_KEY_PATTERN.test(publicKey) ? [] : [`<public-key> ${JSON.stringify(publicKey.length > 60 ? `${publicKey.slice(0, 57)}…` : publicKey)} is not an Ed25519 public key: expected 44 base64 characters ending in "=" (as \`emodistill keys generate\` prints it), got ${publicKey.length} characters`]),
+  ];
+  if (problems.length > 0) throw new EmodistillError(ERROR_CODES.invalidOption, `sites add: ${problems.join('; ')}`);
+}
+
 export function sitesCommand(context: () => CommandContext): Command {
   const sites = new Command('sites').description("manage a running coordinator's allow-list (admin-signed requests)");
   addAdminOptions(sites.command('list').description('sites, their keys, revocation and connection').option('--json', 'print JSON')).action(async (flags: AdminFlags & { json?: boolean }) => {
@@ -92,6 +107,7 @@ export function sitesCommand(context: () => CommandContext): Command {
   });
   addAdminOptions(sites.command('add').description('allow a site (or replace its key and lift a revocation)').argument('<name>', 'site id').argument('<public-key>', 'its Ed25519 public key, base64')).action(
     async (name: string, publicKey: string, flags: AdminFlags) => {
+      checkSiteArguments(name, publicKey);
       await adminRequest(flags, 'POST', '/admin/sites', { siteId: name, publicKey });
       context().print(`site ${name} allowed`);
     },
@@ -149,9 +165,10 @@ export function siteCommand(context: () => CommandContext): Command {
       const bundle = flags.bundle ?? config.finalBundle;
       if (!bundle) throw new EmodistillError(ERROR_CODES.invalidOption, `${flags.config} names no finalBundle; pass --bundle`);
       if (config.auditHoldoutSpeakers.length === 0) throw new EmodistillError(ERROR_CODES.invalidOption, `${flags.config}: auditHoldoutSpeakers is empty; the audit needs speakers the generator never saw`);
+      const out = flags.out ?? join(dirname(bundle), 'audit-report.json');
+      await checkOutputPaths([flags.out ? { option: '--out', path: flags.out } : undefined]);
       const all = await readFeatureSet(config.features);
       const { train: members, test: holdout } = splitBySpeakers(all, config.auditHoldoutSpeakers);
-      const out = flags.out ?? join(dirname(bundle), 'audit-report.json');
       const { report, htmlPath, attestation } = await auditToFiles({ ...flags, members, holdout, membersSource: config.features, bundle, out, key: config.keyFile });
       print([...report.summary, `report: ${out} and ${htmlPath}`].join('\n'));
       if (flags.upload && attestation) {

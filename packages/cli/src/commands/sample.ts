@@ -14,6 +14,7 @@ import {
   type BackendName, type ComputePath,
   type SamplePrior,
 } from '@emodistill/core';
+import { checkOutputPaths } from '../checks.js';
 import type { CommandContext } from '../context.js';
 import { describeSummary } from './corpus.js';
 import { backendOption, computeOption, parsePositiveInt } from '../options.js';
@@ -41,6 +42,7 @@ export function sampleCommand(context: () => CommandContext): Command {
     .addOption(computeOption())
     .action(async (bundlePath: string, flags: SampleFlags) => {
       const { log, print } = context();
+      await checkOutputPaths([{ option: '--out', path: flags.out }]);
       await selectBackend(flags.backend, flags.compute);
       const bundle = await readGeneratorBundle(bundlePath);
       let realClassCounts: number[] | undefined;

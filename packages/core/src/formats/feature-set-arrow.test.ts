@@ -125,6 +125,29 @@ describe('featureSetToArrow / featureSetFromArrow', () => {
     await expectEmodistillError(() => featureSetFromArrow(bytes.subarray(0, 10), '/sets/tiny.arrow'), ERROR_CODES.featureSetFormat, '/sets/tiny.arrow');
   });
 
+  it("says a file cut anywhere is truncated, in its own words (never the Arrow reader's TypeError text)", () => {
+    // arrange
+    const bytes = featureSetToArrow(makeSet());
+    const messages = new Map<number, string>();
+
+    // act
+    for (let length = 0; length < bytes.length; length++) {
+      try {
+        featureSetFromArrow(bytes.subarray(0, length), 'cut.arrow');
+      } catch (error) {
+        messages.set(length, (error as Error).message);
+      }
+    }
+
+    // assert
+    expect(messages.size).toBe(bytes.length);
+    expect(messages.get(0)).toBe('cut.arrow is not a readable emodistill feature set: the file is empty');
+    for (const [length, message] of messages) {
+      if (length >= 8) expect(message).toBe(`cut.arrow is not a readable emodistill feature set: truncated: ${length} bytes and no Arrow footer (an Arrow IPC file ends with "ARROW1"); write it again`);
+      expect(message).not.toMatch(/Cannot read|null|undefined|DataView|Expected to read/);
+    }
+  });
+
   it('rejects bytes that are not Arrow at all, naming the file', async () => {
     // arrange
     const bytes = new TextEncoder().encode('id,speaker,emotion\n1,a,happy\n');

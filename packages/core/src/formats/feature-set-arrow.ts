@@ -91,16 +91,33 @@ function readStrings(table: Table, column: string, source: string): string[] {
   return values as string[];
 }
 
+/** An Arrow IPC file starts with these 6 bytes (then 2 of padding) and ends with them. */
+const ARROW_FILE_MAGIC = new TextEncoder().encode('ARROW1');
+
+const hasMagicAt = (bytes: Uint8Array, at: number): boolean => at >= 0 && ARROW_FILE_MAGIC.every((byte, i) => bytes[at + i] === byte);
+
+/** Why Arrow's reader could not parse `bytes`, in words (its own messages are internal TypeErrors). */
+function unreadableArrowReason(bytes: Uint8Array): string {
+  if (bytes.length === 0) return 'the file is empty';
+  if (!hasMagicAt(bytes, 0)) return 'not an Arrow IPC file (it does not start with "ARROW1")';
+  if (!hasMagicAt(bytes, bytes.length - ARROW_FILE_MAGIC.length)) return `truncated: ${bytes.length} bytes and no Arrow footer (an Arrow IPC file ends with "ARROW1"); write it again`;
+  return `a damaged Arrow IPC file (${bytes.length} bytes; its schema or record batches cannot be decoded); write it again`;
+}
+
 /** Parses an Arrow IPC feature set; `source` names the file in errors. */
 export function featureSetFromArrow(bytes: Uint8Array, source: string): FeatureSet {
   let table: Table;
   try {
     table = tableFromIPC(bytes);
   } catch (error) {
-    throw formatError(source, `not an Arrow IPC file or truncated (${error instanceof Error ? error.message : String(error)})`, error);
+    throw formatError(source, unreadableArrowReason(bytes), error);
   }
   const rawMetadata = table.schema.metadata.get(METADATA_KEY);
-  if (!rawMetadata) throw formatError(source, `schema metadata "${METADATA_KEY}" is missing (was it written by emodistill?)`);
+  if (!rawMetadata) {
+    // Arrow's reader returns an empty table for a few bytes that are no Arrow file at all.
+    const complete = hasMagicAt(bytes, 0) && hasMagicAt(bytes, bytes.length - ARROW_FILE_MAGIC.length);
+    throw formatError(source, complete ? `schema metadata "${METADATA_KEY}" is missing (was it written by emodistill?)` : unreadableArrowReason(bytes));
+  }
   let metadata: unknown;
   try {
     metadata = JSON.parse(rawMetadata);
