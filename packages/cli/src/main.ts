@@ -35,6 +35,7 @@ export function buildProgram(io: CliIo = PROCESS_IO): Command {
     context ??= {
       log: createLogger(program.opts<{ logLevel: LogLevel }>().logLevel),
       print: (text) => io.stdout(`${text}\n`),
+      notice: (text) => io.stderr(`emodistill: ${text}\n`),
       setExitCode: (code) => {
         exitCodes.set(program, code);
       },

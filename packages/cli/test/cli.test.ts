@@ -393,3 +393,30 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
     expectOneLineRefusal(site, 'INVALID_OPTION', new RegExp(`${siteConfig}: 3 errors: /siteId must be 1 to 64 letters, .*\\(got "lab c"\\); /coordinator/publicKey must be an Ed25519 public key: .*\\(got "x"\\); /backend must be one of "auto", .*\\(got "gpu"\\)\\n$`));
   });
 });
+
+describe('emodistill simulate run again in the same folder', () => {
+  it('replaces its previous run (new throwaway keys), says so on stderr, and leaves the user’s keys alone', async () => {
+    // arrange
+    const { features } = await mistakeFixtures();
+    const out = join(dir, 'simulation');
+    const args = ['simulate', features, '--sites', '2', '--rounds', '1', '--local-steps', '1', '--ipc', '1', '--seeds', '1', '--test-speakers', '03', '--out', out, '--backend', 'wasm'];
+    const keyOf = async (): Promise<string> => JSON.parse(await readFile(join(out, 'federation', 'coordinator.key'), 'utf8')).publicKey;
+
+    // act
+    const first = await run(...args);
+    const firstKey = await keyOf();
+    const second = await run(...args);
+    const userKey = await run('keys', 'generate', '--out', join(out, 'federation', 'coordinator.key'));
+
+    // assert
+    expect(first.code, first.stderr).toBe(EXIT_CODES.ok);
+    expect(first.stderr).not.toContain('replacing');
+    expect(second.code, second.stderr).toBe(EXIT_CODES.ok);
+    expect(second.stderr).toMatch(new RegExp(`^emodistill: replacing the previous simulate run in ${out} \\(started \\d{4}-`, 'm'));
+    expect(await keyOf()).not.toBe(firstKey);
+    expect(JSON.parse(await readFile(join(out, 'simulation.json'), 'utf8')).testSpeakers).toEqual(['03']);
+    await stat(join(out, 'global.bundle'));
+    expect(userKey.code).toBe(EXIT_CODES.failure);
+    expect(userKey.stderr).toContain('refusing to overwrite a key');
+  });
+});

@@ -1,5 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { Command } from 'commander';
 import {
   EmodistillError,
@@ -17,6 +17,7 @@ import {
 import type { AuditReport } from '@emodistill/privacy-audit';
 import { renderDemoHtml, type DemoReport, type DemoSiteAudit } from '../demo-report.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { claimRunFolder } from '../run-folder.js';
 import { runSimulation } from '../simulation/run-simulation.js';
 import { spawnCli } from '../simulation/processes.js';
 import type { CommandContext } from '../context.js';
@@ -53,14 +54,14 @@ const DEMO_SIZES = {
 } as const;
 
 async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void> {
-  const { log, print } = context;
+  const { log, print, notice } = context;
   const size = DEMO_SIZES[flags.quick ? 'quick' : 'full'];
-  const outDir = resolve(flags.out);
-  const corpusDir = join(outDir, 'corpus');
-  await mkdir(outDir, { recursive: true });
   const started = performance.now();
 
   const { generateDemoCorpus } = await loadDemoCorpusGenerator();
+  const { dir: outDir, replaced } = await claimRunFolder('--out', flags.out, 'demo');
+  if (replaced) notice(`replacing the previous ${replaced.command} run in ${outDir} (started ${replaced.startedAt})`);
+  const corpusDir = join(outDir, 'corpus');
   const generating = createProgress('1/5 synthesising demo corpus ');
   const corpus = await generateDemoCorpus({ outDir: corpusDir, speakers: size.speakers, sentencesPerEmotion: size.sentencesPerEmotion, onProgress: (done, total) => generating.update(done, total) });
   generating.stop();
@@ -175,7 +176,7 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
 export function demoCommand(context: () => CommandContext): Command {
   return new Command('demo')
     .description('the whole story on a demo corpus the project synthesises itself: 3 sites federate a generator (real processes), each audits it, and one HTML report compares it with real data')
-    .option('--out <dir>', 'where the corpus, feature set and report go', 'emodistill-demo')
+    .option('--out <dir>', "where the corpus, feature set and report go; a re-run replaces the previous demo's files there", 'emodistill-demo')
     .option('--quick', 'a smaller corpus, 2 short rounds and fewer evaluation runs (about 2 minutes)')
     .addOption(backendOption())
     .addOption(computeOption())

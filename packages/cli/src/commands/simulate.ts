@@ -1,10 +1,11 @@
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_LATENT_RADIUS, EMODB_FOLDS, foldsFor, readFeatureSet, selectBackend, splitBySpeakers, type BackendName, type ComputePath } from '@emodistill/core';
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
 import { backendOption, computeOption, parseNonNegativeNumber, parsePositiveInt } from '../options.js';
+import { claimRunFolder } from '../run-folder.js';
 import { runSimulation } from '../simulation/run-simulation.js';
 
 interface SimulateFlags {
@@ -44,17 +45,18 @@ export function simulateCommand(context: () => CommandContext): Command {
     .option('--latent-radius <r>', "distance of each site's latent region from the origin (0: the sites share N(0, I))", parseNonNegativeNumber, DEFAULT_LATENT_RADIUS)
     .option('--seed <n>', "generator seed: the initial global weights and the sites' local training", parseNonNegativeNumber, 0)
     .option('--seeds <n>', 'classifier seeds in the evaluation', parsePositiveInt, 3)
-    .option('--out <dir>', 'working directory (keys, configs, logs, the exported bundle)', 'emodistill-simulation')
+    .option('--out <dir>', "working directory (throwaway keys, configs, logs, the exported bundle); a re-run replaces the previous run's files there", 'emodistill-simulation')
     .option('--json', 'print the result as JSON')
     .addOption(backendOption())
     .addOption(computeOption())
     .action(async (featuresPath: string, flags: SimulateFlags) => {
-      const { log, print } = context();
+      const { log, print, notice } = context();
       await selectBackend(flags.backend, flags.compute);
       const set = await readFeatureSet(featuresPath);
       const testSpeakers = defaultTestSpeakers(set.corpus.source, set.speakers, flags.testSpeakers);
       const { train, test } = splitBySpeakers(set, testSpeakers);
-      const outDir = resolve(flags.out);
+      const { dir: outDir, replaced } = await claimRunFolder('--out', flags.out, 'simulate');
+      if (replaced) notice(`replacing the previous ${replaced.command} run in ${outDir} (started ${replaced.startedAt})`);
       let last = '';
       const result = await runSimulation({
         train,
