@@ -120,7 +120,8 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
   const log = options.log.child({ component: 'rounds' });
 
   const sign = <T>(body: T): Signed<T> => ({ body, signature: signBytes(canonicalBytes(body), keys.secretKey) });
-  const allowed = (siteId: string): boolean => store.listSites().some((s) => s.siteId === siteId && !s.revoked);
+  // One store query per decision, not one per site: with hundreds of sites this runs on every update and connection.
+  const allowedSites = (): Set<string> => new Set(store.listSites().filter((s) => !s.revoked).map((s) => s.siteId));
   const trainingRoundsDone = (): number => Math.max(0, (store.latestVersion()?.version ?? 0) - 1);
   const openRound = (): RoundRecord | undefined => {
     const round = store.currentRound();
@@ -177,14 +178,16 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
     const latest = store.latestVersion();
     const target = store.targetTrainingRounds();
     if (target === 0 || (latest && trainingRoundsDone() >= target)) return;
-    const eligible = transport.connectedSites().filter(allowed).sort();
+    const allowed = allowedSites();
+    const eligible = transport.connectedSites().filter((siteId) => allowed.has(siteId)).sort();
     if (eligible.length < config.rounds.minSites) {
       log.info({ connected: eligible.length, minSites: config.rounds.minSites }, 'waiting for sites');
       return;
     }
     // Only round 0 waits for the rest of the allow-list, and only until its wait runs out.
     if (!latest && !statisticsWait?.over) {
-      const missing = store.listSites().filter((s) => !s.revoked && !eligible.includes(s.siteId)).map((s) => s.siteId);
+      const connected = new Set(eligible);
+      const missing = [...allowed].filter((siteId) => !connected.has(siteId));
       if (missing.length > 0) {
         if (!statisticsWait) {
           const waitSeconds = config.rounds.statisticsWaitSeconds;
@@ -216,7 +219,8 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
     const round = openRound();
     if (!round || closed) return;
     const accepted = new Set(store.updatesOf(round.round).map((u) => u.siteId));
-    const pending = round.participants.filter((siteId) => !accepted.has(siteId) && !dropped.has(siteId) && allowed(siteId));
+    const allowed = allowedSites();
+    const pending = round.participants.filter((siteId) => !accepted.has(siteId) && !dropped.has(siteId) && allowed.has(siteId));
     if (pending.length === 0 && accepted.size >= config.rounds.minSites) closeRound(round);
   }
 

@@ -1,3 +1,4 @@
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import nacl from 'tweetnacl';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
@@ -31,12 +32,35 @@ export function signBytes(bytes: Uint8Array, secretKey: Uint8Array): string {
   return Buffer.from(nacl.sign.detached(bytes, secretKey)).toString('base64');
 }
 
-/** False (never throws) for a malformed key or signature, so callers treat every forgery alike. */
+/** DER prefix of an Ed25519 SubjectPublicKeyInfo; the 32 raw key bytes follow. */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+/** Parsed public keys: a coordinator verifies the same few keys on every request. */
+const publicKeyObjects = new Map<string, KeyObject>();
+
+function publicKeyObject(publicKeyBase64: string, publicKey: Buffer): KeyObject {
+  let key = publicKeyObjects.get(publicKeyBase64);
+  if (!key) {
+    if (publicKeyObjects.size >= 10_000) publicKeyObjects.clear();
+    key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    publicKeyObjects.set(publicKeyBase64, key);
+  }
+  return key;
+}
+
+/**
+ * False (never throws) for a malformed key or signature, so callers treat every forgery alike.
+ * Verified with node's OpenSSL Ed25519 (about 50× faster than tweetnacl's here; the same RFC 8032
+ * signatures verify), since the coordinator checks one per request.
+ */
 export function verifyBytes(bytes: Uint8Array, signatureBase64: string, publicKeyBase64: string): boolean {
   const signature = Buffer.from(signatureBase64, 'base64');
   const publicKey = Buffer.from(publicKeyBase64, 'base64');
   if (signature.length !== nacl.sign.signatureLength || publicKey.length !== nacl.sign.publicKeyLength) return false;
-  return nacl.sign.detached.verify(bytes, signature, publicKey);
+  try {
+    return verify(null, bytes, publicKeyObject(publicKeyBase64, publicKey), signature);
+  } catch {
+    return false;
+  }
 }
 
 export const encodeKey = (key: Uint8Array): string => Buffer.from(key).toString('base64');
