@@ -1,4 +1,4 @@
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { KeyPair } from '@emodistill/core';
 import type { CoordinatorConfig } from './config.js';
@@ -8,7 +8,7 @@ import { attachSiteGateway } from './plugins/site-gateway.js';
 import { siteApi, type UpdateCounters } from './plugins/site-api.js';
 import { createRoundRunner, type RoundRunner } from './rounds/round-runner.js';
 import type { CoordinatorStore } from './store/store.js';
-import { replyWithCodes } from './plugins/error-replies.js';
+import { answerMalformedHttp, replyWithCodes } from './plugins/error-replies.js';
 
 const JSON_BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -35,7 +35,7 @@ export interface CoordinatorApp {
 export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
   const { store, config, keys } = options;
   // Only the update route takes large bodies (after its signed header is checked); JSON requests are small.
-  const serverOptions: FastifyServerOptions = { ...(options.logger ? { loggerInstance: options.logger } : { logger: false }), bodyLimit: JSON_BODY_LIMIT_BYTES };
+  const serverOptions: FastifyServerOptions = { ...(options.logger ? { loggerInstance: options.logger } : { logger: false }), bodyLimit: JSON_BODY_LIMIT_BYTES, clientErrorHandler: answerMalformedHttp };
   const app = (options.tls ? Fastify({ ...serverOptions, https: options.tls } as FastifyServerOptions) : Fastify(serverOptions)) as unknown as FastifyInstance;
   const authenticate = createAuthenticator(store, config);
   const counters: UpdateCounters = { accepted: 0, rejected: new Map() };
@@ -50,6 +50,9 @@ export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
     store.close();
   });
   replyWithCodes(app);
+  // TypeBox's own checker: converts path and query strings, but never coerces or strips a body
+  // (fastify's default Ajv would turn {"rounds":"2"} into 2 and drop unknown properties).
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
   void app.register(siteApi, { store, config, runner: getRunner, authenticate, counters });
   void app.register(adminApi, { store, keys, runner: getRunner, gateway, authenticate });
 

@@ -1013,7 +1013,7 @@ async function handshake(url: string, auth: unknown, transport: 'websocket' | 'p
   }
 }
 
-describe('coordinator fuzz: refusals of the same issue still being implemented', () => {
+describe('coordinator fuzz: participant, time-window and example-count refusals', () => {
   let fixture: Fixture;
 
   beforeAll(async () => {

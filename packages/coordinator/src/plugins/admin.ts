@@ -7,6 +7,7 @@ import type { CoordinatorStore } from '../store/store.js';
 import { AUTH_HEADER, type Authenticate } from './authenticate.js';
 import type { SiteGateway } from './site-gateway.js';
 import { ErrorReply } from './site-api.js';
+import { refuseAnyBody } from './error-replies.js';
 
 export interface AdminApiOptions {
   readonly store: CoordinatorStore;
@@ -73,7 +74,7 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     async (request) => view(runner().startRounds(request.body.rounds)),
   );
 
-  typed.post('/admin/rounds/abort', { schema: { response: { 200: StatusReply, '4xx': ErrorReply } } }, async () => view(runner().abort()));
+  typed.post('/admin/rounds/abort', { preValidation: refuseAnyBody, schema: { response: { 200: StatusReply, '4xx': ErrorReply } } }, async () => view(runner().abort()));
 
   typed.get('/admin/sites', { schema: { response: { 200: Type.Array(SiteView), '4xx': ErrorReply } } }, async () => {
     const connected = new Set(gateway.connectedSites());
@@ -97,7 +98,7 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
 
   typed.post(
     '/admin/sites/:siteId/revoke',
-    { schema: { params: Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 64 }) }), response: { 200: SiteView, '4xx': ErrorReply } } },
+    { preValidation: refuseAnyBody, schema: { params: Type.Object({ siteId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }) }), response: { 200: SiteView, '4xx': ErrorReply } } },
     async (request, reply) => {
       const { siteId } = request.params;
       if (!store.revokeSite(siteId)) return reply.code(404).send({ code: 'NOT_FOUND', message: `no site "${siteId}" on the allow-list` });

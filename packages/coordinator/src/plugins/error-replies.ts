@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Fastify's own error codes, in the API's words: the reply's code and status. */
 const FRAMEWORK_ERRORS: Readonly<Record<string, { code: string; status: number }>> = {
@@ -28,4 +29,21 @@ export function replyWithCodes(app: FastifyInstance): void {
     return reply.code(500).send({ code: 'INTERNAL', message: 'internal error; the coordinator logged it' });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+}
+
+/**
+ * Requests node's HTTP parser cannot read (bad framing, Content-Length, version or header) never
+ * reach a route: answer them in the same `{ code, message }` shape and close the connection.
+ */
+export function answerMalformedHttp(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = JSON.stringify({ code: 'MALFORMED', message: `malformed HTTP request (${error.code ?? 'parse error'})` });
+  socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/** For routes that take no body: anything sent is refused rather than silently ignored. */
+export async function refuseAnyBody(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  const body = request.body;
+  const empty = body === undefined || body === null || (typeof body === 'object' && !Buffer.isBuffer(body) && Object.keys(body).length === 0) || (Buffer.isBuffer(body) && body.length === 0);
+  return empty ? undefined : reply.code(400).send({ code: 'MALFORMED', message: `${request.method} ${request.url.split('?')[0]} takes no body` });
 }
