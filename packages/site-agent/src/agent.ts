@@ -92,9 +92,28 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
   const signed = (method: string, path: string): string => signRequest({ role: 'site', id: config.siteId, method, path }, keys.secretKey);
   const verifyCoordinator = (body: unknown, signature: string): boolean => verifyBytes(canonicalBytes(body), signature, config.coordinator.publicKey);
 
-  async function download(version: number, expectedSha256: string): Promise<Uint8Array> {
+  /**
+   * Downloads a global version, retrying a lost connection or a 5xx (a coordinator restarting)
+   * until `deadline`; a refusal (4xx) or a wrong hash fails at once.
+   */
+  async function download(version: number, expectedSha256: string, deadline = Number.POSITIVE_INFINITY): Promise<Uint8Array> {
     const path = `/models/${version}`;
-    const response = await fetch(`${baseUrl}${path}`, { headers: { [AUTH_HEADER]: signed('GET', path) } });
+    let response: Response | undefined;
+    for (let attempt = 0; !response; attempt++) {
+      if (stopped) throw new EmodistillError(ERROR_CODES.invalidOption, 'site agent stopped');
+      let retryAfterMs: number | undefined;
+      try {
+        const answer = await fetch(`${baseUrl}${path}`, { headers: { [AUTH_HEADER]: signed('GET', path) } });
+        if (answer.status < 500) response = answer;
+        else retryAfterMs = retryAfterMilliseconds(answer.headers.get('retry-after'));
+      } catch (error) {
+        log.warn({ version, attempt, error: (error as Error).message }, 'model download failed; retrying');
+      }
+      if (!response) {
+        if (Date.now() > deadline) throw new EmodistillError(ERROR_CODES.invalidOption, `download of global version ${version} kept failing until the round's deadline`);
+        await sleep(Math.min(retryAfterMs ?? Math.min(8000, 250 * 2 ** attempt), Math.max(0, deadline - Date.now())));
+      }
+    }
     if (!response.ok) throw new EmodistillError(ERROR_CODES.invalidOption, `download of global version ${version} refused: HTTP ${response.status} ${await response.text()}`);
     const bytes = new Uint8Array(await response.arrayBuffer());
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -107,7 +126,7 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
     if (announcement.kind === 'statistics') {
       return prepareUpdate({ siteId: config.siteId, round: announcement.round, baseVersion: announcement.baseVersion, numExamples: set.ids.length, metrics: { speakers: new Set(set.speakers).size } }, statisticsPayload(set), keys);
     }
-    const bundle = decodeGeneratorBundle(await download(announcement.baseVersion, announcement.baseSha256), `global version ${announcement.baseVersion}`);
+    const bundle = decodeGeneratorBundle(await download(announcement.baseVersion, announcement.baseSha256, new Date(announcement.deadline).getTime()), `global version ${announcement.baseVersion}`);
     assertBundleMatches(bundle, set, config.features);
     const roundConfig = announcement.config as { localSteps?: number; stepOffset?: number; distill?: Record<string, unknown> };
     const localSteps = Number(roundConfig.localSteps ?? 200);
@@ -224,6 +243,8 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
     queue = queue
       .then(() => handleRound(announcement, key))
       .catch((error: Error) => {
+        // A later announcement of the same round (after a reconnect) may try again.
+        queued.delete(key);
         log.error({ round: announcement.round, error: error.message }, 'round failed at this site');
         // Tell the coordinator, so the round need not wait for this site until its deadline.
         socket.emit('round-failed', { round: announcement.round, reason: error.message.slice(0, 500) });
