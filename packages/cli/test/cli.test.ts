@@ -126,7 +126,7 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
     // act
     const first = await run('distill', join(dir, 'four-train.arrow'), '--out', bundle, '--steps', '4', '--checkpoint', checkpoint, '--checkpoint-every', '2', '--backend', 'wasm');
     const resumed = await run('distill', join(dir, 'four-train.arrow'), '--out', bundle, '--steps', '6', '--checkpoint', checkpoint, '--backend', 'wasm');
-    const sampled = await run('sample', bundle, '--ipc', '7', '--out', join(dir, 'synth.arrow'), '--backend', 'wasm');
+    const sampled = await run('sample', bundle, '--ipc', '7', '--seed', '0', '--out', join(dir, 'synth.arrow'), '--backend', 'wasm');
     const realPrior = await run('sample', bundle, '--ipc', '7', '--prior', 'real', '--real', join(dir, 'four-train.arrow'), '--out', join(dir, 'synth-prior.arrow'), '--backend', 'wasm');
     const evaluated = await run('evaluate', '--train', join(dir, 'synth.arrow'), '--test', join(dir, 'four-test.arrow'), '--seeds', '1', '--json', '--backend', 'wasm');
     const mismatch = await run('sample', bundle, '--ipc', '7', '--prior', 'real', '--real', join(dir, 'subset.arrow'), '--out', join(dir, 'x.arrow'));
@@ -139,6 +139,8 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
     const synthetic = await readFeatureSet(join(dir, 'synth.arrow'));
     expect(synthetic.ids).toHaveLength(7 * 4);
     expect(synthetic.classNames).toEqual(['anger', 'happiness', 'neutral', 'sadness']);
+    // A synthetic set is made to be shared: it names its generator without the local directory.
+    expect(synthetic.corpus.source).toBe('synthetic:gen.bundle');
     expect(realPrior.code, realPrior.stderr).toBe(EXIT_CODES.ok);
     expect((await readFeatureSet(join(dir, 'synth-prior.arrow'))).ids).toHaveLength(7 * 4);
     expect(evaluated.code, evaluated.stderr).toBe(EXIT_CODES.ok);

@@ -73,6 +73,8 @@ async function syntheticSetFor(run: AuditRun): Promise<{ set: FeatureSet; path: 
   }
 }
 
+const sha256Of = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex');
+
 /**
  * Audits, writes report.json and report.html, and with a key a signed attestation beside them.
  * @returns the report, its HTML path and the attestation (when signed)
@@ -80,13 +82,17 @@ async function syntheticSetFor(run: AuditRun): Promise<{ set: FeatureSet; path: 
 export async function auditToFiles(run: AuditRun): Promise<{ report: AuditReport; htmlPath: string; attestation?: Attestation; attestationPath?: string }> {
   const shared = [...new Set(run.holdout.speakers)].filter((speaker) => run.members.speakers.includes(speaker));
   if (shared.length) throw new EmodistillError(ERROR_CODES.invalidOption, `holdout speakers ${shared.join(', ')} are also in ${run.membersSource}; audit-holdout speakers must be unseen`);
+  const subjectPath = run.bundle ?? run.synthetic;
+  const hashBefore = subjectPath && run.key ? await sha256Of(subjectPath) : undefined;
   const { set, path, subject } = await syntheticSetFor(run);
   const report = runAudit(set, run.members, run.holdout, { subject, resamples: run.resamples, gate: { maxMembershipAucUpper: run.maxAuc, maxMemorisationExcess: run.maxMemorisationExcess } });
   await writeFile(run.out, `${JSON.stringify(report, null, 2)}\n`);
   const htmlPath = `${run.out.replace(/\.json$/, '')}.html`;
   await writeFile(htmlPath, renderAuditHtml(report));
   if (!run.key) return { report, htmlPath };
-  const subjectSha256 = createHash('sha256').update(await readFile(path)).digest('hex');
+  const subjectSha256 = await sha256Of(path);
+  // The attestation must name the bytes that were audited.
+  if (subjectSha256 !== hashBefore) throw new EmodistillError(ERROR_CODES.invalidOption, `${path} changed while it was being audited; run the audit again`);
   const attestationPath = `${run.out.replace(/\.json$/, '')}.attestation.json`;
   const attestation = signAttestation(report, subjectSha256, await readKeyFile(run.key));
   await writeFile(attestationPath, `${JSON.stringify(attestation, null, 2)}\n`);

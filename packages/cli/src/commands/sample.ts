@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import {
   assertBundleMatches,
@@ -17,7 +18,7 @@ import {
 import { checkOutputPaths } from '../checks.js';
 import type { CommandContext } from '../context.js';
 import { describeSummary } from './corpus.js';
-import { backendOption, computeOption, parsePositiveInt } from '../options.js';
+import { backendOption, computeOption, parseNonNegativeNumber, parsePositiveInt } from '../options.js';
 
 interface SampleFlags {
   ipc: number;
@@ -37,7 +38,7 @@ export function sampleCommand(context: () => CommandContext): Command {
     .option('--ipc <n>', 'points per class', parsePositiveInt, 50)
     .addOption(new Option('--prior <prior>', 'balanced classes, or the real class distribution with the same total (needs --real)').choices(['balanced', 'real']).default('balanced'))
     .option('--real <train.arrow>', 'real training set whose class distribution --prior real follows')
-    .option('--seed <n>', 'sampling seed', parsePositiveInt, 1)
+    .option('--seed <n>', 'sampling seed', parseNonNegativeNumber, 1)
     .addOption(backendOption())
     .addOption(computeOption())
     .action(async (bundlePath: string, flags: SampleFlags) => {
@@ -55,7 +56,7 @@ export function sampleCommand(context: () => CommandContext): Command {
       }
       const generator = loadGenerator(bundle, bundlePath);
       try {
-        const set = sampleFeatureSet(generator, { ipc: flags.ipc, prior: flags.prior, seed: flags.seed, realClassCounts }, `synthetic:${bundlePath}`);
+        const set = sampleFeatureSet(generator, { ipc: flags.ipc, prior: flags.prior, seed: flags.seed, realClassCounts }, `synthetic:${basename(bundlePath)}`);
         await writeFeatureSet(flags.out, set);
         log.info({ out: flags.out, rows: set.ids.length }, 'synthetic set written');
         print(`wrote ${flags.out}\n${describeSummary(summariseFeatureSet(set))}`);
