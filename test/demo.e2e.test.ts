@@ -20,7 +20,7 @@ describe('the README quick start: emodistill demo --quick (real processes, real 
     expect(readme).toMatch(/^npm test\b/m);
   });
 
-  it('federates a generator over 3 site processes, audits it at each site and writes one report with sane figures', async () => {
+  it('federates a generator over 3 site processes, audits it at each site and writes one report with sane figures; a second run in the same folder replaces the first', async () => {
     // arrange
     const out = await mkdtemp(join(tmpdir(), 'emodistill-demo-'));
     try {
@@ -55,8 +55,19 @@ describe('the README quick start: emodistill demo --quick (real processes, real 
       expect(report.federation.released).toBe(report.audits.every((a: { passed: boolean }) => a.passed));
       expect(html).toContain('id="utility-chart"');
       expect(html).toContain('id="audits"');
+
+      // act again: the main command run a second time in the same folder replaces its previous run
+      const keyBefore = await readFile(join(out, 'federation', 'coordinator.key'), 'utf8');
+      const again = await promisify(execFile)(process.execPath, [BIN, 'demo', '--quick', '--out', out, '--backend', 'wasm'], { maxBuffer: 16 * 1024 * 1024 });
+      const rerun = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+
+      // assert: a fresh run with fresh throwaway keys, said on stderr
+      expect(again.stderr).toContain(`replacing the previous demo run in ${out}`);
+      expect(again.stdout).toContain('federated synthetic');
+      expect(rerun.corpus).toEqual(report.corpus);
+      expect(await readFile(join(out, 'federation', 'coordinator.key'), 'utf8')).not.toBe(keyBefore);
     } finally {
       await rm(out, { recursive: true, force: true });
     }
-  });
+  }, 300_000);
 });
