@@ -487,6 +487,7 @@ describe('coordinator HTTP API: attestations and release', () => {
 
     // assert
     expect([refused.statusCode, refused.json().code]).toEqual([400, 'MALFORMED']);
+    expect(refused.json().message).toMatch(/attestation version 1 is not accepted .* site audit/);
     expect([blocked.statusCode, blocked.json().code]).toEqual([409, 'RELEASE_BLOCKED']);
     const provenance = decodeGeneratorBundle(plain.rawPayload, 'export').metadata.provenance;
     expect((provenance.attestations as { siteId: string }[]).map((a) => a.siteId)).toEqual(['site-a']);

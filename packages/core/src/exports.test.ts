@@ -9,6 +9,7 @@ describe('@emodistill/core public API', () => {
     // assert
     expect(names).toEqual([
       'ABLATIONS',
+      'ATTESTATION_VERSION',
       'AUTH_HEADER',
       'BACKEND_NAMES',
       'COMPUTE_PATHS',

@@ -41,7 +41,7 @@ export { assertSameLayout } from './aggregation/layout.js';
 export { checkMessage } from './protocol/messages.js';
 export { PROTOCOL } from './protocol/transport.js';
 export { readJsonFile, validateConfig } from './io/json-config.js';
-export { verifyAttestation } from './protocol/attestation.js';
+export { ATTESTATION_VERSION, verifyAttestation } from './protocol/attestation.js';
 export { AUTH_HEADER, REQUEST_MAX_SKEW_MS, signRequest, verifyRequest } from './protocol/request-auth.js';
 export { initialGeneratorWeights } from './distill/initial-weights.js';
 export { UPDATE_REJECTIONS, validateUpdate, validateUpdateHeader } from './protocol/validate-update.js';

@@ -1,4 +1,4 @@
-import { canonicalBytes, encodeKey, signBytes, verifyAttestation, type Attestation, type AttestationBody, type KeyPair } from '@emodistill/core';
+import { ATTESTATION_VERSION, canonicalBytes, encodeKey, signBytes, verifyAttestation, type Attestation, type AttestationBody, type KeyPair } from '@emodistill/core';
 import type { AuditReport } from './audit.js';
 
 /**
@@ -8,7 +8,7 @@ import type { AuditReport } from './audit.js';
 export function signAttestation(report: AuditReport, subjectSha256: string, keys: KeyPair): Attestation {
   const body: AttestationBody = {
     kind: 'emodistill-audit-attestation',
-    version: 2,
+    version: ATTESTATION_VERSION,
     subjectSha256,
     passed: report.gate.passed,
     checks: report.gate.checks.map(({ name, value, threshold, passed }) => ({ name, value, threshold, passed })),

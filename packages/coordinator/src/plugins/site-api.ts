@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Type, type TObject, type TString, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { canonicalBytes, checkMessage, PROTOCOL, REQUEST_MAX_SKEW_MS, validateUpdate, validateUpdateHeader, verifyAttestation, verifyBytes, UPDATE_REJECTIONS, type UpdateHeaderContext, type UpdateRejection } from '@emodistill/core';
+import { ATTESTATION_VERSION, canonicalBytes, checkMessage, PROTOCOL, REQUEST_MAX_SKEW_MS, validateUpdate, validateUpdateHeader, verifyAttestation, verifyBytes, UPDATE_REJECTIONS, type UpdateHeaderContext, type UpdateRejection } from '@emodistill/core';
 import type { CoordinatorConfig } from '../config.js';
 import type { RoundRunner } from '../rounds/round-runner.js';
 import type { CoordinatorStore, RoundRecord } from '../store/store.js';
@@ -80,7 +80,12 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     const verdict = authenticate(request.headers[AUTH_HEADER] as string | undefined, { method: 'PUT', path: request.url, body: rawBody(request) }, ['site']);
     if (!verdict.ok) return reply.code(401).send({ code: 'UNAUTHORISED', message: verdict.reason });
     const checked = checkMessage('attestation', request.body);
-    if (!checked.ok) return reply.code(400).send({ code: 'MALFORMED', message: checked.reason });
+    if (!checked.ok) {
+      // An older CLI's attestation: say what to do rather than which field is unexpected.
+      const version = (request.body as { body?: { version?: unknown } } | undefined)?.body?.version;
+      if (typeof version === 'number' && version !== ATTESTATION_VERSION) return reply.code(400).send({ code: 'MALFORMED', message: `attestation version ${version} is not accepted (this coordinator takes version ${ATTESTATION_VERSION}, which names the audited bundle by sha256 only); update emodistill and run \`emodistill site audit\` again` });
+      return reply.code(400).send({ code: 'MALFORMED', message: checked.reason });
+    }
     const attestation = checked.message;
     const siteKey = store.listSites().find((s) => s.siteId === verdict.id)?.publicKey;
     if (attestation.body.sitePublicKey !== siteKey) return reply.code(403).send({ code: 'BAD_ATTESTATION', message: `attestation is signed for key ${attestation.body.sitePublicKey}, not site "${verdict.id}"'s registered key` });

@@ -1,5 +1,8 @@
 import { canonicalBytes, verifyBytes } from '../crypto/signing.js';
 
+/** The attestation format this release makes and accepts. */
+export const ATTESTATION_VERSION = 2 as const;
+
 /**
  * What a site signs after a privacy audit: the figures the release gate needs, never data.
  * Version 2 names its subject by hash only: version 1 also carried `subject`, the audited file's
@@ -7,7 +10,7 @@ import { canonicalBytes, verifyBytes } from '../crypto/signing.js';
  */
 export interface AttestationBody {
   readonly kind: 'emodistill-audit-attestation';
-  readonly version: 2;
+  readonly version: typeof ATTESTATION_VERSION;
   /** sha256 (hex) of the audited generator bundle file, or of the synthetic set file: the only name of the subject. */
   readonly subjectSha256: string;
   readonly passed: boolean;

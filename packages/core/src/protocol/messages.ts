@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import type { Attestation } from './attestation.js';
+import { ATTESTATION_VERSION, type Attestation } from './attestation.js';
 import { Value } from '@sinclair/typebox/value';
 
 /** Header a site signs over canonical bytes when it uploads a generator update Δ = w_local − w_global. */
@@ -109,7 +109,7 @@ const SCHEMAS = {
       body: Type.Object(
         {
           kind: Type.Literal('emodistill-audit-attestation'),
-          version: Type.Literal(2),
+          version: Type.Literal(ATTESTATION_VERSION),
           subjectSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
           passed: Type.Boolean(),
           checks: Type.Array(Type.Object({ name: Type.String({ maxLength: 128 }), value: Type.Number(), threshold: Type.Number(), passed: Type.Boolean() }, { additionalProperties: false }), { maxItems: 64 }),
