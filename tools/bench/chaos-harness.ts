@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { createRng, type Rng } from '@emodistill/core';
-import { setUpFederation, spawnCli, type CliProcess, type FederationLayout } from '@emodistill/cli';
+import { setUpFederation, spawnCli, spawnCoordinator, type CliProcess, type FederationLayout } from '@emodistill/cli';
 import { freePort, syntheticCorpus } from '../../test/federation-fixtures.ts';
 
 /** The coordinator's fault points (packages/coordinator/src/faults/fault-point.ts). */
@@ -195,26 +195,11 @@ function openRoundOf(store: StoreSnapshot): OpenRoundState {
   return { round: last.round, updatesInRound: store.updates.filter((u) => u.round === last.round).length, participants: last.participants.length, latestVersion };
 }
 
-/** `emodistill coordinator start` with extra environment; resolves once it prints its URL. */
+/** `emodistill coordinator start` with extra environment, timed from spawn to listening. */
 async function startCoordinator(configPath: string, logPath: string, env: NodeJS.ProcessEnv): Promise<CliProcess & { url: string; spawnedAt: number; listeningAt: number }> {
   const spawnedAt = Date.now();
-  const process = spawnCli(['--log-level', 'info', 'coordinator', 'start', '--config', configPath], logPath, env);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`coordinator did not start within 30 s; see ${logPath}`)), 30_000);
-    const check = (): void => {
-      const match = /listening on (\S+)/.exec(process.stdout());
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    process.child.stdout!.on('data', check);
-    void process.exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`coordinator exited (${code}) before listening; see ${logPath}`));
-    });
-  });
-  return { ...process, url, spawnedAt, listeningAt: Date.now() };
+  const process = await spawnCoordinator(configPath, logPath, 30_000, env);
+  return { ...process, spawnedAt, listeningAt: Date.now() };
 }
 
 /** Polls the public `/status` for the latest version and the end of the federation. */

@@ -25,9 +25,9 @@ export function spawnCli(args: readonly string[], logPath: string, env: NodeJS.P
   return { child, exited, stdout: () => out };
 }
 
-/** Starts `emodistill coordinator start` and waits until it prints its URL. */
-export async function spawnCoordinator(configPath: string, logPath: string, timeoutMs = 30_000): Promise<CliProcess & { url: string }> {
-  const process = spawnCli(['--log-level', 'info', 'coordinator', 'start', '--config', configPath], logPath);
+/** Starts `emodistill coordinator start` (with extra environment, e.g. a fault point) and waits until it prints its URL. */
+export async function spawnCoordinator(configPath: string, logPath: string, timeoutMs = 30_000, env: NodeJS.ProcessEnv = {}): Promise<CliProcess & { url: string }> {
+  const process = spawnCli(['--log-level', 'info', 'coordinator', 'start', '--config', configPath], logPath, env);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new EmodistillError(ERROR_CODES.internal, `coordinator did not start within ${timeoutMs / 1000} s; see ${logPath}`)), timeoutMs);
     const check = (): void => {
