@@ -25,17 +25,30 @@ describe('the README quick start: emodistill demo --quick (real processes, real 
     const out = await mkdtemp(join(tmpdir(), 'emodistill-demo-'));
     try {
       // act
-      const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'demo', '--quick', '--out', out, '--backend', 'wasm'], { maxBuffer: 16 * 1024 * 1024 });
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [BIN, 'demo', '--quick', '--out', out, '--backend', 'wasm'],
+        { maxBuffer: 16 * 1024 * 1024 },
+      );
       const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
       const html = await readFile(join(out, 'report.html'), 'utf8');
       const bundle = await readGeneratorBundle(join(out, report.federation.bundle));
 
       // assert
       expect(stdout).toContain('federated synthetic');
-      expect(report.corpus).toMatchObject({ utterances: 12 * 4 * 3, speakers: 12, classNames: ['angry', 'happy', 'neutral', 'sad'], testSpeakers: ['spk01', 'spk02'] });
+      expect(report.corpus).toMatchObject({
+        utterances: 12 * 4 * 3,
+        speakers: 12,
+        classNames: ['angry', 'happy', 'neutral', 'sad'],
+        testSpeakers: ['spk01', 'spk02'],
+      });
       expect(report.federation).toMatchObject({ sites: 3, rounds: 2 });
       expect(verifyGeneratorBundle(bundle)).toBeDefined();
-      expect(report.utility.map((r: { label: string }) => r.label)).toEqual(['federated synthetic (IPC 10)', 'random real subset (IPC 10)', 'real, all sites pooled']);
+      expect(report.utility.map((r: { label: string }) => r.label)).toEqual([
+        'federated synthetic (IPC 10)',
+        'random real subset (IPC 10)',
+        'real, all sites pooled',
+      ]);
       for (const row of report.utility) {
         expect(row.uar.mean).toBeGreaterThanOrEqual(0);
         expect(row.uar.mean).toBeLessThanOrEqual(1);
@@ -58,7 +71,11 @@ describe('the README quick start: emodistill demo --quick (real processes, real 
 
       // act again: the main command run a second time in the same folder replaces its previous run
       const keyBefore = await readFile(join(out, 'federation', 'coordinator.key'), 'utf8');
-      const again = await promisify(execFile)(process.execPath, [BIN, 'demo', '--quick', '--out', out, '--backend', 'wasm'], { maxBuffer: 16 * 1024 * 1024 });
+      const again = await promisify(execFile)(
+        process.execPath,
+        [BIN, 'demo', '--quick', '--out', out, '--backend', 'wasm'],
+        { maxBuffer: 16 * 1024 * 1024 },
+      );
       const rerun = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
 
       // assert: a fresh run with fresh throwaway keys, said on stderr

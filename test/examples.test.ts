@@ -24,7 +24,10 @@ describe('examples/ config files', () => {
     const coordinatorKeys = generateKeyPair();
     await writeKeyFile(join(dir, 'coordinator.key'), coordinatorKeys);
     await copyFile(join(EXAMPLES, 'site.json'), join(dir, 'site.json'));
-    const example = JSON.parse(await readFile(join(EXAMPLES, 'coordinator.json'), 'utf8')) as { listen: { host: string; port: number }; adminPublicKeys: string[] };
+    const example = JSON.parse(await readFile(join(EXAMPLES, 'coordinator.json'), 'utf8')) as {
+      listen: { host: string; port: number };
+      adminPublicKeys: string[];
+    };
     example.adminPublicKeys = [encodeKey(generateKeyPair().publicKey)];
     example.listen = { host: '127.0.0.1', port: 0 };
     await writeFile(join(dir, 'coordinator.json'), JSON.stringify(example));
@@ -48,9 +51,14 @@ describe('examples/ config files', () => {
     // arrange
     dir = await mkdtemp(join(tmpdir(), 'emodistill-examples-'));
     const site = JSON.parse(await readFile(join(EXAMPLES, 'site.json'), 'utf8')) as Record<string, unknown>;
-    await writeFile(join(dir, 'site.json'), JSON.stringify({ ...site, coordinator: { url: 'ftp://nowhere', publicKey: 'x' } }));
+    await writeFile(
+      join(dir, 'site.json'),
+      JSON.stringify({ ...site, coordinator: { url: 'ftp://nowhere', publicKey: 'x' } }),
+    );
 
     // act / assert
-    await expect(loadSiteConfig(join(dir, 'site.json'))).rejects.toThrow(/site\.json: 2 errors: \/coordinator\/url must be an http:\/\/ or https:\/\/ URL \(got "ftp:\/\/nowhere"\); \/coordinator\/publicKey must be an Ed25519 public key/);
+    await expect(loadSiteConfig(join(dir, 'site.json'))).rejects.toThrow(
+      /site\.json: 2 errors: \/coordinator\/url must be an http:\/\/ or https:\/\/ URL \(got "ftp:\/\/nowhere"\); \/coordinator\/publicKey must be an Ed25519 public key/,
+    );
   });
 });

@@ -1,7 +1,23 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { io, type Socket } from 'socket.io-client';
-import { AUTH_HEADER, canonicalBytes, createRng, encodeKey, encodeSafetensors, initialGeneratorWeights, PROTOCOL, readKeyFile, signBytes, signRequest, type FeatureSet, type KeyPair, type NamedTensor, type RoundAnnouncement, type UpdateHeader } from '@emodistill/core';
+import {
+  AUTH_HEADER,
+  canonicalBytes,
+  createRng,
+  encodeKey,
+  encodeSafetensors,
+  initialGeneratorWeights,
+  PROTOCOL,
+  readKeyFile,
+  signBytes,
+  signRequest,
+  type FeatureSet,
+  type KeyPair,
+  type NamedTensor,
+  type RoundAnnouncement,
+  type UpdateHeader,
+} from '@emodistill/core';
 import { prepareUpdate, statisticsPayload } from '@emodistill/site-agent';
 
 /**
@@ -16,7 +32,15 @@ export function syntheticCorpus(dimension = 8, seed = 3): FeatureSet {
   const rows: { speaker: string; emotion: string; values: number[] }[] = [];
   speakers.forEach((speaker, s) =>
     classNames.forEach((emotion, c) => {
-      for (let u = 0; u < 6; u++) rows.push({ speaker, emotion, values: Array.from({ length: dimension }, (_, d) => 10 * d + 2 * (d % 4 === c ? 1 : 0) + 0.3 * s + gaussian()) });
+      for (let u = 0; u < 6; u++)
+        rows.push({
+          speaker,
+          emotion,
+          values: Array.from(
+            { length: dimension },
+            (_, d) => 10 * d + 2 * (d % 4 === c ? 1 : 0) + 0.3 * s + gaussian(),
+          ),
+        });
     }),
   );
   return {
@@ -27,7 +51,12 @@ export function syntheticCorpus(dimension = 8, seed = 3): FeatureSet {
     features: Float32Array.from(rows.flatMap((r) => r.values)),
     dimension,
     classNames,
-    spec: { name: 'synthetic-test', version: '1', params: {}, dimensionNames: Array.from({ length: dimension }, (_, d) => `f${d}`) },
+    spec: {
+      name: 'synthetic-test',
+      version: '1',
+      params: {},
+      dimensionNames: Array.from({ length: dimension }, (_, d) => `f${d}`),
+    },
     corpus: { source: 'synthetic', task: 'custom', createdAt: '2026-01-01T00:00:00.000Z' },
   };
 }
@@ -68,7 +97,11 @@ export async function adminStatus(url: string, adminKeyPath: string): Promise<Ad
 
 export async function adminGet(url: string, adminKeyPath: string, path: string): Promise<unknown> {
   const keys = await readKeyFile(adminKeyPath);
-  const response = await fetch(`${url}${path}`, { headers: { [AUTH_HEADER]: signRequest({ role: 'admin', id: encodeKey(keys.publicKey), method: 'GET', path }, keys.secretKey) } });
+  const response = await fetch(`${url}${path}`, {
+    headers: {
+      [AUTH_HEADER]: signRequest({ role: 'admin', id: encodeKey(keys.publicKey), method: 'GET', path }, keys.secretKey),
+    },
+  });
   if (!response.ok) throw new Error(`admin ${path}: HTTP ${response.status}`);
   return response.json();
 }
@@ -77,19 +110,51 @@ export async function adminGet(url: string, adminKeyPath: string, path: string):
 export async function uploadUpdate(
   url: string,
   round: number,
-  fields: { siteId: string; baseVersion: number; tensors: NamedTensor[]; keys: KeyPair; signWith?: KeyPair; nonce?: string },
-): Promise<{ status: number; body: { code?: string; message?: string; duplicate?: boolean }; envelope: string; payload: Uint8Array }> {
+  fields: {
+    siteId: string;
+    baseVersion: number;
+    tensors: NamedTensor[];
+    keys: KeyPair;
+    signWith?: KeyPair;
+    nonce?: string;
+  },
+): Promise<{
+  status: number;
+  body: { code?: string; message?: string; duplicate?: boolean };
+  envelope: string;
+  payload: Uint8Array;
+}> {
   const payload = encodeSafetensors(fields.tensors, {});
   const header: UpdateHeader = {
-    siteId: fields.siteId, round, baseVersion: fields.baseVersion, numExamples: 10, sha256: createHash('sha256').update(payload).digest('hex'),
-    metrics: {}, nonce: fields.nonce ?? randomBytes(16).toString('hex'), time: new Date().toISOString(),
+    siteId: fields.siteId,
+    round,
+    baseVersion: fields.baseVersion,
+    numExamples: 10,
+    sha256: createHash('sha256').update(payload).digest('hex'),
+    metrics: {},
+    nonce: fields.nonce ?? randomBytes(16).toString('hex'),
+    time: new Date().toISOString(),
   };
-  const envelope = Buffer.from(JSON.stringify({ header, signature: signBytes(canonicalBytes(header), (fields.signWith ?? fields.keys).secretKey) })).toString('base64');
+  const envelope = Buffer.from(
+    JSON.stringify({
+      header,
+      signature: signBytes(canonicalBytes(header), (fields.signWith ?? fields.keys).secretKey),
+    }),
+  ).toString('base64');
   return { ...(await sendRaw(url, round, envelope, payload)), envelope, payload };
 }
 
-export async function sendRaw(url: string, round: number, envelope: string, payload: Uint8Array): Promise<{ status: number; body: { code?: string; message?: string; duplicate?: boolean } }> {
-  const response = await fetch(`${url}/rounds/${round}/updates`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', [PROTOCOL.updateHeader]: envelope }, body: payload });
+export async function sendRaw(
+  url: string,
+  round: number,
+  envelope: string,
+  payload: Uint8Array,
+): Promise<{ status: number; body: { code?: string; message?: string; duplicate?: boolean } }> {
+  const response = await fetch(`${url}/rounds/${round}/updates`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/octet-stream', [PROTOCOL.updateHeader]: envelope },
+    body: payload,
+  });
   return { status: response.status, body: (await response.json()) as { code?: string; message?: string } };
 }
 
@@ -109,9 +174,23 @@ export class ManualSite {
     readonly siteId: string,
     readonly keys: KeyPair,
     private readonly data: FeatureSet,
-    private readonly architecture: { noiseDimension: number; hiddenUnits: number[]; classCount: number; outputDimension: number },
+    private readonly architecture: {
+      noiseDimension: number;
+      hiddenUnits: number[];
+      classCount: number;
+      outputDimension: number;
+    },
   ) {
-    this.socket = io(url, { path: PROTOCOL.socketPath, transports: ['websocket'], reconnectionDelay: 100, reconnectionDelayMax: 500, auth: (cb) => cb({ token: signRequest({ role: 'site', id: siteId, method: 'GET', path: PROTOCOL.socketPath }, keys.secretKey) }) });
+    this.socket = io(url, {
+      path: PROTOCOL.socketPath,
+      transports: ['websocket'],
+      reconnectionDelay: 100,
+      reconnectionDelayMax: 500,
+      auth: (cb) =>
+        cb({
+          token: signRequest({ role: 'site', id: siteId, method: 'GET', path: PROTOCOL.socketPath }, keys.secretKey),
+        }),
+    });
     this.socket.on('round', (message: { body: RoundAnnouncement }) => {
       const announcement = message.body;
       if (this.announcements.some((a) => a.round === announcement.round)) return;
@@ -130,8 +209,24 @@ export class ManualSite {
     const payload =
       announcement.kind === 'statistics'
         ? statisticsPayload(this.data)
-        : encodeSafetensors(initialGeneratorWeights(this.architecture, 0).map((t) => ({ ...t, values: new Float32Array(t.values.length) })), {});
-    const update = prepareUpdate({ siteId: this.siteId, round, baseVersion: announcement.baseVersion, numExamples: this.data.ids.length, metrics: {} }, payload, this.keys);
+        : encodeSafetensors(
+            initialGeneratorWeights(this.architecture, 0).map((t) => ({
+              ...t,
+              values: new Float32Array(t.values.length),
+            })),
+            {},
+          );
+    const update = prepareUpdate(
+      {
+        siteId: this.siteId,
+        round,
+        baseVersion: announcement.baseVersion,
+        numExamples: this.data.ids.length,
+        metrics: {},
+      },
+      payload,
+      this.keys,
+    );
     const envelope = Buffer.from(JSON.stringify(update.envelope)).toString('base64');
     const reply = await sendRaw(this.url, round, envelope, payload);
     if (reply.status === 200) this.accepted.set(round, { envelope, payload });

@@ -41,20 +41,55 @@ describe('coordinator over TLS (https and wss)', () => {
     dir = await mkdtemp(join(tmpdir(), 'emodistill-tls-'));
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
-    const layout = await setUpFederation({ train: syntheticCorpus(8), sites: 1, dir, rounds: 0, localSteps: 1, minSites: 1 });
+    await promisify(execFile)('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ]);
+    const layout = await setUpFederation({
+      train: syntheticCorpus(8),
+      sites: 1,
+      dir,
+      rounds: 0,
+      localSteps: 1,
+      minSites: 1,
+    });
     const raw = JSON.parse(await readFile(layout.coordinatorConfig, 'utf8')) as Record<string, unknown>;
-    running = await startCoordinator(resolveCoordinatorConfig({ ...raw, tls: { certFile: cert, keyFile: key } }, 'tls config', dir));
+    running = await startCoordinator(
+      resolveCoordinatorConfig({ ...raw, tls: { certFile: cert, keyFile: key } }, 'tls config', dir),
+    );
     await layout.writeSiteConfigs(running.url);
 
     // act
     const trusted = await get(`${running.url}/health`, await readFile(cert));
     const untrusted = await get(`${running.url}/health`).then(String, (error: Error) => error.message);
-    children.push(spawnCli(['--log-level', 'info', 'site', 'join', '--config', layout.sites[0]!.config], join(dir, 'site.log'), { NODE_EXTRA_CA_CERTS: cert }));
-    const connected = await waitFor('the site over wss', async () => {
-      const sites = running!.runner.status().connectedSites;
-      return sites.length === 1 ? sites : undefined;
-    }, 30_000);
+    children.push(
+      spawnCli(['--log-level', 'info', 'site', 'join', '--config', layout.sites[0]!.config], join(dir, 'site.log'), {
+        NODE_EXTRA_CA_CERTS: cert,
+      }),
+    );
+    const connected = await waitFor(
+      'the site over wss',
+      async () => {
+        const sites = running!.runner.status().connectedSites;
+        return sites.length === 1 ? sites : undefined;
+      },
+      30_000,
+    );
 
     // assert
     expect(running.url).toMatch(/^https:\/\/127\.0\.0\.1:/);

@@ -36,15 +36,21 @@ const HOLDOUT = ['03', '08', '09', '10'];
 const backend = await selectBackend('auto');
 const { set } = await extractFeatureSet(await listEmodb(args.emodb, '4class'));
 const { train: members, test: holdout } = splitBySpeakers(set, HOLDOUT);
-console.log(`EmoDB 4-class · backend ${backend} · members ${new Set(members.speakers).size} speakers (${members.ids.length} utt.) · audit holdout ${HOLDOUT.join(', ')} (${holdout.ids.length} utt.)`);
+console.log(
+  `EmoDB 4-class · backend ${backend} · members ${new Set(members.speakers).size} speakers (${members.ids.length} utt.) · audit holdout ${HOLDOUT.join(', ')} (${holdout.ids.length} utt.)`,
+);
 
 /** Member records plus Gaussian noise of 1 % of each dimension's spread: a generator that copies. */
 function leakyControl(real: FeatureSet): FeatureSet {
   const rng = createRng(7);
   const spread = new Float64Array(real.dimension);
-  for (let i = 0; i < real.features.length; i++) spread[i % real.dimension]! += Math.abs(real.features[i]!) / (real.features.length / real.dimension);
+  for (let i = 0; i < real.features.length; i++)
+    spread[i % real.dimension]! += Math.abs(real.features[i]!) / (real.features.length / real.dimension);
   const normal = (): number => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
-  return { ...real, features: Float32Array.from(real.features, (v, i) => v + 0.01 * spread[i % real.dimension]! * normal()) };
+  return {
+    ...real,
+    features: Float32Array.from(real.features, (v, i) => v + 0.01 * spread[i % real.dimension]! * normal()),
+  };
 }
 
 const started = performance.now();
@@ -77,16 +83,35 @@ const metrics: [string, (r: AuditReport) => string][] = [
   ['membership AUC, reference ratio (utterance)', (r) => ci(r.membership.referenceRatio.utteranceAuc)],
   ['membership AUC, nearest neighbour (speaker)', (r) => ci(r.membership.nearestNeighbour.speakerAuc)],
   ['membership AUC, reference ratio (speaker)', (r) => ci(r.membership.referenceRatio.speakerAuc)],
-  ['TPR @ 1 % / 10 % FPR (reference ratio)', (r) => `${pct(r.membership.referenceRatio.tprAtFpr1)} / ${pct(r.membership.referenceRatio.tprAtFpr10)}`],
-  ['memorised share (DCR < holdout p5) / baseline', (r) => `${pct(r.memorisation.syntheticShareBelowHoldoutP5)} / ${pct(r.memorisation.holdoutShareBelowP5)}`],
-  ['median NNDR synthetic / holdout', (r) => `${f(r.memorisation.syntheticNndrMedian)} / ${f(r.memorisation.holdoutNndrMedian)}`],
-  ['speaker probe confidence synthetic / real', (r) => `${pct(r.speakerInformation.probe.syntheticConfidence)} / ${pct(r.speakerInformation.probe.realConfidence)}`],
-  ['speaker ID from SER hidden layer: synthetic-trained / real-trained', (r) => `${pct(r.speakerInformation.representations.syntheticTrainedAccuracy)} / ${pct(r.speakerInformation.representations.realTrainedAccuracy)}`],
+  [
+    'TPR @ 1 % / 10 % FPR (reference ratio)',
+    (r) => `${pct(r.membership.referenceRatio.tprAtFpr1)} / ${pct(r.membership.referenceRatio.tprAtFpr10)}`,
+  ],
+  [
+    'memorised share (DCR < holdout p5) / baseline',
+    (r) => `${pct(r.memorisation.syntheticShareBelowHoldoutP5)} / ${pct(r.memorisation.holdoutShareBelowP5)}`,
+  ],
+  [
+    'median NNDR synthetic / holdout',
+    (r) => `${f(r.memorisation.syntheticNndrMedian)} / ${f(r.memorisation.holdoutNndrMedian)}`,
+  ],
+  [
+    'speaker probe confidence synthetic / real',
+    (r) => `${pct(r.speakerInformation.probe.syntheticConfidence)} / ${pct(r.speakerInformation.probe.realConfidence)}`,
+  ],
+  [
+    'speaker ID from SER hidden layer: synthetic-trained / real-trained',
+    (r) =>
+      `${pct(r.speakerInformation.representations.syntheticTrainedAccuracy)} / ${pct(r.speakerInformation.representations.realTrainedAccuracy)}`,
+  ],
   ['utility: UAR on holdout speakers', (r) => pct(r.utility.uar.mean)],
   ['gate', (r) => (r.gate.passed ? 'PASS' : 'FAIL')],
 ];
 const header = ['metric', ...subjects.map(([name]) => name)];
 const rows = metrics.map(([name, value]) => [name, ...reports.map(value)]);
 const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-for (const row of [header, widths.map((w) => '-'.repeat(w)), ...rows]) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
-console.log(`chance for the speaker probe: ${pct(reports[0]!.speakerInformation.probe.chance)} · reports in ${args.out}/ · ${((performance.now() - started) / 1000).toFixed(0)} s`);
+for (const row of [header, widths.map((w) => '-'.repeat(w)), ...rows])
+  console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
+console.log(
+  `chance for the speaker probe: ${pct(reports[0]!.speakerInformation.probe.chance)} · reports in ${args.out}/ · ${((performance.now() - started) / 1000).toFixed(0)} s`,
+);

@@ -30,9 +30,13 @@ const { values: args } = parseArgs({
   },
 });
 
-const pct = (stat: { mean: number; std: number }): string => `${(stat.mean * 100).toFixed(1)} ± ${(stat.std * 100).toFixed(1)}`;
+const pct = (stat: { mean: number; std: number }): string =>
+  `${(stat.mean * 100).toFixed(1)} ± ${(stat.std * 100).toFixed(1)}`;
 
-function runProtocol(set: FeatureSet, seeds: number[]): { uar: { mean: number; std: number }; wa: { mean: number; std: number }; perFold: number[]; trainSeconds: number } {
+function runProtocol(
+  set: FeatureSet,
+  seeds: number[],
+): { uar: { mean: number; std: number }; wa: { mean: number; std: number }; perFold: number[]; trainSeconds: number } {
   const uars: number[] = [];
   const was: number[] = [];
   const perFold: number[] = [];
@@ -53,7 +57,9 @@ function runProtocol(set: FeatureSet, seeds: number[]): { uar: { mean: number; s
 
 const backend = await selectBackend(args.backend as 'auto');
 const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => i);
-console.log(`EmoDB real-data baseline · backend ${backend} · ${cpus().length} cores · ${EMODB_FOLDS.length} speaker-independent folds × ${seeds.length} seeds`);
+console.log(
+  `EmoDB real-data baseline · backend ${backend} · ${cpus().length} cores · ${EMODB_FOLDS.length} speaker-independent folds × ${seeds.length} seeds`,
+);
 
 const listing = await listEmodb(args.emodb, '7class');
 const cpuBefore = process.cpuUsage();
@@ -76,11 +82,19 @@ const results = tasks.map(({ task, set }) => {
 
 console.log('');
 console.log('task    utterances  UAR %        WA %         classifier train s (total)');
-for (const r of results) console.log(`${r.task.padEnd(8)}${String(r.utterances).padStart(10)}  ${pct(r.uar).padEnd(12)} ${pct(r.wa).padEnd(12)} ${r.trainSeconds.toFixed(1)}`);
+for (const r of results)
+  console.log(
+    `${r.task.padEnd(8)}${String(r.utterances).padStart(10)}  ${pct(r.uar).padEnd(12)} ${pct(r.wa).padEnd(12)} ${r.trainSeconds.toFixed(1)}`,
+  );
 console.log(`classifier: MLP ${JSON.stringify(resolveClassifierConfig())}`);
-console.log('anchor: eGeMAPS/ComParE + SVM ≈ 80 UAR (7-class, speaker-independent); targets here ≥ 65 (7-class), ≥ 75 (4-class)');
+console.log(
+  'anchor: eGeMAPS/ComParE + SVM ≈ 80 UAR (7-class, speaker-independent); targets here ≥ 65 (7-class), ≥ 75 (4-class)',
+);
 
 if (args.json) {
-  await writeFile(args.json, `${JSON.stringify({ backend, seeds, extraction: { ...stats, cpuSeconds }, results }, null, 2)}\n`);
+  await writeFile(
+    args.json,
+    `${JSON.stringify({ backend, seeds, extraction: { ...stats, cpuSeconds }, results }, null, 2)}\n`,
+  );
   console.log(`wrote ${args.json}`);
 }

@@ -127,7 +127,13 @@ export interface ChaosReport {
   readonly reference: RunSummary;
   readonly interrupted: RunSummary;
   readonly kills: readonly KillRecord[];
-  readonly killCounts: { readonly total: number; readonly random: number; readonly upload: number; readonly aggregation: number; readonly aggregationLanded: number };
+  readonly killCounts: {
+    readonly total: number;
+    readonly random: number;
+    readonly upload: number;
+    readonly aggregation: number;
+    readonly aggregationLanded: number;
+  };
   readonly restarts: readonly RestartRecord[];
   readonly maxTimeToCloseSeconds: number | null;
   readonly acknowledgements: AcknowledgementCheck;
@@ -159,16 +165,33 @@ function readStore(dataDir: string): StoreSnapshot {
   if (!existsSync(path)) return { rounds: [], updates: [], versions: [] };
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    const participants = db.prepare('SELECT round, site_id FROM participants').all() as { round: number; site_id: string }[];
-    const rounds = (db.prepare('SELECT round, state FROM rounds ORDER BY round').all() as { round: number; state: string }[]).map((r) => ({ ...r, participants: participants.filter((p) => p.round === r.round).map((p) => p.site_id) }));
-    const updates = (db.prepare('SELECT round, site_id, sha256, payload_path, received_at FROM updates ORDER BY round, site_id').all() as { round: number; site_id: string; sha256: string; payload_path: string; received_at: string }[]).map((u) => ({
+    const participants = db.prepare('SELECT round, site_id FROM participants').all() as {
+      round: number;
+      site_id: string;
+    }[];
+    const rounds = (
+      db.prepare('SELECT round, state FROM rounds ORDER BY round').all() as { round: number; state: string }[]
+    ).map((r) => ({ ...r, participants: participants.filter((p) => p.round === r.round).map((p) => p.site_id) }));
+    const updates = (
+      db
+        .prepare('SELECT round, site_id, sha256, payload_path, received_at FROM updates ORDER BY round, site_id')
+        .all() as { round: number; site_id: string; sha256: string; payload_path: string; received_at: string }[]
+    ).map((u) => ({
       round: u.round,
       siteId: u.site_id,
       sha256: u.sha256,
       payloadPath: isAbsolute(u.payload_path) ? u.payload_path : resolve(dataDir, '..', u.payload_path),
       receivedAt: u.received_at,
     }));
-    const versions = (db.prepare('SELECT version, round, weights_sha256, sites, created_at FROM versions ORDER BY version').all() as { version: number; round: number; weights_sha256: string; sites: string; created_at: string }[]).map((v) => ({
+    const versions = (
+      db.prepare('SELECT version, round, weights_sha256, sites, created_at FROM versions ORDER BY version').all() as {
+        version: number;
+        round: number;
+        weights_sha256: string;
+        sites: string;
+        created_at: string;
+      }[]
+    ).map((v) => ({
       version: v.version,
       round: v.round,
       weightsSha256: v.weights_sha256,
@@ -192,11 +215,20 @@ function openRoundOf(store: StoreSnapshot): OpenRoundState {
   const latestVersion = store.versions.at(-1)?.version ?? 0;
   const last = store.rounds.at(-1);
   if (!last || last.state !== 'open') return { round: null, updatesInRound: 0, participants: 0, latestVersion };
-  return { round: last.round, updatesInRound: store.updates.filter((u) => u.round === last.round).length, participants: last.participants.length, latestVersion };
+  return {
+    round: last.round,
+    updatesInRound: store.updates.filter((u) => u.round === last.round).length,
+    participants: last.participants.length,
+    latestVersion,
+  };
 }
 
 /** `emodistill coordinator start` with extra environment, timed from spawn to listening. */
-async function startCoordinator(configPath: string, logPath: string, env: NodeJS.ProcessEnv): Promise<CliProcess & { url: string; spawnedAt: number; listeningAt: number }> {
+async function startCoordinator(
+  configPath: string,
+  logPath: string,
+  env: NodeJS.ProcessEnv,
+): Promise<CliProcess & { url: string; spawnedAt: number; listeningAt: number }> {
   const spawnedAt = Date.now();
   const process = await spawnCoordinator(configPath, logPath, 30_000, env);
   return { ...process, spawnedAt, listeningAt: Date.now() };
@@ -232,19 +264,42 @@ function siteAcknowledgements(logPaths: readonly string[]): { acknowledgements: 
     if (!existsSync(path)) continue;
     for (const line of readFileSync(path, 'utf8').split('\n')) {
       if (!line.startsWith('{')) continue;
-      const entry = JSON.parse(line) as { msg?: string; level?: number; round?: number; siteId?: string; bytes?: number; error?: string; reason?: string };
-      if ((entry.msg === 'update accepted' || entry.msg === 'update was already accepted') && entry.siteId !== undefined && entry.round !== undefined) {
-        acknowledgements.push({ round: entry.round, siteId: entry.siteId, ...(entry.bytes !== undefined && { bytes: entry.bytes }) });
+      const entry = JSON.parse(line) as {
+        msg?: string;
+        level?: number;
+        round?: number;
+        siteId?: string;
+        bytes?: number;
+        error?: string;
+        reason?: string;
+      };
+      if (
+        (entry.msg === 'update accepted' || entry.msg === 'update was already accepted') &&
+        entry.siteId !== undefined &&
+        entry.round !== undefined
+      ) {
+        acknowledgements.push({
+          round: entry.round,
+          siteId: entry.siteId,
+          ...(entry.bytes !== undefined && { bytes: entry.bytes }),
+        });
       }
-      if ((entry.level ?? 0) >= 50) errors.push(`${entry.siteId ?? '?'}: ${entry.msg}${entry.round !== undefined ? ` (round ${entry.round})` : ''}${entry.error ? `: ${entry.error}` : ''}`);
+      if ((entry.level ?? 0) >= 50)
+        errors.push(
+          `${entry.siteId ?? '?'}: ${entry.msg}${entry.round !== undefined ? ` (round ${entry.round})` : ''}${entry.error ? `: ${entry.error}` : ''}`,
+        );
     }
   }
   return { acknowledgements, errors };
 }
 
-function checkAcknowledgements(acknowledgements: readonly Acknowledgement[], store: StoreSnapshot): AcknowledgementCheck {
+function checkAcknowledgements(
+  acknowledgements: readonly Acknowledgement[],
+  store: StoreSnapshot,
+): AcknowledgementCheck {
   const distinct = new Map<string, Acknowledgement>();
-  for (const ack of acknowledgements) distinct.set(`${ack.round}/${ack.siteId}`, { ...distinct.get(`${ack.round}/${ack.siteId}`), ...ack });
+  for (const ack of acknowledgements)
+    distinct.set(`${ack.round}/${ack.siteId}`, { ...distinct.get(`${ack.round}/${ack.siteId}`), ...ack });
   const problems: string[] = [];
   let stored = 0;
   let inVersion = 0;
@@ -272,7 +327,8 @@ function checkAcknowledgements(acknowledgements: readonly Acknowledgement[], sto
     stored++;
     const version = store.versions.find((v) => v.round === ack.round);
     if (!version) problems.push(`${name}: stored, but round ${ack.round} has no version`);
-    else if (!version.sites.includes(ack.siteId)) problems.push(`${name}: stored, but version ${version.version} has sites [${version.sites.join(', ')}]`);
+    else if (!version.sites.includes(ack.siteId))
+      problems.push(`${name}: stored, but version ${version.version} has sites [${version.sites.join(', ')}]`);
     else inVersion++;
   }
   return {
@@ -288,16 +344,27 @@ function checkAcknowledgements(acknowledgements: readonly Acknowledgement[], sto
 }
 
 /** Kinds of the planned kills in a seeded random order; aggregation kills alternate between the two points. */
-function planKills(kills: number, aggregation: number, upload: number, rng: Rng): { kind: KillKind; point?: FaultPoint; uploadInRound?: number }[] {
-  const kinds: KillKind[] = [...Array<KillKind>(aggregation).fill('aggregation'), ...Array<KillKind>(upload).fill('upload'), ...Array<KillKind>(kills - aggregation - upload).fill('random')];
+function planKills(
+  kills: number,
+  aggregation: number,
+  upload: number,
+  rng: Rng,
+): { kind: KillKind; point?: FaultPoint; uploadInRound?: number }[] {
+  const kinds: KillKind[] = [
+    ...Array<KillKind>(aggregation).fill('aggregation'),
+    ...Array<KillKind>(upload).fill('upload'),
+    ...Array<KillKind>(kills - aggregation - upload).fill('random'),
+  ];
   for (let i = kinds.length - 1; i > 0; i--) {
     const j = Math.floor(rng.next() * (i + 1));
     [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
   }
   let aggregations = 0;
   return kinds.map((kind) => {
-    if (kind === 'aggregation') return { kind, point: aggregations++ % 2 === 0 ? 'before-version-write' : 'after-version-file' };
-    if (kind === 'upload') return { kind, point: 'after-update-commit', uploadInRound: 1 + Math.floor(rng.next() * SITES) };
+    if (kind === 'aggregation')
+      return { kind, point: aggregations++ % 2 === 0 ? 'before-version-write' : 'after-version-file' };
+    if (kind === 'upload')
+      return { kind, point: 'after-update-commit', uploadInRound: 1 + Math.floor(rng.next() * SITES) };
     return { kind };
   });
 }
@@ -320,7 +387,12 @@ interface Federation {
   readonly siteLogs: readonly string[];
 }
 
-async function prepareFederation(dir: string, rounds: number, localSteps: number, timeoutSeconds: number): Promise<Federation> {
+async function prepareFederation(
+  dir: string,
+  rounds: number,
+  localSteps: number,
+  timeoutSeconds: number,
+): Promise<Federation> {
   const layout = await setUpFederation({
     train: syntheticCorpus(8),
     sites: SITES,
@@ -337,12 +409,24 @@ async function prepareFederation(dir: string, rounds: number, localSteps: number
     reconnectGraceSeconds: timeoutSeconds,
     port: await freePort(),
   });
-  await layout.writeSiteConfigs(`http://127.0.0.1:${JSON.parse(readFileSync(layout.coordinatorConfig, 'utf8')).listen.port}`);
-  return { layout, dataDir: join(dir, 'coordinator-data'), coordinatorLog: join(dir, 'coordinator.log'), siteLogs: layout.sites.map((s) => join(dir, `${s.siteId}.log`)) };
+  await layout.writeSiteConfigs(
+    `http://127.0.0.1:${JSON.parse(readFileSync(layout.coordinatorConfig, 'utf8')).listen.port}`,
+  );
+  return {
+    layout,
+    dataDir: join(dir, 'coordinator-data'),
+    coordinatorLog: join(dir, 'coordinator.log'),
+    siteLogs: layout.sites.map((s) => join(dir, `${s.siteId}.log`)),
+  };
 }
 
 function startSites(federation: Federation): CliProcess[] {
-  return federation.layout.sites.map((site, i) => spawnCli(['--log-level', 'info', 'site', 'join', '--config', site.config, '--exit-when-done'], federation.siteLogs[i]!));
+  return federation.layout.sites.map((site, i) =>
+    spawnCli(
+      ['--log-level', 'info', 'site', 'join', '--config', site.config, '--exit-when-done'],
+      federation.siteLogs[i]!,
+    ),
+  );
 }
 
 function summarise(federation: Federation, seconds: number, siteExitCodes: (number | string)[]): RunSummary {
@@ -368,7 +452,8 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
   const kills = options.kills ?? 20;
   const aggregationKills = options.aggregationKills ?? (kills === 0 ? 0 : Math.max(1, Math.round(0.3 * kills)));
   const uploadKills = options.uploadKills ?? Math.min(kills - aggregationKills, Math.round(0.2 * kills));
-  if (aggregationKills + uploadKills > kills) throw new Error(`aimed kills (${aggregationKills} aggregation + ${uploadKills} upload) exceed --kills ${kills}`);
+  if (aggregationKills + uploadKills > kills)
+    throw new Error(`aimed kills (${aggregationKills} aggregation + ${uploadKills} upload) exceed --kills ${kills}`);
   const resolved = {
     kills,
     aggregationKills,
@@ -386,37 +471,65 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
   try {
     // The reference: the same federation, never interrupted.
     progress(`reference run: ${resolved.rounds} training rounds × ${resolved.localSteps} local steps, ${SITES} sites`);
-    const referenceFederation = await prepareFederation(join(dir, 'reference'), resolved.rounds, resolved.localSteps, resolved.timeoutSeconds);
+    const referenceFederation = await prepareFederation(
+      join(dir, 'reference'),
+      resolved.rounds,
+      resolved.localSteps,
+      resolved.timeoutSeconds,
+    );
     const referenceStarted = performance.now();
-    const referenceCoordinator = await startCoordinator(referenceFederation.layout.coordinatorConfig, referenceFederation.coordinatorLog, {});
+    const referenceCoordinator = await startCoordinator(
+      referenceFederation.layout.coordinatorConfig,
+      referenceFederation.coordinatorLog,
+      {},
+    );
     running.push(referenceCoordinator);
     const referenceSites = startSites(referenceFederation);
     running.push(...referenceSites);
     const referenceWatch = watchStatus(referenceCoordinator.url);
     let lastVersion = { version: 0, at: Date.now() };
     const referenceDone = Promise.all(referenceSites.map((s) => s.exited));
-    for (let done = false; !done; ) {
+    for (let done = false; !done;) {
       done = await Promise.race([referenceDone.then(() => true), sleep(200).then(() => false)]);
-      if (referenceWatch.latestVersion() > lastVersion.version) lastVersion = { version: referenceWatch.latestVersion(), at: Date.now() };
-      if (!done && Date.now() - lastVersion.at > limitMs) throw new Error(`the reference run made no progress for ${resolved.closeLimitSeconds} s (version ${lastVersion.version}); see ${referenceFederation.coordinatorLog}`);
+      if (referenceWatch.latestVersion() > lastVersion.version)
+        lastVersion = { version: referenceWatch.latestVersion(), at: Date.now() };
+      if (!done && Date.now() - lastVersion.at > limitMs)
+        throw new Error(
+          `the reference run made no progress for ${resolved.closeLimitSeconds} s (version ${lastVersion.version}); see ${referenceFederation.coordinatorLog}`,
+        );
     }
     referenceWatch.stop();
     const referenceExits = await referenceDone;
     await stopProcess(referenceCoordinator, 'SIGTERM');
     const reference = summarise(referenceFederation, (performance.now() - referenceStarted) / 1000, referenceExits);
-    progress(`reference run: ${reference.seconds.toFixed(1)} s, ${reference.meanRoundSeconds.toFixed(2)} s per round, weights ${reference.weightsSha256}`);
+    progress(
+      `reference run: ${reference.seconds.toFixed(1)} s, ${reference.meanRoundSeconds.toFixed(2)} s per round, weights ${reference.weightsSha256}`,
+    );
 
     // The interrupted run.
-    const federation = await prepareFederation(join(dir, 'interrupted'), resolved.rounds, resolved.localSteps, resolved.timeoutSeconds);
+    const federation = await prepareFederation(
+      join(dir, 'interrupted'),
+      resolved.rounds,
+      resolved.localSteps,
+      resolved.timeoutSeconds,
+    );
     const rng = createRng(resolved.seed);
     const plan = planKills(kills, aggregationKills, uploadKills, rng);
     const killRecords: KillRecord[] = [];
-    const restarts: (Omit<RestartRecord, 'outcome'> & { outcome: RestartRecord['outcome']; spawnedAt: number; killedAt?: number })[] = [];
+    const restarts: (Omit<RestartRecord, 'outcome'> & {
+      outcome: RestartRecord['outcome'];
+      spawnedAt: number;
+      killedAt?: number;
+    })[] = [];
     const started = performance.now();
     const startedAt = Date.now();
     const roundMs = Math.max(500, reference.meanRoundSeconds * 1000);
     let fault = faultFor(plan[0], openRoundOf(readStore(federation.dataDir)));
-    let coordinator = await startCoordinator(federation.layout.coordinatorConfig, federation.coordinatorLog, fault ? { EMODISTILL_FAULT: fault } : {});
+    let coordinator = await startCoordinator(
+      federation.layout.coordinatorConfig,
+      federation.coordinatorLog,
+      fault ? { EMODISTILL_FAULT: fault } : {},
+    );
     running.push(coordinator);
     const sites = startSites(federation);
     running.push(...sites);
@@ -427,7 +540,10 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     let lastProgressAt = coordinator.spawnedAt;
     let seenVersion = 0;
     let closedSinceRestart = false;
-    const until = async (event: Promise<unknown>, stopWhenFinished: boolean): Promise<'event' | 'finished' | 'stalled'> => {
+    const until = async (
+      event: Promise<unknown>,
+      stopWhenFinished: boolean,
+    ): Promise<'event' | 'finished' | 'stalled'> => {
       for (;;) {
         const fired = await Promise.race([event.then(() => true), sleep(STATUS_POLL_MS).then(() => false)]);
         if (fired) return 'event';
@@ -472,7 +588,12 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
       const last = [...store.updates].sort((a, b) => a.receivedAt.localeCompare(b.receivedAt)).at(-1);
       const landed =
         planned.kind === 'aggregation'
-          ? exit === 'SIGKILL' && allIn && (planned.point === 'before-version-write' || readdirSync(join(federation.dataDir, 'versions')).some((f) => f.startsWith(`v${open.latestVersion + 1}-`)))
+          ? exit === 'SIGKILL' &&
+            allIn &&
+            (planned.point === 'before-version-write' ||
+              readdirSync(join(federation.dataDir, 'versions')).some((f) =>
+                f.startsWith(`v${open.latestVersion + 1}-`),
+              ))
           : planned.kind === 'upload'
             ? exit === 'SIGKILL' && last !== undefined
             : undefined;
@@ -486,16 +607,30 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
         lastCommitted: last ? `round ${last.round} ${last.siteId}` : null,
         state: `${open.round === null ? 'no open round' : `round ${open.round}: ${open.updatesInRound}/${open.participants} updates`}, version ${open.latestVersion}${planned.kind === 'upload' && last ? `; last commit: round ${last.round} ${last.siteId}` : ''}`,
       });
-      progress(`kill ${index + 1}/${kills} at ${((killedAt - startedAt) / 1000).toFixed(1)} s: ${planned.kind}${fault ? ` (${fault})` : ''}; ${killRecords.at(-1)!.state}`);
+      progress(
+        `kill ${index + 1}/${kills} at ${((killedAt - startedAt) / 1000).toFixed(1)} s: ${planned.kind}${fault ? ` (${fault})` : ''}; ${killRecords.at(-1)!.state}`,
+      );
 
       // restart on the same port and data dir, armed for the next aimed kill
       fault = faultFor(plan[index + 1], open);
-      coordinator = await startCoordinator(federation.layout.coordinatorConfig, federation.coordinatorLog, fault ? { EMODISTILL_FAULT: fault } : {});
+      coordinator = await startCoordinator(
+        federation.layout.coordinatorConfig,
+        federation.coordinatorLog,
+        fault ? { EMODISTILL_FAULT: fault } : {},
+      );
       running.push(coordinator);
       lastProgressAt = coordinator.spawnedAt;
       seenVersion = open.latestVersion;
       closedSinceRestart = false;
-      restarts.push({ afterKill: index + 1, spawnedAt: coordinator.spawnedAt, startupSeconds: (coordinator.listeningAt - coordinator.spawnedAt) / 1000, openRound: open.round, allUpdatesIn: allIn, timeToCloseSeconds: null, outcome: 'killed-before-close' });
+      restarts.push({
+        afterKill: index + 1,
+        spawnedAt: coordinator.spawnedAt,
+        startupSeconds: (coordinator.listeningAt - coordinator.spawnedAt) / 1000,
+        openRound: open.round,
+        allUpdatesIn: allIn,
+        timeToCloseSeconds: null,
+        outcome: 'killed-before-close',
+      });
     }
     // The last restart runs the federation to its end (the sites exit once it announces the end).
     if (!aborted && (await until(sitesDone, false)) === 'stalled') {
@@ -510,9 +645,12 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     // assert: measure the restarts from the versions' commit times, check every acknowledgement
     const store = readStore(federation.dataDir);
     const finalRestarts: RestartRecord[] = restarts.map(({ spawnedAt, killedAt, ...restart }) => {
-      const first = store.versions.map((v) => Date.parse(v.createdAt)).find((t) => t >= spawnedAt && t <= (killedAt ?? Number.POSITIVE_INFINITY));
+      const first = store.versions
+        .map((v) => Date.parse(v.createdAt))
+        .find((t) => t >= spawnedAt && t <= (killedAt ?? Number.POSITIVE_INFINITY));
       if (restart.outcome === 'waited-past-limit') return restart;
-      if (first !== undefined) return { ...restart, timeToCloseSeconds: Math.max(0, first - spawnedAt) / 1000, outcome: 'closed' };
+      if (first !== undefined)
+        return { ...restart, timeToCloseSeconds: Math.max(0, first - spawnedAt) / 1000, outcome: 'closed' };
       return { ...restart, outcome: killedAt === undefined ? 'finished' : 'killed-before-close' };
     });
     const measured = finalRestarts.map((r) => r.timeToCloseSeconds).filter((t): t is number => t !== null);
@@ -520,17 +658,50 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     const { acknowledgements } = siteAcknowledgements(federation.siteLogs);
     const ackCheck = checkAcknowledgements(acknowledgements, store);
     const referenceStore = readStore(referenceFederation.dataDir);
-    const same = store.updates.filter((u) => referenceStore.updates.some((r) => r.round === u.round && r.siteId === u.siteId && r.sha256 === u.sha256)).length;
+    const same = store.updates.filter((u) =>
+      referenceStore.updates.some((r) => r.round === u.round && r.siteId === u.siteId && r.sha256 === u.sha256),
+    ).length;
     const count = (kind: KillKind): number => killRecords.filter((k) => k.kind === kind).length;
-    const killCounts = { total: killRecords.length, random: count('random'), upload: count('upload'), aggregation: count('aggregation'), aggregationLanded: killRecords.filter((k) => k.kind === 'aggregation' && k.landed).length };
-    const weightsEqual = reference.weightsSha256 !== null && interrupted.weightsSha256 === reference.weightsSha256 && interrupted.versions === reference.versions;
+    const killCounts = {
+      total: killRecords.length,
+      random: count('random'),
+      upload: count('upload'),
+      aggregation: count('aggregation'),
+      aggregationLanded: killRecords.filter((k) => k.kind === 'aggregation' && k.landed).length,
+    };
+    const weightsEqual =
+      reference.weightsSha256 !== null &&
+      interrupted.weightsSha256 === reference.weightsSha256 &&
+      interrupted.versions === reference.versions;
     const waited = finalRestarts.filter((r) => r.outcome === 'waited-past-limit').length;
     const checks: ChaosCheck[] = [
-      { name: 'kills', ok: killCounts.total === kills && killCounts.aggregationLanded >= aggregationKills, detail: `${killCounts.total}/${kills} made; ${killCounts.aggregationLanded}/${aggregationKills} aimed at aggregation landed there` },
-      { name: 'acknowledged updates kept', ok: ackCheck.lost === 0 && ackCheck.notInVersion === 0 && ackCheck.acknowledged > 0, detail: `${ackCheck.acknowledged} acknowledged, ${ackCheck.stored} stored, ${ackCheck.inVersion} in their round's version; ${ackCheck.lost} lost, ${ackCheck.notInVersion} stored but not in a version${ackCheck.problems.length > 0 ? `: ${ackCheck.problems.slice(0, 5).join('; ')}` : ''}` },
-      { name: 'no restart waits for the deadline', ok: waited === 0 && (maxTimeToCloseSeconds ?? 0) <= resolved.closeLimitSeconds, detail: `max time to close after a restart ${maxTimeToCloseSeconds?.toFixed(2) ?? '–'} s over ${measured.length} measured restarts; ${waited} waited past ${resolved.closeLimitSeconds} s (deadline ${resolved.timeoutSeconds} s)` },
-      { name: 'final weights equal the uninterrupted run', ok: weightsEqual, detail: `${interrupted.weightsSha256 ?? 'none'} (${interrupted.versions} versions) vs ${reference.weightsSha256} (${reference.versions} versions)` },
-      { name: 'sites finished', ok: !aborted && siteExits.every((c) => c === 0) && interrupted.siteErrors.length === 0, detail: aborted ?? `exit codes ${siteExits.join(', ')}${interrupted.siteErrors.length > 0 ? `; errors: ${interrupted.siteErrors.slice(0, 3).join('; ')}` : ''}` },
+      {
+        name: 'kills',
+        ok: killCounts.total === kills && killCounts.aggregationLanded >= aggregationKills,
+        detail: `${killCounts.total}/${kills} made; ${killCounts.aggregationLanded}/${aggregationKills} aimed at aggregation landed there`,
+      },
+      {
+        name: 'acknowledged updates kept',
+        ok: ackCheck.lost === 0 && ackCheck.notInVersion === 0 && ackCheck.acknowledged > 0,
+        detail: `${ackCheck.acknowledged} acknowledged, ${ackCheck.stored} stored, ${ackCheck.inVersion} in their round's version; ${ackCheck.lost} lost, ${ackCheck.notInVersion} stored but not in a version${ackCheck.problems.length > 0 ? `: ${ackCheck.problems.slice(0, 5).join('; ')}` : ''}`,
+      },
+      {
+        name: 'no restart waits for the deadline',
+        ok: waited === 0 && (maxTimeToCloseSeconds ?? 0) <= resolved.closeLimitSeconds,
+        detail: `max time to close after a restart ${maxTimeToCloseSeconds?.toFixed(2) ?? '–'} s over ${measured.length} measured restarts; ${waited} waited past ${resolved.closeLimitSeconds} s (deadline ${resolved.timeoutSeconds} s)`,
+      },
+      {
+        name: 'final weights equal the uninterrupted run',
+        ok: weightsEqual,
+        detail: `${interrupted.weightsSha256 ?? 'none'} (${interrupted.versions} versions) vs ${reference.weightsSha256} (${reference.versions} versions)`,
+      },
+      {
+        name: 'sites finished',
+        ok: !aborted && siteExits.every((c) => c === 0) && interrupted.siteErrors.length === 0,
+        detail:
+          aborted ??
+          `exit codes ${siteExits.join(', ')}${interrupted.siteErrors.length > 0 ? `; errors: ${interrupted.siteErrors.slice(0, 3).join('; ')}` : ''}`,
+      },
     ];
     return {
       options: resolved,
@@ -559,7 +730,10 @@ export function formatChaosReport(report: ChaosReport): string {
   const { killCounts: k, acknowledgements: a } = report;
   const lines = [
     `kills: ${k.total} (${k.aggregation} during aggregation, ${k.aggregationLanded} confirmed in the store; ${k.upload} during an upload; ${k.random} at random moments)`,
-    ...report.kills.map((kill) => `  ${String(kill.index).padStart(2)}. ${kill.atSeconds.toFixed(1).padStart(6)} s  ${kill.kind.padEnd(11)} ${(kill.fault ?? '').padEnd(24)} ${kill.state}${kill.landed === false ? '  (not where aimed)' : ''}`),
+    ...report.kills.map(
+      (kill) =>
+        `  ${String(kill.index).padStart(2)}. ${kill.atSeconds.toFixed(1).padStart(6)} s  ${kill.kind.padEnd(11)} ${(kill.fault ?? '').padEnd(24)} ${kill.state}${kill.landed === false ? '  (not where aimed)' : ''}`,
+    ),
     `restarts: ${report.restarts.length}; time to the next close after each (s): ${report.restarts.map((r) => (r.timeToCloseSeconds === null ? (r.outcome === 'waited-past-limit' ? 'WAITED' : '–') : r.timeToCloseSeconds.toFixed(2))).join(' ')}`,
     `max time to close after a restart: ${report.maxTimeToCloseSeconds?.toFixed(2) ?? '–'} s (deadline ${report.options.timeoutSeconds} s, limit ${report.options.closeLimitSeconds} s)`,
     `acknowledged updates: ${a.acknowledged} (${a.acknowledgements} acknowledgements), stored ${a.stored}, in their round's version ${a.inVersion}; lost ${a.lost}, stored but not in a version ${a.notInVersion}; stored but never acknowledged ${a.storedNotAcknowledged}`,

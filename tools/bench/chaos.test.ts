@@ -17,7 +17,10 @@ describe('bench:chaos', () => {
     const report = await runChaos(options);
 
     // assert
-    expect(report.checks.filter((check) => !check.ok), formatChaosReport(report)).toEqual([]);
+    expect(
+      report.checks.filter((check) => !check.ok),
+      formatChaosReport(report),
+    ).toEqual([]);
     expect(report.killCounts).toMatchObject({ total: 3, aggregation: 2, aggregationLanded: 2 });
     expect(report.acknowledgements).toMatchObject({ acknowledged: 3 * 5, lost: 0, notInVersion: 0 });
     expect(report.maxTimeToCloseSeconds).toBeLessThan(20);

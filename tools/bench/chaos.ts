@@ -33,7 +33,8 @@ const number = (name: keyof typeof args): number | undefined => {
   const value = args[name];
   if (typeof value !== 'string') return undefined;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`--${name} must be a non-negative number, got "${value}"`);
+  if (!Number.isFinite(parsed) || parsed < 0)
+    throw new Error(`--${name} must be a non-negative number, got "${value}"`);
   return parsed;
 };
 
@@ -51,6 +52,8 @@ const report = await runChaos({
   keep: args.keep,
   progress: (line) => console.log(line),
 });
-console.log(`\n${formatChaosReport(report)}\n${report.ok ? 'all checks passed' : 'CHECKS FAILED'} in ${((performance.now() - started) / 1000).toFixed(0)} s${args.keep || args.dir ? ` (federations in ${report.dir})` : ''}`);
+console.log(
+  `\n${formatChaosReport(report)}\n${report.ok ? 'all checks passed' : 'CHECKS FAILED'} in ${((performance.now() - started) / 1000).toFixed(0)} s${args.keep || args.dir ? ` (federations in ${report.dir})` : ''}`,
+);
 if (args.json) await writeFile(args.json, `${JSON.stringify(report, null, 2)}\n`);
 process.exitCode = report.ok ? 0 : 1;

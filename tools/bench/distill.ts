@@ -29,18 +29,34 @@ const { values: args } = parseArgs({
 const work = await mkdtemp(join(tmpdir(), 'emodistill-bench-'));
 try {
   const { set: sevenClass } = await extractFeatureSet(await listEmodb(args.emodb, '7class'));
-  const sets = { '7class': sevenClass, '4class': restrictClasses(sevenClass, ['anger', 'happiness', 'neutral', 'sadness']) };
+  const sets = {
+    '7class': sevenClass,
+    '4class': restrictClasses(sevenClass, ['anger', 'happiness', 'neutral', 'sadness']),
+  };
   let exitCode = 0;
   for (const task of args.tasks.split(',') as (keyof typeof sets)[]) {
     const file = join(work, `emodb-${task}.arrow`);
     await writeFeatureSet(file, sets[task]);
     console.log(`\n== EmoDB ${task} (${sets[task].ids.length} utterances)`);
     const code = await main([
-      'node', 'emodistill', 'bench', 'distill', file, '--protocol', 'emodb5', '--ipc', args.ipc, '--seeds', args.seeds, '--prior',
+      'node',
+      'emodistill',
+      'bench',
+      'distill',
+      file,
+      '--protocol',
+      'emodb5',
+      '--ipc',
+      args.ipc,
+      '--seeds',
+      args.seeds,
+      '--prior',
       ...(args['no-ablations'] ? [] : ['--ablations']),
       ...(args.steps ? ['--steps', args.steps] : []),
-      '--compute', args.compute,
-      '--json', join(args['json-dir'], `bench-distill-emodb-${task}.json`),
+      '--compute',
+      args.compute,
+      '--json',
+      join(args['json-dir'], `bench-distill-emodb-${task}.json`),
     ]);
     exitCode ||= code;
   }

@@ -13,26 +13,63 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { canonicalBytes, encodeKey, generateKeyPair, PROTOCOL, signBytes, writeKeyFile, type UpdateHeader } from '@emodistill/core';
+import {
+  canonicalBytes,
+  encodeKey,
+  generateKeyPair,
+  PROTOCOL,
+  signBytes,
+  writeKeyFile,
+  type UpdateHeader,
+} from '@emodistill/core';
 import { spawnCoordinator } from '@emodistill/cli';
 
-const { values } = parseArgs({ options: { waves: { type: 'string', default: '1,4,8' }, mib: { type: 'string', default: '60' }, json: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    waves: { type: 'string', default: '1,4,8' },
+    mib: { type: 'string', default: '60' },
+    json: { type: 'string' },
+  },
+});
 const waves = values.waves.split(',').map(Number);
 const bodyBytes = Number(values.mib) * 1024 * 1024;
 
-const peakRssMb = (pid: number): number => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const peakRssMb = (pid: number): number =>
+  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 /** An update header of allow-listed `siteId`, signed with a key that is not the site's. */
 function forgedHeader(siteId: string): string {
-  const header: UpdateHeader = { siteId, round: 0, baseVersion: 0, numExamples: 10, sha256: '0'.repeat(64), metrics: {}, nonce: randomBytes(16).toString('hex'), time: new Date().toISOString() };
-  return Buffer.from(JSON.stringify({ header, signature: signBytes(canonicalBytes(header), generateKeyPair().secretKey) })).toString('base64');
+  const header: UpdateHeader = {
+    siteId,
+    round: 0,
+    baseVersion: 0,
+    numExamples: 10,
+    sha256: '0'.repeat(64),
+    metrics: {},
+    nonce: randomBytes(16).toString('hex'),
+    time: new Date().toISOString(),
+  };
+  return Buffer.from(
+    JSON.stringify({ header, signature: signBytes(canonicalBytes(header), generateKeyPair().secretKey) }),
+  ).toString('base64');
 }
 
 /** Sends the whole body in 1 MiB chunks (as an attacker would, reply or not); resolves with the status. */
 function flood(url: URL): Promise<number> {
   return new Promise((resolve, reject) => {
     const chunk = Buffer.alloc(1024 * 1024, 7);
-    const put = request({ host: url.hostname, port: url.port, method: 'PUT', path: '/rounds/0/updates', agent: false, headers: { 'content-type': 'application/octet-stream', 'content-length': String(bodyBytes), [PROTOCOL.updateHeader]: forgedHeader('site-1') } });
+    const put = request({
+      host: url.hostname,
+      port: url.port,
+      method: 'PUT',
+      path: '/rounds/0/updates',
+      agent: false,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(bodyBytes),
+        [PROTOCOL.updateHeader]: forgedHeader('site-1'),
+      },
+    });
     let status = 0;
     put.on('response', (response) => {
       status = response.statusCode ?? 0;
@@ -70,14 +107,20 @@ try {
   const coordinator = await spawnCoordinator(join(dir, 'coordinator.json'), join(dir, 'coordinator.log'));
   const pid = coordinator.child.pid!;
   const url = new URL(coordinator.url);
-  const report = { bodyMiB: Number(values.mib), idlePeakRssMb: peakRssMb(pid), waves: [] as { concurrent: number; statuses: number[]; seconds: number; peakRssMb: number }[] };
+  const report = {
+    bodyMiB: Number(values.mib),
+    idlePeakRssMb: peakRssMb(pid),
+    waves: [] as { concurrent: number; statuses: number[]; seconds: number; peakRssMb: number }[],
+  };
   console.log(`coordinator idle: peak RSS ${report.idlePeakRssMb.toFixed(0)} MB`);
   for (const concurrent of waves) {
     const started = performance.now();
     const statuses = await Promise.all(Array.from({ length: concurrent }, () => flood(url)));
     const wave = { concurrent, statuses, seconds: (performance.now() - started) / 1000, peakRssMb: peakRssMb(pid) };
     report.waves.push(wave);
-    console.log(`${concurrent} × ${values.mib} MiB forged uploads: replies ${[...new Set(statuses)].join(',')} in ${wave.seconds.toFixed(1)} s; coordinator peak RSS ${wave.peakRssMb.toFixed(0)} MB`);
+    console.log(
+      `${concurrent} × ${values.mib} MiB forged uploads: replies ${[...new Set(statuses)].join(',')} in ${wave.seconds.toFixed(1)} s; coordinator peak RSS ${wave.peakRssMb.toFixed(0)} MB`,
+    );
   }
   coordinator.child.kill('SIGTERM');
   await coordinator.exited;

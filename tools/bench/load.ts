@@ -29,7 +29,21 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { io, type Socket } from 'socket.io-client';
-import { AUTH_HEADER, canonicalBytes, encodeKey, encodeSafetensors, generateKeyPair, initialGeneratorWeights, PROTOCOL, signBytes, writeKeyFile, type FeatureSet, type KeyPair, type RoundAnnouncement, type UpdateHeader } from '@emodistill/core';
+import {
+  AUTH_HEADER,
+  canonicalBytes,
+  encodeKey,
+  encodeSafetensors,
+  generateKeyPair,
+  initialGeneratorWeights,
+  PROTOCOL,
+  signBytes,
+  writeKeyFile,
+  type FeatureSet,
+  type KeyPair,
+  type RoundAnnouncement,
+  type UpdateHeader,
+} from '@emodistill/core';
 import { spawnCoordinator } from '@emodistill/cli';
 import { statisticsPayload } from '@emodistill/site-agent';
 
@@ -45,7 +59,8 @@ const { values: args } = parseArgs({
 });
 const positiveInteger = (name: 'sites' | 'rounds' | 'timeout-seconds'): number => {
   const value = Number(args[name]);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got "${args[name]}"`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`--${name} must be a positive integer, got "${args[name]}"`);
   return value;
 };
 const siteCount = positiveInteger('sites');
@@ -73,27 +88,45 @@ function newestMtimeMs(dir: string): number {
   return newest;
 }
 for (const pkg of ['core', 'coordinator', 'cli']) {
-  if (newestMtimeMs(join(root, 'packages', pkg, 'src')) > newestMtimeMs(join(root, 'packages', pkg, 'dist'))) console.warn(`warning: packages/${pkg}/src is newer than its dist: run \`npx tsc -b\` first, the coordinator runs the built CLI`);
+  if (newestMtimeMs(join(root, 'packages', pkg, 'src')) > newestMtimeMs(join(root, 'packages', pkg, 'dist')))
+    console.warn(
+      `warning: packages/${pkg}/src is newer than its dist: run \`npx tsc -b\` first, the coordinator runs the built CLI`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Signing as core does (canonical bytes, Ed25519, base64), with node's native Ed25519.
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const nativeKey = (keys: KeyPair): KeyObject => createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, Buffer.from(keys.secretKey.subarray(0, 32))]), format: 'der', type: 'pkcs8' });
-const signWith = (key: KeyObject, value: unknown): string => signNative(null, canonicalBytes(value), key).toString('base64');
+const nativeKey = (keys: KeyPair): KeyObject =>
+  createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, Buffer.from(keys.secretKey.subarray(0, 32))]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+const signWith = (key: KeyObject, value: unknown): string =>
+  signNative(null, canonicalBytes(value), key).toString('base64');
 const sha256Hex = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
 
 /** The x-emodistill-auth value, as core's signRequest builds it. */
 function signedRequest(key: KeyObject, role: 'site' | 'admin', id: string, method: string, path: string): string {
-  const unsigned = { role, id, method, path, bodySha256: sha256Hex(''), time: new Date().toISOString(), nonce: randomBytes(16).toString('hex') };
+  const unsigned = {
+    role,
+    id,
+    method,
+    path,
+    bodySha256: sha256Hex(''),
+    time: new Date().toISOString(),
+    nonce: randomBytes(16).toString('hex'),
+  };
   return Buffer.from(JSON.stringify({ ...unsigned, signature: signWith(key, unsigned) })).toString('base64');
 }
 
 {
   const keys = generateKeyPair();
   const probe = { a: 1, b: ['x'] };
-  if (signWith(nativeKey(keys), probe) !== signBytes(canonicalBytes(probe), keys.secretKey)) throw new Error('native Ed25519 signatures differ from core signBytes');
+  if (signWith(nativeKey(keys), probe) !== signBytes(canonicalBytes(probe), keys.secretKey))
+    throw new Error('native Ed25519 signatures differ from core signBytes');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -104,9 +137,17 @@ const admin = generateKeyPair();
 const adminKey = nativeKey(admin);
 await writeKeyFile(join(dir, 'coordinator.key'), generateKeyPair());
 
-const layout = initialGeneratorWeights({ noiseDimension: NOISE, hiddenUnits: HIDDEN, classCount: CLASS_NAMES.length, outputDimension: FEATURES }, 0);
+const layout = initialGeneratorWeights(
+  { noiseDimension: NOISE, hiddenUnits: HIDDEN, classCount: CLASS_NAMES.length, outputDimension: FEATURES },
+  0,
+);
 const parameters = layout.reduce((sum, t) => sum + t.values.length, 0);
-const spec = { name: 'bench-load', version: '1', params: {}, dimensionNames: Array.from({ length: FEATURES }, (_, d) => `f${d}`) };
+const spec = {
+  name: 'bench-load',
+  version: '1',
+  params: {},
+  dimensionNames: Array.from({ length: FEATURES }, (_, d) => `f${d}`),
+};
 const base = Float32Array.from({ length: parameters }, () => (Math.random() - 0.5) * 1e-3);
 
 interface Upload {
@@ -148,7 +189,14 @@ const sites: BenchSite[] = Array.from({ length: siteCount }, (_, i) => {
     offset += t.values.length;
     return { name: t.name, shape: [...t.shape], values };
   });
-  return { siteId: `site-${String(i + 1).padStart(4, '0')}`, key: nativeKey(keys), publicKey: encodeKey(keys.publicKey), statistics: statisticsPayload(set), delta: encodeSafetensors(tensors, {}), uploads: [] };
+  return {
+    siteId: `site-${String(i + 1).padStart(4, '0')}`,
+    key: nativeKey(keys),
+    publicKey: encodeKey(keys.publicKey),
+    statistics: statisticsPayload(set),
+    delta: encodeSafetensors(tensors, {}),
+    uploads: [],
+  };
 });
 
 const configPath = join(dir, 'coordinator.json');
@@ -180,7 +228,8 @@ process.once('exit', () => {
   if (coordinator.child.exitCode === null && coordinator.child.signalCode === null) coordinator.child.kill('SIGKILL');
 });
 const url = coordinator.url;
-const procStatus = (field: 'VmHWM' | 'VmRSS'): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const procStatus = (field: 'VmHWM' | 'VmRSS'): number =>
+  Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 /** utime + stime of the coordinator, in seconds. */
 const coordinatorCpuSeconds = (): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -190,7 +239,9 @@ const ownCpuSeconds = (): number => {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1e6;
 };
-console.log(`coordinator pid ${pid} at ${url}; ${siteCount} sites, ${trainingRounds} training rounds of ${parameters.toLocaleString('en')} parameters (${(sites[0]!.delta.byteLength / 1024).toFixed(0)} KiB per update)${args.download ? ', with downloads' : ''}; ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(2)}`);
+console.log(
+  `coordinator pid ${pid} at ${url}; ${siteCount} sites, ${trainingRounds} training rounds of ${parameters.toLocaleString('en')} parameters (${(sites[0]!.delta.byteLength / 1024).toFixed(0)} KiB per update)${args.download ? ', with downloads' : ''}; ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(2)}`,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Sites: sessions, announcements, uploads.
@@ -216,7 +267,12 @@ function markAnnouncement(round: number, kind: RoundAnnouncement['kind'], at: nu
   if (marks.has(round)) return;
   const previous = marks.get(round - 1);
   if (previous && previous.committedAt === undefined) closeMarks(previous, at);
-  marks.set(round, { kind, announcedAt: at, generatorCpuAtStart: ownCpuSeconds(), coordinatorCpuAtStart: coordinatorCpuSeconds() });
+  marks.set(round, {
+    kind,
+    announcedAt: at,
+    generatorCpuAtStart: ownCpuSeconds(),
+    coordinatorCpuAtStart: coordinatorCpuSeconds(),
+  });
 }
 function closeMarks(round: RoundMarks, at: number): void {
   round.committedAt = at;
@@ -227,27 +283,53 @@ function closeMarks(round: RoundMarks, at: number): void {
 async function respond(site: BenchSite, announcement: RoundAnnouncement): Promise<void> {
   if (args.download && announcement.kind === 'training') {
     const path = `/models/${announcement.baseVersion}`;
-    const response = await fetch(`${url}${path}`, { headers: { [AUTH_HEADER]: signedRequest(site.key, 'site', site.siteId, 'GET', path) } });
+    const response = await fetch(`${url}${path}`, {
+      headers: { [AUTH_HEADER]: signedRequest(site.key, 'site', site.siteId, 'GET', path) },
+    });
     const bytes = new Uint8Array(await response.arrayBuffer());
-    if (!response.ok || sha256Hex(bytes) !== announcement.baseSha256) failures.push(`${site.siteId}: download of version ${announcement.baseVersion}: HTTP ${response.status}`);
+    if (!response.ok || sha256Hex(bytes) !== announcement.baseSha256)
+      failures.push(`${site.siteId}: download of version ${announcement.baseVersion}: HTTP ${response.status}`);
   }
   const payload = announcement.kind === 'statistics' ? site.statistics : site.delta;
-  const header: UpdateHeader = { siteId: site.siteId, round: announcement.round, baseVersion: announcement.baseVersion, numExamples: ROWS_PER_SITE, sha256: sha256Hex(payload), metrics: {}, nonce: randomBytes(16).toString('hex'), time: new Date().toISOString() };
+  const header: UpdateHeader = {
+    siteId: site.siteId,
+    round: announcement.round,
+    baseVersion: announcement.baseVersion,
+    numExamples: ROWS_PER_SITE,
+    sha256: sha256Hex(payload),
+    metrics: {},
+    nonce: randomBytes(16).toString('hex'),
+    time: new Date().toISOString(),
+  };
   const envelope = Buffer.from(JSON.stringify({ header, signature: signWith(site.key, header) })).toString('base64');
   const sentAt = performance.now();
   for (let retries = 0; ; retries++) {
     try {
-      const response = await fetch(`${url}/rounds/${announcement.round}/updates`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', [PROTOCOL.updateHeader]: envelope }, body: payload });
+      const response = await fetch(`${url}/rounds/${announcement.round}/updates`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream', [PROTOCOL.updateHeader]: envelope },
+        body: payload,
+      });
       const reply = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
       if (response.status === 503) {
         await sleep(1000 * Number(response.headers.get('retry-after') ?? 1));
         continue;
       }
-      site.uploads.push({ round: announcement.round, status: response.status, latencyMs: performance.now() - sentAt, retries, sha256: header.sha256 });
-      if (!response.ok) failures.push(`${site.siteId}: round ${announcement.round}: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`);
+      site.uploads.push({
+        round: announcement.round,
+        status: response.status,
+        latencyMs: performance.now() - sentAt,
+        retries,
+        sha256: header.sha256,
+      });
+      if (!response.ok)
+        failures.push(
+          `${site.siteId}: round ${announcement.round}: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`,
+        );
       return;
     } catch (error) {
-      if (retries >= 5) return void failures.push(`${site.siteId}: round ${announcement.round}: ${(error as Error).message}`);
+      if (retries >= 5)
+        return void failures.push(`${site.siteId}: round ${announcement.round}: ${(error as Error).message}`);
       await sleep(250 * 2 ** retries);
     }
   }
@@ -294,7 +376,9 @@ const idleRssMiB = procStatus('VmRSS');
 await Promise.all(sites.map(connect));
 const connectSeconds = (performance.now() - connectStarted) / 1000;
 const retriedHandshakes = [...connectErrors].map(([message, count]) => `${count} × ${message}`).join(', ');
-console.log(`${siteCount} sessions open in ${connectSeconds.toFixed(1)} s${retriedHandshakes ? ` (handshakes retried: ${retriedHandshakes})` : ''} (coordinator RSS ${idleRssMiB.toFixed(0)} MiB before, ${procStatus('VmRSS').toFixed(0)} MiB after)`);
+console.log(
+  `${siteCount} sessions open in ${connectSeconds.toFixed(1)} s${retriedHandshakes ? ` (handshakes retried: ${retriedHandshakes})` : ''} (coordinator RSS ${idleRssMiB.toFixed(0)} MiB before, ${procStatus('VmRSS').toFixed(0)} MiB after)`,
+);
 
 const timeout = setTimeout(() => {
   failures.push(`the federation did not finish within ${timeoutSeconds} s`);
@@ -309,18 +393,32 @@ const peakRssMiB = procStatus('VmHWM');
 // ---------------------------------------------------------------------------------------------
 // What the coordinator says it has: versions (admin API), then its updates table.
 
-const versionsResponse = await fetch(`${url}/admin/versions`, { headers: { [AUTH_HEADER]: signedRequest(adminKey, 'admin', encodeKey(admin.publicKey), 'GET', '/admin/versions') } });
+const versionsResponse = await fetch(`${url}/admin/versions`, {
+  headers: { [AUTH_HEADER]: signedRequest(adminKey, 'admin', encodeKey(admin.publicKey), 'GET', '/admin/versions') },
+});
 const versions = (await versionsResponse.json()) as { version: number; round: number; sites: string[] }[];
 for (const site of sites) site.socket?.close();
 coordinator.child.kill('SIGTERM');
 const exit = await Promise.race([coordinator.exited, sleep(15_000).then(() => 'timeout')]);
 if (exit === 'timeout') coordinator.child.kill('SIGKILL');
 const db = new Database(join(dir, 'data', 'coordinator.sqlite'), { readonly: true, fileMustExist: true });
-const stored = new Set((db.prepare('SELECT round, site_id, sha256 FROM updates').all() as { round: number; site_id: string; sha256: string }[]).map((r) => `${r.round}/${r.site_id}/${r.sha256}`));
+const stored = new Set(
+  (
+    db.prepare('SELECT round, site_id, sha256 FROM updates').all() as {
+      round: number;
+      site_id: string;
+      sha256: string;
+    }[]
+  ).map((r) => `${r.round}/${r.site_id}/${r.sha256}`),
+);
 db.close();
 const inVersion = new Set(versions.flatMap((v) => v.sites.map((siteId) => `${v.round}/${siteId}`)));
-const acknowledged = sites.flatMap((site) => site.uploads.filter((u) => u.status === 200).map((u) => ({ siteId: site.siteId, ...u })));
-const lost = acknowledged.filter((u) => !stored.has(`${u.round}/${u.siteId}/${u.sha256}`) || !inVersion.has(`${u.round}/${u.siteId}`));
+const acknowledged = sites.flatMap((site) =>
+  site.uploads.filter((u) => u.status === 200).map((u) => ({ siteId: site.siteId, ...u })),
+);
+const lost = acknowledged.filter(
+  (u) => !stored.has(`${u.round}/${u.siteId}/${u.sha256}`) || !inVersion.has(`${u.round}/${u.siteId}`),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Report.
@@ -335,10 +433,23 @@ for (const line of readFileSync(logPath, 'utf8').split('\n')) {
   serverTimes.set(entry.round, times);
 }
 
-const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
-function latency(uploads: readonly Upload[]): { count: number; p50Ms: number; p95Ms: number; maxMs: number; retries: number } {
+const quantile = (sorted: readonly number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
+function latency(uploads: readonly Upload[]): {
+  count: number;
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+  retries: number;
+} {
   const sorted = uploads.map((u) => u.latencyMs).sort((a, b) => a - b);
-  return { count: uploads.length, p50Ms: quantile(sorted, 0.5), p95Ms: quantile(sorted, 0.95), maxMs: sorted.at(-1) ?? Number.NaN, retries: uploads.reduce((sum, u) => sum + u.retries, 0) };
+  return {
+    count: uploads.length,
+    p50Ms: quantile(sorted, 0.5),
+    p95Ms: quantile(sorted, 0.95),
+    maxMs: sorted.at(-1) ?? Number.NaN,
+    retries: uploads.reduce((sum, u) => sum + u.retries, 0),
+  };
 }
 const allUploads = sites.flatMap((s) => s.uploads);
 const rounds = [...marks.entries()].map(([round, m]) => {
@@ -347,7 +458,10 @@ const rounds = [...marks.entries()].map(([round, m]) => {
     round,
     kind: m.kind,
     roundSeconds: m.committedAt === undefined ? Number.NaN : (m.committedAt - m.announcedAt) / 1000,
-    serverRoundSeconds: server?.openedAt !== undefined && server.aggregatedAt !== undefined ? (server.aggregatedAt - server.openedAt) / 1000 : Number.NaN,
+    serverRoundSeconds:
+      server?.openedAt !== undefined && server.aggregatedAt !== undefined
+        ? (server.aggregatedAt - server.openedAt) / 1000
+        : Number.NaN,
     aggregateMs: server?.aggregateMs ?? Number.NaN,
     uploads: latency(allUploads.filter((u) => u.round === round)),
     generatorCpuSeconds: m.generatorCpuSeconds ?? Number.NaN,
@@ -374,17 +488,26 @@ const result = {
 };
 
 const f = (x: number, digits = 1): string => (Number.isFinite(x) ? x.toFixed(digits) : '–');
-console.log('\nround  kind        round s  (coordinator log s)  aggregate ms  upload p50 / p95 / max ms  retries  CPU s coordinator / load generator');
+console.log(
+  '\nround  kind        round s  (coordinator log s)  aggregate ms  upload p50 / p95 / max ms  retries  CPU s coordinator / load generator',
+);
 for (const r of rounds) {
-  console.log(`${String(r.round).padStart(5)}  ${r.kind.padEnd(10)}  ${f(r.roundSeconds, 2).padStart(7)}  ${f(r.serverRoundSeconds, 2).padStart(19)}  ${f(r.aggregateMs, 0).padStart(12)}  ${`${f(r.uploads.p50Ms, 0)} / ${f(r.uploads.p95Ms, 0)} / ${f(r.uploads.maxMs, 0)}`.padStart(24)}  ${String(r.uploads.retries).padStart(7)}  ${f(r.coordinatorCpuSeconds)} / ${f(r.generatorCpuSeconds)}`);
+  console.log(
+    `${String(r.round).padStart(5)}  ${r.kind.padEnd(10)}  ${f(r.roundSeconds, 2).padStart(7)}  ${f(r.serverRoundSeconds, 2).padStart(19)}  ${f(r.aggregateMs, 0).padStart(12)}  ${`${f(r.uploads.p50Ms, 0)} / ${f(r.uploads.p95Ms, 0)} / ${f(r.uploads.maxMs, 0)}`.padStart(24)}  ${String(r.uploads.retries).padStart(7)}  ${f(r.coordinatorCpuSeconds)} / ${f(r.generatorCpuSeconds)}`,
+  );
 }
-console.log(`\ntraining uploads: ${training.count}, latency p50 ${f(training.p50Ms, 0)} ms, p95 ${f(training.p95Ms, 0)} ms, max ${f(training.maxMs, 0)} ms`);
+console.log(
+  `\ntraining uploads: ${training.count}, latency p50 ${f(training.p50Ms, 0)} ms, p95 ${f(training.p95Ms, 0)} ms, max ${f(training.maxMs, 0)} ms`,
+);
 console.log(`coordinator peak RSS (VmHWM): ${f(peakRssMiB, 0)} MiB`);
-console.log(`acknowledged updates: ${acknowledged.length}, lost (not in the store or their round's version): ${lost.length}`);
+console.log(
+  `acknowledged updates: ${acknowledged.length}, lost (not in the store or their round's version): ${lost.length}`,
+);
 if (failures.length) console.log(`failures (${failures.length}):\n  ${failures.slice(0, 20).join('\n  ')}`);
 if (args.json) await writeFile(args.json, `${JSON.stringify(result, null, 2)}\n`);
 if (args.keep) console.log(`data and coordinator log kept in ${dir}`);
 else await rm(dir, { recursive: true, force: true });
-process.exitCode = lost.length === 0 && failures.length === 0 && acknowledged.length === siteCount * (trainingRounds + 1) ? 0 : 1;
+process.exitCode =
+  lost.length === 0 && failures.length === 0 && acknowledged.length === siteCount * (trainingRounds + 1) ? 0 : 1;
 // Keep-alive HTTP connections must not hold the process open once the report is out.
 setTimeout(() => process.exit(), 2000).unref();

@@ -56,7 +56,12 @@ function syntheticSet(): FeatureSet {
     features: Float32Array.from({ length: ROWS * DIMENSION }, next),
     dimension: DIMENSION,
     classNames: Array.from({ length: CLASSES }, (_, c) => `c${c}`),
-    spec: { name: 'bench', version: '1', params: {}, dimensionNames: Array.from({ length: DIMENSION }, (_, d) => `d${d}`) },
+    spec: {
+      name: 'bench',
+      version: '1',
+      params: {},
+      dimensionNames: Array.from({ length: DIMENSION }, (_, d) => `d${d}`),
+    },
     corpus: { source: 'bench', task: 'bench', createdAt: '' },
   };
 }
@@ -82,7 +87,9 @@ async function measure(label: string, options: DistillOptions, timedSteps: numbe
     // kernels they run: only registered kernels count, once each.
     const backend = tf.getBackend();
     const kernels = info.kernels.filter((k) => tf.getKernel(k.name, backend) !== undefined);
-    const times = await Promise.all(kernels.map(async (k) => ({ name: k.name, ms: Number(await k.kernelTimeMs) || 0 })));
+    const times = await Promise.all(
+      kernels.map(async (k) => ({ name: k.name, ms: Number(await k.kernelTimeMs) || 0 })),
+    );
     const total = times.reduce((sum, k) => sum + k.ms, 0);
     const matmul = times.filter((k) => MATMUL.has(k.name)).reduce((sum, k) => sum + k.ms, 0);
     console.log(
@@ -108,12 +115,18 @@ function measureTorch(timedSteps: number, blas: string, libraryPath: string): nu
   if (!existsSync(TORCH_PYTHON)) return undefined;
   try {
     const env = { ...process.env, LD_LIBRARY_PATH: libraryPath };
-    const line = execFileSync(TORCH_PYTHON, [TORCH_SCRIPT, '--steps', String(timedSteps)], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    const line = execFileSync(TORCH_PYTHON, [TORCH_SCRIPT, '--steps', String(timedSteps)], {
+      encoding: 'utf8',
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
     const ms = /([\d.]+) ms\/step/.exec(line)?.[1];
     console.log(`${`pytorch 1 thread, ${blas} · plain WGAN-GP`.padEnd(48)} ${ms?.padStart(8)} ms/step   (${line})`);
     return ms === undefined ? undefined : Number(ms);
   } catch (error) {
-    console.log(`pytorch: not measured (${(error as Error).message.split('\n')[0]}); install it with apt-get install -y python3-torch`);
+    console.log(
+      `pytorch: not measured (${(error as Error).message.split('\n')[0]}); install it with apt-get install -y python3-torch`,
+    );
     return undefined;
   }
 }
@@ -132,7 +145,11 @@ const timedSteps = Number(args.steps);
 const FULL: DistillOptions = {};
 const PLAIN: DistillOptions = { featureMatchingWeight: 0, softmaxMatchingWeight: 0, diversityWeight: 0 };
 // The names of `--compute` (core selectBackend), plus the stock kernels for comparison.
-const COMPUTE_PATHS = { onnxruntime: ['onnxruntime GEMM', 'ort'], wasm: ['explicit-transpose matmul', true], stock: ['stock kernels', false] } as const;
+const COMPUTE_PATHS = {
+  onnxruntime: ['onnxruntime GEMM', 'ort'],
+  wasm: ['explicit-transpose matmul', true],
+  stock: ['stock kernels', false],
+} as const;
 if (args.emodb) {
   await selectBackend(args.backends.split(',')[0] as 'wasm' | 'cpu');
   await measureEmodb(args.emodb);
@@ -142,7 +159,10 @@ let wasmPlainMs: number | undefined;
 let ortPlainMs: number | undefined;
 for (const backend of args.backends.split(',')) {
   await selectBackend(backend as 'wasm' | 'cpu');
-  const paths = backend === 'wasm' ? args.compute.split(',').map((name) => COMPUTE_PATHS[name as keyof typeof COMPUTE_PATHS]) : [COMPUTE_PATHS.stock];
+  const paths =
+    backend === 'wasm'
+      ? args.compute.split(',').map((name) => COMPUTE_PATHS[name as keyof typeof COMPUTE_PATHS])
+      : [COMPUTE_PATHS.stock];
   for (const path of paths) {
     if (!path) throw new Error(`--compute: expected onnxruntime, wasm or stock, got ${args.compute}`);
     const [pathName, overrides] = path;
@@ -150,8 +170,15 @@ for (const backend of args.backends.split(',')) {
       console.log(`wasm · ${pathName}: not available (onnxruntime-node is not installed)`);
       continue;
     }
-    for (const [name, options] of [['full loss', FULL], ['plain WGAN-GP', PLAIN]] as const) {
-      const ms = await measure(`${backend} · ${pathName} · ${name}`, options, backend === 'cpu' ? Math.max(3, Math.floor(timedSteps / 10)) : timedSteps);
+    for (const [name, options] of [
+      ['full loss', FULL],
+      ['plain WGAN-GP', PLAIN],
+    ] as const) {
+      const ms = await measure(
+        `${backend} · ${pathName} · ${name}`,
+        options,
+        backend === 'cpu' ? Math.max(3, Math.floor(timedSteps / 10)) : timedSteps,
+      );
       if (backend === 'wasm' && overrides === true && name === 'plain WGAN-GP') wasmPlainMs = ms;
       if (backend === 'wasm' && overrides === 'ort' && name === 'plain WGAN-GP') ortPlainMs = ms;
     }
@@ -161,8 +188,14 @@ for (const backend of args.backends.split(',')) {
     for (const [blas, libraryPath] of args.torch ? TORCH_BLAS : []) {
       if (!existsSync(libraryPath)) continue;
       const torchMs = measureTorch(timedSteps, blas, libraryPath);
-      if (torchMs !== undefined && wasmPlainMs !== undefined) console.log(`plain WGAN-GP, tfjs wasm (explicit-transpose) / pytorch (${blas}): ${(wasmPlainMs / torchMs).toFixed(2)}×`);
-      if (torchMs !== undefined && ortPlainMs !== undefined) console.log(`plain WGAN-GP, tfjs wasm (onnxruntime GEMM) / pytorch (${blas}): ${(ortPlainMs / torchMs).toFixed(2)}×`);
+      if (torchMs !== undefined && wasmPlainMs !== undefined)
+        console.log(
+          `plain WGAN-GP, tfjs wasm (explicit-transpose) / pytorch (${blas}): ${(wasmPlainMs / torchMs).toFixed(2)}×`,
+        );
+      if (torchMs !== undefined && ortPlainMs !== undefined)
+        console.log(
+          `plain WGAN-GP, tfjs wasm (onnxruntime GEMM) / pytorch (${blas}): ${(ortPlainMs / torchMs).toFixed(2)}×`,
+        );
     }
   }
 }

@@ -31,7 +31,9 @@ export async function createEspeakEngine(): Promise<EspeakEngine> {
     synthesize(utterance: EspeakUtterance): Float32Array {
       const status = worker.set_voice(utterance.voice);
       if (status !== 0) {
-        throw new Error(`espeak-ng: set_voice('${utterance.voice}') returned ${status}, expected 0; check the language code`);
+        throw new Error(
+          `espeak-ng: set_voice('${utterance.voice}') returned ${status}, expected 0; check the language code`,
+        );
       }
       worker.set_rate(Math.round(utterance.rateWpm));
       worker.set_pitch(clampParam(utterance.pitch));

@@ -50,7 +50,12 @@ describe('generateDemoCorpus', () => {
     expect(first.speakers).toEqual(['spk01', 'spk02', 'spk03', 'spk04', 'spk05', 'spk06', 'spk07', 'spk08']);
     expect(first.emotions).toEqual(['neutral', 'happy', 'angry', 'sad']);
     expect(new Set(parsed.map((row) => row.session))).toEqual(new Set(['1', '2', '3', '4']));
-    expect(parsed[0]).toEqual({ path: 'wav/spk01_neutral_s01.wav', emotion: 'neutral', speaker: 'spk01', session: '1' });
+    expect(parsed[0]).toEqual({
+      path: 'wav/spk01_neutral_s01.wav',
+      emotion: 'neutral',
+      speaker: 'spk01',
+      session: '1',
+    });
     expect(progress.at(-1)).toEqual([64, 64]);
   });
 
@@ -92,8 +97,14 @@ describe('generateDemoCorpus', () => {
     const dir = join(workDir, 'a');
 
     // act
-    const angry = await acousticMeans(dir, rows.filter((row) => row.emotion === 'angry'));
-    const sad = await acousticMeans(dir, rows.filter((row) => row.emotion === 'sad'));
+    const angry = await acousticMeans(
+      dir,
+      rows.filter((row) => row.emotion === 'angry'),
+    );
+    const sad = await acousticMeans(
+      dir,
+      rows.filter((row) => row.emotion === 'sad'),
+    );
 
     // assert: far beyond the per-utterance jitter (2 dB, ~0.8 semitone) averaged over 16 utterances
     expect(angry.levelDb - sad.levelDb).toBeGreaterThan(4);
@@ -118,7 +129,10 @@ async function readManifest(path: string): Promise<ManifestRow[]> {
 }
 
 /** Mean RMS level (dB re full scale) and mean median F0 (semitones re 100 Hz) of the files. */
-async function acousticMeans(dir: string, rows: readonly ManifestRow[]): Promise<{ levelDb: number; pitchSemitones: number }> {
+async function acousticMeans(
+  dir: string,
+  rows: readonly ManifestRow[],
+): Promise<{ levelDb: number; pitchSemitones: number }> {
   const levels: number[] = [];
   const pitches: number[] = [];
   for (const row of rows) {
@@ -135,7 +149,9 @@ async function readSamples(path: string): Promise<Float64Array> {
 }
 
 async function sha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 function rmsDb(samples: Float64Array): number {

@@ -28,13 +28,16 @@ async function directoryProblem(directory: string): Promise<string | undefined> 
 async function outputProblem(output: OutputPath): Promise<string | undefined> {
   const problem = await directoryProblem(dirname(resolve(output.path)));
   if (problem) return `${output.option} ${output.path}: ${problem}`;
-  if ((await stat(output.path).catch(() => undefined))?.isDirectory()) return `${output.option} ${output.path} is a directory; give a file name`;
+  if ((await stat(output.path).catch(() => undefined))?.isDirectory())
+    return `${output.option} ${output.path} is a directory; give a file name`;
   return undefined;
 }
 
 /** Refuses, with one line naming every bad option, outputs whose directory is missing or not writable. */
 export async function checkOutputPaths(outputs: readonly (OutputPath | undefined)[]): Promise<void> {
-  const problems = (await Promise.all(outputs.filter((output) => output !== undefined).map(outputProblem))).filter((problem) => problem !== undefined);
+  const problems = (await Promise.all(outputs.filter((output) => output !== undefined).map(outputProblem))).filter(
+    (problem) => problem !== undefined,
+  );
   if (problems.length > 0) throw new EmodistillError(ERROR_CODES.invalidOption, problems.join('; '));
 }
 
@@ -54,7 +57,10 @@ export function requireEveryClass(set: FeatureSet, what: string): void {
   const present = new Set(set.emotions);
   const empty = set.classNames.filter((name) => !present.has(name));
   if (empty.length > 0) {
-    throw new EmodistillError(ERROR_CODES.invalidOption, `${what} has no rows of class${empty.length > 1 ? 'es' : ''} ${empty.join(', ')} (classes: ${set.classNames.join(', ')}); distillation needs training rows of every class`);
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `${what} has no rows of class${empty.length > 1 ? 'es' : ''} ${empty.join(', ')} (classes: ${set.classNames.join(', ')}); distillation needs training rows of every class`,
+    );
   }
 }
 

@@ -28,8 +28,23 @@ export interface DemoReport {
   readonly version: 2;
   readonly createdAt: string;
   readonly backend: string;
-  readonly corpus: { readonly utterances: number; readonly speakers: number; readonly classNames: readonly string[]; readonly testSpeakers: readonly string[] };
-  readonly federation: { readonly sites: number; readonly rounds: number; readonly localSteps: number; readonly strategy: string; readonly seconds: number; readonly weightsSha256: string; readonly bundle: string; readonly released: boolean; readonly releaseRefusal?: string };
+  readonly corpus: {
+    readonly utterances: number;
+    readonly speakers: number;
+    readonly classNames: readonly string[];
+    readonly testSpeakers: readonly string[];
+  };
+  readonly federation: {
+    readonly sites: number;
+    readonly rounds: number;
+    readonly localSteps: number;
+    readonly strategy: string;
+    readonly seconds: number;
+    readonly weightsSha256: string;
+    readonly bundle: string;
+    readonly released: boolean;
+    readonly releaseRefusal?: string;
+  };
   readonly utility: readonly DemoUtilityRow[];
   readonly audits: readonly DemoSiteAudit[];
 }
@@ -53,12 +68,18 @@ function utilityChart(rows: readonly DemoUtilityRow[]): string {
 <text x="${x(row.uar.mean) + 4}" y="${y - 3}" font-size="11">${percent(row.uar.mean)}</text>`;
     })
     .join('\n');
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => `<line x1="${x(t)}" x2="${x(t)}" y1="22" y2="${height - 8}" stroke="#ddd"/><text x="${x(t)}" y="16" font-size="11" text-anchor="middle">${t * 100}</text>`).join('');
+  const ticks = [0, 0.25, 0.5, 0.75, 1]
+    .map(
+      (t) =>
+        `<line x1="${x(t)}" x2="${x(t)}" y1="22" y2="${height - 8}" stroke="#ddd"/><text x="${x(t)}" y="16" font-size="11" text-anchor="middle">${t * 100}</text>`,
+    )
+    .join('');
   return `<svg class="plot" id="utility-chart" role="img" aria-label="UAR per training set" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${ticks}${bars}</svg>`;
 }
 
 export function renderDemoHtml(report: DemoReport): string {
-  const cells = (values: readonly string[]): string => `<tr>${values.map((v) => `<td>${escape(v)}</td>`).join('')}</tr>`;
+  const cells = (values: readonly string[]): string =>
+    `<tr>${values.map((v) => `<td>${escape(v)}</td>`).join('')}</tr>`;
   const { federation } = report;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>emodistill demo report</title>

@@ -20,13 +20,20 @@ export interface CliIo {
   stderr(text: string): void;
 }
 
-const PROCESS_IO: CliIo = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
+const PROCESS_IO: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
 
 export function buildProgram(io: CliIo = PROCESS_IO): Command {
   const program = new Command('emodistill')
     .description('federated, privacy-oriented dataset distillation for speech emotion recognition')
     .version('0.1.0')
-    .addOption(new Option('--log-level <level>', 'structured JSON logs on stderr at this level').choices(LOG_LEVELS).default('warn'))
+    .addOption(
+      new Option('--log-level <level>', 'structured JSON logs on stderr at this level')
+        .choices(LOG_LEVELS)
+        .default('warn'),
+    )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
@@ -42,7 +49,22 @@ export function buildProgram(io: CliIo = PROCESS_IO): Command {
     };
     return context;
   };
-  for (const command of [corpusCommand(getContext), distillCommand(getContext), sampleCommand(getContext), evaluateCommand(getContext), auditCommand(getContext), benchCommand(getContext), keysCommand(getContext), coordinatorCommand(getContext), roundCommand(getContext), sitesCommand(getContext), siteCommand(getContext), simulateCommand(getContext), demoCommand(getContext)]) program.addCommand(command);
+  for (const command of [
+    corpusCommand(getContext),
+    distillCommand(getContext),
+    sampleCommand(getContext),
+    evaluateCommand(getContext),
+    auditCommand(getContext),
+    benchCommand(getContext),
+    keysCommand(getContext),
+    coordinatorCommand(getContext),
+    roundCommand(getContext),
+    sitesCommand(getContext),
+    siteCommand(getContext),
+    simulateCommand(getContext),
+    demoCommand(getContext),
+  ])
+    program.addCommand(command);
   program.commands.forEach(function inheritSettings(command: Command): void {
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
     command.commands.forEach(inheritSettings);

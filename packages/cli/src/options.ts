@@ -5,13 +5,15 @@ import { BACKEND_NAMES, COMPUTE_PATHS } from '@emodistill/core';
 
 export function parsePositiveInt(value: string): number {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  if (!Number.isInteger(parsed) || parsed <= 0)
+    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
   return parsed;
 }
 
 export function parseNonNegativeNumber(value: string): number {
   const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0)
+    throw new InvalidArgumentError(`expected a number ≥ 0, got "${value}"`);
   return parsed;
 }
 
@@ -20,7 +22,10 @@ export function backendOption(): Option {
 }
 
 export function computeOption(): Option {
-  return new Option('--compute <path>', "matmul on the wasm backend: onnxruntime's native GEMM when installed (auto), required (onnxruntime), or never (wasm)")
+  return new Option(
+    '--compute <path>',
+    "matmul on the wasm backend: onnxruntime's native GEMM when installed (auto), required (onnxruntime), or never (wasm)",
+  )
     .choices(COMPUTE_PATHS)
     .default('auto');
 }

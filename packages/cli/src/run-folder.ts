@@ -45,14 +45,21 @@ async function readJson(path: string): Promise<Record<string, unknown> | undefin
 /** The folder's marker; a finished demo of a version before the marker is known by its report.json. */
 async function readMarker(dir: string): Promise<RunMarker | undefined> {
   const marker = await readJson(join(dir, RUN_MARKER_FILE));
-  if (marker?.kind === 'emodistill-run' && typeof marker.command === 'string' && Object.hasOwn(RUN_ENTRIES, marker.command)) return marker as unknown as RunMarker;
+  if (
+    marker?.kind === 'emodistill-run' &&
+    typeof marker.command === 'string' &&
+    Object.hasOwn(RUN_ENTRIES, marker.command)
+  )
+    return marker as unknown as RunMarker;
   const demoReport = await readJson(join(dir, 'report.json'));
-  if (demoReport?.kind === 'emodistill-demo') return { kind: 'emodistill-run', command: 'demo', startedAt: String(demoReport.createdAt) };
+  if (demoReport?.kind === 'emodistill-demo')
+    return { kind: 'emodistill-run', command: 'demo', startedAt: String(demoReport.createdAt) };
   return undefined;
 }
 
 /** Whether `name` is one of `entries` or a temporary file of an atomic write of one (`demo.arrow.1234.tmp`). */
-const isRunEntry = (name: string, entries: readonly string[]): boolean => entries.some((entry) => name === entry || new RegExp(`^${entry.replace(/\./g, '\\.')}\\.\\d+\\.tmp$`).test(name));
+const isRunEntry = (name: string, entries: readonly string[]): boolean =>
+  entries.some((entry) => name === entry || new RegExp(`^${entry.replace(/\./g, '\\.')}\\.\\d+\\.tmp$`).test(name));
 
 /**
  * Makes `folder` the working folder of a `command` run and writes its marker: creates it (its
@@ -62,13 +69,17 @@ const isRunEntry = (name: string, entries: readonly string[]): boolean => entrie
 export async function claimRunFolder(option: string, folder: string, command: RunCommand): Promise<RunFolder> {
   const dir = resolve(folder);
   const info = await stat(dir).catch(() => undefined);
-  if (info && !info.isDirectory()) throw new EmodistillError(ERROR_CODES.invalidOption, `${option} ${folder} is a file, not a folder`);
+  if (info && !info.isDirectory())
+    throw new EmodistillError(ERROR_CODES.invalidOption, `${option} ${folder} is a file, not a folder`);
   const names = info ? await readdir(dir) : [];
   const previous = info ? await readMarker(dir) : undefined;
   const removable = names.filter((name) => previous && isRunEntry(name, RUN_ENTRIES[previous.command]));
   const conflicts = names.filter((name) => !removable.includes(name) && isRunEntry(name, RUN_ENTRIES[command]));
   if (conflicts.length > 0) {
-    throw new EmodistillError(ERROR_CODES.invalidOption, `${option} ${folder} already holds ${conflicts.join(', ')}, which ${RUN_MARKER_FILE} does not mark as an earlier demo or simulate run's; give a new or empty folder, or remove them yourself`);
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `${option} ${folder} already holds ${conflicts.join(', ')}, which ${RUN_MARKER_FILE} does not mark as an earlier demo or simulate run's; give a new or empty folder, or remove them yourself`,
+    );
   }
   if (!info) {
     await checkWorkingFolderParent(option, folder);

@@ -16,7 +16,10 @@ const BIN = fileURLToPath(new URL('../bin/emodistill.js', import.meta.url));
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(['node', 'emodistill', ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  const code = await main(['node', 'emodistill', ...args], {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+  });
   return { code, stdout, stderr };
 }
 
@@ -46,8 +49,29 @@ describe('emodistill corpus on a real EmoDB subset', () => {
     // act
     const imported = await run('corpus', 'import', 'emodb', wavDir, '--out', out, '--json');
     const info = await run('corpus', 'info', out, '--json');
-    const split = await run('corpus', 'split', out, '--test-speakers', '03', '--out-train', join(dir, 'train.arrow'), '--out-test', join(dir, 'test.arrow'));
-    const evaluated = await run('evaluate', '--train', join(dir, 'train.arrow'), '--test', join(dir, 'test.arrow'), '--seeds', '1', '--json', '--backend', 'wasm');
+    const split = await run(
+      'corpus',
+      'split',
+      out,
+      '--test-speakers',
+      '03',
+      '--out-train',
+      join(dir, 'train.arrow'),
+      '--out-test',
+      join(dir, 'test.arrow'),
+    );
+    const evaluated = await run(
+      'evaluate',
+      '--train',
+      join(dir, 'train.arrow'),
+      '--test',
+      join(dir, 'test.arrow'),
+      '--seeds',
+      '1',
+      '--json',
+      '--backend',
+      'wasm',
+    );
 
     // assert
     expect(imported.code, imported.stderr).toBe(EXIT_CODES.ok);
@@ -57,7 +81,10 @@ describe('emodistill corpus on a real EmoDB subset', () => {
     expect(summary.classNames).toEqual(['anger', 'boredom', 'disgust', 'fear', 'happiness', 'neutral', 'sadness']);
     expect(summary.dimension).toBeGreaterThan(150);
     expect(split.code, split.stderr).toBe(EXIT_CODES.ok);
-    const [train, test] = await Promise.all([readFeatureSet(join(dir, 'train.arrow')), readFeatureSet(join(dir, 'test.arrow'))]);
+    const [train, test] = await Promise.all([
+      readFeatureSet(join(dir, 'train.arrow')),
+      readFeatureSet(join(dir, 'test.arrow')),
+    ]);
     expect(new Set(test.speakers)).toEqual(new Set(['03']));
     expect(train.ids.length + test.ids.length).toBe(expected);
     expect(evaluated.code, evaluated.stderr).toBe(EXIT_CODES.ok);
@@ -119,17 +146,97 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
     // arrange
     const features = join(dir, 'four.arrow');
     await run('corpus', 'import', 'emodb', wavDir, '--task', '4class', '--out', features);
-    await run('corpus', 'split', features, '--test-speakers', '03', '--out-train', join(dir, 'four-train.arrow'), '--out-test', join(dir, 'four-test.arrow'));
+    await run(
+      'corpus',
+      'split',
+      features,
+      '--test-speakers',
+      '03',
+      '--out-train',
+      join(dir, 'four-train.arrow'),
+      '--out-test',
+      join(dir, 'four-test.arrow'),
+    );
     const bundle = join(dir, 'gen.bundle');
     const checkpoint = join(dir, 'gen.ckpt');
 
     // act
-    const first = await run('distill', join(dir, 'four-train.arrow'), '--out', bundle, '--steps', '4', '--checkpoint', checkpoint, '--checkpoint-every', '2', '--backend', 'wasm');
-    const resumed = await run('distill', join(dir, 'four-train.arrow'), '--out', bundle, '--steps', '6', '--checkpoint', checkpoint, '--backend', 'wasm');
-    const sampled = await run('sample', bundle, '--ipc', '7', '--seed', '0', '--out', join(dir, 'synth.arrow'), '--backend', 'wasm');
-    const realPrior = await run('sample', bundle, '--ipc', '7', '--prior', 'real', '--real', join(dir, 'four-train.arrow'), '--out', join(dir, 'synth-prior.arrow'), '--backend', 'wasm');
-    const evaluated = await run('evaluate', '--train', join(dir, 'synth.arrow'), '--test', join(dir, 'four-test.arrow'), '--seeds', '1', '--json', '--backend', 'wasm');
-    const mismatch = await run('sample', bundle, '--ipc', '7', '--prior', 'real', '--real', join(dir, 'subset.arrow'), '--out', join(dir, 'x.arrow'));
+    const first = await run(
+      'distill',
+      join(dir, 'four-train.arrow'),
+      '--out',
+      bundle,
+      '--steps',
+      '4',
+      '--checkpoint',
+      checkpoint,
+      '--checkpoint-every',
+      '2',
+      '--backend',
+      'wasm',
+    );
+    const resumed = await run(
+      'distill',
+      join(dir, 'four-train.arrow'),
+      '--out',
+      bundle,
+      '--steps',
+      '6',
+      '--checkpoint',
+      checkpoint,
+      '--backend',
+      'wasm',
+    );
+    const sampled = await run(
+      'sample',
+      bundle,
+      '--ipc',
+      '7',
+      '--seed',
+      '0',
+      '--out',
+      join(dir, 'synth.arrow'),
+      '--backend',
+      'wasm',
+    );
+    const realPrior = await run(
+      'sample',
+      bundle,
+      '--ipc',
+      '7',
+      '--prior',
+      'real',
+      '--real',
+      join(dir, 'four-train.arrow'),
+      '--out',
+      join(dir, 'synth-prior.arrow'),
+      '--backend',
+      'wasm',
+    );
+    const evaluated = await run(
+      'evaluate',
+      '--train',
+      join(dir, 'synth.arrow'),
+      '--test',
+      join(dir, 'four-test.arrow'),
+      '--seeds',
+      '1',
+      '--json',
+      '--backend',
+      'wasm',
+    );
+    const mismatch = await run(
+      'sample',
+      bundle,
+      '--ipc',
+      '7',
+      '--prior',
+      'real',
+      '--real',
+      join(dir, 'subset.arrow'),
+      '--out',
+      join(dir, 'x.arrow'),
+    );
 
     // assert
     expect(first.code, first.stderr).toBe(EXIT_CODES.ok);
@@ -155,11 +262,29 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
     await run('corpus', 'import', 'emodb', wavDir, '--task', '4class', '--out', features);
 
     // act
-    const result = await run('bench', 'distill', features, '--protocol', 'speaker-kfold:3', '--ipc', '2', '--seeds', '1', '--steps', '2', '--prior', '--json', join(dir, 'bench.json'), '--backend', 'wasm');
+    const result = await run(
+      'bench',
+      'distill',
+      features,
+      '--protocol',
+      'speaker-kfold:3',
+      '--ipc',
+      '2',
+      '--seeds',
+      '1',
+      '--steps',
+      '2',
+      '--prior',
+      '--json',
+      join(dir, 'bench.json'),
+      '--backend',
+      'wasm',
+    );
 
     // assert
     expect(result.code, result.stderr).toBe(EXIT_CODES.ok);
-    for (const row of ['real-full', 'random-real', 'coreset herding', 'synthetic', 'synthetic real-prior']) expect(result.stdout).toContain(row);
+    for (const row of ['real-full', 'random-real', 'coreset herding', 'synthetic', 'synthetic real-prior'])
+      expect(result.stdout).toContain(row);
     const json = JSON.parse(await readFile(join(dir, 'bench.json'), 'utf8'));
     expect(json.folds).toHaveLength(3);
     expect(json.rows.find((r: { row: string }) => r.row === 'real-full').relativeBytes).toBe(1);
@@ -181,9 +306,40 @@ describe('emodistill --compute', () => {
     })();
 
     // act
-    const viaWasm = await run('distill', features, '--out', join(dir, 'wasm.bundle'), '--steps', '2', '--backend', 'wasm', '--compute', 'wasm');
-    const byDefault = await run('distill', features, '--out', join(dir, 'auto.bundle'), '--steps', '2', '--backend', 'wasm');
-    const refused = await run('distill', features, '--out', join(dir, 'cpu.bundle'), '--steps', '2', '--backend', 'cpu', '--compute', 'onnxruntime');
+    const viaWasm = await run(
+      'distill',
+      features,
+      '--out',
+      join(dir, 'wasm.bundle'),
+      '--steps',
+      '2',
+      '--backend',
+      'wasm',
+      '--compute',
+      'wasm',
+    );
+    const byDefault = await run(
+      'distill',
+      features,
+      '--out',
+      join(dir, 'auto.bundle'),
+      '--steps',
+      '2',
+      '--backend',
+      'wasm',
+    );
+    const refused = await run(
+      'distill',
+      features,
+      '--out',
+      join(dir, 'cpu.bundle'),
+      '--steps',
+      '2',
+      '--backend',
+      'cpu',
+      '--compute',
+      'onnxruntime',
+    );
 
     // assert
     expect(viaWasm.code, viaWasm.stderr).toBe(EXIT_CODES.ok);
@@ -191,7 +347,9 @@ describe('emodistill --compute', () => {
     expect(byDefault.code, byDefault.stderr).toBe(EXIT_CODES.ok);
     expect(byDefault.stdout).toMatch(ortInstalled ? / on wasm\+onnxruntime \(/ : / on wasm \(/);
     expect(refused.code).toBe(EXIT_CODES.failure);
-    expect(refused.stderr).toMatch(/^emodistill: error \[INVALID_OPTION\] --compute onnxruntime needs the wasm backend, but cpu runs/);
+    expect(refused.stderr).toMatch(
+      /^emodistill: error \[INVALID_OPTION\] --compute onnxruntime needs the wasm backend, but cpu runs/,
+    );
   });
 });
 
@@ -221,7 +379,9 @@ describe('the emodistill binary', () => {
 
     // act
     const help = await exec(process.execPath, [BIN, '--help']);
-    const failure = await exec(process.execPath, [BIN, 'corpus', 'info', join(dir, 'missing.arrow')]).catch((error: { code: number; stderr: string }) => error);
+    const failure = await exec(process.execPath, [BIN, 'corpus', 'info', join(dir, 'missing.arrow')]).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
 
     // assert
     expect(help.stdout).toMatch(/corpus[\s\S]*evaluate[\s\S]*demo/);
@@ -235,7 +395,15 @@ describe('emodistill federation commands: operator mistakes', () => {
     // arrange
     const keyPath = join(dir, 'operator.key');
     await run('keys', 'generate', '--out', keyPath);
-    await writeFile(join(dir, 'bad-coordinator.json'), JSON.stringify({ dataDir: 'x', keyFile: 'k', adminPublicKeys: [], model: { classNames: ['a', 'b'], featureDimension: 3 } }));
+    await writeFile(
+      join(dir, 'bad-coordinator.json'),
+      JSON.stringify({
+        dataDir: 'x',
+        keyFile: 'k',
+        adminPublicKeys: [],
+        model: { classNames: ['a', 'b'], featureDimension: 3 },
+      }),
+    );
 
     // act
     const unreachable = await run('round', 'status', '--url', 'http://127.0.0.1:9', '--admin-key', keyPath);
@@ -246,10 +414,21 @@ describe('emodistill federation commands: operator mistakes', () => {
     const noAdminKey = await run('round', 'start');
 
     // assert
-    expect([unreachable.code, unreachable.stderr]).toEqual([EXIT_CODES.failure, expect.stringMatching(/^emodistill: error \[INVALID_OPTION\] cannot reach the coordinator at http:\/\/127\.0\.0\.1:9: .*\n$/)]);
+    expect([unreachable.code, unreachable.stderr]).toEqual([
+      EXIT_CODES.failure,
+      expect.stringMatching(
+        /^emodistill: error \[INVALID_OPTION\] cannot reach the coordinator at http:\/\/127\.0\.0\.1:9: .*\n$/,
+      ),
+    ]);
     expect([noKey.code, noKey.stderr]).toEqual([EXIT_CODES.failure, expect.stringMatching(/missing\.key/)]);
-    expect([badField.code, badField.stderr]).toEqual([EXIT_CODES.failure, expect.stringMatching(/bad-coordinator\.json: \/adminPublicKeys must list at least 1 item \(got \[\]\)\n$/)]);
-    expect([noConfig.code, noConfig.stderr]).toEqual([EXIT_CODES.failure, expect.stringMatching(/cannot read site config .*missing-site\.json/)]);
+    expect([badField.code, badField.stderr]).toEqual([
+      EXIT_CODES.failure,
+      expect.stringMatching(/bad-coordinator\.json: \/adminPublicKeys must list at least 1 item \(got \[\]\)\n$/),
+    ]);
+    expect([noConfig.code, noConfig.stderr]).toEqual([
+      EXIT_CODES.failure,
+      expect.stringMatching(/cannot read site config .*missing-site\.json/),
+    ]);
     expect(noAdminKey.code).toBe(EXIT_CODES.usage);
     expect(noAdminKey.stderr).toMatch(/--admin-key/);
   });
@@ -275,11 +454,23 @@ let mistakes: Promise<MistakeFixtures> | undefined;
 function mistakeFixtures(): Promise<MistakeFixtures> {
   mistakes ??= (async () => {
     const features = join(dir, 'mistakes.arrow');
-    const [train, test, empty, emptyClass] = ['mistakes-train.arrow', 'mistakes-test.arrow', 'empty.arrow', 'empty-class.arrow'].map((name) => join(dir, name)) as [string, string, string, string];
-    expect((await run('corpus', 'import', 'emodb', wavDir, '--task', '4class', '--out', features)).code).toBe(EXIT_CODES.ok);
-    expect((await run('corpus', 'split', features, '--test-speakers', '03', '--out-train', train, '--out-test', test)).code).toBe(EXIT_CODES.ok);
+    const [train, test, empty, emptyClass] = [
+      'mistakes-train.arrow',
+      'mistakes-test.arrow',
+      'empty.arrow',
+      'empty-class.arrow',
+    ].map((name) => join(dir, name)) as [string, string, string, string];
+    expect((await run('corpus', 'import', 'emodb', wavDir, '--task', '4class', '--out', features)).code).toBe(
+      EXIT_CODES.ok,
+    );
+    expect(
+      (await run('corpus', 'split', features, '--test-speakers', '03', '--out-train', train, '--out-test', test)).code,
+    ).toBe(EXIT_CODES.ok);
     const set = await readFeatureSet(features);
-    await writeFeatureSet(empty, selectRows(set, () => false));
+    await writeFeatureSet(
+      empty,
+      selectRows(set, () => false),
+    );
     await writeFeatureSet(emptyClass, { ...set, classNames: [...set.classNames, 'surprise'] });
     return { features, train, test, empty, emptyClass };
   })();
@@ -289,11 +480,71 @@ function mistakeFixtures(): Promise<MistakeFixtures> {
 describe('ordinary mistakes: one line naming the file, option or field, exit 1, before any work', () => {
   it.each([
     ['corpus import', (_f: MistakeFixtures, out: string) => ['corpus', 'import', 'emodb', wavDir, '--out', out]],
-    ['corpus split', (f: MistakeFixtures, out: string) => ['corpus', 'split', f.features, '--test-speakers', '03', '--out-train', join(dir, 'split-train.arrow'), '--out-test', out]],
-    ['distill', (f: MistakeFixtures, out: string) => ['distill', f.train, '--out', out, '--steps', '2', '--backend', 'wasm']],
-    ['sample', (_f: MistakeFixtures, out: string) => ['sample', join(dir, 'never-read.bundle'), '--out', out, '--backend', 'wasm']],
-    ['audit', (f: MistakeFixtures, out: string) => ['audit', '--members', f.train, '--holdout', f.test, '--synthetic', f.train, '--out', out, '--backend', 'wasm']],
-    ['bench distill --json', (f: MistakeFixtures, out: string) => ['bench', 'distill', f.features, '--protocol', 'speaker-kfold:3', '--ipc', '2', '--seeds', '1', '--steps', '2', '--json', out, '--backend', 'wasm']],
+    [
+      'corpus split',
+      (f: MistakeFixtures, out: string) => [
+        'corpus',
+        'split',
+        f.features,
+        '--test-speakers',
+        '03',
+        '--out-train',
+        join(dir, 'split-train.arrow'),
+        '--out-test',
+        out,
+      ],
+    ],
+    [
+      'distill',
+      (f: MistakeFixtures, out: string) => ['distill', f.train, '--out', out, '--steps', '2', '--backend', 'wasm'],
+    ],
+    [
+      'sample',
+      (_f: MistakeFixtures, out: string) => [
+        'sample',
+        join(dir, 'never-read.bundle'),
+        '--out',
+        out,
+        '--backend',
+        'wasm',
+      ],
+    ],
+    [
+      'audit',
+      (f: MistakeFixtures, out: string) => [
+        'audit',
+        '--members',
+        f.train,
+        '--holdout',
+        f.test,
+        '--synthetic',
+        f.train,
+        '--out',
+        out,
+        '--backend',
+        'wasm',
+      ],
+    ],
+    [
+      'bench distill --json',
+      (f: MistakeFixtures, out: string) => [
+        'bench',
+        'distill',
+        f.features,
+        '--protocol',
+        'speaker-kfold:3',
+        '--ipc',
+        '2',
+        '--seeds',
+        '1',
+        '--steps',
+        '2',
+        '--json',
+        out,
+        '--backend',
+        'wasm',
+      ],
+    ],
   ] as const)('%s refuses an output in a missing directory', async (_command, args) => {
     // arrange
     const fixtures = await mistakeFixtures();
@@ -304,7 +555,11 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
     const result = await run(...args(fixtures, out));
 
     // assert
-    expectOneLineRefusal(result, 'INVALID_OPTION', new RegExp(` ${out}: directory ${missingDir} does not exist \\(create it first\\)`));
+    expectOneLineRefusal(
+      result,
+      'INVALID_OPTION',
+      new RegExp(` ${out}: directory ${missingDir} does not exist \\(create it first\\)`),
+    );
   });
 
   it('distill refuses an empty training set and a class without rows', async () => {
@@ -313,11 +568,26 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
 
     // act
     const noRows = await run('distill', empty, '--out', join(dir, 'empty.bundle'), '--steps', '2', '--backend', 'wasm');
-    const noSurprise = await run('distill', emptyClass, '--out', join(dir, 'empty-class.bundle'), '--steps', '2', '--backend', 'wasm');
+    const noSurprise = await run(
+      'distill',
+      emptyClass,
+      '--out',
+      join(dir, 'empty-class.bundle'),
+      '--steps',
+      '2',
+      '--backend',
+      'wasm',
+    );
 
     // assert
     expectOneLineRefusal(noRows, 'INVALID_OPTION', new RegExp(`${empty} has no rows`));
-    expectOneLineRefusal(noSurprise, 'INVALID_OPTION', new RegExp(`${emptyClass} has no rows of class surprise \\(classes: anger, happiness, neutral, sadness, surprise\\)`));
+    expectOneLineRefusal(
+      noSurprise,
+      'INVALID_OPTION',
+      new RegExp(
+        `${emptyClass} has no rows of class surprise \\(classes: anger, happiness, neutral, sadness, surprise\\)`,
+      ),
+    );
   });
 
   it('evaluate refuses an empty training set and test speakers it trained on, unless --allow-speaker-overlap', async () => {
@@ -327,11 +597,29 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
     // act
     const noRows = await run('evaluate', '--train', empty, '--test', test, '--seeds', '1', '--backend', 'wasm');
     const same = await run('evaluate', '--train', features, '--test', features, '--seeds', '1', '--backend', 'wasm');
-    const allowed = await run('evaluate', '--train', features, '--test', test, '--seeds', '1', '--json', '--allow-speaker-overlap', '--backend', 'wasm');
+    const allowed = await run(
+      'evaluate',
+      '--train',
+      features,
+      '--test',
+      test,
+      '--seeds',
+      '1',
+      '--json',
+      '--allow-speaker-overlap',
+      '--backend',
+      'wasm',
+    );
 
     // assert
     expectOneLineRefusal(noRows, 'INVALID_OPTION', new RegExp(`--train ${empty} has no rows`));
-    expectOneLineRefusal(same, 'INVALID_OPTION', new RegExp(`speakers 03, 08, 10 of --test ${features} are also in --train ${features}, .*--allow-speaker-overlap`));
+    expectOneLineRefusal(
+      same,
+      'INVALID_OPTION',
+      new RegExp(
+        `speakers 03, 08, 10 of --test ${features} are also in --train ${features}, .*--allow-speaker-overlap`,
+      ),
+    );
     expect(allowed.code, allowed.stderr).toBe(EXIT_CODES.ok);
     expect(JSON.parse(allowed.stdout).sharedSpeakers).toEqual(['03']);
   });
@@ -342,10 +630,24 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
     const outTrain = join(dir, 'nothing-train.arrow');
 
     // act
-    const result = await run('corpus', 'split', features, '--test-speakers', '03,08,10', '--out-train', outTrain, '--out-test', join(dir, 'everything-test.arrow'));
+    const result = await run(
+      'corpus',
+      'split',
+      features,
+      '--test-speakers',
+      '03,08,10',
+      '--out-train',
+      outTrain,
+      '--out-test',
+      join(dir, 'everything-test.arrow'),
+    );
 
     // assert
-    expectOneLineRefusal(result, 'INVALID_OPTION', new RegExp(`--test-speakers 03,08,10 are every speaker of ${features}: nothing would be left for ${outTrain}`));
+    expectOneLineRefusal(
+      result,
+      'INVALID_OPTION',
+      new RegExp(`--test-speakers 03,08,10 are every speaker of ${features}: nothing would be left for ${outTrain}`),
+    );
     await expect(stat(outTrain)).rejects.toThrow();
   });
 
@@ -360,7 +662,11 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
     const result = await run('corpus', 'info', cut);
 
     // assert
-    expectOneLineRefusal(result, 'FEATURE_SET_FORMAT', new RegExp(`${cut} is not a readable emodistill feature set: truncated: \\d+ bytes and no Arrow footer`));
+    expectOneLineRefusal(
+      result,
+      'FEATURE_SET_FORMAT',
+      new RegExp(`${cut} is not a readable emodistill feature set: truncated: \\d+ bytes and no Arrow footer`),
+    );
     expect(result.stderr).not.toMatch(/Cannot read|null/);
   });
 
@@ -375,24 +681,62 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
     const badBoth = await run('sites', 'add', 'lab c', 'AAAA', ...admin);
 
     // assert
-    expectOneLineRefusal(badKey, 'INVALID_OPTION', /sites add: <public-key> "not-a-key" is not an Ed25519 public key: expected 44 base64 characters ending in "=" .*got 9 characters\n$/);
-    expectOneLineRefusal(badBoth, 'INVALID_OPTION', /sites add: <name> "lab c" must be 1 to 64 letters, digits, "_", "\." or "-"; <public-key> "AAAA" is not an Ed25519 public key/);
+    expectOneLineRefusal(
+      badKey,
+      'INVALID_OPTION',
+      /sites add: <public-key> "not-a-key" is not an Ed25519 public key: expected 44 base64 characters ending in "=" .*got 9 characters\n$/,
+    );
+    expectOneLineRefusal(
+      badBoth,
+      'INVALID_OPTION',
+      /sites add: <name> "lab c" must be 1 to 64 letters, digits, "_", "\." or "-"; <public-key> "AAAA" is not an Ed25519 public key/,
+    );
   });
 
   it('a config file with several mistakes names every one of them on one line', async () => {
     // arrange
     const coordinatorConfig = join(dir, 'many-mistakes-coordinator.json');
     const siteConfig = join(dir, 'many-mistakes-site.json');
-    await writeFile(coordinatorConfig, JSON.stringify({ dataDir: 'x', keyFile: 'k', adminPublicKeys: ['abc'], model: { classNames: ['a', 'b'], featureDimension: 3 }, training: { localSteps: 0 } }));
-    await writeFile(siteConfig, JSON.stringify({ siteId: 'lab c', keyFile: 'site.key', coordinator: { url: 'http://127.0.0.1:9', publicKey: 'x' }, features: 'f.arrow', backend: 'gpu' }));
+    await writeFile(
+      coordinatorConfig,
+      JSON.stringify({
+        dataDir: 'x',
+        keyFile: 'k',
+        adminPublicKeys: ['abc'],
+        model: { classNames: ['a', 'b'], featureDimension: 3 },
+        training: { localSteps: 0 },
+      }),
+    );
+    await writeFile(
+      siteConfig,
+      JSON.stringify({
+        siteId: 'lab c',
+        keyFile: 'site.key',
+        coordinator: { url: 'http://127.0.0.1:9', publicKey: 'x' },
+        features: 'f.arrow',
+        backend: 'gpu',
+      }),
+    );
 
     // act
     const coordinator = await run('coordinator', 'start', '--config', coordinatorConfig);
     const site = await run('site', 'join', '--config', siteConfig);
 
     // assert
-    expectOneLineRefusal(coordinator, 'INVALID_OPTION', new RegExp(`${coordinatorConfig}: 2 errors: /adminPublicKeys/0 must be an Ed25519 public key: .* \\(got "abc"\\); /training/localSteps must be ≥ 1 \\(got 0\\)\\n$`));
-    expectOneLineRefusal(site, 'INVALID_OPTION', new RegExp(`${siteConfig}: 3 errors: /siteId must be 1 to 64 letters, .*\\(got "lab c"\\); /coordinator/publicKey must be an Ed25519 public key: .*\\(got "x"\\); /backend must be one of "auto", .*\\(got "gpu"\\)\\n$`));
+    expectOneLineRefusal(
+      coordinator,
+      'INVALID_OPTION',
+      new RegExp(
+        `${coordinatorConfig}: 2 errors: /adminPublicKeys/0 must be an Ed25519 public key: .* \\(got "abc"\\); /training/localSteps must be ≥ 1 \\(got 0\\)\\n$`,
+      ),
+    );
+    expectOneLineRefusal(
+      site,
+      'INVALID_OPTION',
+      new RegExp(
+        `${siteConfig}: 3 errors: /siteId must be 1 to 64 letters, .*\\(got "lab c"\\); /coordinator/publicKey must be an Ed25519 public key: .*\\(got "x"\\); /backend must be one of "auto", .*\\(got "gpu"\\)\\n$`,
+      ),
+    );
   });
 });
 
@@ -401,8 +745,28 @@ describe('emodistill simulate run again in the same folder', () => {
     // arrange
     const { features } = await mistakeFixtures();
     const out = join(dir, 'simulation');
-    const args = ['simulate', features, '--sites', '2', '--rounds', '1', '--local-steps', '1', '--ipc', '1', '--seeds', '1', '--test-speakers', '03', '--out', out, '--backend', 'wasm'];
-    const keyOf = async (): Promise<string> => JSON.parse(await readFile(join(out, 'federation', 'coordinator.key'), 'utf8')).publicKey;
+    const args = [
+      'simulate',
+      features,
+      '--sites',
+      '2',
+      '--rounds',
+      '1',
+      '--local-steps',
+      '1',
+      '--ipc',
+      '1',
+      '--seeds',
+      '1',
+      '--test-speakers',
+      '03',
+      '--out',
+      out,
+      '--backend',
+      'wasm',
+    ];
+    const keyOf = async (): Promise<string> =>
+      JSON.parse(await readFile(join(out, 'federation', 'coordinator.key'), 'utf8')).publicKey;
 
     // act
     const first = await run(...args);
@@ -414,7 +778,9 @@ describe('emodistill simulate run again in the same folder', () => {
     expect(first.code, first.stderr).toBe(EXIT_CODES.ok);
     expect(first.stderr).not.toContain('replacing');
     expect(second.code, second.stderr).toBe(EXIT_CODES.ok);
-    expect(second.stderr).toMatch(new RegExp(`^emodistill: replacing the previous simulate run in ${out} \\(started \\d{4}-`, 'm'));
+    expect(second.stderr).toMatch(
+      new RegExp(`^emodistill: replacing the previous simulate run in ${out} \\(started \\d{4}-`, 'm'),
+    );
     expect(await keyOf()).not.toBe(firstKey);
     expect(JSON.parse(await readFile(join(out, 'simulation.json'), 'utf8')).testSpeakers).toEqual(['03']);
     await stat(join(out, 'global.bundle'));

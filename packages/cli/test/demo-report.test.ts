@@ -23,8 +23,23 @@ const REPORT: DemoReport = {
   version: 2,
   createdAt: '2026-11-25T00:00:00.000Z',
   backend: 'wasm',
-  corpus: { utterances: 560, speakers: 14, classNames: ['angry', 'happy', 'neutral', 'sad'], testSpeakers: ['spk01', 'spk02'] },
-  federation: { sites: 3, rounds: 8, localSteps: 150, strategy: 'fed-avg', seconds: 300, weightsSha256: 'ab'.repeat(32), bundle: 'global.bundle', released: false, releaseRefusal: 'missing or failing: site-2 <script>' },
+  corpus: {
+    utterances: 560,
+    speakers: 14,
+    classNames: ['angry', 'happy', 'neutral', 'sad'],
+    testSpeakers: ['spk01', 'spk02'],
+  },
+  federation: {
+    sites: 3,
+    rounds: 8,
+    localSteps: 150,
+    strategy: 'fed-avg',
+    seconds: 300,
+    weightsSha256: 'ab'.repeat(32),
+    bundle: 'global.bundle',
+    released: false,
+    releaseRefusal: 'missing or failing: site-2 <script>',
+  },
   utility: [
     { label: 'federated synthetic (IPC 50)', uar: stat(0.7), wa: stat(0.7), rows: 200, bytes: 179200 },
     { label: 'random real subset (IPC 50)', uar: stat(0.75), wa: stat(0.74), rows: 200, bytes: 179200 },
@@ -50,7 +65,18 @@ describe.runIf(haveChromium)('the demo HTML report in headless Chromium', () => 
     // arrange
     const path = join(dir, 'report.html');
     await writeFile(path, renderDemoHtml(REPORT));
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     try {
       const page = await browser.newPage();
       const problems: string[] = [];

@@ -4,7 +4,23 @@ import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AUTH_HEADER, canonicalBytes, decodeGeneratorBundle, encodeGeneratorBundle, encodeKey, encodeSafetensors, generateKeyPair, initialGeneratorWeights, PROTOCOL, signBytes, signRequest, verifyGeneratorBundle, type Attestation, type NamedTensor, type UpdateHeader } from '@emodistill/core';
+import {
+  AUTH_HEADER,
+  canonicalBytes,
+  decodeGeneratorBundle,
+  encodeGeneratorBundle,
+  encodeKey,
+  encodeSafetensors,
+  generateKeyPair,
+  initialGeneratorWeights,
+  PROTOCOL,
+  signBytes,
+  signRequest,
+  verifyGeneratorBundle,
+  type Attestation,
+  type NamedTensor,
+  type UpdateHeader,
+} from '@emodistill/core';
 import { buildCoordinatorApp, type CoordinatorApp } from './app.js';
 import { resolveCoordinatorConfig } from './config.js';
 import { openStore } from './store/store.js';
@@ -23,27 +39,60 @@ let dir: string;
 let coordinator: CoordinatorApp;
 
 function delta(fill: (i: number) => number = (i) => 0.01 * i, layout = LAYOUT): NamedTensor[] {
-  return layout.map((l) => ({ name: l.name, shape: l.shape, values: Float32Array.from({ length: l.shape.reduce((a, b) => a * b, 1) }, (_, i) => fill(i)) }));
+  return layout.map((l) => ({
+    name: l.name,
+    shape: l.shape,
+    values: Float32Array.from({ length: l.shape.reduce((a, b) => a * b, 1) }, (_, i) => fill(i)),
+  }));
 }
 
-function signedUpload(overrides: Partial<UpdateHeader> = {}, keys = site, tensors = delta()): { headers: Record<string, string>; payload: Buffer } {
+function signedUpload(
+  overrides: Partial<UpdateHeader> = {},
+  keys = site,
+  tensors = delta(),
+): { headers: Record<string, string>; payload: Buffer } {
   const payload = Buffer.from(encodeSafetensors(tensors, {}));
   const header: UpdateHeader = {
-    siteId: 'site-a', round: 3, baseVersion: 2, numExamples: 50, sha256: createHash('sha256').update(payload).digest('hex'),
-    metrics: {}, nonce: randomBytes(16).toString('hex'), time: new Date().toISOString(), ...overrides,
+    siteId: 'site-a',
+    round: 3,
+    baseVersion: 2,
+    numExamples: 50,
+    sha256: createHash('sha256').update(payload).digest('hex'),
+    metrics: {},
+    nonce: randomBytes(16).toString('hex'),
+    time: new Date().toISOString(),
+    ...overrides,
   };
   const envelope = { header, signature: signBytes(canonicalBytes(header), keys.secretKey) };
-  return { headers: { 'content-type': 'application/octet-stream', [PROTOCOL.updateHeader]: Buffer.from(JSON.stringify(envelope)).toString('base64') }, payload };
+  return {
+    headers: {
+      'content-type': 'application/octet-stream',
+      [PROTOCOL.updateHeader]: Buffer.from(JSON.stringify(envelope)).toString('base64'),
+    },
+    payload,
+  };
 }
 
-const put = (upload: { headers: Record<string, string>; payload: Buffer }, round = 3) => coordinator.app.inject({ method: 'PUT', url: `/rounds/${round}/updates`, headers: upload.headers, payload: upload.payload });
+const put = (upload: { headers: Record<string, string>; payload: Buffer }, round = 3) =>
+  coordinator.app.inject({
+    method: 'PUT',
+    url: `/rounds/${round}/updates`,
+    headers: upload.headers,
+    payload: upload.payload,
+  });
 
 function adminCall(method: 'GET' | 'POST', url: string, body?: unknown, keys = admin) {
   const text = body === undefined ? '' : JSON.stringify(body);
   return coordinator.app.inject({
     method,
     url,
-    headers: { [AUTH_HEADER]: signRequest({ role: 'admin', id: encodeKey(keys.publicKey), method, path: url, body: text }, keys.secretKey), ...(body !== undefined && { 'content-type': 'application/json' }) },
+    headers: {
+      [AUTH_HEADER]: signRequest(
+        { role: 'admin', id: encodeKey(keys.publicKey), method, path: url, body: text },
+        keys.secretKey,
+      ),
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
     ...(body !== undefined && { payload: text }),
   });
 }
@@ -70,7 +119,13 @@ beforeEach(async () => {
   const store = openStore(dir);
   store.addSite('site-a', encodeKey(site.publicKey));
   store.addSite('site-b', encodeKey(generateKeyPair().publicKey));
-  store.openRound({ round: 3, kind: 'training', baseVersion: 2, deadline: new Date(Date.now() + 60_000).toISOString(), participants: ['site-a', 'site-b'] });
+  store.openRound({
+    round: 3,
+    kind: 'training',
+    baseVersion: 2,
+    deadline: new Date(Date.now() + 60_000).toISOString(),
+    participants: ['site-a', 'site-b'],
+  });
   store.close();
   start();
 });
@@ -96,7 +151,10 @@ describe('coordinator HTTP API: updates', () => {
     expect(first.statusCode, first.body).toBe(200);
     expect(first.json()).toEqual({ accepted: true, duplicate: false, round: 3, siteId: 'site-a' });
     expect(resent.json()).toMatchObject({ accepted: true, duplicate: true });
-    expect(status.json()).toMatchObject({ round: { round: 3, state: 'open', participants: ['site-a', 'site-b'] }, acceptedSites: ['site-a'] });
+    expect(status.json()).toMatchObject({
+      round: { round: 3, state: 'open', participants: ['site-a', 'site-b'] },
+      acceptedSites: ['site-a'],
+    });
   });
 
   it('rejects forged, stale, wrong-shape, NaN, too-large-norm, second and oversized updates without storing anything', async () => {
@@ -104,9 +162,21 @@ describe('coordinator HTTP API: updates', () => {
     const forged = signedUpload({}, generateKeyPair());
     const stale = signedUpload({ baseVersion: 1 });
     const unknown = signedUpload({ siteId: 'mallory' });
-    const wrongShape = signedUpload({}, site, delta(undefined, [{ name: 'generator/dense0/kernel', shape: [4, 5] }, ...LAYOUT.slice(1)]));
-    const notFinite = signedUpload({}, site, delta((i) => (i === 3 ? Number.NaN : 0)));
-    const tooLarge = signedUpload({}, site, delta(() => 5));
+    const wrongShape = signedUpload(
+      {},
+      site,
+      delta(undefined, [{ name: 'generator/dense0/kernel', shape: [4, 5] }, ...LAYOUT.slice(1)]),
+    );
+    const notFinite = signedUpload(
+      {},
+      site,
+      delta((i) => (i === 3 ? Number.NaN : 0)),
+    );
+    const tooLarge = signedUpload(
+      {},
+      site,
+      delta(() => 5),
+    );
 
     // act
     const replies = {
@@ -117,8 +187,18 @@ describe('coordinator HTTP API: updates', () => {
       notFinite: await put(notFinite),
       tooLarge: await put(tooLarge),
       wrongRound: await put(signedUpload(), 7),
-      oversized: await coordinator.app.inject({ method: 'PUT', url: '/rounds/3/updates', headers: signedUpload().headers, payload: Buffer.alloc(5000) }),
-      noHeader: await coordinator.app.inject({ method: 'PUT', url: '/rounds/3/updates', headers: { 'content-type': 'application/octet-stream' }, payload: forged.payload }),
+      oversized: await coordinator.app.inject({
+        method: 'PUT',
+        url: '/rounds/3/updates',
+        headers: signedUpload().headers,
+        payload: Buffer.alloc(5000),
+      }),
+      noHeader: await coordinator.app.inject({
+        method: 'PUT',
+        url: '/rounds/3/updates',
+        headers: { 'content-type': 'application/octet-stream' },
+        payload: forged.payload,
+      }),
     };
     const statusBefore = (await adminCall('GET', '/admin/status')).json();
     const accepted = await put(signedUpload());
@@ -163,12 +243,39 @@ describe('coordinator HTTP API: hostile uploads (reliability review)', () => {
       { name: PROTOCOL.momentVarianceTensor, shape: [3], values: Float32Array.from(variance) },
     ];
   }
-  function statisticsUpload(siteId: string, keys: typeof site, mean: number[], variance: number[], numExamples = 20): { headers: Record<string, string>; payload: Buffer } {
-    const metadata = { [PROTOCOL.siteStatisticsKey]: JSON.stringify({ classNames: ['angry', 'sad'], featureSpec: { name: 'test', version: '1', params: {}, dimensionNames: ['a', 'b', 'c'] }, speakers: 2 }) };
+  function statisticsUpload(
+    siteId: string,
+    keys: typeof site,
+    mean: number[],
+    variance: number[],
+    numExamples = 20,
+  ): { headers: Record<string, string>; payload: Buffer } {
+    const metadata = {
+      [PROTOCOL.siteStatisticsKey]: JSON.stringify({
+        classNames: ['angry', 'sad'],
+        featureSpec: { name: 'test', version: '1', params: {}, dimensionNames: ['a', 'b', 'c'] },
+        speakers: 2,
+      }),
+    };
     const payload = Buffer.from(encodeSafetensors(moments(mean, variance), metadata));
-    const header: UpdateHeader = { siteId, round: 0, baseVersion: 0, numExamples, sha256: createHash('sha256').update(payload).digest('hex'), metrics: {}, nonce: randomBytes(16).toString('hex'), time: new Date().toISOString() };
+    const header: UpdateHeader = {
+      siteId,
+      round: 0,
+      baseVersion: 0,
+      numExamples,
+      sha256: createHash('sha256').update(payload).digest('hex'),
+      metrics: {},
+      nonce: randomBytes(16).toString('hex'),
+      time: new Date().toISOString(),
+    };
     const envelope = { header, signature: signBytes(canonicalBytes(header), keys.secretKey) };
-    return { headers: { 'content-type': 'application/octet-stream', [PROTOCOL.updateHeader]: Buffer.from(JSON.stringify(envelope)).toString('base64') }, payload };
+    return {
+      headers: {
+        'content-type': 'application/octet-stream',
+        [PROTOCOL.updateHeader]: Buffer.from(JSON.stringify(envelope)).toString('base64'),
+      },
+      payload,
+    };
   }
   const siteB = generateKeyPair();
   /** Replaces the store with one whose statistics round 0 is open for site-a and site-b. */
@@ -178,12 +285,18 @@ describe('coordinator HTTP API: hostile uploads (reliability review)', () => {
     const store = openStore(dir);
     store.addSite('site-a', encodeKey(site.publicKey));
     store.addSite('site-b', encodeKey(siteB.publicKey));
-    store.openRound({ round: 0, kind: 'statistics', baseVersion: 0, deadline: new Date(Date.now() + 60_000).toISOString(), participants: ['site-a', 'site-b'] });
+    store.openRound({
+      round: 0,
+      kind: 'statistics',
+      baseVersion: 0,
+      deadline: new Date(Date.now() + 60_000).toISOString(),
+      participants: ['site-a', 'site-b'],
+    });
     store.close();
     start();
   }
 
-  it('refuses an allow-listed site that is not a participant of the round, and an update signed outside the round\'s window', async () => {
+  it("refuses an allow-listed site that is not a participant of the round, and an update signed outside the round's window", async () => {
     // arrange: site-c is allowed but was not connected when round 3 was announced
     const siteC = generateKeyPair();
     await adminCall('POST', '/admin/sites', { siteId: 'site-c', publicKey: encodeKey(siteC.publicKey) });
@@ -212,12 +325,22 @@ describe('coordinator HTTP API: hostile uploads (reliability review)', () => {
     const honestA = await put(statisticsUpload('site-a', site, [1, 2, 3], [1, 4, 9]), 0);
     const honestB = await put(statisticsUpload('site-b', siteB, [3, 2, 1], [1, 4, 9]), 0);
     const status = (await adminCall('GET', '/admin/status')).json();
-    const download = await coordinator.app.inject({ method: 'GET', url: '/models/1', headers: { [AUTH_HEADER]: signRequest({ role: 'site', id: 'site-a', method: 'GET', path: '/models/1' }, site.secretKey) } });
+    const download = await coordinator.app.inject({
+      method: 'GET',
+      url: '/models/1',
+      headers: {
+        [AUTH_HEADER]: signRequest({ role: 'site', id: 'site-a', method: 'GET', path: '/models/1' }, site.secretKey),
+      },
+    });
     const bundle = decodeGeneratorBundle(download.rawPayload, 'version 1');
 
     // assert
     expect([hugeCount.statusCode, hugeCount.json().code]).toEqual([422, 'EXAMPLES_OUT_OF_RANGE']);
-    expect([negativeVariance.statusCode, negativeVariance.json().code, negativeVariance.json().message]).toEqual([422, 'FEATURE_SPACE', expect.stringMatching(/variance of dimension 1/)]);
+    expect([negativeVariance.statusCode, negativeVariance.json().code, negativeVariance.json().message]).toEqual([
+      422,
+      'FEATURE_SPACE',
+      expect.stringMatching(/variance of dimension 1/),
+    ]);
     expect([hugeMean.statusCode, hugeMean.json().code]).toEqual([422, 'FEATURE_SPACE']);
     expect([honestA.statusCode, honestB.statusCode]).toEqual([200, 200]);
     expect(status.latestVersion).toMatchObject({ version: 1, sites: ['site-a', 'site-b'] });
@@ -229,9 +352,21 @@ describe('coordinator HTTP API: hostile uploads (reliability review)', () => {
     // arrange: both statistics updates accepted, then the coordinator "crashes" before aggregating
     await openStatisticsRound();
     const store = openStore(dir);
-    for (const [siteId, keys] of [['site-a', site], ['site-b', siteB]] as const) {
+    for (const [siteId, keys] of [
+      ['site-a', site],
+      ['site-b', siteB],
+    ] as const) {
       const upload = statisticsUpload(siteId, keys, [1, 2, 3], [1, 1, 1]);
-      await store.recordUpdate({ round: 0, siteId, numExamples: 20, sha256: createHash('sha256').update(upload.payload).digest('hex'), nonce: randomBytes(16).toString('hex'), norm: 0, metrics: {}, payload: upload.payload });
+      await store.recordUpdate({
+        round: 0,
+        siteId,
+        numExamples: 20,
+        sha256: createHash('sha256').update(upload.payload).digest('hex'),
+        nonce: randomBytes(16).toString('hex'),
+        norm: 0,
+        metrics: {},
+        payload: upload.payload,
+      });
     }
     store.close();
     await coordinator.app.close();
@@ -252,15 +387,29 @@ describe('coordinator HTTP API: hostile uploads (reliability review)', () => {
     const genuine = signedUpload();
     const forged = signedUpload({}, generateKeyPair());
     const open = (headers: Record<string, string>, length: number) => {
-      const request = httpRequest({ host: url.hostname, port: url.port, method: 'PUT', path: '/rounds/3/updates', headers: { ...headers, 'content-length': String(length) } });
-      const reply = new Promise<{ status: number; retryAfter: string | undefined; body: { code: string } }>((resolve, reject) => {
-        request.on('response', (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode!, retryAfter: response.headers['retry-after'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { code: string } }));
-        });
-        request.on('error', reject);
+      const request = httpRequest({
+        host: url.hostname,
+        port: url.port,
+        method: 'PUT',
+        path: '/rounds/3/updates',
+        headers: { ...headers, 'content-length': String(length) },
       });
+      const reply = new Promise<{ status: number; retryAfter: string | undefined; body: { code: string } }>(
+        (resolve, reject) => {
+          request.on('response', (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () =>
+              resolve({
+                status: response.statusCode!,
+                retryAfter: response.headers['retry-after'],
+                body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { code: string },
+              }),
+            );
+          });
+          request.on('error', reject);
+        },
+      );
       request.flushHeaders();
       return { request, reply };
     };
@@ -286,11 +435,28 @@ describe('coordinator HTTP API: hostile uploads (reliability review)', () => {
 
   it.each([
     ['an update sent as JSON', { 'content-type': 'application/json' }, '{}', 415, 'UNSUPPORTED_MEDIA_TYPE'],
-    ['an update header "e30=" ({}) and no body', { 'content-type': 'application/octet-stream', [PROTOCOL.updateHeader]: 'e30=' }, undefined, 400, 'MALFORMED'],
-    ['an update header "e30=" and a JSON body null', { 'content-type': 'application/json', [PROTOCOL.updateHeader]: 'e30=' }, 'null', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'an update header "e30=" ({}) and no body',
+      { 'content-type': 'application/octet-stream', [PROTOCOL.updateHeader]: 'e30=' },
+      undefined,
+      400,
+      'MALFORMED',
+    ],
+    [
+      'an update header "e30=" and a JSON body null',
+      { 'content-type': 'application/json', [PROTOCOL.updateHeader]: 'e30=' },
+      'null',
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
   ] as const)('answers %s with a coded 4xx, not a 500', async (_, headers, payload, status, code) => {
     // act
-    const reply = await coordinator.app.inject({ method: 'PUT', url: '/rounds/3/updates', headers, ...(payload !== undefined && { payload }) });
+    const reply = await coordinator.app.inject({
+      method: 'PUT',
+      url: '/rounds/3/updates',
+      headers,
+      ...(payload !== undefined && { payload }),
+    });
 
     // assert
     expect([reply.statusCode, reply.json().code]).toEqual([status, code]);
@@ -299,10 +465,27 @@ describe('coordinator HTTP API: hostile uploads (reliability review)', () => {
   it('answers a validly signed update whose body is empty or JSON {} with a coded 4xx', async () => {
     // arrange: the signed sha256 is of the bytes actually sent
     const sign = (bytes: Buffer) => {
-      const header: UpdateHeader = { siteId: 'site-a', round: 3, baseVersion: 2, numExamples: 50, sha256: createHash('sha256').update(bytes).digest('hex'), metrics: {}, nonce: randomBytes(16).toString('hex'), time: new Date().toISOString() };
-      return Buffer.from(JSON.stringify({ header, signature: signBytes(canonicalBytes(header), site.secretKey) })).toString('base64');
+      const header: UpdateHeader = {
+        siteId: 'site-a',
+        round: 3,
+        baseVersion: 2,
+        numExamples: 50,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        metrics: {},
+        nonce: randomBytes(16).toString('hex'),
+        time: new Date().toISOString(),
+      };
+      return Buffer.from(
+        JSON.stringify({ header, signature: signBytes(canonicalBytes(header), site.secretKey) }),
+      ).toString('base64');
     };
-    const send = (bytes: Buffer, contentType: string) => coordinator.app.inject({ method: 'PUT', url: '/rounds/3/updates', headers: { 'content-type': contentType, [PROTOCOL.updateHeader]: sign(bytes) }, payload: bytes });
+    const send = (bytes: Buffer, contentType: string) =>
+      coordinator.app.inject({
+        method: 'PUT',
+        url: '/rounds/3/updates',
+        headers: { 'content-type': contentType, [PROTOCOL.updateHeader]: sign(bytes) },
+        payload: bytes,
+      });
 
     // act
     const empty = await send(Buffer.alloc(0), 'application/octet-stream');
@@ -315,15 +498,23 @@ describe('coordinator HTTP API: hostile uploads (reliability review)', () => {
     expect([objectAsJson.statusCode, objectAsJson.json().code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
   });
 
-  it.each(['/attestations', '/admin/rounds/start', '/admin/sites'])('answers invalid JSON to %s with 400 MALFORMED, and unknown routes with a coded 404', async (path) => {
-    // act
-    const reply = await coordinator.app.inject({ method: path === '/attestations' ? 'PUT' : 'POST', url: path, headers: { 'content-type': 'application/json' }, payload: '{"rounds": ' });
-    const unknown = await coordinator.app.inject({ method: 'GET', url: '/no/such/route' });
+  it.each(['/attestations', '/admin/rounds/start', '/admin/sites'])(
+    'answers invalid JSON to %s with 400 MALFORMED, and unknown routes with a coded 404',
+    async (path) => {
+      // act
+      const reply = await coordinator.app.inject({
+        method: path === '/attestations' ? 'PUT' : 'POST',
+        url: path,
+        headers: { 'content-type': 'application/json' },
+        payload: '{"rounds": ',
+      });
+      const unknown = await coordinator.app.inject({ method: 'GET', url: '/no/such/route' });
 
-    // assert
-    expect([reply.statusCode, reply.json().code]).toEqual([400, 'MALFORMED']);
-    expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'NOT_FOUND']);
-  });
+      // assert
+      expect([reply.statusCode, reply.json().code]).toEqual([400, 'MALFORMED']);
+      expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'NOT_FOUND']);
+    },
+  );
 });
 
 describe('coordinator HTTP API: admin', () => {
@@ -332,20 +523,46 @@ describe('coordinator HTTP API: admin', () => {
     const intruder = generateKeyPair();
     const path = '/admin/rounds/start';
     const body = JSON.stringify({ rounds: 2 });
-    const valid = signRequest({ role: 'admin', id: encodeKey(admin.publicKey), method: 'POST', path, body }, admin.secretKey);
-    const send = (headers: Record<string, string>, payload = body) => coordinator.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json', ...headers }, payload });
+    const valid = signRequest(
+      { role: 'admin', id: encodeKey(admin.publicKey), method: 'POST', path, body },
+      admin.secretKey,
+    );
+    const send = (headers: Record<string, string>, payload = body) =>
+      coordinator.app.inject({
+        method: 'POST',
+        url: path,
+        headers: { 'content-type': 'application/json', ...headers },
+        payload,
+      });
 
     // act
     const unsigned = await send({});
-    const wrongKey = await send({ [AUTH_HEADER]: signRequest({ role: 'admin', id: encodeKey(intruder.publicKey), method: 'POST', path, body }, intruder.secretKey) });
-    const forgedAsAdmin = await send({ [AUTH_HEADER]: signRequest({ role: 'admin', id: encodeKey(admin.publicKey), method: 'POST', path, body }, intruder.secretKey) });
+    const wrongKey = await send({
+      [AUTH_HEADER]: signRequest(
+        { role: 'admin', id: encodeKey(intruder.publicKey), method: 'POST', path, body },
+        intruder.secretKey,
+      ),
+    });
+    const forgedAsAdmin = await send({
+      [AUTH_HEADER]: signRequest(
+        { role: 'admin', id: encodeKey(admin.publicKey), method: 'POST', path, body },
+        intruder.secretKey,
+      ),
+    });
     const altered = await send({ [AUTH_HEADER]: valid }, JSON.stringify({ rounds: 200 }));
     const accepted = await send({ [AUTH_HEADER]: valid });
     const replayed = await send({ [AUTH_HEADER]: valid });
-    const asSite = await coordinator.app.inject({ method: 'GET', url: '/admin/sites', headers: { [AUTH_HEADER]: signRequest({ role: 'site', id: 'site-a', method: 'GET', path: '/admin/sites' }, site.secretKey) } });
+    const asSite = await coordinator.app.inject({
+      method: 'GET',
+      url: '/admin/sites',
+      headers: {
+        [AUTH_HEADER]: signRequest({ role: 'site', id: 'site-a', method: 'GET', path: '/admin/sites' }, site.secretKey),
+      },
+    });
 
     // assert
-    for (const reply of [unsigned, wrongKey, forgedAsAdmin, altered, replayed, asSite]) expect(reply.statusCode, reply.body).toBe(401);
+    for (const reply of [unsigned, wrongKey, forgedAsAdmin, altered, replayed, asSite])
+      expect(reply.statusCode, reply.body).toBe(401);
     expect(unsigned.json().message).toMatch(/missing/);
     expect(altered.json().message).toMatch(/another request/);
     expect(replayed.json().message).toMatch(/replayed/);
@@ -369,13 +586,23 @@ describe('coordinator HTTP API: admin', () => {
     expect(added.statusCode).toBe(200);
     expect(badKey.statusCode).toBe(400);
     expect(missing.statusCode).toBe(404);
-    expect(list.json().map((s: { siteId: string; revoked: boolean }) => [s.siteId, s.revoked])).toEqual([['site-a', false], ['site-b', true], ['site-c', false]]);
+    expect(list.json().map((s: { siteId: string; revoked: boolean }) => [s.siteId, s.revoked])).toEqual([
+      ['site-a', false],
+      ['site-b', true],
+      ['site-c', false],
+    ]);
   });
 
   it('serves models only to signed requests and refuses to export before training', async () => {
     // act
     const anonymous = await coordinator.app.inject({ method: 'GET', url: '/models/2' });
-    const signedMissing = await coordinator.app.inject({ method: 'GET', url: '/models/2', headers: { [AUTH_HEADER]: signRequest({ role: 'site', id: 'site-a', method: 'GET', path: '/models/2' }, site.secretKey) } });
+    const signedMissing = await coordinator.app.inject({
+      method: 'GET',
+      url: '/models/2',
+      headers: {
+        [AUTH_HEADER]: signRequest({ role: 'site', id: 'site-a', method: 'GET', path: '/models/2' }, site.secretKey),
+      },
+    });
     const exported = await adminCall('GET', '/admin/export');
 
     // assert
@@ -395,29 +622,68 @@ describe('coordinator HTTP API: attestations and release', () => {
     const bundle = encodeGeneratorBundle({
       metadata: {
         formatVersion: '1',
-        architecture: { kind: 'conditional-mlp-generator', noiseDimension: 2, hiddenUnits: [4], activation: 'leakyRelu', outputDimension: 3, conditioning: 'concat-one-hot' },
+        architecture: {
+          kind: 'conditional-mlp-generator',
+          noiseDimension: 2,
+          hiddenUnits: [4],
+          activation: 'leakyRelu',
+          outputDimension: 3,
+          conditioning: 'concat-one-hot',
+        },
         classNames: ['angry', 'sad'],
         featureSpec: { name: 'test', version: '1', params: {}, dimensionNames: ['a', 'b', 'c'] },
         trainingConfig: {},
-        provenance: { createdAt: '', tool: 'test', trainingRows: 10, trainingSpeakers: 2, corpusSource: 'federated', steps: 5, seconds: 0, backend: 'federated', federation: { sites: ['site-a', 'site-b'], trainingRounds: 1, strategy: 'fed-avg' } },
+        provenance: {
+          createdAt: '',
+          tool: 'test',
+          trainingRows: 10,
+          trainingSpeakers: 2,
+          corpusSource: 'federated',
+          steps: 5,
+          seconds: 0,
+          backend: 'federated',
+          federation: { sites: ['site-a', 'site-b'], trainingRounds: 1, strategy: 'fed-avg' },
+        },
       },
       weights: initialGeneratorWeights({ noiseDimension: 2, hiddenUnits: [4], classCount: 2, outputDimension: 3 }, 1),
       standardiser: { mean: new Float32Array(3), std: Float32Array.from([1, 1, 1]) },
     });
     const sha256 = createHash('sha256').update(bundle).digest('hex');
-    store.recordVersion({ version: 2, round: 3, sha256, weightsSha256: 'w'.repeat(64), sites: ['site-a', 'site-b'], createdAt: '' }, bundle);
+    store.recordVersion(
+      { version: 2, round: 3, sha256, weightsSha256: 'w'.repeat(64), sites: ['site-a', 'site-b'], createdAt: '' },
+      bundle,
+    );
     store.close();
     return sha256;
   }
 
   function attestation(subjectSha256: string, keys: typeof site, passed = true, signWith = keys): Attestation {
-    const body: Attestation['body'] = { kind: 'emodistill-audit-attestation', version: 2, subjectSha256, passed, checks: [{ name: 'membership AUC upper', value: 0.55, threshold: 0.6, passed }], createdAt: new Date().toISOString(), sitePublicKey: encodeKey(keys.publicKey) };
+    const body: Attestation['body'] = {
+      kind: 'emodistill-audit-attestation',
+      version: 2,
+      subjectSha256,
+      passed,
+      checks: [{ name: 'membership AUC upper', value: 0.55, threshold: 0.6, passed }],
+      createdAt: new Date().toISOString(),
+      sitePublicKey: encodeKey(keys.publicKey),
+    };
     return { body, signature: signBytes(canonicalBytes(body), signWith.secretKey) };
   }
 
   function sendAttestation(siteId: string, keys: typeof site, value: unknown) {
     const body = JSON.stringify(value);
-    return coordinator.app.inject({ method: 'PUT', url: '/attestations', headers: { 'content-type': 'application/json', [AUTH_HEADER]: signRequest({ role: 'site', id: siteId, method: 'PUT', path: '/attestations', body }, keys.secretKey) }, payload: body });
+    return coordinator.app.inject({
+      method: 'PUT',
+      url: '/attestations',
+      headers: {
+        'content-type': 'application/json',
+        [AUTH_HEADER]: signRequest(
+          { role: 'site', id: siteId, method: 'PUT', path: '/attestations', body },
+          keys.secretKey,
+        ),
+      },
+      payload: body,
+    });
   }
 
   it('records a genuine attestation and refuses forged, altered, foreign and unknown-subject ones', async () => {
@@ -429,7 +695,10 @@ describe('coordinator HTTP API: attestations and release', () => {
 
     // act
     const forged = await sendAttestation('site-a', site, attestation(sha256, site, true, generateKeyPair()));
-    const altered = await sendAttestation('site-a', site, { ...genuine, body: { ...genuine.body, checks: [{ ...genuine.body.checks[0]!, value: 0.9 }] } });
+    const altered = await sendAttestation('site-a', site, {
+      ...genuine,
+      body: { ...genuine.body, checks: [{ ...genuine.body.checks[0]!, value: 0.9 }] },
+    });
     const foreign = await sendAttestation('site-a', site, attestation(sha256, siteB));
     const unknownSubject = await sendAttestation('site-a', site, attestation('0'.repeat(64), site));
     const recorded = await sendAttestation('site-a', site, genuine);
@@ -462,7 +731,10 @@ describe('coordinator HTTP API: attestations and release', () => {
     expect(released.statusCode).toBe(200);
     expect(verifyGeneratorBundle(bundle)).toBe(encodeKey(coordinatorKeys.publicKey));
     expect(bundle.metadata.provenance).toMatchObject({ released: true, globalVersion: 2, globalSha256: sha256 });
-    expect((bundle.metadata.provenance.attestations as { siteId: string }[]).map((a) => a.siteId)).toEqual(['site-a', 'site-b']);
+    expect((bundle.metadata.provenance.attestations as { siteId: string }[]).map((a) => a.siteId)).toEqual([
+      'site-a',
+      'site-b',
+    ]);
   });
 
   it('accepts only version 2 attestations: a version 1 one (which named a local path) is refused, and neither counts nor is published when stored', async () => {

@@ -35,8 +35,14 @@ export interface CoordinatorApp {
 export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
   const { store, config, keys } = options;
   // Only the update route takes large bodies (after its signed header is checked); JSON requests are small.
-  const serverOptions: FastifyServerOptions = { ...(options.logger ? { loggerInstance: options.logger } : { logger: false }), bodyLimit: JSON_BODY_LIMIT_BYTES, clientErrorHandler: answerMalformedHttp };
-  const app = (options.tls ? Fastify({ ...serverOptions, https: options.tls } as FastifyServerOptions) : Fastify(serverOptions)) as unknown as FastifyInstance;
+  const serverOptions: FastifyServerOptions = {
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
+    clientErrorHandler: answerMalformedHttp,
+  };
+  const app = (options.tls
+    ? Fastify({ ...serverOptions, https: options.tls } as FastifyServerOptions)
+    : Fastify(serverOptions)) as unknown as FastifyInstance;
   const authenticate = createAuthenticator(store, config);
   const counters: UpdateCounters = { accepted: 0, rejected: new Map() };
   // The gateway and the runner need each other: the gateway reaches the runner through this getter.
@@ -57,7 +63,9 @@ export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
   void app.register(adminApi, { store, keys, runner: getRunner, gateway, authenticate });
 
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-  typed.get('/health', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+  typed.get('/health', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({
+    status: 'ok' as const,
+  }));
   typed.get(
     '/status',
     {
@@ -80,7 +88,14 @@ export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
     // Public, so it says nothing about which sites take part.
     async () => {
       const status = getRunner().status();
-      return { round: status.round?.round ?? null, kind: status.round?.kind ?? null, state: status.round?.state ?? null, acceptedUpdates: status.acceptedSites.length, latestVersion: status.latestVersion?.version ?? null, finished: status.finished };
+      return {
+        round: status.round?.round ?? null,
+        kind: status.round?.kind ?? null,
+        state: status.round?.state ?? null,
+        acceptedUpdates: status.acceptedSites.length,
+        latestVersion: status.latestVersion?.version ?? null,
+        finished: status.finished,
+      };
     },
   );
   typed.get('/metrics', async (_request, reply) => {
@@ -91,7 +106,9 @@ export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
       `emodistill_updates_accepted_total ${counters.accepted}`,
       '# HELP emodistill_updates_rejected_total Updates rejected since start, by reason.',
       '# TYPE emodistill_updates_rejected_total counter',
-      ...[...counters.rejected].map(([reason, count]) => `emodistill_updates_rejected_total{reason="${reason}"} ${count}`),
+      ...[...counters.rejected].map(
+        ([reason, count]) => `emodistill_updates_rejected_total{reason="${reason}"} ${count}`,
+      ),
       '# HELP emodistill_round Current round number (-1 before the first).',
       '# TYPE emodistill_round gauge',
       `emodistill_round ${status.round?.round ?? -1}`,

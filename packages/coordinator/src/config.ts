@@ -2,7 +2,10 @@ import { dirname, resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { DEFAULT_LATENT_RADIUS, readJsonFile, validateConfig } from '@emodistill/core';
 
-const PublicKey = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'Ed25519 public key, base64 (as printed by `emodistill keys generate`)' });
+const PublicKey = Type.String({
+  pattern: '^[A-Za-z0-9+/]{43}=$',
+  description: 'Ed25519 public key, base64 (as printed by `emodistill keys generate`)',
+});
 
 /**
  * The coordinator's config file (JSON). Paths are relative to the file. Defaults are for a small
@@ -10,7 +13,13 @@ const PublicKey = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: 'E
  */
 const CoordinatorConfigSchema = Type.Object(
   {
-    listen: Type.Object({ host: Type.String({ default: '127.0.0.1' }), port: Type.Integer({ minimum: 0, maximum: 65535, default: 8470 }) }, { additionalProperties: false, default: {} }),
+    listen: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8470 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** SQLite database, accepted updates and global versions live here. */
     dataDir: Type.String({ minLength: 1 }),
     /** The coordinator's own key file (signs announcements and exported bundles). */
@@ -18,7 +27,13 @@ const CoordinatorConfigSchema = Type.Object(
     /** Operators allowed to drive rounds and manage sites through the admin API. */
     adminPublicKeys: Type.Array(PublicKey, { minItems: 1 }),
     /** Initial allow-list; `emodistill sites add|revoke` changes it at run time (a revocation survives restarts). */
-    sites: Type.Array(Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), publicKey: PublicKey }, { additionalProperties: false }), { default: [] }),
+    sites: Type.Array(
+      Type.Object(
+        { id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), publicKey: PublicKey },
+        { additionalProperties: false },
+      ),
+      { default: [] },
+    ),
     model: Type.Object(
       {
         classNames: Type.Array(Type.String({ minLength: 1 }), { minItems: 2 }),
@@ -43,7 +58,9 @@ const CoordinatorConfigSchema = Type.Object(
     ),
     strategy: Type.Object(
       {
-        name: Type.Union([Type.Literal('fed-avg'), Type.Literal('fed-median'), Type.Literal('fed-trimmed-avg')], { default: 'fed-avg' }),
+        name: Type.Union([Type.Literal('fed-avg'), Type.Literal('fed-median'), Type.Literal('fed-trimmed-avg')], {
+          default: 'fed-avg',
+        }),
         /** β of the trimmed mean: the share cut at each end per coordinate. */
         trimFraction: Type.Number({ minimum: 0, exclusiveMaximum: 0.5, default: 0.2 }),
         /** Scale each update down to this global L2 norm before aggregating (0 = off). */
@@ -85,7 +102,9 @@ const CoordinatorConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     /** https/wss when set (PEM files). */
-    tls: Type.Optional(Type.Object({ certFile: Type.String(), keyFile: Type.String() }, { additionalProperties: false })),
+    tls: Type.Optional(
+      Type.Object({ certFile: Type.String(), keyFile: Type.String() }, { additionalProperties: false }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -97,11 +116,36 @@ export interface CoordinatorConfig {
   readonly keyFile: string;
   readonly adminPublicKeys: readonly string[];
   readonly sites: readonly { readonly id: string; readonly publicKey: string }[];
-  readonly model: { readonly classNames: readonly string[]; readonly featureDimension: number; readonly noiseDimension: number; readonly hiddenUnits: readonly number[]; readonly seed: number };
-  readonly training: { readonly localSteps: number; readonly distill: Readonly<Record<string, number | number[]>>; readonly latentRadius: number };
-  readonly strategy: { readonly name: 'fed-avg' | 'fed-median' | 'fed-trimmed-avg'; readonly trimFraction: number; readonly clipNorm: number };
-  readonly rounds: { readonly auto: number; readonly minSites: number; readonly timeoutSeconds: number; readonly reconnectGraceSeconds: number; readonly statisticsWaitSeconds: number };
-  readonly limits: { readonly maxPayloadBytes: number; readonly maxUpdateNorm: number; readonly maxExamplesPerSite: number; readonly maxUploadBytesInFlight: number };
+  readonly model: {
+    readonly classNames: readonly string[];
+    readonly featureDimension: number;
+    readonly noiseDimension: number;
+    readonly hiddenUnits: readonly number[];
+    readonly seed: number;
+  };
+  readonly training: {
+    readonly localSteps: number;
+    readonly distill: Readonly<Record<string, number | number[]>>;
+    readonly latentRadius: number;
+  };
+  readonly strategy: {
+    readonly name: 'fed-avg' | 'fed-median' | 'fed-trimmed-avg';
+    readonly trimFraction: number;
+    readonly clipNorm: number;
+  };
+  readonly rounds: {
+    readonly auto: number;
+    readonly minSites: number;
+    readonly timeoutSeconds: number;
+    readonly reconnectGraceSeconds: number;
+    readonly statisticsWaitSeconds: number;
+  };
+  readonly limits: {
+    readonly maxPayloadBytes: number;
+    readonly maxUpdateNorm: number;
+    readonly maxExamplesPerSite: number;
+    readonly maxUploadBytesInFlight: number;
+  };
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
@@ -112,7 +156,9 @@ export function resolveCoordinatorConfig(raw: unknown, source: string, baseDir: 
     ...config,
     dataDir: resolve(baseDir, config.dataDir),
     keyFile: resolve(baseDir, config.keyFile),
-    ...(config.tls && { tls: { certFile: resolve(baseDir, config.tls.certFile), keyFile: resolve(baseDir, config.tls.keyFile) } }),
+    ...(config.tls && {
+      tls: { certFile: resolve(baseDir, config.tls.certFile), keyFile: resolve(baseDir, config.tls.keyFile) },
+    }),
   };
 }
 

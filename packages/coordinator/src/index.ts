@@ -7,6 +7,14 @@ export { createStrategy } from './strategies/registry.js';
 export type { AppOptions, CoordinatorApp } from './app.js';
 export type { RunningCoordinator } from './server.js';
 export type { CoordinatorConfig } from './config.js';
-export type { AcceptedUpdate, CoordinatorStore, RoundKind, RoundRecord, RoundState, SiteRecord, VersionRecord } from './store/store.js';
+export type {
+  AcceptedUpdate,
+  CoordinatorStore,
+  RoundKind,
+  RoundRecord,
+  RoundState,
+  SiteRecord,
+  VersionRecord,
+} from './store/store.js';
 export type { AggregationStrategy, SiteDelta, StrategyId } from './strategies/registry.js';
 export type { RoundRunner, RunnerStatus } from './rounds/round-runner.js';

@@ -12,7 +12,10 @@ export interface RunningCoordinator extends CoordinatorApp {
 }
 
 /** Opens the store, seeds the allow-list from the config, listens and resumes rounds. */
-export async function startCoordinator(config: CoordinatorConfig, logger?: FastifyBaseLogger): Promise<RunningCoordinator> {
+export async function startCoordinator(
+  config: CoordinatorConfig,
+  logger?: FastifyBaseLogger,
+): Promise<RunningCoordinator> {
   const keys = await readKeyFile(config.keyFile);
   const readPem = async (path: string): Promise<Buffer> =>
     readFile(path).catch((error: Error) => {

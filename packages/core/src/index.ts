@@ -5,7 +5,13 @@ export { sameFeatureSpace } from './features/feature-spec.js';
 export { createProsodicFunctionalsExtractor, PROSODIC_FUNCTIONALS_PARAMS } from './features/prosodic-functionals.js';
 export { FUNCTIONAL_NAMES, summarise } from './features/functionals.js';
 export { labelIndices, restrictClasses, selectRows } from './formats/feature-set.js';
-export { FEATURE_SET_FORMAT_VERSION, featureSetFromArrow, featureSetToArrow, readFeatureSet, writeFeatureSet } from './formats/feature-set-arrow.js';
+export {
+  FEATURE_SET_FORMAT_VERSION,
+  featureSetFromArrow,
+  featureSetToArrow,
+  readFeatureSet,
+  writeFeatureSet,
+} from './formats/feature-set-arrow.js';
 export { EMODB_EMOTIONS, EMODB_SPEAKER_SEX, listEmodb } from './corpus/emodb.js';
 export { listIemocap } from './corpus/iemocap.js';
 export { listManifest } from './corpus/manifest.js';
@@ -29,7 +35,17 @@ export { createDistillTrainer, distill } from './distill/train-loop.js';
 export { planClassCounts, sampleFeatureSet } from './distill/sample.js';
 export { DEFAULT_LATENT_RADIUS, latentOffsetOf, siteLatentPrior } from './distill/latent-prior.js';
 export { createGeneratorBundle, loadGenerator } from './distill/bundle.js';
-export { assertBundleMatches, decodeGeneratorBundle, encodeGeneratorBundle, GENERATOR_BUNDLE_FORMAT_VERSION, readGeneratorBundle, signGeneratorBundle, snapshotSha256, verifyGeneratorBundle, writeGeneratorBundle } from './formats/generator-bundle.js';
+export {
+  assertBundleMatches,
+  decodeGeneratorBundle,
+  encodeGeneratorBundle,
+  GENERATOR_BUNDLE_FORMAT_VERSION,
+  readGeneratorBundle,
+  signGeneratorBundle,
+  snapshotSha256,
+  verifyGeneratorBundle,
+  writeGeneratorBundle,
+} from './formats/generator-bundle.js';
 export { decodeSafetensors, encodeSafetensors } from './formats/safetensors.js';
 export { applySnapshot, toSnapshot } from './tensors/weight-snapshot.js';
 export { aggregateWeightedMean } from './aggregation/weighted-mean.js';
@@ -45,7 +61,15 @@ export { ATTESTATION_VERSION, verifyAttestation } from './protocol/attestation.j
 export { AUTH_HEADER, REQUEST_MAX_SKEW_MS, signRequest, verifyRequest } from './protocol/request-auth.js';
 export { initialGeneratorWeights } from './distill/initial-weights.js';
 export { UPDATE_REJECTIONS, validateUpdate, validateUpdateHeader } from './protocol/validate-update.js';
-export { canonicalBytes, encodeKey, generateKeyPair, readKeyFile, signBytes, verifyBytes, writeKeyFile } from './crypto/signing.js';
+export {
+  canonicalBytes,
+  encodeKey,
+  generateKeyPair,
+  readKeyFile,
+  signBytes,
+  verifyBytes,
+  writeKeyFile,
+} from './crypto/signing.js';
 
 export type { ErrorCode } from './errors.js';
 export type { MonoAudio } from './audio/decode-wav.js';
@@ -62,13 +86,30 @@ export type { BackendName, ComputePath } from './backend/select-backend.js';
 export type { Rng } from './random/rng.js';
 export type { Activation, Mlp, MlpOptions } from './models/mlp.js';
 export type { Standardiser } from './evaluate/standardise.js';
-export type { ClassifierConfig, ClassifierData, ClassifierOptions, TrainedClassifier } from './evaluate/mlp-classifier.js';
+export type {
+  ClassifierConfig,
+  ClassifierData,
+  ClassifierOptions,
+  TrainedClassifier,
+} from './evaluate/mlp-classifier.js';
 export type { DownstreamOptions, DownstreamResult, DownstreamRun } from './evaluate/downstream.js';
 export type { FoldProtocol, SpeakerSplit } from './evaluate/folds.js';
 export type { CoresetMethod } from './evaluate/coresets.js';
-export type { BenchmarkRow, DistillBenchmarkOptions, DistillBenchmarkResult, DistillVariant } from './evaluate/distill-benchmark.js';
+export type {
+  BenchmarkRow,
+  DistillBenchmarkOptions,
+  DistillBenchmarkResult,
+  DistillVariant,
+} from './evaluate/distill-benchmark.js';
 export type { DistillConfig, DistillOptions } from './distill/config.js';
-export type { DistillProgress, DistillResult, DistillRunOptions, DistillTrainer, DistillTrainerOptions, StepLosses } from './distill/train-loop.js';
+export type {
+  DistillProgress,
+  DistillResult,
+  DistillRunOptions,
+  DistillTrainer,
+  DistillTrainerOptions,
+  StepLosses,
+} from './distill/train-loop.js';
 export type { GeneratorForSampling, SampleOptions, SamplePrior } from './distill/sample.js';
 export type { LatentComponent, LatentPrior } from './distill/latent-prior.js';
 export type { BundleSignature, GeneratorBundle, GeneratorBundleMetadata } from './formats/generator-bundle.js';
@@ -76,7 +117,22 @@ export type { GeneratorArchitecture } from './distill/initial-weights.js';
 export type { NamedTensor, WeightSnapshot } from './tensors/weight-snapshot.js';
 export type { FeatureMoments } from './aggregation/moments.js';
 export type { KeyPair } from './crypto/signing.js';
-export type { FederationFinished, RequestAuth, RoundAnnouncement, RoundFailed, Signed, SignedUpdate, UpdateHeader } from './protocol/messages.js';
+export type {
+  FederationFinished,
+  RequestAuth,
+  RoundAnnouncement,
+  RoundFailed,
+  Signed,
+  SignedUpdate,
+  UpdateHeader,
+} from './protocol/messages.js';
 export type { Attestation, AttestationBody } from './protocol/attestation.js';
 export type { RequestToSign, RequestVerdict, RequestVerification } from './protocol/request-auth.js';
-export type { Rejection, UpdateContext, UpdateHeaderContext, UpdateHeaderVerdict, UpdateRejection, UpdateVerdict } from './protocol/validate-update.js';
+export type {
+  Rejection,
+  UpdateContext,
+  UpdateHeaderContext,
+  UpdateHeaderVerdict,
+  UpdateRejection,
+  UpdateVerdict,
+} from './protocol/validate-update.js';

@@ -26,11 +26,15 @@ export function criticLoss(
   gradientPenaltyWeight: number,
 ): { loss: tf.Scalar; wasserstein: tf.Scalar } {
   const { real, fake, epsilon } = inputs;
-  if (real.shape.join() !== fake.shape.join()) throw new Error(`criticLoss: real [${real.shape}] and fake [${fake.shape}] differ`);
+  if (real.shape.join() !== fake.shape.join())
+    throw new Error(`criticLoss: real [${real.shape}] and fake [${fake.shape}] differ`);
   return tf.tidy(() => {
     const batch = real.shape[0];
     const scores = scoreRealFake(tf.concat([real, fake], 0) as tf.Tensor2D);
-    const wasserstein = tf.sub(tf.mean(scores.slice([0, 0], [batch, 1])), tf.mean(scores.slice([batch, 0], [batch, 1]))) as tf.Scalar;
+    const wasserstein = tf.sub(
+      tf.mean(scores.slice([0, 0], [batch, 1])),
+      tf.mean(scores.slice([batch, 0], [batch, 1])),
+    ) as tf.Scalar;
     const interpolated = tf.add(tf.mul(epsilon, real), tf.mul(tf.sub(1, epsilon), fake)) as tf.Tensor2D;
     // Double backprop: this input gradient is itself differentiated w.r.t. the critic's weights.
     const gradient = tf.grad((x: tf.Tensor) => tf.sum(scoreInterpolated(x as tf.Tensor2D)))(interpolated);

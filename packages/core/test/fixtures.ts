@@ -55,14 +55,20 @@ export interface SineOptions {
 export function sine(options: SineOptions): Float64Array {
   const { frequencyHz, amplitude, sampleRateHz, durationSec, phaseRad = 0 } = options;
   const length = Math.round(durationSec * sampleRateHz);
-  return Float64Array.from({ length }, (_, i) => amplitude * Math.sin((2 * Math.PI * frequencyHz * i) / sampleRateHz + phaseRad));
+  return Float64Array.from(
+    { length },
+    (_, i) => amplitude * Math.sin((2 * Math.PI * frequencyHz * i) / sampleRateHz + phaseRad),
+  );
 }
 
 /**
  * A voiced-speech stand-in: harmonics k·f0 (k = 1..harmonicCount, amplitude 1/k, below Nyquist)
  * scaled so the peak is about `amplitude`.
  */
-export function harmonicTone(f0Hz: number, options: { sampleRateHz: number; durationSec: number; amplitude?: number; harmonicCount?: number }): Float32Array {
+export function harmonicTone(
+  f0Hz: number,
+  options: { sampleRateHz: number; durationSec: number; amplitude?: number; harmonicCount?: number },
+): Float32Array {
   const { sampleRateHz, durationSec, amplitude = 0.3, harmonicCount = 8 } = options;
   const length = Math.round(durationSec * sampleRateHz);
   const out = new Float32Array(length);
@@ -70,7 +76,8 @@ export function harmonicTone(f0Hz: number, options: { sampleRateHz: number; dura
   for (let k = 1; k <= harmonicCount && k * f0Hz < sampleRateHz / 2; k++) norm += 1 / k;
   for (let i = 0; i < length; i++) {
     let value = 0;
-    for (let k = 1; k <= harmonicCount && k * f0Hz < sampleRateHz / 2; k++) value += Math.sin((2 * Math.PI * k * f0Hz * i) / sampleRateHz) / k;
+    for (let k = 1; k <= harmonicCount && k * f0Hz < sampleRateHz / 2; k++)
+      value += Math.sin((2 * Math.PI * k * f0Hz * i) / sampleRateHz) / k;
     out[i] = (amplitude * value) / norm;
   }
   return out;
@@ -96,7 +103,11 @@ function toWavDomain(samples: ArrayLike<number>, bitDepth: WavBitDepth): Float64
  * Encodes float samples in [-1, 1] as a RIFF/WAVE file. `channels` is one array (mono) or one
  * array per channel (all the same length).
  */
-export function encodeWav(channels: ArrayLike<number> | readonly ArrayLike<number>[], sampleRateHz: number, bitDepth: WavBitDepth = '16'): Uint8Array {
+export function encodeWav(
+  channels: ArrayLike<number> | readonly ArrayLike<number>[],
+  sampleRateHz: number,
+  bitDepth: WavBitDepth = '16',
+): Uint8Array {
   const multi = Array.isArray(channels) && channels.length > 0 && typeof channels[0] !== 'number';
   const list = multi ? (channels as readonly ArrayLike<number>[]) : [channels as ArrayLike<number>];
   const wav = new wavefile.WaveFile();
@@ -106,7 +117,12 @@ export function encodeWav(channels: ArrayLike<number> | readonly ArrayLike<numbe
 }
 
 /** Writes a WAV file (creating parent folders); @returns its path */
-export async function writeWav(path: string, samples: ArrayLike<number> | readonly ArrayLike<number>[], sampleRateHz: number, bitDepth: WavBitDepth = '16'): Promise<string> {
+export async function writeWav(
+  path: string,
+  samples: ArrayLike<number> | readonly ArrayLike<number>[],
+  sampleRateHz: number,
+  bitDepth: WavBitDepth = '16',
+): Promise<string> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, encodeWav(samples, sampleRateHz, bitDepth));
   return path;
@@ -123,7 +139,11 @@ export async function writeText(path: string, text: string, encoding: BufferEnco
  * Runs `action` (sync or async) and asserts it throws an EmodistillError with `code` whose message
  * contains every fragment. @returns the error, for further checks
  */
-export async function expectEmodistillError(action: () => unknown, code: ErrorCode, ...fragments: string[]): Promise<EmodistillError> {
+export async function expectEmodistillError(
+  action: () => unknown,
+  code: ErrorCode,
+  ...fragments: string[]
+): Promise<EmodistillError> {
   let thrown: unknown;
   try {
     await action();
@@ -154,7 +174,11 @@ export function float32Bits(values: Float32Array): Uint32Array {
  * a 40-byte fmt chunk whose sub-format GUID starts with the real format code (1 PCM, 3 float).
  * Samples are interleaved from `channels`, float in [-1, 1], little-endian.
  */
-export function encodeExtensibleWav(channels: readonly ArrayLike<number>[], sampleRateHz: number, format: { code: number; bitsPerSample: 16 | 24 | 32 }): Uint8Array {
+export function encodeExtensibleWav(
+  channels: readonly ArrayLike<number>[],
+  sampleRateHz: number,
+  format: { code: number; bitsPerSample: 16 | 24 | 32 },
+): Uint8Array {
   const { code, bitsPerSample } = format;
   const bytesPerSample = bitsPerSample / 8;
   const frames = channels[0]?.length ?? 0;
@@ -162,7 +186,8 @@ export function encodeExtensibleWav(channels: readonly ArrayLike<number>[], samp
   const dataBytes = frames * blockAlign;
   const buffer = new ArrayBuffer(12 + 8 + 40 + 8 + dataBytes);
   const view = new DataView(buffer);
-  const ascii = (offset: number, text: string): void => [...text].forEach((c, i) => view.setUint8(offset + i, c.charCodeAt(0)));
+  const ascii = (offset: number, text: string): void =>
+    [...text].forEach((c, i) => view.setUint8(offset + i, c.charCodeAt(0)));
   ascii(0, 'RIFF');
   view.setUint32(4, buffer.byteLength - 8, true);
   ascii(8, 'WAVE');
@@ -178,7 +203,9 @@ export function encodeExtensibleWav(channels: readonly ArrayLike<number>[], samp
   view.setUint16(38, bitsPerSample, true); // valid bits per sample
   view.setUint32(40, channels.length === 1 ? 0x4 : 0x3, true); // channel mask: FC or FL|FR
   view.setUint32(44, code, true);
-  [0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71].forEach((byte, i) => view.setUint8(48 + i, byte));
+  [0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71].forEach((byte, i) =>
+    view.setUint8(48 + i, byte),
+  );
   ascii(60, 'data');
   view.setUint32(64, dataBytes, true);
   let offset = 68;

@@ -35,7 +35,11 @@ const CATEGORY: Readonly<Record<string, string>> = {
 /** The text of one EmoEvaluation file (before Latin-1 encoding). */
 export function emoEvaluationText(dialog: IemocapDialog): string {
   const newline = dialog.newline ?? '\n';
-  const lines = ['% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]', '% annotators: Élodie, Jürgen (Latin-1 text)', ''];
+  const lines = [
+    '% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]',
+    '% annotators: Élodie, Jürgen (Latin-1 text)',
+    '',
+  ];
   dialog.utterances.forEach((utterance, i) => {
     const start = (2.5 * i + 0.2901).toFixed(4);
     const end = (2.5 * i + 2.2357).toFixed(4);
@@ -70,10 +74,22 @@ export async function writeIemocapTree(root: string, dialogs: readonly IemocapDi
     paths.push(path);
     // The release's per-annotator sub-folders: a loose parser that recursed into them would pick
     // up this extra utterance line (with a label the release never uses at top level).
-    await writeText(join(evaluationDir, 'Categorical', `${dialog.dialog}_e2_cat.txt`), `${dialog.utterances[0]?.id ?? 'x'} :Neutral state; ()\n[1.0000 - 2.0000]\t${dialog.dialog}_F999\tang\t[1.0, 1.0, 1.0]\n`, 'latin1');
-    await writeText(join(evaluationDir, 'Attribute', `${dialog.dialog}_atr.txt`), `${dialog.utterances[0]?.id ?? 'x'} :act 2; val 3; dom  2; ()\n`, 'latin1');
+    await writeText(
+      join(evaluationDir, 'Categorical', `${dialog.dialog}_e2_cat.txt`),
+      `${dialog.utterances[0]?.id ?? 'x'} :Neutral state; ()\n[1.0000 - 2.0000]\t${dialog.dialog}_F999\tang\t[1.0, 1.0, 1.0]\n`,
+      'latin1',
+    );
+    await writeText(
+      join(evaluationDir, 'Attribute', `${dialog.dialog}_atr.txt`),
+      `${dialog.utterances[0]?.id ?? 'x'} :act 2; val 3; dom  2; ()\n`,
+      'latin1',
+    );
     for (const utterance of dialog.utterances) {
-      await writeWav(join(sessionDir, 'sentences', 'wav', dialog.dialog, `${utterance.id}.wav`), utteranceAudio(index++), 16000);
+      await writeWav(
+        join(sessionDir, 'sentences', 'wav', dialog.dialog, `${utterance.id}.wav`),
+        utteranceAudio(index++),
+        16000,
+      );
     }
   }
   return paths;

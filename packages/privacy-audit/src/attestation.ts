@@ -1,4 +1,13 @@
-import { ATTESTATION_VERSION, canonicalBytes, encodeKey, signBytes, verifyAttestation, type Attestation, type AttestationBody, type KeyPair } from '@emodistill/core';
+import {
+  ATTESTATION_VERSION,
+  canonicalBytes,
+  encodeKey,
+  signBytes,
+  verifyAttestation,
+  type Attestation,
+  type AttestationBody,
+  type KeyPair,
+} from '@emodistill/core';
 import type { AuditReport } from './audit.js';
 
 /**

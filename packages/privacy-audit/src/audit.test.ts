@@ -1,5 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { canonicalBytes, checkMessage, createRng, generateKeyPair, selectBackend, signBytes, type FeatureSet } from '@emodistill/core';
+import {
+  canonicalBytes,
+  checkMessage,
+  createRng,
+  generateKeyPair,
+  selectBackend,
+  signBytes,
+  type FeatureSet,
+} from '@emodistill/core';
 import { corpus } from '../test/fixtures.js';
 import { signAttestation, verifyAttestation } from './attestation.js';
 import { runAudit } from './audit.js';
@@ -15,7 +23,10 @@ describe('runAudit', () => {
     const members = corpus(['a', 'b', 'c', 'd', 'e', 'f'], 16, 1);
     const holdout = corpus(['x', 'y', 'z', 'w'], 16, 2);
     const rng = createRng(3);
-    const leaky: FeatureSet = { ...members, features: Float32Array.from(members.features, (v) => v + 0.01 * (rng.next() - 0.5)) };
+    const leaky: FeatureSet = {
+      ...members,
+      features: Float32Array.from(members.features, (v) => v + 0.01 * (rng.next() - 0.5)),
+    };
 
     // act
     const report = runAudit(leaky, members, holdout, { subject: 'leaky', resamples: 200 });
@@ -34,7 +45,11 @@ describe('attestations', () => {
     // arrange
     const keys = generateKeyPair();
     const gate = evaluateGate({ membershipAucUpper: 0.55, memorisationShare: 0.04, memorisationBaseline: 0.05 });
-    const report = { subject: 'gen.bundle', createdAt: '2026-01-01T00:00:00Z', gate: { ...gate, config: { maxMembershipAucUpper: 0.6, maxMemorisationExcess: 0.02 } } } as unknown as Parameters<typeof signAttestation>[0];
+    const report = {
+      subject: 'gen.bundle',
+      createdAt: '2026-01-01T00:00:00Z',
+      gate: { ...gate, config: { maxMembershipAucUpper: 0.6, maxMemorisationExcess: 0.02 } },
+    } as unknown as Parameters<typeof signAttestation>[0];
 
     // act
     const attestation = signAttestation(report, 'ab'.repeat(32), keys);
@@ -43,18 +58,34 @@ describe('attestations', () => {
     expect(attestation.body.passed).toBe(true);
     expect(verifyAttestation(attestation)).toBe(true);
     expect(verifyAttestation({ ...attestation, body: { ...attestation.body, passed: false } })).toBe(false);
-    expect(verifyAttestation({ ...attestation, body: { ...attestation.body, checks: [{ ...attestation.body.checks[0]!, value: 0.5 }, attestation.body.checks[1]!] } })).toBe(false);
+    expect(
+      verifyAttestation({
+        ...attestation,
+        body: {
+          ...attestation.body,
+          checks: [{ ...attestation.body.checks[0]!, value: 0.5 }, attestation.body.checks[1]!],
+        },
+      }),
+    ).toBe(false);
     const forger = generateKeyPair();
     const forged = signAttestation(report, 'ab'.repeat(32), forger);
-    expect(verifyAttestation({ ...forged, body: { ...forged.body, sitePublicKey: attestation.body.sitePublicKey } })).toBe(false);
-    expect(verifyAttestation({ ...attestation, body: { ...attestation.body, subjectSha256: 'cd'.repeat(32) } })).toBe(false);
+    expect(
+      verifyAttestation({ ...forged, body: { ...forged.body, sitePublicKey: attestation.body.sitePublicKey } }),
+    ).toBe(false);
+    expect(verifyAttestation({ ...attestation, body: { ...attestation.body, subjectSha256: 'cd'.repeat(32) } })).toBe(
+      false,
+    );
   });
 
   it('name the audited file by its sha256 only, never by a path of the auditing machine (version 2)', () => {
     // arrange
     const keys = generateKeyPair();
     const gate = evaluateGate({ membershipAucUpper: 0.55, memorisationShare: 0.04, memorisationBaseline: 0.05 });
-    const report = { subject: '/home/alice/federation/site-1/global.bundle', createdAt: '2026-01-01T00:00:00Z', gate: { ...gate, config: { maxMembershipAucUpper: 0.6, maxMemorisationExcess: 0.02 } } } as unknown as Parameters<typeof signAttestation>[0];
+    const report = {
+      subject: '/home/alice/federation/site-1/global.bundle',
+      createdAt: '2026-01-01T00:00:00Z',
+      gate: { ...gate, config: { maxMembershipAucUpper: 0.6, maxMemorisationExcess: 0.02 } },
+    } as unknown as Parameters<typeof signAttestation>[0];
 
     // act
     const attestation = signAttestation(report, 'ab'.repeat(32), keys);
@@ -63,13 +94,27 @@ describe('attestations', () => {
     const v1 = { body: v1Body, signature: signBytes(canonicalBytes(v1Body), keys.secretKey) };
 
     // assert
-    expect(Object.keys(attestation.body).sort()).toEqual(['checks', 'createdAt', 'kind', 'passed', 'sitePublicKey', 'subjectSha256', 'version']);
-    expect(attestation.body).toMatchObject({ kind: 'emodistill-audit-attestation', version: 2, subjectSha256: 'ab'.repeat(32) });
+    expect(Object.keys(attestation.body).sort()).toEqual([
+      'checks',
+      'createdAt',
+      'kind',
+      'passed',
+      'sitePublicKey',
+      'subjectSha256',
+      'version',
+    ]);
+    expect(attestation.body).toMatchObject({
+      kind: 'emodistill-audit-attestation',
+      version: 2,
+      subjectSha256: 'ab'.repeat(32),
+    });
     const json = JSON.stringify(attestation);
     expect(json).not.toContain('/home/alice');
     expect(json).not.toContain('global.bundle');
     expect(checkMessage('attestation', attestation).ok).toBe(true);
     expect(checkMessage('attestation', v1).ok).toBe(false);
-    expect(checkMessage('attestation', { ...v1, body: { ...v1Fields, version: 1, subjectSha256: 'ab'.repeat(32) } }).ok).toBe(false);
+    expect(
+      checkMessage('attestation', { ...v1, body: { ...v1Fields, version: 1, subjectSha256: 'ab'.repeat(32) } }).ok,
+    ).toBe(false);
   });
 });

@@ -1,10 +1,22 @@
-import { applyStandardiser, assertCompatible, evaluateDownstream, fitStandardiser, labelIndices, type FeatureSet } from '@emodistill/core';
+import {
+  applyStandardiser,
+  assertCompatible,
+  evaluateDownstream,
+  fitStandardiser,
+  labelIndices,
+  type FeatureSet,
+} from '@emodistill/core';
 import { DEFAULT_GATE, evaluateGate, type GateCheck, type GateConfig } from './gate.js';
 import type { Estimate } from './metrics/bootstrap.js';
 import { measureMemorisation } from './metrics/dcr.js';
 import { inferMembership, type AttackResult } from './metrics/membership-inference.js';
 import { projectTo2d } from './metrics/projection.js';
-import { probeEmotionModelRepresentations, probeSyntheticSpeakerInformation, type RepresentationProbeResult, type SpeakerProbeResult } from './metrics/speaker-probe.js';
+import {
+  probeEmotionModelRepresentations,
+  probeSyntheticSpeakerInformation,
+  type RepresentationProbeResult,
+  type SpeakerProbeResult,
+} from './metrics/speaker-probe.js';
 
 export const AUDIT_REPORT_VERSION = 1;
 
@@ -22,7 +34,13 @@ export interface AuditReport {
   readonly version: number;
   readonly subject: string;
   readonly createdAt: string;
-  readonly counts: { readonly synthetic: number; readonly memberUtterances: number; readonly memberSpeakers: number; readonly holdoutUtterances: number; readonly holdoutSpeakers: number };
+  readonly counts: {
+    readonly synthetic: number;
+    readonly memberUtterances: number;
+    readonly memberSpeakers: number;
+    readonly holdoutUtterances: number;
+    readonly holdoutSpeakers: number;
+  };
   readonly membership: { readonly nearestNeighbour: AttackResult; readonly referenceRatio: AttackResult };
   readonly memorisation: {
     readonly syntheticShareBelowHoldoutP5: number;
@@ -33,7 +51,10 @@ export interface AuditReport {
     readonly syntheticDcr: readonly number[];
     readonly holdoutDcr: readonly number[];
   };
-  readonly speakerInformation: { readonly probe: SpeakerProbeResult; readonly representations: RepresentationProbeResult };
+  readonly speakerInformation: {
+    readonly probe: SpeakerProbeResult;
+    readonly representations: RepresentationProbeResult;
+  };
   readonly utility: { readonly uar: { mean: number; std: number }; readonly wa: { mean: number; std: number } };
   /** 2-D PCA (fitted on the real data) of every row, for the report's scatter plots; stays at the site. */
   readonly embedding: readonly EmbeddedPoint[];
@@ -56,11 +77,18 @@ const interval = (e: Estimate): string => `${e.value.toFixed(2)} [${e.low.toFixe
  * Audits a synthetic set against the site's real member data (speakers the generator trained on)
  * and holdout data (speakers it never saw), all in the members' standardised feature space.
  */
-export function runAudit(synthetic: FeatureSet, members: FeatureSet, holdout: FeatureSet, options: AuditOptions): AuditReport {
+export function runAudit(
+  synthetic: FeatureSet,
+  members: FeatureSet,
+  holdout: FeatureSet,
+  options: AuditOptions,
+): AuditReport {
   assertCompatible(members, synthetic, 'member and synthetic sets');
   assertCompatible(members, holdout, 'member and holdout sets');
   const standardiser = fitStandardiser(members.features, members.dimension);
-  const rows = (set: FeatureSet): { values: Float32Array; dimension: number; speakers: readonly string[]; emotionLabels: Int32Array } => ({
+  const rows = (
+    set: FeatureSet,
+  ): { values: Float32Array; dimension: number; speakers: readonly string[]; emotionLabels: Int32Array } => ({
     values: applyStandardiser(set.features, standardiser),
     dimension: set.dimension,
     speakers: set.speakers,
@@ -78,7 +106,13 @@ export function runAudit(synthetic: FeatureSet, members: FeatureSet, holdout: Fe
   const projected = projectTo2d(realRows, [m, h, s]);
   const embedding = (['member', 'holdout', 'synthetic'] as const).flatMap((kind, k) => {
     const set = [members, holdout, synthetic][k]!;
-    return projected[k]!.map(([x, y], i) => ({ x, y, set: kind, speaker: set.speakers[i]!, emotion: set.emotions[i]! }));
+    return projected[k]!.map(([x, y], i) => ({
+      x,
+      y,
+      set: kind,
+      speaker: set.speakers[i]!,
+      emotion: set.emotions[i]!,
+    }));
   });
   const gateConfig = options.gate ?? DEFAULT_GATE;
   const gate = evaluateGate(
@@ -93,7 +127,13 @@ export function runAudit(synthetic: FeatureSet, members: FeatureSet, holdout: Fe
     version: AUDIT_REPORT_VERSION,
     subject: options.subject,
     createdAt: new Date().toISOString(),
-    counts: { synthetic: synthetic.ids.length, memberUtterances: members.ids.length, memberSpeakers: membership.memberSpeakers, holdoutUtterances: holdout.ids.length, holdoutSpeakers: membership.holdoutSpeakers },
+    counts: {
+      synthetic: synthetic.ids.length,
+      memberUtterances: members.ids.length,
+      memberSpeakers: membership.memberSpeakers,
+      holdoutUtterances: holdout.ids.length,
+      holdoutSpeakers: membership.holdoutSpeakers,
+    },
     membership: { nearestNeighbour: membership.nearestNeighbour, referenceRatio: membership.referenceRatio },
     memorisation: {
       syntheticShareBelowHoldoutP5: memorisation.syntheticShareBelowHoldoutP5,

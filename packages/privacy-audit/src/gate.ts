@@ -24,7 +24,10 @@ export interface GateInputs {
   readonly memorisationBaseline: number;
 }
 
-export function evaluateGate(inputs: GateInputs, config: GateConfig = DEFAULT_GATE): { passed: boolean; checks: GateCheck[] } {
+export function evaluateGate(
+  inputs: GateInputs,
+  config: GateConfig = DEFAULT_GATE,
+): { passed: boolean; checks: GateCheck[] } {
   const checks: GateCheck[] = [
     {
       name: 'membership inference',

@@ -9,7 +9,11 @@ export function corpus(speakers: string[], perSpeaker: number, seed: number): Fe
   const normal = (): number => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
   const rows = speakers.flatMap((speaker) => {
     const centre = Array.from({ length: DIMENSION }, normal);
-    return Array.from({ length: perSpeaker }, (_, u) => ({ speaker, emotion: u % CLASSES.length, values: centre.map((c, d) => c + (d === u % CLASSES.length ? 2 : 0) + 0.5 * normal()) }));
+    return Array.from({ length: perSpeaker }, (_, u) => ({
+      speaker,
+      emotion: u % CLASSES.length,
+      values: centre.map((c, d) => c + (d === u % CLASSES.length ? 2 : 0) + 0.5 * normal()),
+    }));
   });
   return {
     ids: rows.map((_, i) => `u${seed}-${i}`),
@@ -19,8 +23,12 @@ export function corpus(speakers: string[], perSpeaker: number, seed: number): Fe
     features: Float32Array.from(rows.flatMap((r) => r.values)),
     dimension: DIMENSION,
     classNames: CLASSES,
-    spec: { name: 'test', version: '1', params: {}, dimensionNames: Array.from({ length: DIMENSION }, (_, d) => `d${d}`) },
+    spec: {
+      name: 'test',
+      version: '1',
+      params: {},
+      dimensionNames: Array.from({ length: DIMENSION }, (_, d) => `d${d}`),
+    },
     corpus: { source: 'test', task: 'custom', createdAt: '' },
   };
 }
-

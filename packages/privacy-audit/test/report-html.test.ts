@@ -28,7 +28,18 @@ describe.runIf(haveChromium)('the audit HTML report in headless Chromium', () =>
     const report = runAudit(members, members, holdout, { subject: 'leaky <control>', resamples: 100 });
     const path = join(dir, 'report.html');
     await writeFile(path, renderAuditHtml(report));
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     try {
       const page = await browser.newPage();
       const problems: string[] = [];

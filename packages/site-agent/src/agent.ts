@@ -77,8 +77,15 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
   const all = await readFeatureSet(config.features);
   const holdout = new Set(config.auditHoldoutSpeakers);
   const set = selectRows(all, (i) => !holdout.has(all.speakers[i]!));
-  if (set.ids.length === 0) throw new EmodistillError(ERROR_CODES.invalidOption, `${config.features}: no rows left after removing the audit-holdout speakers`);
-  log.info({ rows: set.ids.length, heldOut: all.ids.length - set.ids.length, dimension: set.dimension, backend }, 'site ready');
+  if (set.ids.length === 0)
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `${config.features}: no rows left after removing the audit-holdout speakers`,
+    );
+  log.info(
+    { rows: set.ids.length, heldOut: all.ids.length - set.ids.length, dimension: set.dimension, backend },
+    'site ready',
+  );
   const baseUrl = config.coordinator.url.replace(/\/$/, '');
 
   let settle: { resolve(outcome: FederationOutcome): void; reject(error: Error): void } | undefined;
@@ -89,14 +96,20 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
   let queue: Promise<void> = Promise.resolve();
   let trainer: DistillTrainer | undefined;
 
-  const signed = (method: string, path: string): string => signRequest({ role: 'site', id: config.siteId, method, path }, keys.secretKey);
-  const verifyCoordinator = (body: unknown, signature: string): boolean => verifyBytes(canonicalBytes(body), signature, config.coordinator.publicKey);
+  const signed = (method: string, path: string): string =>
+    signRequest({ role: 'site', id: config.siteId, method, path }, keys.secretKey);
+  const verifyCoordinator = (body: unknown, signature: string): boolean =>
+    verifyBytes(canonicalBytes(body), signature, config.coordinator.publicKey);
 
   /**
    * Downloads a global version, retrying a lost connection or a 5xx (a coordinator restarting)
    * until `deadline`; a refusal (4xx) or a wrong hash fails at once.
    */
-  async function download(version: number, expectedSha256: string, deadline = Number.POSITIVE_INFINITY): Promise<Uint8Array> {
+  async function download(
+    version: number,
+    expectedSha256: string,
+    deadline = Number.POSITIVE_INFINITY,
+  ): Promise<Uint8Array> {
     const path = `/models/${version}`;
     let response: Response | undefined;
     for (let attempt = 0; !response; attempt++) {
@@ -110,33 +123,75 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
         log.warn({ version, attempt, error: (error as Error).message }, 'model download failed; retrying');
       }
       if (!response) {
-        if (Date.now() > deadline) throw new EmodistillError(ERROR_CODES.invalidOption, `download of global version ${version} kept failing until the round's deadline`);
+        if (Date.now() > deadline)
+          throw new EmodistillError(
+            ERROR_CODES.invalidOption,
+            `download of global version ${version} kept failing until the round's deadline`,
+          );
         await sleep(Math.min(retryAfterMs ?? Math.min(8000, 250 * 2 ** attempt), Math.max(0, deadline - Date.now())));
       }
     }
-    if (!response.ok) throw new EmodistillError(ERROR_CODES.invalidOption, `download of global version ${version} refused: HTTP ${response.status} ${await response.text()}`);
+    if (!response.ok)
+      throw new EmodistillError(
+        ERROR_CODES.invalidOption,
+        `download of global version ${version} refused: HTTP ${response.status} ${await response.text()}`,
+      );
     const bytes = new Uint8Array(await response.arrayBuffer());
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     // The signed announcement names the hash: a model altered in transit or by a proxy is refused.
-    if (sha256 !== expectedSha256) throw new EmodistillError(ERROR_CODES.bundleFormat, `global version ${version} has sha256 ${sha256}, the coordinator signed ${expectedSha256}`);
+    if (sha256 !== expectedSha256)
+      throw new EmodistillError(
+        ERROR_CODES.bundleFormat,
+        `global version ${version} has sha256 ${sha256}, the coordinator signed ${expectedSha256}`,
+      );
     return bytes;
   }
 
   async function localUpdate(announcement: RoundAnnouncement): Promise<PreparedUpdate> {
     if (announcement.kind === 'statistics') {
-      return prepareUpdate({ siteId: config.siteId, round: announcement.round, baseVersion: announcement.baseVersion, numExamples: set.ids.length, metrics: { speakers: new Set(set.speakers).size } }, statisticsPayload(set), keys);
+      return prepareUpdate(
+        {
+          siteId: config.siteId,
+          round: announcement.round,
+          baseVersion: announcement.baseVersion,
+          numExamples: set.ids.length,
+          metrics: { speakers: new Set(set.speakers).size },
+        },
+        statisticsPayload(set),
+        keys,
+      );
     }
-    const bundle = decodeGeneratorBundle(await download(announcement.baseVersion, announcement.baseSha256, new Date(announcement.deadline).getTime()), `global version ${announcement.baseVersion}`);
+    const bundle = decodeGeneratorBundle(
+      await download(announcement.baseVersion, announcement.baseSha256, new Date(announcement.deadline).getTime()),
+      `global version ${announcement.baseVersion}`,
+    );
     assertBundleMatches(bundle, set, config.features);
-    const roundConfig = announcement.config as { localSteps?: number; stepOffset?: number; distill?: Record<string, unknown> };
+    const roundConfig = announcement.config as {
+      localSteps?: number;
+      stepOffset?: number;
+      distill?: Record<string, unknown>;
+    };
     const localSteps = Number(roundConfig.localSteps ?? 200);
     const stepOffset = Number(roundConfig.stepOffset ?? 0);
     if (!trainer) {
       const { noiseDimension, hiddenUnits } = bundle.metadata.architecture;
-      const distill = resolveDistillConfig({ ...(roundConfig.distill ?? {}), noiseDimension, hiddenUnits: [...hiddenUnits], seed: siteSeed(config.siteId, Number(roundConfig.distill?.seed ?? 0)) });
+      const distill = resolveDistillConfig({
+        ...(roundConfig.distill ?? {}),
+        noiseDimension,
+        hiddenUnits: [...hiddenUnits],
+        seed: siteSeed(config.siteId, Number(roundConfig.distill?.seed ?? 0)),
+      });
       const latentOffset = latentOffsetOf(bundle.metadata.latentPrior, config.siteId);
-      if (latentOffset) log.info({ round: announcement.round, radius: Math.hypot(...latentOffset) }, 'training in this site\'s latent region');
-      else if (bundle.metadata.latentPrior) log.warn({ round: announcement.round }, 'the global generator has no latent region for this site (it missed the statistics round): training on the whole latent space');
+      if (latentOffset)
+        log.info(
+          { round: announcement.round, radius: Math.hypot(...latentOffset) },
+          "training in this site's latent region",
+        );
+      else if (bundle.metadata.latentPrior)
+        log.warn(
+          { round: announcement.round },
+          'the global generator has no latent region for this site (it missed the statistics round): training on the whole latent space',
+        );
       // Train in the federation's standardised space (from every site's moments), not a local one.
       trainer = createDistillTrainer(set, distill, { standardiser: bundle.standardiser, latentOffset });
       trainer.preparePool(stepOffset);
@@ -147,15 +202,25 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
     for (let i = 0; i < localSteps; i++) {
       const report = (i + 1) % 25 === 0 || i === localSteps - 1;
       losses = trainer.step(stepOffset + i, report) ?? losses;
-      if (report) options.onProgress?.({ round: announcement.round, step: i + 1, steps: localSteps, ...(losses && { losses }) });
+      if (report)
+        options.onProgress?.({ round: announcement.round, step: i + 1, steps: localSteps, ...(losses && { losses }) });
       // Keep socket.io heartbeats and reconnections alive while training.
       await yieldToEventLoop();
       if (stopped) throw new EmodistillError(ERROR_CODES.invalidOption, 'site agent stopped');
     }
     const delta = weightDelta(trainer.generatorWeights(), bundle.weights);
-    log.info({ round: announcement.round, steps: localSteps, seconds: (performance.now() - started) / 1000 }, 'local training done');
+    log.info(
+      { round: announcement.round, steps: localSteps, seconds: (performance.now() - started) / 1000 },
+      'local training done',
+    );
     return prepareUpdate(
-      { siteId: config.siteId, round: announcement.round, baseVersion: announcement.baseVersion, numExamples: set.ids.length, metrics: { wasserstein: losses?.wasserstein ?? 0, adversarial: losses?.adversarial ?? 0, localSteps } },
+      {
+        siteId: config.siteId,
+        round: announcement.round,
+        baseVersion: announcement.baseVersion,
+        numExamples: set.ids.length,
+        metrics: { wasserstein: losses?.wasserstein ?? 0, adversarial: losses?.adversarial ?? 0, localSteps },
+      },
       encodeSafetensors(delta, {}),
       keys,
     );
@@ -169,29 +234,53 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
       try {
         const response = await fetch(`${baseUrl}/rounds/${announcement.round}/updates`, {
           method: 'PUT',
-          headers: { 'content-type': 'application/octet-stream', [PROTOCOL.updateHeader]: Buffer.from(JSON.stringify(update.envelope)).toString('base64') },
+          headers: {
+            'content-type': 'application/octet-stream',
+            [PROTOCOL.updateHeader]: Buffer.from(JSON.stringify(update.envelope)).toString('base64'),
+          },
           body: update.payload,
         });
-        const reply = (await response.json().catch(() => ({}))) as { code?: string; message?: string; duplicate?: boolean };
-        if (response.ok) return void log.info({ round: announcement.round, duplicate: reply.duplicate, bytes: update.payload.byteLength }, 'update accepted');
-        if (reply.code === 'DUPLICATE') return void log.info({ round: announcement.round }, 'update was already accepted');
+        const reply = (await response.json().catch(() => ({}))) as {
+          code?: string;
+          message?: string;
+          duplicate?: boolean;
+        };
+        if (response.ok)
+          return void log.info(
+            { round: announcement.round, duplicate: reply.duplicate, bytes: update.payload.byteLength },
+            'update accepted',
+          );
+        if (reply.code === 'DUPLICATE')
+          return void log.info({ round: announcement.round }, 'update was already accepted');
         // Refused for good: the caller reports the round as failed, so the coordinator stops waiting.
-        if (response.status < 500) throw new EmodistillError(ERROR_CODES.invalidOption, `update for round ${announcement.round} refused: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim());
+        if (response.status < 500)
+          throw new EmodistillError(
+            ERROR_CODES.invalidOption,
+            `update for round ${announcement.round} refused: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim(),
+          );
         retryAfterMs = retryAfterMilliseconds(response.headers.get('retry-after'));
-        log.warn({ round: announcement.round, attempt, status: response.status, code: reply.code, retryAfterMs }, 'upload deferred by the coordinator; retrying');
+        log.warn(
+          { round: announcement.round, attempt, status: response.status, code: reply.code, retryAfterMs },
+          'upload deferred by the coordinator; retrying',
+        );
       } catch (error) {
         if (error instanceof EmodistillError) throw error;
         log.warn({ round: announcement.round, attempt, error: (error as Error).message }, 'upload failed; retrying');
       }
-      if (Date.now() > deadline) return void log.error({ round: announcement.round }, 'gave up uploading: the round deadline passed');
+      if (Date.now() > deadline)
+        return void log.error({ round: announcement.round }, 'gave up uploading: the round deadline passed');
       await sleep(Math.min(retryAfterMs ?? Math.min(8000, 250 * 2 ** attempt), Math.max(0, deadline - Date.now())));
     }
   }
 
   async function handleRound(announcement: RoundAnnouncement, key: string): Promise<void> {
     if (stopped) return;
-    if (Date.now() > new Date(announcement.deadline).getTime()) return void log.warn({ round: announcement.round }, 'announcement already past its deadline; skipped');
-    log.info({ round: announcement.round, kind: announcement.kind, baseVersion: announcement.baseVersion }, 'round started');
+    if (Date.now() > new Date(announcement.deadline).getTime())
+      return void log.warn({ round: announcement.round }, 'announcement already past its deadline; skipped');
+    log.info(
+      { round: announcement.round, kind: announcement.kind, baseVersion: announcement.baseVersion },
+      'round started',
+    );
     const update = await localUpdate(announcement);
     prepared.set(key, update);
     await upload(announcement, update);
@@ -224,20 +313,31 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
   socket.on('connect_error', (error) => {
     if (error.message.startsWith('unauthorised')) {
       log.error({ reason: error.message }, 'the coordinator refused this site');
-      settle?.reject(new EmodistillError(ERROR_CODES.invalidOption, `coordinator ${baseUrl} refused site "${config.siteId}": ${error.message}`));
+      settle?.reject(
+        new EmodistillError(
+          ERROR_CODES.invalidOption,
+          `coordinator ${baseUrl} refused site "${config.siteId}": ${error.message}`,
+        ),
+      );
       socket.close();
     } else log.debug({ error: error.message }, 'connection attempt failed; retrying');
   });
   socket.on('round', (message: unknown) => {
     const checked = checkMessage('signedAnnouncement', message);
     if (!checked.ok || !verifyCoordinator(checked.message.body, checked.message.signature)) {
-      return void log.error({ reason: checked.ok ? 'signature does not verify against the pinned coordinator key' : checked.reason }, 'announcement ignored');
+      return void log.error(
+        { reason: checked.ok ? 'signature does not verify against the pinned coordinator key' : checked.reason },
+        'announcement ignored',
+      );
     }
     const announcement = checked.message.body;
     const key = `${announcement.round}:${announcement.baseVersion}`;
     const ready = prepared.get(key);
     // Already trained for this round (e.g. the coordinator restarted): re-send the same signed update.
-    if (ready) return void upload(announcement, ready).catch((error: Error) => log.error({ round: announcement.round, error: error.message }, 're-sent update refused'));
+    if (ready)
+      return void upload(announcement, ready).catch((error: Error) =>
+        log.error({ round: announcement.round, error: error.message }, 're-sent update refused'),
+      );
     if (queued.has(key)) return;
     queued.add(key);
     queue = queue
@@ -252,7 +352,8 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
   });
   socket.on('finished', (message: unknown) => {
     const checked = checkMessage('signedFinished', message);
-    if (!checked.ok || !verifyCoordinator(checked.message.body, checked.message.signature)) return void log.error({}, 'finish notice ignored: not signed by the coordinator');
+    if (!checked.ok || !verifyCoordinator(checked.message.body, checked.message.signature))
+      return void log.error({}, 'finish notice ignored: not signed by the coordinator');
     const { version, sha256 } = checked.message.body;
     queue = queue.then(() => onFinished(version, sha256)).catch((error: Error) => settle?.reject(error));
   });

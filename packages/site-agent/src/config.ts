@@ -1,6 +1,13 @@
 import { dirname, resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { BACKEND_NAMES, COMPUTE_PATHS, readJsonFile, validateConfig, type BackendName, type ComputePath } from '@emodistill/core';
+import {
+  BACKEND_NAMES,
+  COMPUTE_PATHS,
+  readJsonFile,
+  validateConfig,
+  type BackendName,
+  type ComputePath,
+} from '@emodistill/core';
 
 /** A site's config file (JSON); paths are relative to it. */
 const SiteConfigSchema = Type.Object(
@@ -21,9 +28,15 @@ const SiteConfigSchema = Type.Object(
     features: Type.String({ minLength: 1 }),
     /** Speakers kept out of training and statistics, for the privacy audit's membership test. */
     auditHoldoutSpeakers: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
-    backend: Type.Union(BACKEND_NAMES.map((name) => Type.Literal(name)), { default: 'auto' }),
+    backend: Type.Union(
+      BACKEND_NAMES.map((name) => Type.Literal(name)),
+      { default: 'auto' },
+    ),
     /** The wasm backend's matmul (core selectBackend): onnxruntime when installed (auto), required, or never (wasm). */
-    compute: Type.Union(COMPUTE_PATHS.map((name) => Type.Literal(name)), { default: 'auto' }),
+    compute: Type.Union(
+      COMPUTE_PATHS.map((name) => Type.Literal(name)),
+      { default: 'auto' },
+    ),
     /** Where to write the final global generator when the federation finishes (optional). */
     finalBundle: Type.Optional(Type.String({ minLength: 1 })),
   },

@@ -1,5 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { canonicalBytes, computeMoments, encodeSafetensors, PROTOCOL, signBytes, type FeatureSet, type KeyPair, type SignedUpdate, type UpdateHeader, type WeightSnapshot } from '@emodistill/core';
+import {
+  canonicalBytes,
+  computeMoments,
+  encodeSafetensors,
+  PROTOCOL,
+  signBytes,
+  type FeatureSet,
+  type KeyPair,
+  type SignedUpdate,
+  type UpdateHeader,
+  type WeightSnapshot,
+} from '@emodistill/core';
 
 /** What a site uploads for a round: the signed envelope and the payload bytes it names. */
 export interface PreparedUpdate {
@@ -15,7 +26,13 @@ export function statisticsPayload(set: FeatureSet): Uint8Array {
       { name: PROTOCOL.momentMeanTensor, shape: [set.dimension], values: moments.mean },
       { name: PROTOCOL.momentVarianceTensor, shape: [set.dimension], values: moments.variance },
     ],
-    { [PROTOCOL.siteStatisticsKey]: JSON.stringify({ classNames: set.classNames, featureSpec: set.spec, speakers: new Set(set.speakers).size }) },
+    {
+      [PROTOCOL.siteStatisticsKey]: JSON.stringify({
+        classNames: set.classNames,
+        featureSpec: set.spec,
+        speakers: new Set(set.speakers).size,
+      }),
+    },
   );
 }
 
@@ -23,12 +40,25 @@ export function statisticsPayload(set: FeatureSet): Uint8Array {
 export function weightDelta(local: WeightSnapshot, global: WeightSnapshot): WeightSnapshot {
   return global.map((tensor) => {
     const trained = local.find((t) => t.name === tensor.name)!;
-    return { name: tensor.name, shape: [...tensor.shape], values: Float32Array.from(tensor.values, (v, i) => trained.values[i]! - v) };
+    return {
+      name: tensor.name,
+      shape: [...tensor.shape],
+      values: Float32Array.from(tensor.values, (v, i) => trained.values[i]! - v),
+    };
   });
 }
 
 /** Signs an update's header (with a fresh nonce) over canonical bytes; the payload is bound by its sha256. */
-export function prepareUpdate(fields: Omit<UpdateHeader, 'sha256' | 'nonce' | 'time'>, payload: Uint8Array, keys: KeyPair): PreparedUpdate {
-  const header: UpdateHeader = { ...fields, sha256: createHash('sha256').update(payload).digest('hex'), nonce: randomBytes(16).toString('hex'), time: new Date().toISOString() };
+export function prepareUpdate(
+  fields: Omit<UpdateHeader, 'sha256' | 'nonce' | 'time'>,
+  payload: Uint8Array,
+  keys: KeyPair,
+): PreparedUpdate {
+  const header: UpdateHeader = {
+    ...fields,
+    sha256: createHash('sha256').update(payload).digest('hex'),
+    nonce: randomBytes(16).toString('hex'),
+    time: new Date().toISOString(),
+  };
   return { envelope: { header, signature: signBytes(canonicalBytes(header), keys.secretKey) }, payload };
 }

@@ -7,7 +7,8 @@ import {
   readFeatureSet,
   runDistillBenchmark,
   selectBackend,
-  type BackendName, type ComputePath,
+  type BackendName,
+  type ComputePath,
   type CoresetMethod,
   type DistillBenchmarkResult,
 } from '@emodistill/core';
@@ -19,14 +20,18 @@ import { backendOption, computeOption, parsePositiveInt } from '../options.js';
 
 function parseIpcList(value: string): number[] {
   const ipcs = value.split(',').map(Number);
-  if (ipcs.some((ipc) => !Number.isInteger(ipc) || ipc < 1)) throw new InvalidArgumentError(`expected positive integers like 1,10,50,100, got "${value}"`);
+  if (ipcs.some((ipc) => !Number.isInteger(ipc) || ipc < 1))
+    throw new InvalidArgumentError(`expected positive integers like 1,10,50,100, got "${value}"`);
   return ipcs;
 }
 
 function parseCoresets(value: string): CoresetMethod[] {
   const methods = value.split(',');
   const unknown = methods.filter((m) => !(CORESET_METHODS as readonly string[]).includes(m));
-  if (unknown.length) throw new InvalidArgumentError(`unknown coreset method ${unknown.join(', ')}; expected ${CORESET_METHODS.join(', ')}`);
+  if (unknown.length)
+    throw new InvalidArgumentError(
+      `unknown coreset method ${unknown.join(', ')}; expected ${CORESET_METHODS.join(', ')}`,
+    );
   return methods as CoresetMethod[];
 }
 
@@ -76,7 +81,12 @@ export function benchCommand(context: () => CommandContext): Command {
     .option('--steps <n>', 'generator steps per distillation (default 2000)', parsePositiveInt)
     .option('--ablations', 'also distil without L_FM, L_SML, L_DIV (at IPC 50, or the largest IPC below it)')
     .option('--prior', 'also sample with the real class prior (at the same IPC as the ablations)')
-    .option('--coresets <list>', `coreset methods (${CORESET_METHODS.filter((m) => m !== 'random').join(', ')})`, parseCoresets, ['herding'] as CoresetMethod[])
+    .option(
+      '--coresets <list>',
+      `coreset methods (${CORESET_METHODS.filter((m) => m !== 'random').join(', ')})`,
+      parseCoresets,
+      ['herding'] as CoresetMethod[],
+    )
     .option('--json <file>', 'also write the table as JSON')
     .addOption(backendOption())
     .addOption(computeOption())

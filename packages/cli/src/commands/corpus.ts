@@ -37,12 +37,19 @@ interface ImportFlags {
 }
 
 export function parseList(value: string): string[] {
-  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new InvalidArgumentError('expected a comma-separated list, e.g. a,b');
   return items;
 }
 
-function listCorpus(format: Exclude<CorpusFormat, 'embeddings'>, path: string, flags: ImportFlags): Promise<CorpusListing> {
+function listCorpus(
+  format: Exclude<CorpusFormat, 'embeddings'>,
+  path: string,
+  flags: ImportFlags,
+): Promise<CorpusListing> {
   switch (format) {
     case 'emodb':
       return listEmodb(path, flags.task);
@@ -51,37 +58,62 @@ function listCorpus(format: Exclude<CorpusFormat, 'embeddings'>, path: string, f
     case 'manifest':
       return listManifest(path, { classes: flags.classes });
     case 'folders':
-      if (!flags.speakerRegex) throw new EmodistillError(ERROR_CODES.invalidOption, 'corpus import folders needs --speaker-regex (e.g. "^(\\w+?)_" for spk01_take3.wav)');
+      if (!flags.speakerRegex)
+        throw new EmodistillError(
+          ERROR_CODES.invalidOption,
+          'corpus import folders needs --speaker-regex (e.g. "^(\\w+?)_" for spk01_take3.wav)',
+        );
       return listFolders(path, { speakerRegex: flags.speakerRegex, classes: flags.classes });
   }
 }
 
-async function importCorpus(format: CorpusFormat, path: string, flags: ImportFlags, context: CommandContext): Promise<void> {
+async function importCorpus(
+  format: CorpusFormat,
+  path: string,
+  flags: ImportFlags,
+  context: CommandContext,
+): Promise<void> {
   await checkOutputPaths([{ option: '--out', path: flags.out }]);
   let set: FeatureSet;
   if (format === 'embeddings') {
-    if (!flags.manifest) throw new EmodistillError(ERROR_CODES.invalidOption, 'corpus import embeddings needs --manifest <file> (CSV/JSONL with emotion,speaker per .npy row)');
+    if (!flags.manifest)
+      throw new EmodistillError(
+        ERROR_CODES.invalidOption,
+        'corpus import embeddings needs --manifest <file> (CSV/JSONL with emotion,speaker per .npy row)',
+      );
     set = await importEmbeddings(path, flags.manifest, { model: flags.model, classes: flags.classes });
   } else {
     const listing = await listCorpus(format, path, flags);
     context.log.info({ format, path, utterances: listing.entries.length }, 'corpus listed');
     const progress = createProgress('extracting');
     try {
-      const result = await extractFeatureSet(listing, { onProgress: (done, total, entry) => progress.update(done, total, entry.id) });
+      const result = await extractFeatureSet(listing, {
+        onProgress: (done, total, entry) => progress.update(done, total, entry.id),
+      });
       set = result.set;
       const { audioSeconds, extractionSeconds } = result.stats;
-      context.log.info({ audioSeconds, extractionSeconds, realtimeFactor: audioSeconds / extractionSeconds }, 'features extracted');
+      context.log.info(
+        { audioSeconds, extractionSeconds, realtimeFactor: audioSeconds / extractionSeconds },
+        'features extracted',
+      );
     } finally {
       progress.stop();
     }
   }
   await writeFeatureSet(flags.out, set);
   const summary = summariseFeatureSet(set);
-  context.print(flags.json ? JSON.stringify({ out: flags.out, ...summary }, null, 2) : `wrote ${flags.out}\n${describeSummary(summary)}`);
+  context.print(
+    flags.json
+      ? JSON.stringify({ out: flags.out, ...summary }, null, 2)
+      : `wrote ${flags.out}\n${describeSummary(summary)}`,
+  );
 }
 
 function countsTable(title: string, counts: readonly LabelCount[]): string {
-  return formatTable([title, 'utterances'], counts.map(({ value, utterances }) => [value, String(utterances)]));
+  return formatTable(
+    [title, 'utterances'],
+    counts.map(({ value, utterances }) => [value, String(utterances)]),
+  );
 }
 
 /** The human-readable `corpus info` text. */
@@ -105,12 +137,19 @@ export function corpusCommand(context: () => CommandContext): Command {
     .command('import')
     .description('extract features from a corpus into a feature set file (Apache Arrow IPC)')
     .addArgument(new Command().createArgument('<format>', 'corpus layout').choices(CORPUS_FORMATS))
-    .argument('<path>', 'emodb: the wav/ folder · iemocap: IEMOCAP_full_release · manifest: the CSV/JSONL · folders: the root · embeddings: the .npy file')
+    .argument(
+      '<path>',
+      'emodb: the wav/ folder · iemocap: IEMOCAP_full_release · manifest: the CSV/JSONL · folders: the root · embeddings: the .npy file',
+    )
     .requiredOption('--out <file.arrow>', 'feature set file to write')
     .addOption(new Option('--task <task>', 'EmoDB task').choices(['7class', '4class']).default('7class'))
     .option('--speaker-regex <regex>', 'folders: regular expression on the file name; its first group is the speaker')
     .option('--manifest <file>', 'embeddings: CSV/JSONL with emotion,speaker[,id,session] for each .npy row')
-    .option('--classes <list>', 'allowed emotions in model order, comma-separated (default: all found, sorted)', parseList)
+    .option(
+      '--classes <list>',
+      'allowed emotions in model order, comma-separated (default: all found, sorted)',
+      parseList,
+    )
     .option('--model <name>', 'embeddings: the model that produced them, recorded in the feature spec')
     .option('--json', 'print the summary as JSON')
     .action((format: CorpusFormat, path: string, flags: ImportFlags) => importCorpus(format, path, flags, context()));
@@ -128,7 +167,10 @@ export function corpusCommand(context: () => CommandContext): Command {
       context().print(
         flags.json
           ? JSON.stringify({ ...summary, ...dimensionNames }, null, 2)
-          : [describeSummary(summary), ...(flags.dimensions ? ['', set.spec.dimensionNames.map((name, i) => `${i}\t${name}`).join('\n')] : [])].join('\n'),
+          : [
+              describeSummary(summary),
+              ...(flags.dimensions ? ['', set.spec.dimensionNames.map((name, i) => `${i}\t${name}`).join('\n')] : []),
+            ].join('\n'),
       );
     });
 
@@ -140,12 +182,21 @@ export function corpusCommand(context: () => CommandContext): Command {
     .requiredOption('--out-train <file.arrow>', 'training set to write')
     .requiredOption('--out-test <file.arrow>', 'test set to write')
     .action(async (file: string, flags: { testSpeakers: string[]; outTrain: string; outTest: string }) => {
-      await checkOutputPaths([{ option: '--out-train', path: flags.outTrain }, { option: '--out-test', path: flags.outTest }]);
+      await checkOutputPaths([
+        { option: '--out-train', path: flags.outTrain },
+        { option: '--out-test', path: flags.outTest },
+      ]);
       const { train, test } = splitBySpeakers(await readFeatureSet(file), flags.testSpeakers);
-      if (train.ids.length === 0) throw new EmodistillError(ERROR_CODES.invalidOption, `--test-speakers ${flags.testSpeakers.join(',')} are every speaker of ${file}: nothing would be left for ${flags.outTrain}`);
+      if (train.ids.length === 0)
+        throw new EmodistillError(
+          ERROR_CODES.invalidOption,
+          `--test-speakers ${flags.testSpeakers.join(',')} are every speaker of ${file}: nothing would be left for ${flags.outTrain}`,
+        );
       await writeFeatureSet(flags.outTrain, train);
       await writeFeatureSet(flags.outTest, test);
-      context().print(`wrote ${flags.outTrain} (${train.ids.length} utterances) and ${flags.outTest} (${test.ids.length} utterances, speakers ${flags.testSpeakers.join(', ')})`);
+      context().print(
+        `wrote ${flags.outTrain} (${train.ids.length} utterances) and ${flags.outTest} (${test.ids.length} utterances, speakers ${flags.testSpeakers.join(', ')})`,
+      );
     });
 
   return corpus;

@@ -12,7 +12,8 @@ import {
   selectCoreset,
   splitBySpeakers,
   writeFeatureSet,
-  type BackendName, type ComputePath,
+  type BackendName,
+  type ComputePath,
 } from '@emodistill/core';
 import type { AuditReport } from '@emodistill/privacy-audit';
 import { renderDemoHtml, type DemoReport, type DemoSiteAudit } from '../demo-report.js';
@@ -27,7 +28,12 @@ import { backendOption, computeOption } from '../options.js';
 
 /** The demo-corpus generator lives in the repository's dev-only tools package (it uses GPL espeak-ng). */
 interface DemoCorpusModule {
-  generateDemoCorpus(options: { outDir: string; speakers?: number; sentencesPerEmotion?: number; onProgress?: (done: number, total: number) => void }): Promise<{ manifestPath: string; utterances: number; seconds: number }>;
+  generateDemoCorpus(options: {
+    outDir: string;
+    speakers?: number;
+    sentencesPerEmotion?: number;
+    onProgress?: (done: number, total: number) => void;
+  }): Promise<{ manifestPath: string; utterances: number; seconds: number }>;
 }
 
 const DEMO_CORPUS_MODULE = '@emodistill/tools/demo-corpus';
@@ -36,7 +42,11 @@ async function loadDemoCorpusGenerator(): Promise<DemoCorpusModule> {
   try {
     return (await import(DEMO_CORPUS_MODULE)) as DemoCorpusModule;
   } catch (error) {
-    throw new EmodistillError(ERROR_CODES.invalidOption, 'the demo corpus generator (tools/ of the emodistill repository) is not installed: run the demo from a clone after `npm ci`', { cause: error });
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      'the demo corpus generator (tools/ of the emodistill repository) is not installed: run the demo from a clone after `npm ci`',
+      { cause: error },
+    );
   }
 }
 
@@ -49,7 +59,15 @@ interface DemoFlags {
 
 /** Settings of the full demo and of `--quick` (the end-to-end test's run). */
 const DEMO_SIZES = {
-  full: { speakers: 14, sentencesPerEmotion: 10, rounds: 8, localSteps: 150, ipc: 50, seeds: [0, 1, 2], resamples: 1000 },
+  full: {
+    speakers: 14,
+    sentencesPerEmotion: 10,
+    rounds: 8,
+    localSteps: 150,
+    ipc: 50,
+    seeds: [0, 1, 2],
+    resamples: 1000,
+  },
   quick: { speakers: 12, sentencesPerEmotion: 3, rounds: 2, localSteps: 25, ipc: 10, seeds: [0], resamples: 200 },
 } as const;
 
@@ -63,12 +81,19 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
   if (replaced) notice(`replacing the previous ${replaced.command} run in ${outDir} (started ${replaced.startedAt})`);
   const corpusDir = join(outDir, 'corpus');
   const generating = createProgress('1/5 synthesising demo corpus ');
-  const corpus = await generateDemoCorpus({ outDir: corpusDir, speakers: size.speakers, sentencesPerEmotion: size.sentencesPerEmotion, onProgress: (done, total) => generating.update(done, total) });
+  const corpus = await generateDemoCorpus({
+    outDir: corpusDir,
+    speakers: size.speakers,
+    sentencesPerEmotion: size.sentencesPerEmotion,
+    onProgress: (done, total) => generating.update(done, total),
+  });
   generating.stop();
   log.info({ utterances: corpus.utterances, audioSeconds: corpus.seconds, corpusDir }, 'demo corpus written');
 
   const extracting = createProgress('2/5 extracting features      ');
-  const { set, stats } = await extractFeatureSet(await listManifest(corpus.manifestPath), { onProgress: (done, total, entry) => extracting.update(done, total, entry.id) });
+  const { set, stats } = await extractFeatureSet(await listManifest(corpus.manifestPath), {
+    onProgress: (done, total, entry) => extracting.update(done, total, entry.id),
+  });
   extracting.stop();
   const featuresPath = join(outDir, 'demo.arrow');
   await writeFeatureSet(featuresPath, set);
@@ -94,15 +119,42 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
     log,
     release: true,
     auditHoldoutSpeakers: (_site, speakers) => [speakers[speakers.length - 1]!],
-    onStatus: (status) => federating.update(Math.min(size.rounds, Math.max(0, (status.latestVersion ?? 1) - 1)), size.rounds, `round ${status.round ?? '-'} ${status.kind ?? ''} ${status.state ?? ''}, ${status.acceptedUpdates}/3 updates`),
+    onStatus: (status) =>
+      federating.update(
+        Math.min(size.rounds, Math.max(0, (status.latestVersion ?? 1) - 1)),
+        size.rounds,
+        `round ${status.round ?? '-'} ${status.kind ?? ''} ${status.state ?? ''}, ${status.acceptedUpdates}/3 updates`,
+      ),
     afterRounds: async ({ layout }) => {
       federating.stop();
       for (const [i, site] of layout.sites.entries()) {
         auditing.update(i, layout.sites.length, site.siteId);
         // As a site would: a real process, the site's own config and key; exit 3 is a failed gate, not an error.
-        const audit = spawnCli(['--log-level', 'info', 'site', 'audit', '--config', site.config, '--ipc', String(size.ipc), '--resamples', String(size.resamples), '--backend', flags.backend, '--compute', flags.compute], join(layout.dir, `${site.siteId}-audit.log`));
+        const audit = spawnCli(
+          [
+            '--log-level',
+            'info',
+            'site',
+            'audit',
+            '--config',
+            site.config,
+            '--ipc',
+            String(size.ipc),
+            '--resamples',
+            String(size.resamples),
+            '--backend',
+            flags.backend,
+            '--compute',
+            flags.compute,
+          ],
+          join(layout.dir, `${site.siteId}-audit.log`),
+        );
         const code = await audit.exited;
-        if (code !== 0 && code !== EXIT_CODES.gateFailed) throw new EmodistillError(ERROR_CODES.internal, `the audit of ${site.siteId} failed (exit ${code}); see ${join(layout.dir, `${site.siteId}-audit.log`)}`);
+        if (code !== 0 && code !== EXIT_CODES.gateFailed)
+          throw new EmodistillError(
+            ERROR_CODES.internal,
+            `the audit of ${site.siteId} failed (exit ${code}); see ${join(layout.dir, `${site.siteId}-audit.log`)}`,
+          );
         const reportPath = join(dirname(site.config), 'audit-report.json');
         const report = JSON.parse(await readFile(reportPath, 'utf8')) as AuditReport;
         audits.push({
@@ -110,7 +162,10 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
           trainingSpeakers: site.speakers.slice(0, -1),
           holdoutSpeakers: site.speakers.slice(-1),
           passed: report.gate.passed,
-          membershipAucUpper: Math.max(report.membership.nearestNeighbour.utteranceAuc.high, report.membership.referenceRatio.utteranceAuc.high),
+          membershipAucUpper: Math.max(
+            report.membership.nearestNeighbour.utteranceAuc.high,
+            report.membership.referenceRatio.utteranceAuc.high,
+          ),
           memorisedShare: report.memorisation.syntheticShareBelowHoldoutP5,
           memorisedBaseline: report.memorisation.holdoutShareBelowP5,
           probeConfidenceSynthetic: report.speakerInformation.probe.syntheticConfidence,
@@ -125,7 +180,9 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
   });
   const evaluating = createProgress('5/5 baselines                ');
   evaluating.update(0, 1);
-  const randomReal = evaluateDownstream(selectCoreset(result.pooledTrain, 'random', size.ipc, 0), test, { seeds: size.seeds });
+  const randomReal = evaluateDownstream(selectCoreset(result.pooledTrain, 'random', size.ipc, 0), test, {
+    seeds: size.seeds,
+  });
   evaluating.update(1, 1);
   evaluating.stop();
 
@@ -134,7 +191,12 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
     version: 2,
     createdAt: new Date().toISOString(),
     backend,
-    corpus: { utterances: set.ids.length, speakers: new Set(set.speakers).size, classNames: set.classNames, testSpeakers },
+    corpus: {
+      utterances: set.ids.length,
+      speakers: new Set(set.speakers).size,
+      classNames: set.classNames,
+      testSpeakers,
+    },
     federation: {
       sites: 3,
       rounds: size.rounds,
@@ -144,12 +206,32 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
       weightsSha256: result.weightsSha256,
       bundle: relative(outDir, result.bundlePath),
       released: result.release?.released ?? false,
-      ...(result.release?.reason && { releaseRefusal: result.release.reason.replace(/^coordinator refused [^:]+: HTTP \d+ \S+ /, '') }),
+      ...(result.release?.reason && {
+        releaseRefusal: result.release.reason.replace(/^coordinator refused [^:]+: HTTP \d+ \S+ /, ''),
+      }),
     },
     utility: [
-      { label: `federated synthetic (IPC ${size.ipc})`, uar: result.federated.uar, wa: result.federated.wa, rows: size.ipc * set.classNames.length, bytes: result.federated.trainBytes },
-      { label: `random real subset (IPC ${size.ipc})`, uar: randomReal.uar, wa: randomReal.wa, rows: randomReal.trainRows, bytes: randomReal.trainBytes },
-      { label: 'real, all sites pooled', uar: result.realFull.uar, wa: result.realFull.wa, rows: result.realFull.trainRows, bytes: result.realFull.trainBytes },
+      {
+        label: `federated synthetic (IPC ${size.ipc})`,
+        uar: result.federated.uar,
+        wa: result.federated.wa,
+        rows: size.ipc * set.classNames.length,
+        bytes: result.federated.trainBytes,
+      },
+      {
+        label: `random real subset (IPC ${size.ipc})`,
+        uar: randomReal.uar,
+        wa: randomReal.wa,
+        rows: randomReal.trainRows,
+        bytes: randomReal.trainBytes,
+      },
+      {
+        label: 'real, all sites pooled',
+        uar: result.realFull.uar,
+        wa: result.realFull.wa,
+        rows: result.realFull.trainRows,
+        bytes: result.realFull.trainBytes,
+      },
     ],
     audits,
   };
@@ -163,10 +245,23 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
       `${report.corpus.utterances} utterances, ${report.corpus.speakers} speakers; held out for evaluation: ${testSpeakers.join(', ')}; backend ${backend}`,
       `federation: 3 sites × ${size.rounds} rounds × ${size.localSteps} local steps in ${result.seconds.toFixed(0)} s; signed global generator ${result.bundlePath}`,
       '',
-      formatTable(['training set', 'UAR %', 'WA %', 'rows'], report.utility.map((r) => [r.label, formatPercent(r.uar), formatPercent(r.wa), String(r.rows)])),
+      formatTable(
+        ['training set', 'UAR %', 'WA %', 'rows'],
+        report.utility.map((r) => [r.label, formatPercent(r.uar), formatPercent(r.wa), String(r.rows)]),
+      ),
       '',
-      formatTable(['site audit', 'AUC upper', 'memorised (baseline)', 'gate'], audits.map((a) => [a.siteId, a.membershipAucUpper.toFixed(2), `${(100 * a.memorisedShare).toFixed(1)} % (${(100 * a.memorisedBaseline).toFixed(1)} %)`, a.passed ? 'PASS' : 'FAIL'])),
-      report.federation.released ? 'release: every site passed its audit' : `release refused: ${report.federation.releaseRefusal ?? ''}`,
+      formatTable(
+        ['site audit', 'AUC upper', 'memorised (baseline)', 'gate'],
+        audits.map((a) => [
+          a.siteId,
+          a.membershipAucUpper.toFixed(2),
+          `${(100 * a.memorisedShare).toFixed(1)} % (${(100 * a.memorisedBaseline).toFixed(1)} %)`,
+          a.passed ? 'PASS' : 'FAIL',
+        ]),
+      ),
+      report.federation.released
+        ? 'release: every site passed its audit'
+        : `release refused: ${report.federation.releaseRefusal ?? ''}`,
       '',
       `report: ${htmlPath} (and ${reportPath}) — ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
     ].join('\n'),
@@ -175,8 +270,14 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
 
 export function demoCommand(context: () => CommandContext): Command {
   return new Command('demo')
-    .description('the whole story on a demo corpus the project synthesises itself: 3 sites federate a generator (real processes), each audits it, and one HTML report compares it with real data')
-    .option('--out <dir>', "where the corpus, feature set and report go; a re-run replaces the previous demo's files there", 'emodistill-demo')
+    .description(
+      'the whole story on a demo corpus the project synthesises itself: 3 sites federate a generator (real processes), each audits it, and one HTML report compares it with real data',
+    )
+    .option(
+      '--out <dir>',
+      "where the corpus, feature set and report go; a re-run replaces the previous demo's files there",
+      'emodistill-demo',
+    )
     .option('--quick', 'a smaller corpus, 2 short rounds and fewer evaluation runs (about 2 minutes)')
     .addOption(backendOption())
     .addOption(computeOption())

@@ -1,5 +1,15 @@
 import { Command } from 'commander';
-import { createGeneratorBundle, distill, readFeatureSet, resolveDistillConfig, selectBackend, writeGeneratorBundle, type BackendName, type ComputePath, type DistillOptions } from '@emodistill/core';
+import {
+  createGeneratorBundle,
+  distill,
+  readFeatureSet,
+  resolveDistillConfig,
+  selectBackend,
+  writeGeneratorBundle,
+  type BackendName,
+  type ComputePath,
+  type DistillOptions,
+} from '@emodistill/core';
 import { checkOutputPaths, requireEveryClass, requireRows } from '../checks.js';
 import type { CommandContext } from '../context.js';
 import { createProgress } from '../progress.js';
@@ -22,7 +32,9 @@ interface DistillFlags {
 
 export function distillCommand(context: () => CommandContext): Command {
   return new Command('distill')
-    .description('train the distillator (conditional WGAN-GP + feature, softmax and diversity losses) on a training set and write a generator bundle')
+    .description(
+      'train the distillator (conditional WGAN-GP + feature, softmax and diversity losses) on a training set and write a generator bundle',
+    )
     .argument('<train.arrow>', 'training feature set (the held-out speakers must not be in it)')
     .requiredOption('--out <gen.bundle>', 'generator bundle to write (safetensors + metadata)')
     .option('--steps <n>', 'generator steps (default 2000)', parsePositiveInt)
@@ -38,7 +50,10 @@ export function distillCommand(context: () => CommandContext): Command {
     .addOption(computeOption())
     .action(async (trainPath: string, flags: DistillFlags) => {
       const { log, print } = context();
-      await checkOutputPaths([{ option: '--out', path: flags.out }, flags.checkpoint ? { option: '--checkpoint', path: flags.checkpoint } : undefined]);
+      await checkOutputPaths([
+        { option: '--out', path: flags.out },
+        flags.checkpoint ? { option: '--checkpoint', path: flags.checkpoint } : undefined,
+      ]);
       const set = await readFeatureSet(trainPath);
       requireRows(set, trainPath);
       requireEveryClass(set, trainPath);
@@ -54,12 +69,19 @@ export function distillCommand(context: () => CommandContext): Command {
         ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
       };
       const config = resolveDistillConfig(options);
-      log.info({ rows: set.ids.length, classes: set.classNames.length, dimension: set.dimension, config }, 'distillation started');
+      log.info(
+        { rows: set.ids.length, classes: set.classNames.length, dimension: set.dimension, config },
+        'distillation started',
+      );
       const progress = createProgress('distilling');
       const result = await distill(set, config, {
         checkpoint: flags.checkpoint ? { path: flags.checkpoint, everySteps: flags.checkpointEvery } : undefined,
         onProgress: ({ step, steps, losses }) => {
-          progress.update(step, steps, `W ${losses.wasserstein.toFixed(2)} adv ${losses.adversarial.toFixed(2)} fm ${losses.featureMatching.toFixed(1)} sml ${losses.softmaxMatching.toFixed(2)} div ${losses.diversity.toFixed(2)}`);
+          progress.update(
+            step,
+            steps,
+            `W ${losses.wasserstein.toFixed(2)} adv ${losses.adversarial.toFixed(2)} fm ${losses.featureMatching.toFixed(1)} sml ${losses.softmaxMatching.toFixed(2)} div ${losses.diversity.toFixed(2)}`,
+          );
           // Every tenth of the run at info level, so non-terminal runs (CI, nohup) show progress in the log.
           const logLevel = step % Math.max(25, Math.round(steps / 10)) === 0 || step === steps ? 'info' : 'debug';
           log[logLevel]({ step, steps, ...losses }, 'distillation progress');
@@ -67,7 +89,12 @@ export function distillCommand(context: () => CommandContext): Command {
       });
       progress.stop();
       await writeGeneratorBundle(flags.out, createGeneratorBundle(result, set, backend));
-      log.info({ out: flags.out, seconds: result.seconds, stepsPerSecond: result.steps / result.seconds }, 'generator bundle written');
-      print(`wrote ${flags.out}: ${result.steps} generator steps in ${result.seconds.toFixed(1)} s on ${backend} (${set.ids.length} training utterances, ${set.classNames.length} classes)`);
+      log.info(
+        { out: flags.out, seconds: result.seconds, stepsPerSecond: result.steps / result.seconds },
+        'generator bundle written',
+      );
+      print(
+        `wrote ${flags.out}: ${result.steps} generator steps in ${result.seconds.toFixed(1)} s on ${backend} (${set.ids.length} training utterances, ${set.classNames.length} classes)`,
+      );
     });
 }

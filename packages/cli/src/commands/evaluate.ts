@@ -1,5 +1,13 @@
 import { Command } from 'commander';
-import { EmodistillError, ERROR_CODES, evaluateDownstream, readFeatureSet, selectBackend, type BackendName, type ComputePath } from '@emodistill/core';
+import {
+  EmodistillError,
+  ERROR_CODES,
+  evaluateDownstream,
+  readFeatureSet,
+  selectBackend,
+  type BackendName,
+  type ComputePath,
+} from '@emodistill/core';
 import { requireRows, sharedSpeakers } from '../checks.js';
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
@@ -21,7 +29,10 @@ export function evaluateCommand(context: () => CommandContext): Command {
     .requiredOption('--train <file.arrow>', 'training feature set (real or synthetic)')
     .requiredOption('--test <file.arrow>', 'test feature set (held-out speakers)')
     .option('--seeds <n>', 'training runs with seeds 0..n-1', parsePositiveInt, 3)
-    .option('--allow-speaker-overlap', 'evaluate even when test speakers are also in the training set (the result is then not speaker-independent)')
+    .option(
+      '--allow-speaker-overlap',
+      'evaluate even when test speakers are also in the training set (the result is then not speaker-independent)',
+    )
     .option('--json', 'print the result as JSON')
     .addOption(backendOption())
     .addOption(computeOption())
@@ -32,20 +43,46 @@ export function evaluateCommand(context: () => CommandContext): Command {
       requireRows(test, `--test ${flags.test}`);
       const shared = sharedSpeakers(train, test);
       if (shared.length > 0 && !flags.allowSpeakerOverlap) {
-        throw new EmodistillError(ERROR_CODES.invalidOption, `speakers ${shared.join(', ')} of --test ${flags.test} are also in --train ${flags.train}, so the test is not on held-out speakers; split by speaker (corpus split) or pass --allow-speaker-overlap`);
+        throw new EmodistillError(
+          ERROR_CODES.invalidOption,
+          `speakers ${shared.join(', ')} of --test ${flags.test} are also in --train ${flags.train}, so the test is not on held-out speakers; split by speaker (corpus split) or pass --allow-speaker-overlap`,
+        );
       }
       const backend = await selectBackend(flags.backend, flags.compute);
       log.info({ backend }, 'backend ready');
       const result = evaluateDownstream(train, test, { seeds: Array.from({ length: flags.seeds }, (_, i) => i) });
       if (flags.json) {
-        print(JSON.stringify({ train: flags.train, test: flags.test, backend, ...(shared.length > 0 && { sharedSpeakers: shared }), ...result }, null, 2));
+        print(
+          JSON.stringify(
+            {
+              train: flags.train,
+              test: flags.test,
+              backend,
+              ...(shared.length > 0 && { sharedSpeakers: shared }),
+              ...result,
+            },
+            null,
+            2,
+          ),
+        );
         return;
       }
-      print(`downstream classifier on ${backend}, ${flags.seeds} seed(s), tested on ${result.testRows} ${shared.length > 0 ? `utterances (speakers ${shared.join(', ')} also trained on)` : 'held-out utterances'}`);
+      print(
+        `downstream classifier on ${backend}, ${flags.seeds} seed(s), tested on ${result.testRows} ${shared.length > 0 ? `utterances (speakers ${shared.join(', ')} also trained on)` : 'held-out utterances'}`,
+      );
       print(
         formatTable(
           ['train set', 'UAR %', 'WA %', 'train s', 'bytes', 'rows'],
-          [[flags.train, formatPercent(result.uar), formatPercent(result.wa), result.trainSeconds.mean.toFixed(2), formatBytes(result.trainBytes), String(result.trainRows)]],
+          [
+            [
+              flags.train,
+              formatPercent(result.uar),
+              formatPercent(result.wa),
+              result.trainSeconds.mean.toFixed(2),
+              formatBytes(result.trainBytes),
+              String(result.trainRows),
+            ],
+          ],
         ),
       );
     });

@@ -1,5 +1,21 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { AUTH_HEADER, decodeGeneratorBundle, EmodistillError, ERROR_CODES, readFeatureSet, readKeyFile, selectBackend, signRequest, snapshotSha256, splitBySpeakers, verifyGeneratorBundle, writeGeneratorBundle, type Attestation, type BackendName, type ComputePath } from '@emodistill/core';
+import {
+  AUTH_HEADER,
+  decodeGeneratorBundle,
+  EmodistillError,
+  ERROR_CODES,
+  readFeatureSet,
+  readKeyFile,
+  selectBackend,
+  signRequest,
+  snapshotSha256,
+  splitBySpeakers,
+  verifyGeneratorBundle,
+  writeGeneratorBundle,
+  type Attestation,
+  type BackendName,
+  type ComputePath,
+} from '@emodistill/core';
 import { loadCoordinatorConfig, startCoordinator, type RunnerStatus } from '@emodistill/coordinator';
 import { DEFAULT_GATE } from '@emodistill/privacy-audit';
 import { dirname, join } from 'node:path';
@@ -15,7 +31,8 @@ import { createProgress } from '../progress.js';
 import { parsePositiveInt } from '../options.js';
 
 /** Resolves on SIGINT/SIGTERM, so servers and agents stop cleanly. */
-const untilSignal = (): Promise<string> => new Promise((resolve) => ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => resolve(signal))));
+const untilSignal = (): Promise<string> =>
+  new Promise((resolve) => ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => resolve(signal))));
 
 function describeStatus(status: RunnerStatus & { round: (RunnerStatus['round'] & object) | null }): string {
   const round = status.round;
@@ -31,7 +48,9 @@ function describeStatus(status: RunnerStatus & { round: (RunnerStatus['round'] &
 }
 
 export function coordinatorCommand(context: () => CommandContext): Command {
-  const coordinator = new Command('coordinator').description('run the federation coordinator, or export its global generator');
+  const coordinator = new Command('coordinator').description(
+    'run the federation coordinator, or export its global generator',
+  );
   coordinator
     .command('start')
     .description('listen for sites and operators; resumes any open round from its data directory')
@@ -50,16 +69,30 @@ export function coordinatorCommand(context: () => CommandContext): Command {
       .command('export')
       .description('download the latest global generator, signed by the coordinator with its provenance')
       .requiredOption('--out <gen.bundle>', 'generator bundle to write')
-      .option('--release', 'refuse unless every site that trained the generator sent a passing audit attestation (`emodistill site audit`)'),
+      .option(
+        '--release',
+        'refuse unless every site that trained the generator sent a passing audit attestation (`emodistill site audit`)',
+      ),
   ).action(async (flags: AdminFlags & { out: string; release?: boolean }) => {
     await checkOutputPaths([{ option: '--out', path: flags.out }]);
-    const bytes = (await adminRequest(flags, 'GET', `/admin/export${flags.release ? '?release=true' : ''}`, undefined, true)) as Uint8Array;
+    const bytes = (await adminRequest(
+      flags,
+      'GET',
+      `/admin/export${flags.release ? '?release=true' : ''}`,
+      undefined,
+      true,
+    )) as Uint8Array;
     const bundle = decodeGeneratorBundle(bytes, `export from ${flags.url}`);
     const signer = verifyGeneratorBundle(bundle);
     if (!signer) throw new Error('the exported bundle carries no valid coordinator signature');
     await writeGeneratorBundle(flags.out, bundle);
-    const provenance = bundle.metadata.provenance as { federation?: { trainingRounds?: number; sites?: string[] }; globalVersion?: number };
-    context().print(`wrote ${flags.out}${flags.release ? ' (release: every training site attested a passing audit)' : ''}: global version ${provenance.globalVersion}, ${provenance.federation?.trainingRounds} training rounds over sites ${provenance.federation?.sites?.join(', ')}; weights ${snapshotSha256(bundle.weights).slice(0, 16)}…; signed by ${signer}`);
+    const provenance = bundle.metadata.provenance as {
+      federation?: { trainingRounds?: number; sites?: string[] };
+      globalVersion?: number;
+    };
+    context().print(
+      `wrote ${flags.out}${flags.release ? ' (release: every training site attested a passing audit)' : ''}: global version ${provenance.globalVersion}, ${provenance.federation?.trainingRounds} training rounds over sites ${provenance.federation?.sites?.join(', ')}; weights ${snapshotSha256(bundle.weights).slice(0, 16)}…; signed by ${signer}`,
+    );
   });
   return coordinator;
 }
@@ -73,14 +106,28 @@ export function roundCommand(context: () => CommandContext): Command {
       throw new InvalidArgumentError(`expected a positive number of rounds, got "${value}"`);
     }
   };
-  addAdminOptions(round.command('start').description('plan N more training rounds (the statistics round runs first if it has not)').option('--rounds <n>', 'training rounds to add', parseRounds, 1)).action(
-    async (flags: AdminFlags & { rounds: number }) => context().print(describeStatus((await adminRequest(flags, 'POST', '/admin/rounds/start', { rounds: flags.rounds })) as never)),
+  addAdminOptions(
+    round
+      .command('start')
+      .description('plan N more training rounds (the statistics round runs first if it has not)')
+      .option('--rounds <n>', 'training rounds to add', parseRounds, 1),
+  ).action(async (flags: AdminFlags & { rounds: number }) =>
+    context().print(
+      describeStatus((await adminRequest(flags, 'POST', '/admin/rounds/start', { rounds: flags.rounds })) as never),
+    ),
   );
-  addAdminOptions(round.command('status').description('the current round, its participants and the global version').option('--json', 'print JSON')).action(async (flags: AdminFlags & { json?: boolean }) => {
+  addAdminOptions(
+    round
+      .command('status')
+      .description('the current round, its participants and the global version')
+      .option('--json', 'print JSON'),
+  ).action(async (flags: AdminFlags & { json?: boolean }) => {
     const status = await adminRequest(flags, 'GET', '/admin/status');
     context().print(flags.json ? JSON.stringify(status, null, 2) : describeStatus(status as never));
   });
-  addAdminOptions(round.command('abort').description('abort the open round (nothing is aggregated) and cancel the planned ones')).action(async (flags: AdminFlags) =>
+  addAdminOptions(
+    round.command('abort').description('abort the open round (nothing is aggregated) and cancel the planned ones'),
+  ).action(async (flags: AdminFlags) =>
     context().print(describeStatus((await adminRequest(flags, 'POST', '/admin/rounds/abort')) as never)),
   );
   return round;
@@ -93,26 +140,60 @@ const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9+/]{43}=$/;
 /** Refuses a bad `sites add` argument with one line naming it (instead of the server's schema wording). */
 function checkSiteArguments(name: string, publicKey: string): void {
   const problems = [
-    ...(SITE_ID_PATTERN.test(name) ? [] : [`<name> ${JSON.stringify(name)} must be 1 to 64 letters, digits, "_", "." or "-"`]),
-    ...(PUBLIC_KEY_PATTERN.test(publicKey) ? [] : [`<public-key> ${JSON.stringify(publicKey.length > 60 ? `${publicKey.slice(0, 57)}…` : publicKey)} is not an Ed25519 public key: expected 44 base64 characters ending in "=" (as \`emodistill keys generate\` prints it), got ${publicKey.length} characters`]),
+    ...(SITE_ID_PATTERN.test(name)
+      ? []
+      : [`<name> ${JSON.stringify(name)} must be 1 to 64 letters, digits, "_", "." or "-"`]),
+    ...(PUBLIC_KEY_PATTERN.test(publicKey)
+      ? []
+      : [
+          `<public-key> ${JSON.stringify(publicKey.length > 60 ? `${publicKey.slice(0, 57)}…` : publicKey)} is not an Ed25519 public key: expected 44 base64 characters ending in "=" (as \`emodistill keys generate\` prints it), got ${publicKey.length} characters`,
+        ]),
   ];
   if (problems.length > 0) throw new EmodistillError(ERROR_CODES.invalidOption, `sites add: ${problems.join('; ')}`);
 }
 
 export function sitesCommand(context: () => CommandContext): Command {
   const sites = new Command('sites').description("manage a running coordinator's allow-list (admin-signed requests)");
-  addAdminOptions(sites.command('list').description('sites, their keys, revocation and connection').option('--json', 'print JSON')).action(async (flags: AdminFlags & { json?: boolean }) => {
-    const list = (await adminRequest(flags, 'GET', '/admin/sites')) as { siteId: string; publicKey: string; revoked: boolean; connected: boolean }[];
-    context().print(flags.json ? JSON.stringify(list, null, 2) : formatTable(['site', 'public key', 'state', 'session'], list.map((s) => [s.siteId, s.publicKey, s.revoked ? 'revoked' : 'allowed', s.connected ? 'connected' : '-'])));
+  addAdminOptions(
+    sites.command('list').description('sites, their keys, revocation and connection').option('--json', 'print JSON'),
+  ).action(async (flags: AdminFlags & { json?: boolean }) => {
+    const list = (await adminRequest(flags, 'GET', '/admin/sites')) as {
+      siteId: string;
+      publicKey: string;
+      revoked: boolean;
+      connected: boolean;
+    }[];
+    context().print(
+      flags.json
+        ? JSON.stringify(list, null, 2)
+        : formatTable(
+            ['site', 'public key', 'state', 'session'],
+            list.map((s) => [
+              s.siteId,
+              s.publicKey,
+              s.revoked ? 'revoked' : 'allowed',
+              s.connected ? 'connected' : '-',
+            ]),
+          ),
+    );
   });
-  addAdminOptions(sites.command('add').description('allow a site (or replace its key and lift a revocation)').argument('<name>', 'site id').argument('<public-key>', 'its Ed25519 public key, base64')).action(
-    async (name: string, publicKey: string, flags: AdminFlags) => {
-      checkSiteArguments(name, publicKey);
-      await adminRequest(flags, 'POST', '/admin/sites', { siteId: name, publicKey });
-      context().print(`site ${name} allowed`);
-    },
-  );
-  addAdminOptions(sites.command('revoke').description('refuse a site from now on: its session is dropped and its next update refused').argument('<name>', 'site id')).action(async (name: string, flags: AdminFlags) => {
+  addAdminOptions(
+    sites
+      .command('add')
+      .description('allow a site (or replace its key and lift a revocation)')
+      .argument('<name>', 'site id')
+      .argument('<public-key>', 'its Ed25519 public key, base64'),
+  ).action(async (name: string, publicKey: string, flags: AdminFlags) => {
+    checkSiteArguments(name, publicKey);
+    await adminRequest(flags, 'POST', '/admin/sites', { siteId: name, publicKey });
+    context().print(`site ${name} allowed`);
+  });
+  addAdminOptions(
+    sites
+      .command('revoke')
+      .description('refuse a site from now on: its session is dropped and its next update refused')
+      .argument('<name>', 'site id'),
+  ).action(async (name: string, flags: AdminFlags) => {
     await adminRequest(flags, 'POST', `/admin/sites/${encodeURIComponent(name)}/revoke`);
     context().print(`site ${name} revoked`);
   });
@@ -133,13 +214,35 @@ interface SiteAuditFlags {
 }
 
 /** Sends a site's signed attestation to its coordinator (a request signed with the site key). */
-async function uploadAttestation(config: SiteConfig, attestation: Attestation): Promise<{ version: number; passed: boolean }> {
+async function uploadAttestation(
+  config: SiteConfig,
+  attestation: Attestation,
+): Promise<{ version: number; passed: boolean }> {
   const keys = await readKeyFile(config.keyFile);
   const body = JSON.stringify(attestation);
   const url = `${config.coordinator.url.replace(/\/$/, '')}/attestations`;
-  const response = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json', [AUTH_HEADER]: signRequest({ role: 'site', id: config.siteId, method: 'PUT', path: '/attestations', body }, keys.secretKey) }, body });
-  const reply = (await response.json().catch(() => ({}))) as { code?: string; message?: string; version?: number; passed?: boolean };
-  if (!response.ok) throw new EmodistillError(ERROR_CODES.invalidOption, `coordinator refused the attestation: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim());
+  const response = await fetch(url, {
+    method: 'PUT',
+    headers: {
+      'content-type': 'application/json',
+      [AUTH_HEADER]: signRequest(
+        { role: 'site', id: config.siteId, method: 'PUT', path: '/attestations', body },
+        keys.secretKey,
+      ),
+    },
+    body,
+  });
+  const reply = (await response.json().catch(() => ({}))) as {
+    code?: string;
+    message?: string;
+    version?: number;
+    passed?: boolean;
+  };
+  if (!response.ok)
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `coordinator refused the attestation: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim(),
+    );
   return { version: reply.version!, passed: reply.passed! };
 }
 
@@ -147,14 +250,26 @@ export function siteCommand(context: () => CommandContext): Command {
   const site = new Command('site').description('take part in a federation as a site');
   site
     .command('audit')
-    .description("audit the final global generator on this site's data (members: its training speakers; holdout: its auditHoldoutSpeakers), sign the attestation and send it to the coordinator; exit 0 pass, 3 fail")
+    .description(
+      "audit the final global generator on this site's data (members: its training speakers; holdout: its auditHoldoutSpeakers), sign the attestation and send it to the coordinator; exit 0 pass, 3 fail",
+    )
     .requiredOption('--config <file>', 'site config (JSON)')
     .option('--bundle <gen.bundle>', "generator to audit (default: the config's finalBundle)")
     .option('--out <report.json>', 'audit report (default: audit-report.json beside the bundle)')
     .option('--no-upload', 'only write the report and attestation')
     .option('--ipc <n>', 'points per class sampled from the generator', parsePositiveInt, 50)
-    .option('--max-auc <auc>', 'gate: upper 95 % CI bound of membership AUC', parseFraction, DEFAULT_GATE.maxMembershipAucUpper)
-    .option('--max-memorisation-excess <share>', 'gate: allowed memorised share above the holdout baseline', parseFraction, DEFAULT_GATE.maxMemorisationExcess)
+    .option(
+      '--max-auc <auc>',
+      'gate: upper 95 % CI bound of membership AUC',
+      parseFraction,
+      DEFAULT_GATE.maxMembershipAucUpper,
+    )
+    .option(
+      '--max-memorisation-excess <share>',
+      'gate: allowed memorised share above the holdout baseline',
+      parseFraction,
+      DEFAULT_GATE.maxMemorisationExcess,
+    )
     .option('--resamples <n>', 'bootstrap resamples', parsePositiveInt, 1000)
     .addOption(backendOption())
     .addOption(computeOption())
@@ -163,23 +278,40 @@ export function siteCommand(context: () => CommandContext): Command {
       const config = await loadSiteConfig(flags.config);
       await selectBackend(flags.backend, flags.compute);
       const bundle = flags.bundle ?? config.finalBundle;
-      if (!bundle) throw new EmodistillError(ERROR_CODES.invalidOption, `${flags.config} names no finalBundle; pass --bundle`);
-      if (config.auditHoldoutSpeakers.length === 0) throw new EmodistillError(ERROR_CODES.invalidOption, `${flags.config}: auditHoldoutSpeakers is empty; the audit needs speakers the generator never saw`);
+      if (!bundle)
+        throw new EmodistillError(ERROR_CODES.invalidOption, `${flags.config} names no finalBundle; pass --bundle`);
+      if (config.auditHoldoutSpeakers.length === 0)
+        throw new EmodistillError(
+          ERROR_CODES.invalidOption,
+          `${flags.config}: auditHoldoutSpeakers is empty; the audit needs speakers the generator never saw`,
+        );
       const out = flags.out ?? join(dirname(bundle), 'audit-report.json');
       await checkOutputPaths([flags.out ? { option: '--out', path: flags.out } : undefined]);
       const all = await readFeatureSet(config.features);
       const { train: members, test: holdout } = splitBySpeakers(all, config.auditHoldoutSpeakers);
-      const { report, htmlPath, attestation } = await auditToFiles({ ...flags, members, holdout, membersSource: config.features, bundle, out, key: config.keyFile });
+      const { report, htmlPath, attestation } = await auditToFiles({
+        ...flags,
+        members,
+        holdout,
+        membersSource: config.features,
+        bundle,
+        out,
+        key: config.keyFile,
+      });
       print([...report.summary, `report: ${out} and ${htmlPath}`].join('\n'));
       if (flags.upload && attestation) {
         const recorded = await uploadAttestation(config, attestation);
-        print(`attestation of global version ${recorded.version} recorded by the coordinator (${recorded.passed ? 'pass' : 'fail'})`);
+        print(
+          `attestation of global version ${recorded.version} recorded by the coordinator (${recorded.passed ? 'pass' : 'fail'})`,
+        );
       }
       if (!report.gate.passed) setExitCode(EXIT_CODES.gateFailed);
     });
   site
     .command('join')
-    .description('connect to the coordinator and train in its rounds until stopped (or until the federation finishes with --exit-when-done)')
+    .description(
+      'connect to the coordinator and train in its rounds until stopped (or until the federation finishes with --exit-when-done)',
+    )
     .requiredOption('--config <file>', 'site config (JSON; see examples/site.json)')
     .option('--exit-when-done', 'exit once the coordinator announces the end of the planned rounds')
     .action(async (flags: { config: string; exitWhenDone?: boolean }) => {
@@ -188,12 +320,18 @@ export function siteCommand(context: () => CommandContext): Command {
       const progress = createProgress(`site ${config.siteId}`);
       const agent = await joinFederation(config, {
         log,
-        onProgress: ({ round, step, steps, losses }) => progress.update(step, steps, `round ${round}${losses ? ` W ${losses.wasserstein.toFixed(2)}` : ''}`),
+        onProgress: ({ round, step, steps, losses }) =>
+          progress.update(step, steps, `round ${round}${losses ? ` W ${losses.wasserstein.toFixed(2)}` : ''}`),
       });
-      const outcome = await Promise.race([agent.finished, ...(flags.exitWhenDone ? [] : [untilSignal().then(() => undefined)])]).finally(() => progress.stop());
+      const outcome = await Promise.race([
+        agent.finished,
+        ...(flags.exitWhenDone ? [] : [untilSignal().then(() => undefined)]),
+      ]).finally(() => progress.stop());
       await agent.stop();
-      if (outcome) print(`federation finished at global version ${outcome.version} (sha256 ${outcome.sha256.slice(0, 16)}…)${outcome.finalBundle ? `; wrote ${outcome.finalBundle}` : ''}`);
+      if (outcome)
+        print(
+          `federation finished at global version ${outcome.version} (sha256 ${outcome.sha256.slice(0, 16)}…)${outcome.finalBundle ? `; wrote ${outcome.finalBundle}` : ''}`,
+        );
     });
   return site;
 }
-

@@ -12,7 +12,8 @@ import {
   selectBackend,
   summariseFeatureSet,
   writeFeatureSet,
-  type BackendName, type ComputePath,
+  type BackendName,
+  type ComputePath,
   type SamplePrior,
 } from '@emodistill/core';
 import { checkOutputPaths } from '../checks.js';
@@ -36,7 +37,14 @@ export function sampleCommand(context: () => CommandContext): Command {
     .argument('<gen.bundle>', 'generator bundle')
     .requiredOption('--out <synth.arrow>', 'synthetic feature set to write')
     .option('--ipc <n>', 'points per class', parsePositiveInt, 50)
-    .addOption(new Option('--prior <prior>', 'balanced classes, or the real class distribution with the same total (needs --real)').choices(['balanced', 'real']).default('balanced'))
+    .addOption(
+      new Option(
+        '--prior <prior>',
+        'balanced classes, or the real class distribution with the same total (needs --real)',
+      )
+        .choices(['balanced', 'real'])
+        .default('balanced'),
+    )
     .option('--real <train.arrow>', 'real training set whose class distribution --prior real follows')
     .option('--seed <n>', 'sampling seed', parseNonNegativeNumber, 1)
     .addOption(backendOption())
@@ -48,7 +56,11 @@ export function sampleCommand(context: () => CommandContext): Command {
       const bundle = await readGeneratorBundle(bundlePath);
       let realClassCounts: number[] | undefined;
       if (flags.prior === 'real') {
-        if (!flags.real) throw new EmodistillError(ERROR_CODES.invalidOption, '--prior real needs --real <train.arrow> (the class distribution to follow)');
+        if (!flags.real)
+          throw new EmodistillError(
+            ERROR_CODES.invalidOption,
+            '--prior real needs --real <train.arrow> (the class distribution to follow)',
+          );
         const real = await readFeatureSet(flags.real);
         assertBundleMatches(bundle, real, flags.real);
         const labels = labelIndices(real);
@@ -56,7 +68,11 @@ export function sampleCommand(context: () => CommandContext): Command {
       }
       const generator = loadGenerator(bundle, bundlePath);
       try {
-        const set = sampleFeatureSet(generator, { ipc: flags.ipc, prior: flags.prior, seed: flags.seed, realClassCounts }, `synthetic:${basename(bundlePath)}`);
+        const set = sampleFeatureSet(
+          generator,
+          { ipc: flags.ipc, prior: flags.prior, seed: flags.seed, realClassCounts },
+          `synthetic:${basename(bundlePath)}`,
+        );
         await writeFeatureSet(flags.out, set);
         log.info({ out: flags.out, rows: set.ids.length }, 'synthetic set written');
         print(`wrote ${flags.out}\n${describeSummary(summariseFeatureSet(set))}`);

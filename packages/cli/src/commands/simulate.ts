@@ -1,7 +1,16 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { DEFAULT_LATENT_RADIUS, EMODB_FOLDS, foldsFor, readFeatureSet, selectBackend, splitBySpeakers, type BackendName, type ComputePath } from '@emodistill/core';
+import {
+  DEFAULT_LATENT_RADIUS,
+  EMODB_FOLDS,
+  foldsFor,
+  readFeatureSet,
+  selectBackend,
+  splitBySpeakers,
+  type BackendName,
+  type ComputePath,
+} from '@emodistill/core';
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
 import { backendOption, computeOption, parseNonNegativeNumber, parsePositiveInt } from '../options.js';
@@ -26,26 +35,60 @@ interface SimulateFlags {
 
 /** Held-out speakers: as given; EmoDB's first protocol pair for EmoDB; else the first of 5 speaker folds. */
 export function defaultTestSpeakers(source: string, speakers: readonly string[], given?: string): string[] {
-  if (given) return given.split(',').map((s) => s.trim()).filter(Boolean);
+  if (given)
+    return given
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (source === 'emodb') return [...EMODB_FOLDS[0]!];
   return foldsFor({ speakers } as never, 'speaker-kfold:5')[0]!;
 }
 
 export function simulateCommand(context: () => CommandContext): Command {
   return new Command('simulate')
-    .description('run a whole federation on this machine: a coordinator and N site agents as real processes on 127.0.0.1, the corpus split over the sites by speaker; then export the global generator and evaluate it on held-out speakers')
+    .description(
+      'run a whole federation on this machine: a coordinator and N site agents as real processes on 127.0.0.1, the corpus split over the sites by speaker; then export the global generator and evaluate it on held-out speakers',
+    )
     .argument('<features.arrow>', 'feature set to split over the sites (`emodistill corpus import`)')
     .option('--sites <n>', 'number of sites', parsePositiveInt, 3)
-    .addOption(new Option('--split <how>', 'how the corpus is divided over the sites: whole speakers per site (non-IID, as real institutions)').choices(['speaker']).default('speaker'))
-    .option('--test-speakers <a,b>', 'held-out speakers for evaluation (default: EmoDB 03,08; otherwise the first of 5 speaker folds)')
+    .addOption(
+      new Option(
+        '--split <how>',
+        'how the corpus is divided over the sites: whole speakers per site (non-IID, as real institutions)',
+      )
+        .choices(['speaker'])
+        .default('speaker'),
+    )
+    .option(
+      '--test-speakers <a,b>',
+      'held-out speakers for evaluation (default: EmoDB 03,08; otherwise the first of 5 speaker folds)',
+    )
     .option('--rounds <n>', 'training rounds', parsePositiveInt, 10)
     .option('--local-steps <n>', 'generator steps per site per round', parsePositiveInt, 200)
     .option('--ipc <n>', 'synthetic points per class for the evaluation', parsePositiveInt, 50)
-    .addOption(new Option('--strategy <name>', 'aggregation').choices(['fed-avg', 'fed-median', 'fed-trimmed-avg']).default('fed-avg'))
-    .option('--latent-radius <r>', "distance of each site's latent region from the origin (0: the sites share N(0, I))", parseNonNegativeNumber, DEFAULT_LATENT_RADIUS)
-    .option('--seed <n>', "generator seed: the initial global weights and the sites' local training", parseNonNegativeNumber, 0)
+    .addOption(
+      new Option('--strategy <name>', 'aggregation')
+        .choices(['fed-avg', 'fed-median', 'fed-trimmed-avg'])
+        .default('fed-avg'),
+    )
+    .option(
+      '--latent-radius <r>',
+      "distance of each site's latent region from the origin (0: the sites share N(0, I))",
+      parseNonNegativeNumber,
+      DEFAULT_LATENT_RADIUS,
+    )
+    .option(
+      '--seed <n>',
+      "generator seed: the initial global weights and the sites' local training",
+      parseNonNegativeNumber,
+      0,
+    )
     .option('--seeds <n>', 'classifier seeds in the evaluation', parsePositiveInt, 3)
-    .option('--out <dir>', "working directory (throwaway keys, configs, logs, the exported bundle); a re-run replaces the previous run's files there", 'emodistill-simulation')
+    .option(
+      '--out <dir>',
+      "working directory (throwaway keys, configs, logs, the exported bundle); a re-run replaces the previous run's files there",
+      'emodistill-simulation',
+    )
     .option('--json', 'print the result as JSON')
     .addOption(backendOption())
     .addOption(computeOption())
@@ -56,7 +99,8 @@ export function simulateCommand(context: () => CommandContext): Command {
       const testSpeakers = defaultTestSpeakers(set.corpus.source, set.speakers, flags.testSpeakers);
       const { train, test } = splitBySpeakers(set, testSpeakers);
       const { dir: outDir, replaced } = await claimRunFolder('--out', flags.out, 'simulate');
-      if (replaced) notice(`replacing the previous ${replaced.command} run in ${outDir} (started ${replaced.startedAt})`);
+      if (replaced)
+        notice(`replacing the previous ${replaced.command} run in ${outDir} (started ${replaced.startedAt})`);
       let last = '';
       const result = await runSimulation({
         train,
@@ -88,7 +132,12 @@ export function simulateCommand(context: () => CommandContext): Command {
         seconds: result.seconds,
         bundle: result.bundlePath,
         weightsSha256: result.weightsSha256,
-        federated: { ipc: flags.ipc, uar: result.federated.uar, wa: result.federated.wa, trainBytes: result.federated.trainBytes },
+        federated: {
+          ipc: flags.ipc,
+          uar: result.federated.uar,
+          wa: result.federated.wa,
+          trainBytes: result.federated.trainBytes,
+        },
         realFull: { uar: result.realFull.uar, wa: result.realFull.wa, trainBytes: result.realFull.trainBytes },
       };
       await writeFile(join(outDir, 'simulation.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -101,8 +150,20 @@ export function simulateCommand(context: () => CommandContext): Command {
           formatTable(
             ['training set', 'UAR %', 'WA %', 'rows', 'bytes'],
             [
-              [`federated synthetic IPC ${flags.ipc}`, formatPercent(result.federated.uar), formatPercent(result.federated.wa), String(flags.ipc * train.classNames.length), formatBytes(result.federated.trainBytes)],
-              ['real (all training sites pooled)', formatPercent(result.realFull.uar), formatPercent(result.realFull.wa), String(train.ids.length), formatBytes(result.realFull.trainBytes)],
+              [
+                `federated synthetic IPC ${flags.ipc}`,
+                formatPercent(result.federated.uar),
+                formatPercent(result.federated.wa),
+                String(flags.ipc * train.classNames.length),
+                formatBytes(result.federated.trainBytes),
+              ],
+              [
+                'real (all training sites pooled)',
+                formatPercent(result.realFull.uar),
+                formatPercent(result.realFull.wa),
+                String(train.ids.length),
+                formatBytes(result.realFull.trainBytes),
+              ],
             ],
           ),
         ].join('\n'),

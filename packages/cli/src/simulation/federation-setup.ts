@@ -1,13 +1,27 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeKey, generateKeyPair, selectRows, writeFeatureSet, writeKeyFile, type FeatureSet, type KeyPair } from '@emodistill/core';
+import {
+  encodeKey,
+  generateKeyPair,
+  selectRows,
+  writeFeatureSet,
+  writeKeyFile,
+  type FeatureSet,
+  type KeyPair,
+} from '@emodistill/core';
 
 export interface FederationLayout {
   readonly dir: string;
   readonly coordinatorConfig: string;
   readonly adminKey: string;
   readonly coordinatorPublicKey: string;
-  readonly sites: readonly { readonly siteId: string; readonly config: string; readonly features: string; readonly speakers: readonly string[]; readonly keys: KeyPair }[];
+  readonly sites: readonly {
+    readonly siteId: string;
+    readonly config: string;
+    readonly features: string;
+    readonly speakers: readonly string[];
+    readonly keys: KeyPair;
+  }[];
 }
 
 export interface FederationSetupOptions {
@@ -48,7 +62,9 @@ export function splitSpeakersOverSites(speakers: readonly string[], sites: numbe
  * the coordinator, an operator and each site; each site's private feature set; and the config
  * files. The site configs name the coordinator URL, so they are written once it is known.
  */
-export async function setUpFederation(options: FederationSetupOptions): Promise<FederationLayout & { writeSiteConfigs(url: string): Promise<void> }> {
+export async function setUpFederation(
+  options: FederationSetupOptions,
+): Promise<FederationLayout & { writeSiteConfigs(url: string): Promise<void> }> {
   await mkdir(options.dir, { recursive: true });
   const coordinatorKeys = generateKeyPair();
   const adminKeys = generateKeyPair();
@@ -64,7 +80,10 @@ export async function setUpFederation(options: FederationSetupOptions): Promise<
       await writeKeyFile(join(siteDir, 'site.key'), keys);
       const mine = new Set(speakers);
       const features = join(siteDir, 'features.arrow');
-      await writeFeatureSet(features, selectRows(options.train, (row) => mine.has(options.train.speakers[row]!)));
+      await writeFeatureSet(
+        features,
+        selectRows(options.train, (row) => mine.has(options.train.speakers[row]!)),
+      );
       return { siteId, config: join(siteDir, 'site.json'), features, speakers, keys };
     }),
   );
@@ -78,10 +97,26 @@ export async function setUpFederation(options: FederationSetupOptions): Promise<
         keyFile: 'coordinator.key',
         adminPublicKeys: [encodeKey(adminKeys.publicKey)],
         sites: sites.map((s) => ({ id: s.siteId, publicKey: encodeKey(s.keys.publicKey) })),
-        model: { classNames: options.train.classNames, featureDimension: options.train.dimension, ...(options.hiddenUnits && { hiddenUnits: options.hiddenUnits }), ...(options.noiseDimension && { noiseDimension: options.noiseDimension }), ...(options.modelSeed !== undefined && { seed: options.modelSeed }) },
-        training: { localSteps: options.localSteps, distill: options.distill ?? {}, ...(options.latentRadius !== undefined && { latentRadius: options.latentRadius }) },
+        model: {
+          classNames: options.train.classNames,
+          featureDimension: options.train.dimension,
+          ...(options.hiddenUnits && { hiddenUnits: options.hiddenUnits }),
+          ...(options.noiseDimension && { noiseDimension: options.noiseDimension }),
+          ...(options.modelSeed !== undefined && { seed: options.modelSeed }),
+        },
+        training: {
+          localSteps: options.localSteps,
+          distill: options.distill ?? {},
+          ...(options.latentRadius !== undefined && { latentRadius: options.latentRadius }),
+        },
         strategy: { name: options.strategy ?? 'fed-avg' },
-        rounds: { auto: options.rounds, minSites: options.minSites ?? options.sites, timeoutSeconds: options.timeoutSeconds ?? 1800, reconnectGraceSeconds: options.reconnectGraceSeconds ?? 10, ...(options.statisticsWaitSeconds !== undefined && { statisticsWaitSeconds: options.statisticsWaitSeconds }) },
+        rounds: {
+          auto: options.rounds,
+          minSites: options.minSites ?? options.sites,
+          timeoutSeconds: options.timeoutSeconds ?? 1800,
+          reconnectGraceSeconds: options.reconnectGraceSeconds ?? 10,
+          ...(options.statisticsWaitSeconds !== undefined && { statisticsWaitSeconds: options.statisticsWaitSeconds }),
+        },
         ...(options.maxPayloadBytes && { limits: { maxPayloadBytes: options.maxPayloadBytes } }),
       },
       null,

@@ -58,7 +58,12 @@ export interface SimulationResult {
 }
 
 /** Evaluates a generator's synthetic set (balanced IPC) on the held-out speakers. */
-export function evaluateGenerator(bundle: GeneratorBundle, test: FeatureSet, ipc: number, seeds: readonly number[]): DownstreamResult {
+export function evaluateGenerator(
+  bundle: GeneratorBundle,
+  test: FeatureSet,
+  ipc: number,
+  seeds: readonly number[],
+): DownstreamResult {
   const generator = loadGenerator(bundle, 'generator');
   try {
     const synthetic = sampleFeatureSet(generator, { ipc, prior: 'balanced', seed: 1 }, 'federated');
@@ -79,7 +84,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const coordinator = await spawnCoordinator(layout.coordinatorConfig, join(layout.dir, 'coordinator.log'));
   try {
     await layout.writeSiteConfigs(coordinator.url);
-    const sites = layout.sites.map((site) => ({ site, process: spawnCli(['--log-level', 'info', 'site', 'join', '--config', site.config, '--exit-when-done'], join(layout.dir, `${site.siteId}.log`)) }));
+    const sites = layout.sites.map((site) => ({
+      site,
+      process: spawnCli(
+        ['--log-level', 'info', 'site', 'join', '--config', site.config, '--exit-when-done'],
+        join(layout.dir, `${site.siteId}.log`),
+      ),
+    }));
     const poll = setInterval(() => {
       void fetch(`${coordinator.url}/status`)
         .then(async (response) => options.onStatus?.((await response.json()) as PublicStatus))
@@ -88,7 +99,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     try {
       const codes = await Promise.all(sites.map(async ({ site, process }) => ({ site, code: await process.exited })));
       const failed = codes.filter(({ code }) => code !== 0);
-      if (failed.length > 0) throw new EmodistillError(ERROR_CODES.internal, `site ${failed.map(({ site, code }) => `${site.siteId} exited with ${code} (log: ${join(layout.dir, `${site.siteId}.log`)})`).join('; ')}`);
+      if (failed.length > 0)
+        throw new EmodistillError(
+          ERROR_CODES.internal,
+          `site ${failed.map(({ site, code }) => `${site.siteId} exited with ${code} (log: ${join(layout.dir, `${site.siteId}.log`)})`).join('; ')}`,
+        );
     } finally {
       clearInterval(poll);
     }
@@ -107,7 +122,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     }
     bytes ??= (await adminRequest(admin, 'GET', '/admin/export', undefined, true)) as Uint8Array;
     const bundle = decodeGeneratorBundle(bytes, 'exported global generator');
-    if (verifyGeneratorBundle(bundle) !== layout.coordinatorPublicKey) throw new EmodistillError(ERROR_CODES.bundleFormat, 'the exported bundle is not signed by the coordinator');
+    if (verifyGeneratorBundle(bundle) !== layout.coordinatorPublicKey)
+      throw new EmodistillError(ERROR_CODES.bundleFormat, 'the exported bundle is not signed by the coordinator');
     const bundlePath = join(options.outDir, 'global.bundle');
     await writeGeneratorBundle(bundlePath, bundle);
     options.log.info({ bundlePath }, 'global generator exported');

@@ -1,7 +1,13 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { keepRawJsonBodies } from './raw-json.js';
-import { checkMessage, decodeGeneratorBundle, encodeGeneratorBundle, signGeneratorBundle, type KeyPair } from '@emodistill/core';
+import {
+  checkMessage,
+  decodeGeneratorBundle,
+  encodeGeneratorBundle,
+  signGeneratorBundle,
+  type KeyPair,
+} from '@emodistill/core';
 import type { RoundRunner, RunnerStatus } from '../rounds/round-runner.js';
 import type { CoordinatorStore } from '../store/store.js';
 import { AUTH_HEADER, type Authenticate } from './authenticate.js';
@@ -35,16 +41,39 @@ const StatusReply = Type.Object(
     acceptedSites: Type.Array(Type.String()),
     droppedSites: Type.Array(Type.String()),
     connectedSites: Type.Array(Type.String()),
-    latestVersion: Type.Union([Type.Object({ version: Type.Integer(), round: Type.Integer(), sha256: Type.String(), weightsSha256: Type.String(), sites: Type.Array(Type.String()), createdAt: Type.String() }, { additionalProperties: false }), Type.Null()]),
+    latestVersion: Type.Union([
+      Type.Object(
+        {
+          version: Type.Integer(),
+          round: Type.Integer(),
+          sha256: Type.String(),
+          weightsSha256: Type.String(),
+          sites: Type.Array(Type.String()),
+          createdAt: Type.String(),
+        },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ]),
     trainingRoundsDone: Type.Integer(),
     targetTrainingRounds: Type.Integer(),
     finished: Type.Boolean(),
   },
   { additionalProperties: false },
 );
-const SiteView = Type.Object({ siteId: Type.String(), publicKey: Type.String(), revoked: Type.Boolean(), connected: Type.Boolean() }, { additionalProperties: false });
+const SiteView = Type.Object(
+  { siteId: Type.String(), publicKey: Type.String(), revoked: Type.Boolean(), connected: Type.Boolean() },
+  { additionalProperties: false },
+);
 
-const view = (status: RunnerStatus) => ({ ...status, acceptedSites: [...status.acceptedSites], droppedSites: [...status.droppedSites], connectedSites: [...status.connectedSites], round: status.round ? { ...status.round, participants: [...status.round.participants] } : null, latestVersion: status.latestVersion ? { ...status.latestVersion, sites: [...status.latestVersion.sites] } : null });
+const view = (status: RunnerStatus) => ({
+  ...status,
+  acceptedSites: [...status.acceptedSites],
+  droppedSites: [...status.droppedSites],
+  connectedSites: [...status.connectedSites],
+  round: status.round ? { ...status.round, participants: [...status.round.participants] } : null,
+  latestVersion: status.latestVersion ? { ...status.latestVersion, sites: [...status.latestVersion.sites] } : null,
+});
 
 /**
  * The operator's API: every request must be signed with a configured admin key (there is no open
@@ -55,7 +84,11 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const rawBody = keepRawJsonBodies(app);
   typed.addHook('preHandler', async (request, reply) => {
-    const verdict = authenticate(request.headers[AUTH_HEADER] as string | undefined, { method: request.method, path: request.url, body: rawBody(request) }, ['admin']);
+    const verdict = authenticate(
+      request.headers[AUTH_HEADER] as string | undefined,
+      { method: request.method, path: request.url, body: rawBody(request) },
+      ['admin'],
+    );
     if (!verdict.ok) {
       request.log.warn({ path: request.url, reason: verdict.reason }, 'admin request refused');
       return reply.code(401).send({ code: 'UNAUTHORISED', message: verdict.reason });
@@ -63,18 +96,43 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     request.log.info({ path: request.url, method: request.method }, 'admin request');
   });
 
-  typed.get('/admin/status', { schema: { response: { 200: StatusReply, '4xx': ErrorReply } } }, async () => view(runner().status()));
+  typed.get('/admin/status', { schema: { response: { 200: StatusReply, '4xx': ErrorReply } } }, async () =>
+    view(runner().status()),
+  );
 
-  const VersionView = Type.Object({ version: Type.Integer(), round: Type.Integer(), sha256: Type.String(), weightsSha256: Type.String(), sites: Type.Array(Type.String()), createdAt: Type.String() }, { additionalProperties: false });
-  typed.get('/admin/versions', { schema: { response: { 200: Type.Array(VersionView), '4xx': ErrorReply } } }, async () => store.listVersions().map((v) => ({ ...v, sites: [...v.sites] })));
+  const VersionView = Type.Object(
+    {
+      version: Type.Integer(),
+      round: Type.Integer(),
+      sha256: Type.String(),
+      weightsSha256: Type.String(),
+      sites: Type.Array(Type.String()),
+      createdAt: Type.String(),
+    },
+    { additionalProperties: false },
+  );
+  typed.get(
+    '/admin/versions',
+    { schema: { response: { 200: Type.Array(VersionView), '4xx': ErrorReply } } },
+    async () => store.listVersions().map((v) => ({ ...v, sites: [...v.sites] })),
+  );
 
   typed.post(
     '/admin/rounds/start',
-    { schema: { body: Type.Object({ rounds: Type.Integer({ minimum: 1, maximum: 10_000 }) }, { additionalProperties: false }), response: { 200: StatusReply, '4xx': ErrorReply } } },
+    {
+      schema: {
+        body: Type.Object({ rounds: Type.Integer({ minimum: 1, maximum: 10_000 }) }, { additionalProperties: false }),
+        response: { 200: StatusReply, '4xx': ErrorReply },
+      },
+    },
     async (request) => view(runner().startRounds(request.body.rounds)),
   );
 
-  typed.post('/admin/rounds/abort', { preValidation: refuseAnyBody, schema: { response: { 200: StatusReply, '4xx': ErrorReply } } }, async () => view(runner().abort()));
+  typed.post(
+    '/admin/rounds/abort',
+    { preValidation: refuseAnyBody, schema: { response: { 200: StatusReply, '4xx': ErrorReply } } },
+    async () => view(runner().abort()),
+  );
 
   typed.get('/admin/sites', { schema: { response: { 200: Type.Array(SiteView), '4xx': ErrorReply } } }, async () => {
     const connected = new Set(gateway.connectedSites());
@@ -85,23 +143,41 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     '/admin/sites',
     {
       schema: {
-        body: Type.Object({ siteId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), publicKey: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' }) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            siteId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+            publicKey: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' }),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: SiteView, '4xx': ErrorReply },
       },
     },
     async (request) => {
       store.addSite(request.body.siteId, request.body.publicKey);
       request.log.info({ siteId: request.body.siteId }, 'site added');
-      return { siteId: request.body.siteId, publicKey: request.body.publicKey, revoked: false, connected: gateway.connectedSites().includes(request.body.siteId) };
+      return {
+        siteId: request.body.siteId,
+        publicKey: request.body.publicKey,
+        revoked: false,
+        connected: gateway.connectedSites().includes(request.body.siteId),
+      };
     },
   );
 
   typed.post(
     '/admin/sites/:siteId/revoke',
-    { preValidation: refuseAnyBody, schema: { params: Type.Object({ siteId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }) }), response: { 200: SiteView, '4xx': ErrorReply } } },
+    {
+      preValidation: refuseAnyBody,
+      schema: {
+        params: Type.Object({ siteId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }) }),
+        response: { 200: SiteView, '4xx': ErrorReply },
+      },
+    },
     async (request, reply) => {
       const { siteId } = request.params;
-      if (!store.revokeSite(siteId)) return reply.code(404).send({ code: 'NOT_FOUND', message: `no site "${siteId}" on the allow-list` });
+      if (!store.revokeSite(siteId))
+        return reply.code(404).send({ code: 'NOT_FOUND', message: `no site "${siteId}" on the allow-list` });
       gateway.disconnect(siteId);
       runner().siteRevoked(siteId);
       request.log.warn({ siteId }, 'site revoked');
@@ -109,28 +185,64 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     },
   );
 
-  typed.get('/admin/export', { schema: { querystring: Type.Object({ release: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: { 200: Type.Unknown(), '4xx': ErrorReply } } }, async (request, reply) => {
-    const latest = store.latestVersion();
-    const bytes = latest && store.versionBundle(latest.version);
-    if (!latest || !bytes) return reply.code(409).send({ code: 'NO_MODEL', message: 'no global generator yet: run the statistics round and at least one training round first' });
-    if (latest.version < 2) return reply.code(409).send({ code: 'NO_MODEL', message: 'the global generator is still untrained (only the statistics round has run)' });
-    const bundle = decodeGeneratorBundle(bytes, `global version ${latest.version}`);
-    // Only current-version attestations count and are published (a stored version 1 names a site's local path).
-    const attestations = store.attestationsOf(latest.sha256).filter((a) => checkMessage('attestation', a.attestation).ok);
-    if (request.query.release) {
-      // The release gate: every site that trained this generator audited it and passed.
-      const trainers = (bundle.metadata.provenance.federation as { sites?: string[] } | undefined)?.sites ?? [];
-      const passing = new Set(attestations.filter((a) => a.attestation.body.passed).map((a) => a.siteId));
-      const failing = attestations.filter((a) => !a.attestation.body.passed).map((a) => a.siteId);
-      const missing = trainers.filter((siteId) => !passing.has(siteId));
-      if (missing.length > 0) {
-        request.log.warn({ version: latest.version, missing, failing }, 'release refused');
-        return reply.code(409).send({ code: 'RELEASE_BLOCKED', message: `release needs a passing audit attestation of global version ${latest.version} from every site that trained it; missing or failing: ${missing.join(', ')}${failing.length ? ` (failed: ${failing.join(', ')})` : ''}` });
+  typed.get(
+    '/admin/export',
+    {
+      schema: {
+        querystring: Type.Object({ release: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        response: { 200: Type.Unknown(), '4xx': ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const latest = store.latestVersion();
+      const bytes = latest && store.versionBundle(latest.version);
+      if (!latest || !bytes)
+        return reply
+          .code(409)
+          .send({
+            code: 'NO_MODEL',
+            message: 'no global generator yet: run the statistics round and at least one training round first',
+          });
+      if (latest.version < 2)
+        return reply
+          .code(409)
+          .send({
+            code: 'NO_MODEL',
+            message: 'the global generator is still untrained (only the statistics round has run)',
+          });
+      const bundle = decodeGeneratorBundle(bytes, `global version ${latest.version}`);
+      // Only current-version attestations count and are published (a stored version 1 names a site's local path).
+      const attestations = store
+        .attestationsOf(latest.sha256)
+        .filter((a) => checkMessage('attestation', a.attestation).ok);
+      if (request.query.release) {
+        // The release gate: every site that trained this generator audited it and passed.
+        const trainers = (bundle.metadata.provenance.federation as { sites?: string[] } | undefined)?.sites ?? [];
+        const passing = new Set(attestations.filter((a) => a.attestation.body.passed).map((a) => a.siteId));
+        const failing = attestations.filter((a) => !a.attestation.body.passed).map((a) => a.siteId);
+        const missing = trainers.filter((siteId) => !passing.has(siteId));
+        if (missing.length > 0) {
+          request.log.warn({ version: latest.version, missing, failing }, 'release refused');
+          return reply
+            .code(409)
+            .send({
+              code: 'RELEASE_BLOCKED',
+              message: `release needs a passing audit attestation of global version ${latest.version} from every site that trained it; missing or failing: ${missing.join(', ')}${failing.length ? ` (failed: ${failing.join(', ')})` : ''}`,
+            });
+        }
       }
-    }
-    const provenance = { ...bundle.metadata.provenance, globalVersion: latest.version, globalSha256: latest.sha256, weightsSha256: latest.weightsSha256, exportedAt: new Date().toISOString(), released: request.query.release === true, attestations: attestations.map((a) => ({ siteId: a.siteId, ...a.attestation })) };
-    const released = signGeneratorBundle({ ...bundle, metadata: { ...bundle.metadata, provenance } }, keys);
-    const out = encodeGeneratorBundle(released);
-    return reply.type('application/octet-stream').send(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
-  });
+      const provenance = {
+        ...bundle.metadata.provenance,
+        globalVersion: latest.version,
+        globalSha256: latest.sha256,
+        weightsSha256: latest.weightsSha256,
+        exportedAt: new Date().toISOString(),
+        released: request.query.release === true,
+        attestations: attestations.map((a) => ({ siteId: a.siteId, ...a.attestation })),
+      };
+      const released = signGeneratorBundle({ ...bundle, metadata: { ...bundle.metadata, provenance } }, keys);
+      const out = encodeGeneratorBundle(released);
+      return reply.type('application/octet-stream').send(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+    },
+  );
 }

@@ -1,8 +1,18 @@
-import { verifyRequest, AUTH_HEADER, REQUEST_MAX_SKEW_MS, type RequestAuth, type RequestVerdict } from '@emodistill/core';
+import {
+  verifyRequest,
+  AUTH_HEADER,
+  REQUEST_MAX_SKEW_MS,
+  type RequestAuth,
+  type RequestVerdict,
+} from '@emodistill/core';
 import type { CoordinatorConfig } from '../config.js';
 import type { CoordinatorStore } from '../store/store.js';
 
-export type Authenticate = (header: string | undefined, request: { method: string; path: string; body?: Uint8Array | string }, roles: readonly RequestAuth['role'][]) => RequestVerdict;
+export type Authenticate = (
+  header: string | undefined,
+  request: { method: string; path: string; body?: Uint8Array | string },
+  roles: readonly RequestAuth['role'][],
+) => RequestVerdict;
 
 /**
  * Verifies signed requests against the live allow-list (sites, not revoked) and the configured

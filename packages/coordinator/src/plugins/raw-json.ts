@@ -12,7 +12,10 @@ export function keepRawJsonBodies(app: FastifyInstance): (request: FastifyReques
     try {
       done(null, body === '' ? {} : JSON.parse(body as string));
     } catch {
-      done(Object.assign(new Error('request body is not valid JSON'), { statusCode: 400, code: 'MALFORMED' }), undefined);
+      done(
+        Object.assign(new Error('request body is not valid JSON'), { statusCode: 400, code: 'MALFORMED' }),
+        undefined,
+      );
     }
   });
   return (request) => rawBodies.get(request) ?? '';

@@ -1,7 +1,20 @@
 import { createHash } from 'node:crypto';
 import { Type, type TObject, type TString, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ATTESTATION_VERSION, canonicalBytes, checkMessage, PROTOCOL, REQUEST_MAX_SKEW_MS, validateUpdate, validateUpdateHeader, verifyAttestation, verifyBytes, UPDATE_REJECTIONS, type UpdateHeaderContext, type UpdateRejection } from '@emodistill/core';
+import {
+  ATTESTATION_VERSION,
+  canonicalBytes,
+  checkMessage,
+  PROTOCOL,
+  REQUEST_MAX_SKEW_MS,
+  validateUpdate,
+  validateUpdateHeader,
+  verifyAttestation,
+  verifyBytes,
+  UPDATE_REJECTIONS,
+  type UpdateHeaderContext,
+  type UpdateRejection,
+} from '@emodistill/core';
 import type { CoordinatorConfig } from '../config.js';
 import type { RoundRunner } from '../rounds/round-runner.js';
 import type { CoordinatorStore, RoundRecord } from '../store/store.js';
@@ -14,7 +27,10 @@ const UPDATE_HEADER = PROTOCOL.updateHeader;
 const SHA256_HEADER = PROTOCOL.sha256Header;
 /** What a deferred upload is told to wait (the site agent honours Retry-After). */
 const RETRY_AFTER_SECONDS = 1;
-export const ErrorReply: TObject<{ code: TString; message: TString }> = Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false });
+export const ErrorReply: TObject<{ code: TString; message: TString }> = Type.Object(
+  { code: Type.String(), message: Type.String() },
+  { additionalProperties: false },
+);
 
 /** Counters the metrics endpoint reports. */
 export interface UpdateCounters {
@@ -60,42 +76,102 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const rawBody = keepRawJsonBodies(app);
   // The server-wide body limit is small; only the update route raises it (and only for admitted uploads).
-  typed.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  typed.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
+  );
 
   typed.get(
     '/models/:version',
-    { schema: { params: Type.Object({ version: Type.Integer({ minimum: 1 }) }), response: { 200: Type.Unknown(), '4xx': ErrorReply } } },
+    {
+      schema: {
+        params: Type.Object({ version: Type.Integer({ minimum: 1 }) }),
+        response: { 200: Type.Unknown(), '4xx': ErrorReply },
+      },
+    },
     async (request, reply) => {
-      const verdict = authenticate(request.headers[AUTH_HEADER] as string | undefined, { method: 'GET', path: request.url }, ['site', 'admin']);
+      const verdict = authenticate(
+        request.headers[AUTH_HEADER] as string | undefined,
+        { method: 'GET', path: request.url },
+        ['site', 'admin'],
+      );
       if (!verdict.ok) return reply.code(401).send({ code: 'UNAUTHORISED', message: verdict.reason });
       const bytes = store.versionBundle(request.params.version);
-      if (!bytes) return reply.code(404).send({ code: 'NOT_FOUND', message: `no global version ${request.params.version}` });
-      request.log.info({ version: request.params.version, bytes: bytes.byteLength, by: verdict.id }, 'model downloaded');
-      return reply.type('application/octet-stream').header(SHA256_HEADER, createHash('sha256').update(bytes).digest('hex')).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      if (!bytes)
+        return reply.code(404).send({ code: 'NOT_FOUND', message: `no global version ${request.params.version}` });
+      request.log.info(
+        { version: request.params.version, bytes: bytes.byteLength, by: verdict.id },
+        'model downloaded',
+      );
+      return reply
+        .type('application/octet-stream')
+        .header(SHA256_HEADER, createHash('sha256').update(bytes).digest('hex'))
+        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     },
   );
 
   // A site's signed audit attestation of a global version: needed by `export --release`.
-  typed.put('/attestations', { schema: { response: { 200: Type.Object({ recorded: Type.Literal(true), version: Type.Integer(), passed: Type.Boolean() }, { additionalProperties: false }), '4xx': ErrorReply } } }, async (request, reply) => {
-    const verdict = authenticate(request.headers[AUTH_HEADER] as string | undefined, { method: 'PUT', path: request.url, body: rawBody(request) }, ['site']);
-    if (!verdict.ok) return reply.code(401).send({ code: 'UNAUTHORISED', message: verdict.reason });
-    const checked = checkMessage('attestation', request.body);
-    if (!checked.ok) {
-      // An older CLI's attestation: say what to do rather than which field is unexpected.
-      const version = (request.body as { body?: { version?: unknown } } | undefined)?.body?.version;
-      if (typeof version === 'number' && version !== ATTESTATION_VERSION) return reply.code(400).send({ code: 'MALFORMED', message: `attestation version ${version} is not accepted (this coordinator takes version ${ATTESTATION_VERSION}, which names the audited bundle by sha256 only); update emodistill and run \`emodistill site audit\` again` });
-      return reply.code(400).send({ code: 'MALFORMED', message: checked.reason });
-    }
-    const attestation = checked.message;
-    const siteKey = store.listSites().find((s) => s.siteId === verdict.id)?.publicKey;
-    if (attestation.body.sitePublicKey !== siteKey) return reply.code(403).send({ code: 'BAD_ATTESTATION', message: `attestation is signed for key ${attestation.body.sitePublicKey}, not site "${verdict.id}"'s registered key` });
-    if (!verifyAttestation(attestation)) return reply.code(403).send({ code: 'BAD_ATTESTATION', message: 'attestation signature does not verify (forged or altered)' });
-    const version = store.listVersions().find((v) => v.sha256 === attestation.body.subjectSha256);
-    if (!version) return reply.code(422).send({ code: 'UNKNOWN_SUBJECT', message: `attestation is about sha256 ${attestation.body.subjectSha256}, which is no global version of this coordinator` });
-    store.recordAttestation(verdict.id, attestation);
-    request.log.info({ siteId: verdict.id, version: version.version, passed: attestation.body.passed }, 'attestation recorded');
-    return { recorded: true as const, version: version.version, passed: attestation.body.passed };
-  });
+  typed.put(
+    '/attestations',
+    {
+      schema: {
+        response: {
+          200: Type.Object(
+            { recorded: Type.Literal(true), version: Type.Integer(), passed: Type.Boolean() },
+            { additionalProperties: false },
+          ),
+          '4xx': ErrorReply,
+        },
+      },
+    },
+    async (request, reply) => {
+      const verdict = authenticate(
+        request.headers[AUTH_HEADER] as string | undefined,
+        { method: 'PUT', path: request.url, body: rawBody(request) },
+        ['site'],
+      );
+      if (!verdict.ok) return reply.code(401).send({ code: 'UNAUTHORISED', message: verdict.reason });
+      const checked = checkMessage('attestation', request.body);
+      if (!checked.ok) {
+        // An older CLI's attestation: say what to do rather than which field is unexpected.
+        const version = (request.body as { body?: { version?: unknown } } | undefined)?.body?.version;
+        if (typeof version === 'number' && version !== ATTESTATION_VERSION)
+          return reply
+            .code(400)
+            .send({
+              code: 'MALFORMED',
+              message: `attestation version ${version} is not accepted (this coordinator takes version ${ATTESTATION_VERSION}, which names the audited bundle by sha256 only); update emodistill and run \`emodistill site audit\` again`,
+            });
+        return reply.code(400).send({ code: 'MALFORMED', message: checked.reason });
+      }
+      const attestation = checked.message;
+      const siteKey = store.listSites().find((s) => s.siteId === verdict.id)?.publicKey;
+      if (attestation.body.sitePublicKey !== siteKey)
+        return reply
+          .code(403)
+          .send({
+            code: 'BAD_ATTESTATION',
+            message: `attestation is signed for key ${attestation.body.sitePublicKey}, not site "${verdict.id}"'s registered key`,
+          });
+      if (!verifyAttestation(attestation))
+        return reply
+          .code(403)
+          .send({ code: 'BAD_ATTESTATION', message: 'attestation signature does not verify (forged or altered)' });
+      const version = store.listVersions().find((v) => v.sha256 === attestation.body.subjectSha256);
+      if (!version)
+        return reply
+          .code(422)
+          .send({
+            code: 'UNKNOWN_SUBJECT',
+            message: `attestation is about sha256 ${attestation.body.subjectSha256}, which is no global version of this coordinator`,
+          });
+      store.recordAttestation(verdict.id, attestation);
+      request.log.info(
+        { siteId: verdict.id, version: version.version, passed: attestation.body.passed },
+        'attestation recorded',
+      );
+      return { recorded: true as const, version: version.version, passed: attestation.body.passed };
+    },
+  );
 
   const gate = createUploadGate(config.limits.maxUploadBytesInFlight);
   /** What the pre-body check established for an upload: its envelope, and the site holding a gate place. */
@@ -106,18 +182,35 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     admitted.delete(request);
   };
   const headerContext = (round: RoundRecord): UpdateHeaderContext => ({
-    sitePublicKeys: new Map(store.listSites().filter((s) => !s.revoked).map((s) => [s.siteId, s.publicKey])),
+    sitePublicKeys: new Map(
+      store
+        .listSites()
+        .filter((s) => !s.revoked)
+        .map((s) => [s.siteId, s.publicKey]),
+    ),
     round: round.round,
     baseVersion: round.baseVersion,
     participants: new Set(round.participants),
-    timeWindow: { notBefore: new Date(Date.parse(round.openedAt) - REQUEST_MAX_SKEW_MS), notAfter: new Date(Date.now() + REQUEST_MAX_SKEW_MS) },
+    timeWindow: {
+      notBefore: new Date(Date.parse(round.openedAt) - REQUEST_MAX_SKEW_MS),
+      notAfter: new Date(Date.now() + REQUEST_MAX_SKEW_MS),
+    },
     maxExamples: config.limits.maxExamplesPerSite,
     seenNonces: { has: (nonce) => store.nonceSeen(nonce) },
     acceptedSites: { has: (siteId) => store.hasUpdate(round.round, siteId) },
   });
-  const refuse = (request: FastifyRequest, reply: FastifyReply, reason: UpdateRejection, message: string, siteId?: string): FastifyReply => {
+  const refuse = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    reason: UpdateRejection,
+    message: string,
+    siteId?: string,
+  ): FastifyReply => {
     counters.rejected.set(reason, (counters.rejected.get(reason) ?? 0) + 1);
-    request.log.warn({ round: (request.params as { round?: unknown }).round, siteId, reason, detail: message }, 'update rejected');
+    request.log.warn(
+      { round: (request.params as { round?: unknown }).round, siteId, reason, detail: message },
+      'update rejected',
+    );
     return reply.code(STATUS[reason]).send({ code: reason, message });
   };
 
@@ -140,12 +233,24 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
 
   function screenUpload(request: FastifyRequest, reply: FastifyReply, declared: number): FastifyReply | undefined {
     const roundParam = Number((request.params as { round?: string }).round);
-    if (!Number.isInteger(roundParam) || roundParam < 0) return refuse(request, reply, UPDATE_REJECTIONS.malformed, 'the round in the path is not a non-negative integer');
+    if (!Number.isInteger(roundParam) || roundParam < 0)
+      return refuse(request, reply, UPDATE_REJECTIONS.malformed, 'the round in the path is not a non-negative integer');
     if (!request.headers['content-type']?.startsWith('application/octet-stream')) {
-      return reply.code(415).send({ code: 'UNSUPPORTED_MEDIA_TYPE', message: `an update is sent as application/octet-stream (the safetensors bytes), not ${request.headers['content-type'] ?? 'without a content type'}` });
+      return reply
+        .code(415)
+        .send({
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          message: `an update is sent as application/octet-stream (the safetensors bytes), not ${request.headers['content-type'] ?? 'without a content type'}`,
+        });
     }
     const headerValue = request.headers[UPDATE_HEADER];
-    if (typeof headerValue !== 'string' || headerValue.length === 0 || headerValue.length > 8192) return refuse(request, reply, UPDATE_REJECTIONS.malformed, `${UPDATE_HEADER} header is missing or longer than 8192 characters`);
+    if (typeof headerValue !== 'string' || headerValue.length === 0 || headerValue.length > 8192)
+      return refuse(
+        request,
+        reply,
+        UPDATE_REJECTIONS.malformed,
+        `${UPDATE_HEADER} header is missing or longer than 8192 characters`,
+      );
     let envelope: unknown;
     try {
       envelope = JSON.parse(Buffer.from(headerValue, 'base64').toString('utf8'));
@@ -159,26 +264,77 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     // A site whose acknowledgement was lost re-sends the same signed update: answer as before.
     const previous = store.updateByNonce(header.nonce);
     if (previous) {
-      const genuineResend = siteRecord && !siteRecord.revoked && previous.round === roundParam && previous.siteId === header.siteId && previous.sha256 === header.sha256 && verifyBytes(canonicalBytes(header), signature, siteRecord.publicKey);
-      if (!genuineResend) return refuse(request, reply, UPDATE_REJECTIONS.replay, `nonce of an update accepted in round ${previous.round} was used again (replayed upload)`, header.siteId);
+      const genuineResend =
+        siteRecord &&
+        !siteRecord.revoked &&
+        previous.round === roundParam &&
+        previous.siteId === header.siteId &&
+        previous.sha256 === header.sha256 &&
+        verifyBytes(canonicalBytes(header), signature, siteRecord.publicKey);
+      if (!genuineResend)
+        return refuse(
+          request,
+          reply,
+          UPDATE_REJECTIONS.replay,
+          `nonce of an update accepted in round ${previous.round} was used again (replayed upload)`,
+          header.siteId,
+        );
       // The first delivery may have been acknowledged just before a crash that left its round unclosed.
       runner().updateAccepted(previous.round);
       return reply.send({ accepted: true as const, duplicate: true, round: previous.round, siteId: previous.siteId });
     }
     // Identity before round state: a revoked or unknown site hears that, whatever the round.
-    if (!siteRecord || siteRecord.revoked) return refuse(request, reply, UPDATE_REJECTIONS.unknownSite, siteRecord ? `site "${header.siteId}" was revoked` : `site "${header.siteId}" is not on the allow-list`, header.siteId);
+    if (!siteRecord || siteRecord.revoked)
+      return refuse(
+        request,
+        reply,
+        UPDATE_REJECTIONS.unknownSite,
+        siteRecord ? `site "${header.siteId}" was revoked` : `site "${header.siteId}" is not on the allow-list`,
+        header.siteId,
+      );
     // Only a genuine site learns anything about the round's state.
-    if (!verifyBytes(canonicalBytes(header), signature, siteRecord.publicKey)) return refuse(request, reply, UPDATE_REJECTIONS.badSignature, `signature of site "${header.siteId}" does not verify`, header.siteId);
+    if (!verifyBytes(canonicalBytes(header), signature, siteRecord.publicKey))
+      return refuse(
+        request,
+        reply,
+        UPDATE_REJECTIONS.badSignature,
+        `signature of site "${header.siteId}" does not verify`,
+        header.siteId,
+      );
     const round = store.currentRound();
     if (!round || round.state !== 'open' || round.round !== roundParam) {
-      return refuse(request, reply, UPDATE_REJECTIONS.wrongRound, round?.state === 'open' ? `round ${round.round} is open, not ${roundParam}` : `round ${roundParam} is not open (late or stale update)`, header.siteId);
+      return refuse(
+        request,
+        reply,
+        UPDATE_REJECTIONS.wrongRound,
+        round?.state === 'open'
+          ? `round ${round.round} is open, not ${roundParam}`
+          : `round ${roundParam} is not open (late or stale update)`,
+        header.siteId,
+      );
     }
     const verdict = validateUpdateHeader(envelope, headerContext(round));
     if (!verdict.accepted) return refuse(request, reply, verdict.reason, verdict.message, header.siteId);
-    if (declared > config.limits.maxPayloadBytes) return refuse(request, reply, UPDATE_REJECTIONS.oversized, `declared body of ${declared} bytes exceeds the ${config.limits.maxPayloadBytes}-byte limit`, header.siteId);
+    if (declared > config.limits.maxPayloadBytes)
+      return refuse(
+        request,
+        reply,
+        UPDATE_REJECTIONS.oversized,
+        `declared body of ${declared} bytes exceeds the ${config.limits.maxPayloadBytes}-byte limit`,
+        header.siteId,
+      );
     if (!gate.tryEnter(header.siteId, Number.isFinite(declared) ? declared : config.limits.maxPayloadBytes)) {
-      request.log.warn({ siteId: header.siteId, bytesInFlight: gate.bytesInFlight }, 'upload deferred: too much in flight');
-      return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ code: 'BUSY', message: `too many uploads in flight (or one from site "${header.siteId}" already); retry in ${RETRY_AFTER_SECONDS} s` });
+      request.log.warn(
+        { siteId: header.siteId, bytesInFlight: gate.bytesInFlight },
+        'upload deferred: too much in flight',
+      );
+      return reply
+        .code(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .send({
+          code: 'BUSY',
+          message: `too many uploads in flight (or one from site "${header.siteId}" already); retry in ${RETRY_AFTER_SECONDS} s`,
+        });
     }
     admitted.set(request, { envelope, siteId: header.siteId });
     return undefined;
@@ -193,7 +349,14 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
       onRequestAbort: async (request) => release(request),
       schema: {
         params: Type.Object({ round: Type.Integer({ minimum: 0 }) }),
-        response: { 200: Type.Object({ accepted: Type.Literal(true), duplicate: Type.Boolean(), round: Type.Integer(), siteId: Type.String() }, { additionalProperties: false }), '4xx': ErrorReply, '5xx': ErrorReply },
+        response: {
+          200: Type.Object(
+            { accepted: Type.Literal(true), duplicate: Type.Boolean(), round: Type.Integer(), siteId: Type.String() },
+            { additionalProperties: false },
+          ),
+          '4xx': ErrorReply,
+          '5xx': ErrorReply,
+        },
       },
     },
     async (request, reply) => {
@@ -201,7 +364,14 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
       const payload = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       // The round may have moved on while the body arrived: check everything again against the store.
       const round = store.currentRound();
-      if (!round || round.state !== 'open' || round.round !== request.params.round) return refuse(request, reply, UPDATE_REJECTIONS.wrongRound, `round ${request.params.round} closed while the update was arriving`, siteId);
+      if (!round || round.state !== 'open' || round.round !== request.params.round)
+        return refuse(
+          request,
+          reply,
+          UPDATE_REJECTIONS.wrongRound,
+          `round ${request.params.round} closed while the update was arriving`,
+          siteId,
+        );
       const verdict = validateUpdate(envelope, payload, {
         ...headerContext(round),
         layout: runner().layoutFor(round),
@@ -210,13 +380,26 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
         maxNorm: round.kind === 'training' ? config.limits.maxUpdateNorm : Number.POSITIVE_INFINITY,
       });
       if (!verdict.accepted) return refuse(request, reply, verdict.reason, verdict.message, siteId);
-      const statisticsProblem = round.kind === 'statistics' ? runner().checkStatistics(round, verdict.metadata, verdict.delta) : undefined;
+      const statisticsProblem =
+        round.kind === 'statistics' ? runner().checkStatistics(round, verdict.metadata, verdict.delta) : undefined;
       if (statisticsProblem) return refuse(request, reply, UPDATE_REJECTIONS.featureSpace, statisticsProblem, siteId);
       const { header, norm } = verdict;
-      await store.recordUpdate({ round: round.round, siteId: header.siteId, numExamples: header.numExamples, sha256: header.sha256, nonce: header.nonce, norm, metrics: header.metrics, payload });
+      await store.recordUpdate({
+        round: round.round,
+        siteId: header.siteId,
+        numExamples: header.numExamples,
+        sha256: header.sha256,
+        nonce: header.nonce,
+        norm,
+        metrics: header.metrics,
+        payload,
+      });
       faultPoint(FAULT_POINTS.afterUpdateCommit);
       counters.accepted++;
-      request.log.info({ round: round.round, siteId: header.siteId, numExamples: header.numExamples, norm, sha256: header.sha256 }, 'update accepted');
+      request.log.info(
+        { round: round.round, siteId: header.siteId, numExamples: header.numExamples, norm, sha256: header.sha256 },
+        'update accepted',
+      );
       runner().updateAccepted(round.round);
       return { accepted: true as const, duplicate: false, round: round.round, siteId: header.siteId };
     },

@@ -16,13 +16,19 @@ export interface SiteGateway extends SiteTransport {
  * GET /socket.io, fresh nonce each reconnect); the coordinator only sends signed round events.
  * Bulk data never travels here (HTTP does), so socket.io's 1 MB message limit never bites.
  */
-export function attachSiteGateway(app: FastifyInstance, authenticate: Authenticate, runner: () => RoundRunner): SiteGateway {
+export function attachSiteGateway(
+  app: FastifyInstance,
+  authenticate: Authenticate,
+  runner: () => RoundRunner,
+): SiteGateway {
   const io = new Server(app.server, { serveClient: false, path: SOCKET_PATH });
   const sockets = new Map<string, Socket>();
   const log = app.log.child({ component: 'site-gateway' });
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token;
-    const verdict = authenticate(typeof token === 'string' ? token : undefined, { method: 'GET', path: SOCKET_PATH }, ['site']);
+    const verdict = authenticate(typeof token === 'string' ? token : undefined, { method: 'GET', path: SOCKET_PATH }, [
+      'site',
+    ]);
     if (!verdict.ok) {
       log.warn({ reason: verdict.reason, address: socket.handshake.address }, 'site session refused');
       next(new Error(`unauthorised: ${verdict.reason}`));

@@ -66,7 +66,11 @@ export interface RoundRunner {
   /** Tensor names and shapes an update of `round` must have. */
   layoutFor(round: RoundRecord): readonly { name: string; shape: number[] }[];
   /** Why a statistics payload (its metadata and moment tensors) is unacceptable, or undefined. */
-  checkStatistics(round: RoundRecord, metadata: Readonly<Record<string, string>>, tensors: WeightSnapshot): string | undefined;
+  checkStatistics(
+    round: RoundRecord,
+    metadata: Readonly<Record<string, string>>,
+    tensors: WeightSnapshot,
+  ): string | undefined;
   close(): void;
 }
 
@@ -88,7 +92,14 @@ function parseStatistics(metadata: Readonly<Record<string, string>>): SiteStatis
   try {
     const parsed = JSON.parse(metadata[SITE_STATISTICS_KEY] ?? '') as Partial<SiteStatistics>;
     const spec = parsed.featureSpec;
-    if (!Array.isArray(parsed.classNames) || !spec || typeof spec.name !== 'string' || typeof spec.version !== 'string' || !Array.isArray(spec.dimensionNames)) return undefined;
+    if (
+      !Array.isArray(parsed.classNames) ||
+      !spec ||
+      typeof spec.name !== 'string' ||
+      typeof spec.version !== 'string' ||
+      !Array.isArray(spec.dimensionNames)
+    )
+      return undefined;
     return { classNames: parsed.classNames, featureSpec: spec, speakers: Number(parsed.speakers ?? 0) };
   } catch {
     return undefined;
@@ -106,7 +117,12 @@ const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(byt
 export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
   const { store, config, keys, transport } = options;
   const strategy = createStrategy(config.strategy);
-  const architecture = { noiseDimension: config.model.noiseDimension, hiddenUnits: config.model.hiddenUnits, classCount: config.model.classNames.length, outputDimension: config.model.featureDimension };
+  const architecture = {
+    noiseDimension: config.model.noiseDimension,
+    hiddenUnits: config.model.hiddenUnits,
+    classCount: config.model.classNames.length,
+    outputDimension: config.model.featureDimension,
+  };
   const generatorLayout = layoutOf(initialGeneratorWeights(architecture, 0));
   const statisticsLayout = [
     { name: MOMENT_TENSORS.mean, shape: [config.model.featureDimension] },
@@ -121,13 +137,23 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
 
   const sign = <T>(body: T): Signed<T> => ({ body, signature: signBytes(canonicalBytes(body), keys.secretKey) });
   // One store query per decision, not one per site: with hundreds of sites this runs on every update and connection.
-  const allowedSites = (): Set<string> => new Set(store.listSites().filter((s) => !s.revoked).map((s) => s.siteId));
+  const allowedSites = (): Set<string> =>
+    new Set(
+      store
+        .listSites()
+        .filter((s) => !s.revoked)
+        .map((s) => s.siteId),
+    );
   const trainingRoundsDone = (): number => Math.max(0, (store.latestVersion()?.version ?? 0) - 1);
   const openRound = (): RoundRecord | undefined => {
     const round = store.currentRound();
     return round?.state === 'open' ? round : undefined;
   };
-  const isFinished = (): boolean => !openRound() && store.targetTrainingRounds() > 0 && store.latestVersion() !== undefined && trainingRoundsDone() >= store.targetTrainingRounds();
+  const isFinished = (): boolean =>
+    !openRound() &&
+    store.targetTrainingRounds() > 0 &&
+    store.latestVersion() !== undefined &&
+    trainingRoundsDone() >= store.targetTrainingRounds();
 
   function announcement(round: RoundRecord): Signed<RoundAnnouncement> {
     const base = round.baseVersion > 0 ? store.versionBundle(round.baseVersion) : undefined;
@@ -136,7 +162,11 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
       kind: round.kind,
       baseVersion: round.baseVersion,
       baseSha256: base ? sha256Hex(base) : '',
-      config: { localSteps: config.training.localSteps, distill: config.training.distill, stepOffset: trainingRoundsDone() * config.training.localSteps },
+      config: {
+        localSteps: config.training.localSteps,
+        distill: config.training.distill,
+        stepOffset: trainingRoundsDone() * config.training.localSteps,
+      },
       deadline: round.deadline,
     });
   }
@@ -150,7 +180,10 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
 
   function armDeadline(round: RoundRecord): void {
     clearTimeout(deadlineTimer);
-    deadlineTimer = setTimeout(() => onDeadline(round.round), Math.max(0, new Date(round.deadline).getTime() - Date.now()));
+    deadlineTimer = setTimeout(
+      () => onDeadline(round.round),
+      Math.max(0, new Date(round.deadline).getTime() - Date.now()),
+    );
   }
 
   function startDropTimer(siteId: string): void {
@@ -179,7 +212,10 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
     const target = store.targetTrainingRounds();
     if (target === 0 || (latest && trainingRoundsDone() >= target)) return;
     const allowed = allowedSites();
-    const eligible = transport.connectedSites().filter((siteId) => allowed.has(siteId)).sort();
+    const eligible = transport
+      .connectedSites()
+      .filter((siteId) => allowed.has(siteId))
+      .sort();
     if (eligible.length < config.rounds.minSites) {
       log.info({ connected: eligible.length, minSites: config.rounds.minSites }, 'waiting for sites');
       return;
@@ -191,8 +227,14 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
       if (missing.length > 0) {
         if (!statisticsWait) {
           const waitSeconds = config.rounds.statisticsWaitSeconds;
-          statisticsWait = { timer: setTimeout(() => ((statisticsWait!.over = true), scheduleNext()), waitSeconds * 1000), over: false };
-          log.info({ connected: eligible.length, missing, waitSeconds }, 'quorum connected: waiting for the other allowed sites before the statistics round');
+          statisticsWait = {
+            timer: setTimeout(() => ((statisticsWait!.over = true), scheduleNext()), waitSeconds * 1000),
+            over: false,
+          };
+          log.info(
+            { connected: eligible.length, missing, waitSeconds },
+            'quorum connected: waiting for the other allowed sites before the statistics round',
+          );
         }
         return;
       }
@@ -210,7 +252,10 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
     store.openRound(round);
     resetRoundTracking();
     armDeadline(round);
-    log.info({ round: round.round, kind: round.kind, baseVersion: round.baseVersion, participants: eligible.length }, 'round opened');
+    log.info(
+      { round: round.round, kind: round.kind, baseVersion: round.baseVersion, participants: eligible.length },
+      'round opened',
+    );
     const message = announcement(round);
     for (const siteId of eligible) transport.send(siteId, 'round', message);
   }
@@ -220,7 +265,9 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
     if (!round || closed) return;
     const accepted = new Set(store.updatesOf(round.round).map((u) => u.siteId));
     const allowed = allowedSites();
-    const pending = round.participants.filter((siteId) => !accepted.has(siteId) && !dropped.has(siteId) && allowed.has(siteId));
+    const pending = round.participants.filter(
+      (siteId) => !accepted.has(siteId) && !dropped.has(siteId) && allowed.has(siteId),
+    );
     if (pending.length === 0 && accepted.size >= config.rounds.minSites) closeRound(round);
   }
 
@@ -235,15 +282,21 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
     }
     store.setRoundState(round.round, 'failed');
     resetRoundTracking();
-    log.error({ round: round.round, accepted, minSites: config.rounds.minSites }, 'round failed: deadline reached below quorum; nothing aggregated');
+    log.error(
+      { round: round.round, accepted, minSites: config.rounds.minSites },
+      'round failed: deadline reached below quorum; nothing aggregated',
+    );
     scheduleNext();
   }
 
   function closeRound(round: RoundRecord): void {
     const started = performance.now();
     const updates = store.updatesOf(round.round);
-    const payloads = updates.map((u) => decodeSafetensors(store.payloadOf(round.round, u.siteId), `update of ${u.siteId} in round ${round.round}`));
-    const bundle = round.kind === 'statistics' ? initialBundle(updates, payloads) : aggregatedBundle(round, updates, payloads);
+    const payloads = updates.map((u) =>
+      decodeSafetensors(store.payloadOf(round.round, u.siteId), `update of ${u.siteId} in round ${round.round}`),
+    );
+    const bundle =
+      round.kind === 'statistics' ? initialBundle(updates, payloads) : aggregatedBundle(round, updates, payloads);
     const bytes = encodeGeneratorBundle(bundle);
     const version: VersionRecord = {
       version: round.baseVersion + 1,
@@ -256,7 +309,18 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
     faultPoint(FAULT_POINTS.beforeVersionWrite);
     store.recordVersion(version, bytes);
     resetRoundTracking();
-    log.info({ round: round.round, kind: round.kind, version: version.version, sites: updates.length, strategy: strategy.id, ms: Math.round(performance.now() - started), weightsSha256: version.weightsSha256 }, 'round aggregated');
+    log.info(
+      {
+        round: round.round,
+        kind: round.kind,
+        version: version.version,
+        sites: updates.length,
+        strategy: strategy.id,
+        ms: Math.round(performance.now() - started),
+        weightsSha256: version.weightsSha256,
+      },
+      'round aggregated',
+    );
     if (isFinished()) {
       log.info({ version: version.version, trainingRounds: trainingRoundsDone() }, 'federation finished');
       announceFinished(transport.connectedSites());
@@ -264,14 +328,30 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
     scheduleNext();
   }
 
-  function initialBundle(updates: ReturnType<CoordinatorStore['updatesOf']>, payloads: ReturnType<typeof decodeSafetensors>[]): GeneratorBundle {
+  function initialBundle(
+    updates: ReturnType<CoordinatorStore['updatesOf']>,
+    payloads: ReturnType<typeof decodeSafetensors>[],
+  ): GeneratorBundle {
     const tensor = (i: number, name: string): Float32Array => payloads[i]!.tensors.find((t) => t.name === name)!.values;
-    const standardiser = combineMoments(updates.map((u, i) => ({ count: u.numExamples, mean: tensor(i, MOMENT_TENSORS.mean), variance: tensor(i, MOMENT_TENSORS.variance) })));
+    const standardiser = combineMoments(
+      updates.map((u, i) => ({
+        count: u.numExamples,
+        mean: tensor(i, MOMENT_TENSORS.mean),
+        variance: tensor(i, MOMENT_TENSORS.variance),
+      })),
+    );
     const statistics = payloads.map((p) => parseStatistics(p.metadata)!);
     return {
       metadata: {
         formatVersion: '1',
-        architecture: { kind: 'conditional-mlp-generator', noiseDimension: architecture.noiseDimension, hiddenUnits: [...architecture.hiddenUnits], activation: 'leakyRelu', outputDimension: architecture.outputDimension, conditioning: 'concat-one-hot' },
+        architecture: {
+          kind: 'conditional-mlp-generator',
+          noiseDimension: architecture.noiseDimension,
+          hiddenUnits: [...architecture.hiddenUnits],
+          activation: 'leakyRelu',
+          outputDimension: architecture.outputDimension,
+          conditioning: 'concat-one-hot',
+        },
         classNames: [...config.model.classNames],
         featureSpec: statistics[0]!.featureSpec,
         trainingConfig: { localSteps: config.training.localSteps, ...config.training.distill },
@@ -284,11 +364,22 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
           steps: 0,
           seconds: 0,
           backend: 'federated',
-          federation: { strategy: strategy.id, trainingRounds: 0, sites: updates.map((u) => u.siteId), statisticsRound: 0 },
+          federation: {
+            strategy: strategy.id,
+            trainingRounds: 0,
+            sites: updates.map((u) => u.siteId),
+            statisticsRound: 0,
+          },
         },
         ...(config.training.latentRadius > 0 && {
           // Sorted so the regions do not depend on the order the sites' statistics arrived in.
-          latentPrior: siteLatentPrior([...updates].sort((a, b) => (a.siteId < b.siteId ? -1 : 1)).map((u) => ({ name: u.siteId, numExamples: u.numExamples })), architecture.noiseDimension, config.training.latentRadius),
+          latentPrior: siteLatentPrior(
+            [...updates]
+              .sort((a, b) => (a.siteId < b.siteId ? -1 : 1))
+              .map((u) => ({ name: u.siteId, numExamples: u.numExamples })),
+            architecture.noiseDimension,
+            config.training.latentRadius,
+          ),
         }),
       },
       weights: initialGeneratorWeights(architecture, config.model.seed),
@@ -296,13 +387,24 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
     };
   }
 
-  function aggregatedBundle(round: RoundRecord, updates: ReturnType<CoordinatorStore['updatesOf']>, payloads: ReturnType<typeof decodeSafetensors>[]): GeneratorBundle {
+  function aggregatedBundle(
+    round: RoundRecord,
+    updates: ReturnType<CoordinatorStore['updatesOf']>,
+    payloads: ReturnType<typeof decodeSafetensors>[],
+  ): GeneratorBundle {
     const baseBytes = store.versionBundle(round.baseVersion);
     if (!baseBytes) throw new Error(`global version ${round.baseVersion} is missing from the store`);
     const base = decodeGeneratorBundle(baseBytes, `global version ${round.baseVersion}`);
-    const byName = (tensors: WeightSnapshot): WeightSnapshot => generatorLayout.map((l) => tensors.find((t) => t.name === l.name)!);
-    const delta = strategy.aggregate(updates.map((u, i) => ({ siteId: u.siteId, numExamples: u.numExamples, delta: byName(payloads[i]!.tensors) })));
-    const weights = byName(base.weights).map((tensor, t) => ({ name: tensor.name, shape: [...tensor.shape], values: Float32Array.from(tensor.values, (v, i) => v + delta[t]!.values[i]!) }));
+    const byName = (tensors: WeightSnapshot): WeightSnapshot =>
+      generatorLayout.map((l) => tensors.find((t) => t.name === l.name)!);
+    const delta = strategy.aggregate(
+      updates.map((u, i) => ({ siteId: u.siteId, numExamples: u.numExamples, delta: byName(payloads[i]!.tensors) })),
+    );
+    const weights = byName(base.weights).map((tensor, t) => ({
+      name: tensor.name,
+      shape: [...tensor.shape],
+      values: Float32Array.from(tensor.values, (v, i) => v + delta[t]!.values[i]!),
+    }));
     const previous = base.metadata.provenance;
     const federation = previous.federation as { sites: string[]; trainingRounds: number };
     return {
@@ -313,7 +415,12 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
           ...previous,
           createdAt: new Date().toISOString(),
           steps: previous.steps + config.training.localSteps,
-          federation: { ...federation, trainingRounds: federation.trainingRounds + 1, sites: [...new Set([...federation.sites, ...updates.map((u) => u.siteId)])].sort(), lastRound: round.round },
+          federation: {
+            ...federation,
+            trainingRounds: federation.trainingRounds + 1,
+            sites: [...new Set([...federation.sites, ...updates.map((u) => u.siteId)])].sort(),
+            lastRound: round.round,
+          },
         },
       },
       weights,
@@ -327,17 +434,29 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
         if (new Date(round.deadline).getTime() <= Date.now()) {
           const deadline = new Date(Date.now() + config.rounds.timeoutSeconds * 1000).toISOString();
           store.setRoundDeadline(round.round, deadline);
-          log.warn({ round: round.round, deadline }, 'open round found past its deadline after a restart: deadline extended');
+          log.warn(
+            { round: round.round, deadline },
+            'open round found past its deadline after a restart: deadline extended',
+          );
         }
         const resumed = openRound()!;
         armDeadline(resumed);
         const accepted = new Set(store.updatesOf(resumed.round).map((u) => u.siteId));
         for (const siteId of resumed.participants) if (!accepted.has(siteId)) startDropTimer(siteId);
-        log.info({ round: resumed.round, kind: resumed.kind, accepted: accepted.size, participants: resumed.participants.length }, 'resumed open round');
+        log.info(
+          {
+            round: resumed.round,
+            kind: resumed.kind,
+            accepted: accepted.size,
+            participants: resumed.participants.length,
+          },
+          'resumed open round',
+        );
         // A crash between the last update's commit and the version's leaves a round ready to close.
         maybeClose();
       }
-      if (config.rounds.auto > 0 && store.targetTrainingRounds() === 0 && !store.currentRound()) store.setTargetTrainingRounds(config.rounds.auto);
+      if (config.rounds.auto > 0 && store.targetTrainingRounds() === 0 && !store.currentRound())
+        store.setTargetTrainingRounds(config.rounds.auto);
       scheduleNext();
     },
     siteConnected(siteId) {
@@ -402,16 +521,22 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
       const badMean = values(MOMENT_TENSORS.mean).findIndex((m) => !(Math.abs(m) <= MAX_MOMENT_MEAN));
       if (badMean >= 0) return `mean of dimension ${badMean} is not finite or beyond ±${MAX_MOMENT_MEAN}`;
       const badVariance = values(MOMENT_TENSORS.variance).findIndex((v) => !(v >= 0 && v <= MAX_MOMENT_MEAN ** 2));
-      if (badVariance >= 0) return `variance of dimension ${badVariance} is negative, not finite or beyond ${MAX_MOMENT_MEAN ** 2}`;
+      if (badVariance >= 0)
+        return `variance of dimension ${badVariance} is negative, not finite or beyond ${MAX_MOMENT_MEAN ** 2}`;
       const statistics = parseStatistics(metadata);
       if (!statistics) return `payload metadata "${SITE_STATISTICS_KEY}" is missing or malformed`;
       const expected = config.model.classNames;
-      if (statistics.classNames.join('\u0000') !== expected.join('\u0000')) return `site classes [${statistics.classNames.join(', ')}] differ from the federation's [${expected.join(', ')}]`;
-      if (statistics.featureSpec.dimensionNames.length !== config.model.featureDimension) return `site features have ${statistics.featureSpec.dimensionNames.length} dimensions, the federation ${config.model.featureDimension}`;
+      if (statistics.classNames.join('\u0000') !== expected.join('\u0000'))
+        return `site classes [${statistics.classNames.join(', ')}] differ from the federation's [${expected.join(', ')}]`;
+      if (statistics.featureSpec.dimensionNames.length !== config.model.featureDimension)
+        return `site features have ${statistics.featureSpec.dimensionNames.length} dimensions, the federation ${config.model.featureDimension}`;
       const first = store.updatesOf(round.round)[0];
       if (first) {
-        const firstSpec = parseStatistics(decodeSafetensors(store.payloadOf(round.round, first.siteId), 'first statistics').metadata)!.featureSpec;
-        if (!sameFeatureSpace(firstSpec, statistics.featureSpec)) return `site features are ${statistics.featureSpec.name} v${statistics.featureSpec.version}, site "${first.siteId}" sent ${firstSpec.name} v${firstSpec.version}`;
+        const firstSpec = parseStatistics(
+          decodeSafetensors(store.payloadOf(round.round, first.siteId), 'first statistics').metadata,
+        )!.featureSpec;
+        if (!sameFeatureSpace(firstSpec, statistics.featureSpec))
+          return `site features are ${statistics.featureSpec.name} v${statistics.featureSpec.version}, site "${first.siteId}" sent ${firstSpec.name} v${firstSpec.version}`;
       }
       return undefined;
     },

@@ -139,7 +139,14 @@ interface VersionRow {
   path: string;
   created_at: string;
 }
-const toVersion = (row: VersionRow): VersionRecord => ({ version: row.version, round: row.round, sha256: row.sha256, weightsSha256: row.weights_sha256, sites: JSON.parse(row.sites) as string[], createdAt: row.created_at });
+const toVersion = (row: VersionRow): VersionRecord => ({
+  version: row.version,
+  round: row.round,
+  sha256: row.sha256,
+  weightsSha256: row.weights_sha256,
+  sites: JSON.parse(row.sites) as string[],
+  createdAt: row.created_at,
+});
 
 /** Opens (or creates) the store in `dataDir`: `coordinator.sqlite`, `updates/` and `versions/`. */
 export function openStore(dataDir: string): CoordinatorStore {
@@ -150,11 +157,25 @@ export function openStore(dataDir: string): CoordinatorStore {
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA);
   const now = (): string => new Date().toISOString();
-  const insertUpdate = db.prepare('INSERT INTO updates VALUES (@round, @siteId, @numExamples, @sha256, @nonce, @norm, @metrics, @payloadPath, @receivedAt)');
-  const meta = (key: string): string | undefined => (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-  const setMeta = (key: string, value: string): void => void db.prepare('INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  const insertUpdate = db.prepare(
+    'INSERT INTO updates VALUES (@round, @siteId, @numExamples, @sha256, @nonce, @norm, @metrics, @payloadPath, @receivedAt)',
+  );
+  const meta = (key: string): string | undefined =>
+    (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  const setMeta = (key: string, value: string): void =>
+    void db
+      .prepare('INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
   const insertVersion = db.transaction((version: VersionRecord, path: string) => {
-    db.prepare('INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)').run(version.version, version.round, version.sha256, version.weightsSha256, JSON.stringify(version.sites), path, version.createdAt);
+    db.prepare('INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      version.version,
+      version.round,
+      version.sha256,
+      version.weightsSha256,
+      JSON.stringify(version.sites),
+      path,
+      version.createdAt,
+    );
     db.prepare("UPDATE rounds SET state = 'closed' WHERE round = ?").run(version.round);
   });
   // Group commit: rows queued in the same turn of the event loop share one transaction (one fsync).
@@ -186,41 +207,110 @@ export function openStore(dataDir: string): CoordinatorStore {
     return db.prepare('INSERT OR IGNORE INTO request_nonces VALUES (?, ?)').run(nonce, time).changes === 1;
   });
   return {
-    addSite: (siteId, publicKey) => void db.prepare('INSERT INTO sites (site_id, public_key, added_at) VALUES (?, ?, ?) ON CONFLICT(site_id) DO UPDATE SET public_key = excluded.public_key, revoked = 0').run(siteId, publicKey, now()),
-    seedSite: (siteId, publicKey) => void db.prepare('INSERT OR IGNORE INTO sites (site_id, public_key, added_at) VALUES (?, ?, ?)').run(siteId, publicKey, now()),
+    addSite: (siteId, publicKey) =>
+      void db
+        .prepare(
+          'INSERT INTO sites (site_id, public_key, added_at) VALUES (?, ?, ?) ON CONFLICT(site_id) DO UPDATE SET public_key = excluded.public_key, revoked = 0',
+        )
+        .run(siteId, publicKey, now()),
+    seedSite: (siteId, publicKey) =>
+      void db
+        .prepare('INSERT OR IGNORE INTO sites (site_id, public_key, added_at) VALUES (?, ?, ?)')
+        .run(siteId, publicKey, now()),
     revokeSite: (siteId) => db.prepare('UPDATE sites SET revoked = 1 WHERE site_id = ?').run(siteId).changes > 0,
     listSites: () =>
-      (db.prepare('SELECT site_id, public_key, revoked FROM sites ORDER BY site_id').all() as { site_id: string; public_key: string; revoked: number }[]).map((r) => ({ siteId: r.site_id, publicKey: r.public_key, revoked: r.revoked === 1 })),
+      (
+        db.prepare('SELECT site_id, public_key, revoked FROM sites ORDER BY site_id').all() as {
+          site_id: string;
+          public_key: string;
+          revoked: number;
+        }[]
+      ).map((r) => ({ siteId: r.site_id, publicKey: r.public_key, revoked: r.revoked === 1 })),
     openRound: db.transaction((round: Omit<RoundRecord, 'state' | 'openedAt'> & { readonly openedAt?: string }) => {
-      db.prepare("INSERT INTO rounds VALUES (?, ?, ?, 'open', ?, ?)").run(round.round, round.kind, round.baseVersion, round.deadline, round.openedAt ?? now());
-      for (const siteId of round.participants) db.prepare('INSERT INTO participants VALUES (?, ?)').run(round.round, siteId);
+      db.prepare("INSERT INTO rounds VALUES (?, ?, ?, 'open', ?, ?)").run(
+        round.round,
+        round.kind,
+        round.baseVersion,
+        round.deadline,
+        round.openedAt ?? now(),
+      );
+      for (const siteId of round.participants)
+        db.prepare('INSERT INTO participants VALUES (?, ?)').run(round.round, siteId);
     }),
     currentRound: () => {
-      const row = db.prepare('SELECT round, kind, base_version, state, deadline, opened_at FROM rounds ORDER BY round DESC LIMIT 1').get() as { round: number; kind: RoundKind; base_version: number; state: RoundState; deadline: string; opened_at: string } | undefined;
+      const row = db
+        .prepare('SELECT round, kind, base_version, state, deadline, opened_at FROM rounds ORDER BY round DESC LIMIT 1')
+        .get() as
+        | {
+            round: number;
+            kind: RoundKind;
+            base_version: number;
+            state: RoundState;
+            deadline: string;
+            opened_at: string;
+          }
+        | undefined;
       if (!row) return undefined;
-      const participants = (db.prepare('SELECT site_id FROM participants WHERE round = ? ORDER BY site_id').all(row.round) as { site_id: string }[]).map((p) => p.site_id);
-      return { round: row.round, kind: row.kind, baseVersion: row.base_version, state: row.state, deadline: row.deadline, openedAt: row.opened_at, participants };
+      const participants = (
+        db.prepare('SELECT site_id FROM participants WHERE round = ? ORDER BY site_id').all(row.round) as {
+          site_id: string;
+        }[]
+      ).map((p) => p.site_id);
+      return {
+        round: row.round,
+        kind: row.kind,
+        baseVersion: row.base_version,
+        state: row.state,
+        deadline: row.deadline,
+        openedAt: row.opened_at,
+        participants,
+      };
     },
     setRoundState: (round, state) => void db.prepare('UPDATE rounds SET state = ? WHERE round = ?').run(state, round),
-    setRoundDeadline: (round, deadline) => void db.prepare('UPDATE rounds SET deadline = ? WHERE round = ?').run(deadline, round),
-    addParticipant: (round, siteId) => void db.prepare('INSERT OR IGNORE INTO participants VALUES (?, ?)').run(round, siteId),
+    setRoundDeadline: (round, deadline) =>
+      void db.prepare('UPDATE rounds SET deadline = ? WHERE round = ?').run(deadline, round),
+    addParticipant: (round, siteId) =>
+      void db.prepare('INSERT OR IGNORE INTO participants VALUES (?, ?)').run(round, siteId),
     nonceSeen: (nonce) => db.prepare('SELECT 1 FROM updates WHERE nonce = ?').get(nonce) !== undefined,
     updateByNonce: (nonce) => {
-      const row = db.prepare('SELECT round, site_id, sha256 FROM updates WHERE nonce = ?').get(nonce) as { round: number; site_id: string; sha256: string } | undefined;
+      const row = db.prepare('SELECT round, site_id, sha256 FROM updates WHERE nonce = ?').get(nonce) as
+        { round: number; site_id: string; sha256: string } | undefined;
       return row && { round: row.round, siteId: row.site_id, sha256: row.sha256 };
     },
-    hasUpdate: (round, siteId) => db.prepare('SELECT 1 FROM updates WHERE round = ? AND site_id = ?').get(round, siteId) !== undefined,
+    hasUpdate: (round, siteId) =>
+      db.prepare('SELECT 1 FROM updates WHERE round = ? AND site_id = ?').get(round, siteId) !== undefined,
     async recordUpdate(update) {
       // The payload is on disk (flushed, then renamed into place) before the row commits.
-      const payloadPath = join(dataDir, 'updates', `r${update.round}-${update.siteId}-${update.sha256.slice(0, 16)}.safetensors`);
+      const payloadPath = join(
+        dataDir,
+        'updates',
+        `r${update.round}-${update.siteId}-${update.sha256.slice(0, 16)}.safetensors`,
+      );
       await writeFileDurablyAsync(payloadPath, update.payload);
       await new Promise<void>((resolve, reject) => {
         if (queuedRows.length === 0) setImmediate(flushQueuedRows);
-        queuedRows.push({ row: { ...update, metrics: JSON.stringify(update.metrics), payloadPath, receivedAt: now() }, settle: (error) => (error ? reject(error) : resolve()) });
+        queuedRows.push({
+          row: { ...update, metrics: JSON.stringify(update.metrics), payloadPath, receivedAt: now() },
+          settle: (error) => (error ? reject(error) : resolve()),
+        });
       });
     },
     updatesOf: (round) =>
-      (db.prepare('SELECT round, site_id, num_examples, sha256, nonce, norm, metrics FROM updates WHERE round = ? ORDER BY site_id').all(round) as { round: number; site_id: string; num_examples: number; sha256: string; nonce: string; norm: number; metrics: string }[]).map((r) => ({
+      (
+        db
+          .prepare(
+            'SELECT round, site_id, num_examples, sha256, nonce, norm, metrics FROM updates WHERE round = ? ORDER BY site_id',
+          )
+          .all(round) as {
+          round: number;
+          site_id: string;
+          num_examples: number;
+          sha256: string;
+          nonce: string;
+          norm: number;
+          metrics: string;
+        }[]
+      ).map((r) => ({
         round: r.round,
         siteId: r.site_id,
         numExamples: r.num_examples,
@@ -230,7 +320,8 @@ export function openStore(dataDir: string): CoordinatorStore {
         metrics: JSON.parse(r.metrics) as Record<string, number>,
       })),
     payloadOf(round, siteId) {
-      const row = db.prepare('SELECT payload_path FROM updates WHERE round = ? AND site_id = ?').get(round, siteId) as { payload_path: string } | undefined;
+      const row = db.prepare('SELECT payload_path FROM updates WHERE round = ? AND site_id = ?').get(round, siteId) as
+        { payload_path: string } | undefined;
       if (!row) throw new Error(`no accepted update of site "${siteId}" in round ${round}`);
       return readFileSync(row.payload_path);
     },
@@ -246,18 +337,32 @@ export function openStore(dataDir: string): CoordinatorStore {
     },
     listVersions: () => (db.prepare('SELECT * FROM versions ORDER BY version').all() as VersionRow[]).map(toVersion),
     versionBundle: (version) => {
-      const row = db.prepare('SELECT path FROM versions WHERE version = ?').get(version) as { path: string } | undefined;
+      const row = db.prepare('SELECT path FROM versions WHERE version = ?').get(version) as
+        { path: string } | undefined;
       return row && readFileSync(row.path);
     },
     targetTrainingRounds: () => Number(meta('targetTrainingRounds') ?? 0),
     setTargetTrainingRounds: (count) => setMeta('targetTrainingRounds', String(count)),
     recordAttestation: (siteId, attestation) =>
       void db
-        .prepare('INSERT INTO attestations VALUES (?, ?, ?, ?, ?) ON CONFLICT(site_id, subject_sha256) DO UPDATE SET passed = excluded.passed, attestation = excluded.attestation, received_at = excluded.received_at')
-        .run(siteId, attestation.body.subjectSha256, attestation.body.passed ? 1 : 0, JSON.stringify(attestation), now()),
+        .prepare(
+          'INSERT INTO attestations VALUES (?, ?, ?, ?, ?) ON CONFLICT(site_id, subject_sha256) DO UPDATE SET passed = excluded.passed, attestation = excluded.attestation, received_at = excluded.received_at',
+        )
+        .run(
+          siteId,
+          attestation.body.subjectSha256,
+          attestation.body.passed ? 1 : 0,
+          JSON.stringify(attestation),
+          now(),
+        ),
     attestationsOf: (subjectSha256) =>
-      (db.prepare('SELECT site_id, attestation FROM attestations WHERE subject_sha256 = ? ORDER BY site_id').all(subjectSha256) as { site_id: string; attestation: string }[]).map((r) => ({ siteId: r.site_id, attestation: JSON.parse(r.attestation) as Attestation })),
-    claimRequestNonce: (nonce, time, forgetBefore) => claimNonce(nonce, time.toISOString(), forgetBefore.toISOString()) as boolean,
+      (
+        db
+          .prepare('SELECT site_id, attestation FROM attestations WHERE subject_sha256 = ? ORDER BY site_id')
+          .all(subjectSha256) as { site_id: string; attestation: string }[]
+      ).map((r) => ({ siteId: r.site_id, attestation: JSON.parse(r.attestation) as Attestation })),
+    claimRequestNonce: (nonce, time, forgetBefore) =>
+      claimNonce(nonce, time.toISOString(), forgetBefore.toISOString()) as boolean,
     close: () => db.close(),
   };
 }

@@ -1,4 +1,10 @@
-import { aggregateCoordinateMedian, aggregateTrimmedMean, aggregateWeightedMean, clipByGlobalNorm, type WeightSnapshot } from '@emodistill/core';
+import {
+  aggregateCoordinateMedian,
+  aggregateTrimmedMean,
+  aggregateWeightedMean,
+  clipByGlobalNorm,
+  type WeightSnapshot,
+} from '@emodistill/core';
 import type { CoordinatorConfig } from '../config.js';
 
 export type StrategyId = CoordinatorConfig['strategy']['name'];
@@ -20,11 +26,17 @@ export interface AggregationStrategy {
 }
 
 export function createStrategy(config: CoordinatorConfig['strategy']): AggregationStrategy {
-  const clip = (delta: WeightSnapshot): WeightSnapshot => (config.clipNorm > 0 ? clipByGlobalNorm(delta, config.clipNorm) : delta);
+  const clip = (delta: WeightSnapshot): WeightSnapshot =>
+    config.clipNorm > 0 ? clipByGlobalNorm(delta, config.clipNorm) : delta;
   const combine: Record<StrategyId, (updates: readonly SiteDelta[]) => WeightSnapshot> = {
-    'fed-avg': (updates) => aggregateWeightedMean(updates.map((u) => ({ weights: clip(u.delta), numExamples: u.numExamples }))),
+    'fed-avg': (updates) =>
+      aggregateWeightedMean(updates.map((u) => ({ weights: clip(u.delta), numExamples: u.numExamples }))),
     'fed-median': (updates) => aggregateCoordinateMedian(updates.map((u) => clip(u.delta))),
-    'fed-trimmed-avg': (updates) => aggregateTrimmedMean(updates.map((u) => clip(u.delta)), config.trimFraction),
+    'fed-trimmed-avg': (updates) =>
+      aggregateTrimmedMean(
+        updates.map((u) => clip(u.delta)),
+        config.trimFraction,
+      ),
   };
   return { id: config.name, aggregate: combine[config.name] };
 }

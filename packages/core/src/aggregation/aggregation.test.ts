@@ -26,7 +26,10 @@ describe('aggregateWeightedMean (FedAvg)', () => {
     const before = JSON.stringify([values(a), values(b)]);
 
     // act
-    const result = aggregateWeightedMean([{ weights: a, numExamples: 1 }, { weights: b, numExamples: 3 }]);
+    const result = aggregateWeightedMean([
+      { weights: a, numExamples: 1 },
+      { weights: b, numExamples: 3 },
+    ]);
 
     // assert
     expect(values(result)).toEqual([[3, 17.5], [2.5]]);
@@ -39,9 +42,19 @@ describe('aggregateWeightedMean (FedAvg)', () => {
   });
 
   it('refuses a zero total and mismatched layouts', () => {
-    expect(() => aggregateWeightedMean([{ weights: snapshot([1, 2], 3), numExamples: 0 }])).toThrow(expect.objectContaining({ code: ERROR_CODES.invalidOption }));
-    const other: WeightSnapshot = [{ name: 'layer/kernel', shape: [3], values: new Float32Array(3) }, snapshot([0, 0], 0)[1]!];
-    expect(() => aggregateWeightedMean([{ weights: snapshot([1, 2], 3), numExamples: 1 }, { weights: other, numExamples: 1 }])).toThrow(/expected "layer\/kernel" \[2\]/);
+    expect(() => aggregateWeightedMean([{ weights: snapshot([1, 2], 3), numExamples: 0 }])).toThrow(
+      expect.objectContaining({ code: ERROR_CODES.invalidOption }),
+    );
+    const other: WeightSnapshot = [
+      { name: 'layer/kernel', shape: [3], values: new Float32Array(3) },
+      snapshot([0, 0], 0)[1]!,
+    ];
+    expect(() =>
+      aggregateWeightedMean([
+        { weights: snapshot([1, 2], 3), numExamples: 1 },
+        { weights: other, numExamples: 1 },
+      ]),
+    ).toThrow(/expected "layer\/kernel" \[2\]/);
   });
 });
 
@@ -62,7 +75,13 @@ describe('aggregateCoordinateMedian', () => {
 describe('aggregateTrimmedMean', () => {
   it('drops the extremes per coordinate before averaging', () => {
     // arrange: five sites, β = 0.2 → drop one high and one low value per coordinate
-    const sites = [snapshot([1, 0], 0), snapshot([2, 0], 0), snapshot([3, 0], 0), snapshot([4, 0], 0), snapshot([100, 0], 9)];
+    const sites = [
+      snapshot([1, 0], 0),
+      snapshot([2, 0], 0),
+      snapshot([3, 0], 0),
+      snapshot([4, 0], 0),
+      snapshot([100, 0], 9),
+    ];
 
     // act
     const result = aggregateTrimmedMean(sites, 0.2);
@@ -125,6 +144,8 @@ describe('combineMoments', () => {
   });
 
   it('refuses sites with different dimensions', () => {
-    expect(() => combineMoments([computeMoments(Float32Array.from([1, 2]), 2), computeMoments(Float32Array.from([1]), 1)])).toThrow(/dimensions/);
+    expect(() =>
+      combineMoments([computeMoments(Float32Array.from([1, 2]), 2), computeMoments(Float32Array.from([1]), 1)]),
+    ).toThrow(/dimensions/);
   });
 });

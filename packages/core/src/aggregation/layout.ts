@@ -3,14 +3,22 @@ import type { NamedTensor, WeightSnapshot } from '../tensors/weight-snapshot.js'
 
 /** Refuses snapshots whose tensor names, order or shapes differ from the first one. */
 export function assertSameLayout(snapshots: readonly WeightSnapshot[]): void {
-  if (snapshots.length === 0) throw new EmodistillError(ERROR_CODES.invalidOption, 'aggregation needs at least one update');
+  if (snapshots.length === 0)
+    throw new EmodistillError(ERROR_CODES.invalidOption, 'aggregation needs at least one update');
   const [first, ...rest] = snapshots as [WeightSnapshot, ...WeightSnapshot[]];
   rest.forEach((snapshot, i) => {
-    if (snapshot.length !== first.length) throw new EmodistillError(ERROR_CODES.bundleMismatch, `update ${i + 1} has ${snapshot.length} tensors, expected ${first.length}`);
+    if (snapshot.length !== first.length)
+      throw new EmodistillError(
+        ERROR_CODES.bundleMismatch,
+        `update ${i + 1} has ${snapshot.length} tensors, expected ${first.length}`,
+      );
     snapshot.forEach((tensor, t) => {
       const expected = first[t]!;
       if (tensor.name !== expected.name || tensor.shape.join() !== expected.shape.join()) {
-        throw new EmodistillError(ERROR_CODES.bundleMismatch, `update ${i + 1} tensor ${t} is "${tensor.name}" [${tensor.shape.join(', ')}], expected "${expected.name}" [${expected.shape.join(', ')}]`);
+        throw new EmodistillError(
+          ERROR_CODES.bundleMismatch,
+          `update ${i + 1} tensor ${t} is "${tensor.name}" [${tensor.shape.join(', ')}], expected "${expected.name}" [${expected.shape.join(', ')}]`,
+        );
       }
     });
   });
@@ -20,7 +28,10 @@ export function assertSameLayout(snapshots: readonly WeightSnapshot[]): void {
  * Builds a snapshot with the layout of `template`, each value computed from the values of all
  * snapshots at that coordinate. Inputs are never mutated.
  */
-export function combineCoordinates(snapshots: readonly WeightSnapshot[], combine: (values: Float64Array) => number): WeightSnapshot {
+export function combineCoordinates(
+  snapshots: readonly WeightSnapshot[],
+  combine: (values: Float64Array) => number,
+): WeightSnapshot {
   assertSameLayout(snapshots);
   const column = new Float64Array(snapshots.length);
   return snapshots[0]!.map((tensor, t): NamedTensor => {

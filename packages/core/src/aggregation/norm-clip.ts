@@ -13,5 +13,9 @@ export function clipByGlobalNorm(snapshot: WeightSnapshot, maxNorm: number): Wei
   if (!(maxNorm > 0)) throw new EmodistillError(ERROR_CODES.invalidOption, `clipping norm must be > 0, got ${maxNorm}`);
   const norm = globalNorm(snapshot);
   const scale = norm > maxNorm ? maxNorm / norm : 1;
-  return snapshot.map((tensor) => ({ name: tensor.name, shape: [...tensor.shape], values: Float32Array.from(tensor.values, (v) => v * scale) }));
+  return snapshot.map((tensor) => ({
+    name: tensor.name,
+    shape: [...tensor.shape],
+    values: Float32Array.from(tensor.values, (v) => v * scale),
+  }));
 }

@@ -8,7 +8,8 @@ import { combineCoordinates } from './layout.js';
  * @param trimFraction β in [0, 0.5)
  */
 export function aggregateTrimmedMean(snapshots: readonly WeightSnapshot[], trimFraction: number): WeightSnapshot {
-  if (!(trimFraction >= 0 && trimFraction < 0.5)) throw new EmodistillError(ERROR_CODES.invalidOption, `trim fraction must be in [0, 0.5), got ${trimFraction}`);
+  if (!(trimFraction >= 0 && trimFraction < 0.5))
+    throw new EmodistillError(ERROR_CODES.invalidOption, `trim fraction must be in [0, 0.5), got ${trimFraction}`);
   const cut = Math.floor(trimFraction * snapshots.length);
   return combineCoordinates(snapshots, (values) => {
     values.sort();

@@ -6,11 +6,16 @@ import { assertSameLayout } from './layout.js';
  * FedAvg (McMahan et al. 2017): the mean of the updates weighted by each site's example count,
  * as Flower's `aggregate`. Accumulates in float64 so many sites do not lose precision.
  */
-export function aggregateWeightedMean(updates: readonly { readonly weights: WeightSnapshot; readonly numExamples: number }[]): WeightSnapshot {
+export function aggregateWeightedMean(
+  updates: readonly { readonly weights: WeightSnapshot; readonly numExamples: number }[],
+): WeightSnapshot {
   assertSameLayout(updates.map((u) => u.weights));
   const total = updates.reduce((sum, u) => sum + u.numExamples, 0);
   if (!(total > 0) || updates.some((u) => !(u.numExamples >= 0))) {
-    throw new EmodistillError(ERROR_CODES.invalidOption, `FedAvg needs non-negative example counts with a positive total, got ${updates.map((u) => u.numExamples).join(', ')}`);
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `FedAvg needs non-negative example counts with a positive total, got ${updates.map((u) => u.numExamples).join(', ')}`,
+    );
   }
   return updates[0]!.weights.map((tensor, t) => {
     const sum = new Float64Array(tensor.values.length);

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { ERROR_CODES } from '../errors.js';
 import { createRng } from '../random/rng.js';
-import { encodeExtensibleWav, encodeWav, expectEmodistillError, sine, useTempDir, type WavBitDepth } from '../../test/fixtures.js';
+import {
+  encodeExtensibleWav,
+  encodeWav,
+  expectEmodistillError,
+  sine,
+  useTempDir,
+  type WavBitDepth,
+} from '../../test/fixtures.js';
 import { decodeWav, readWavFile } from './decode-wav.js';
 
 /** Largest decoding error expected from quantising to `bitDepth` (half a step, plus float32 rounding). */
@@ -16,26 +23,29 @@ function quantisationTolerance(bitDepth: WavBitDepth): number {
 const BIT_DEPTHS: WavBitDepth[] = ['8', '16', '24', '32', '32f', '64'];
 
 describe('decodeWav', () => {
-  it.each(BIT_DEPTHS)('decodes a mono %s-bit sine of amplitude 0.5 to [-1, 1] values within quantisation', (bitDepth) => {
-    // arrange
-    const original = sine({ frequencyHz: 441, amplitude: 0.5, sampleRateHz: 22050, durationSec: 0.1 });
-    const bytes = encodeWav(original, 22050, bitDepth);
+  it.each(BIT_DEPTHS)(
+    'decodes a mono %s-bit sine of amplitude 0.5 to [-1, 1] values within quantisation',
+    (bitDepth) => {
+      // arrange
+      const original = sine({ frequencyHz: 441, amplitude: 0.5, sampleRateHz: 22050, durationSec: 0.1 });
+      const bytes = encodeWav(original, 22050, bitDepth);
 
-    // act
-    const audio = decodeWav(bytes, 'tone.wav');
+      // act
+      const audio = decodeWav(bytes, 'tone.wav');
 
-    // assert
-    expect(audio.sampleRateHz).toBe(22050);
-    expect(audio.samples).toBeInstanceOf(Float32Array);
-    expect(audio.samples.length).toBe(original.length);
-    const tolerance = quantisationTolerance(bitDepth);
-    const worst = original.reduce((max, x, i) => Math.max(max, Math.abs(audio.samples[i]! - x)), 0);
-    expect(worst).toBeLessThanOrEqual(tolerance);
-    // 441 Hz at 22050 Hz: exactly 50 samples per period, so the peaks +0.5 / −0.5 are sampled.
-    expect(Math.max(...audio.samples)).toBeCloseTo(0.5, 2);
-    expect(Math.min(...audio.samples)).toBeCloseTo(-0.5, 2);
-    expect(audio.samples[Math.round(22050 / 441 / 4)]).toBeCloseTo(0.5, 2);
-  });
+      // assert
+      expect(audio.sampleRateHz).toBe(22050);
+      expect(audio.samples).toBeInstanceOf(Float32Array);
+      expect(audio.samples.length).toBe(original.length);
+      const tolerance = quantisationTolerance(bitDepth);
+      const worst = original.reduce((max, x, i) => Math.max(max, Math.abs(audio.samples[i]! - x)), 0);
+      expect(worst).toBeLessThanOrEqual(tolerance);
+      // 441 Hz at 22050 Hz: exactly 50 samples per period, so the peaks +0.5 / −0.5 are sampled.
+      expect(Math.max(...audio.samples)).toBeCloseTo(0.5, 2);
+      expect(Math.min(...audio.samples)).toBeCloseTo(-0.5, 2);
+      expect(audio.samples[Math.round(22050 / 441 / 4)]).toBeCloseTo(0.5, 2);
+    },
+  );
 
   it.each(['8', '16', '24', '32'] as const)('maps the %s-bit integer extremes to -1 and just below +1', (bitDepth) => {
     // arrange
@@ -83,29 +93,37 @@ describe('decodeWav', () => {
     { name: '24-bit PCM', code: 1, bitsPerSample: 24 },
     { name: '32-bit PCM', code: 1, bitsPerSample: 32 },
     { name: '32-bit float', code: 3, bitsPerSample: 32 },
-  ] as const)('decodes WAVE_FORMAT_EXTENSIBLE $name (as ffmpeg writes it) by its sub-format', ({ code, bitsPerSample }) => {
-    // arrange
-    const left = sine({ frequencyHz: 441, amplitude: 0.5, sampleRateHz: 22050, durationSec: 0.05 });
-    const right = Float64Array.from(left, (x) => -0.5 * x);
-    const bytes = encodeExtensibleWav([left, right], 22050, { code, bitsPerSample });
+  ] as const)(
+    'decodes WAVE_FORMAT_EXTENSIBLE $name (as ffmpeg writes it) by its sub-format',
+    ({ code, bitsPerSample }) => {
+      // arrange
+      const left = sine({ frequencyHz: 441, amplitude: 0.5, sampleRateHz: 22050, durationSec: 0.05 });
+      const right = Float64Array.from(left, (x) => -0.5 * x);
+      const bytes = encodeExtensibleWav([left, right], 22050, { code, bitsPerSample });
 
-    // act
-    const audio = decodeWav(bytes, 'extensible.wav');
+      // act
+      const audio = decodeWav(bytes, 'extensible.wav');
 
-    // assert
-    expect(audio.sampleRateHz).toBe(22050);
-    expect(audio.samples.length).toBe(left.length);
-    const tolerance = code === 3 ? 1e-7 : 0.5 / 2 ** (bitsPerSample - 1) + 1e-7;
-    const worst = left.reduce((max, x, i) => Math.max(max, Math.abs(audio.samples[i]! - 0.25 * x)), 0);
-    expect(worst).toBeLessThanOrEqual(tolerance);
-  });
+      // assert
+      expect(audio.sampleRateHz).toBe(22050);
+      expect(audio.samples.length).toBe(left.length);
+      const tolerance = code === 3 ? 1e-7 : 0.5 / 2 ** (bitsPerSample - 1) + 1e-7;
+      const worst = left.reduce((max, x, i) => Math.max(max, Math.abs(audio.samples[i]! - 0.25 * x)), 0);
+      expect(worst).toBeLessThanOrEqual(tolerance);
+    },
+  );
 
   it('rejects WAVE_FORMAT_EXTENSIBLE with a compressed sub-format (mu-law) as unsupported', async () => {
     // arrange
     const bytes = encodeExtensibleWav([new Float64Array(64)], 8000, { code: 7, bitsPerSample: 16 });
 
     // act / assert
-    await expectEmodistillError(() => decodeWav(bytes, 'ext-mulaw.wav'), ERROR_CODES.audioUnsupported, 'ext-mulaw.wav', 'format code 7');
+    await expectEmodistillError(
+      () => decodeWav(bytes, 'ext-mulaw.wav'),
+      ERROR_CODES.audioUnsupported,
+      'ext-mulaw.wav',
+      'format code 7',
+    );
   });
 
   it('rejects random bytes as unreadable, naming the source', async () => {
@@ -114,7 +132,11 @@ describe('decodeWav', () => {
     const bytes = Uint8Array.from({ length: 512 }, () => Math.floor(rng.next() * 256));
 
     // act / assert
-    await expectEmodistillError(() => decodeWav(bytes, '/data/noise.wav'), ERROR_CODES.audioUnreadable, '/data/noise.wav');
+    await expectEmodistillError(
+      () => decodeWav(bytes, '/data/noise.wav'),
+      ERROR_CODES.audioUnreadable,
+      '/data/noise.wav',
+    );
   });
 
   it('rejects a file cut to 20 bytes (inside the header), naming the source', async () => {
@@ -122,7 +144,11 @@ describe('decodeWav', () => {
     const bytes = encodeWav(sine({ frequencyHz: 440, amplitude: 0.5, sampleRateHz: 16000, durationSec: 0.1 }), 16000);
 
     // act / assert
-    await expectEmodistillError(() => decodeWav(bytes.subarray(0, 20), 'cut-header.wav'), ERROR_CODES.audioUnreadable, 'cut-header.wav');
+    await expectEmodistillError(
+      () => decodeWav(bytes.subarray(0, 20), 'cut-header.wav'),
+      ERROR_CODES.audioUnreadable,
+      'cut-header.wav',
+    );
   });
 
   it('rejects a file cut in the middle of its data chunk, naming the source', async () => {
@@ -131,7 +157,12 @@ describe('decodeWav', () => {
     const cut = bytes.subarray(0, 44 + 1000);
 
     // act / assert
-    await expectEmodistillError(() => decodeWav(cut, 'cut-data.wav'), ERROR_CODES.audioUnreadable, 'cut-data.wav', 'truncated');
+    await expectEmodistillError(
+      () => decodeWav(cut, 'cut-data.wav'),
+      ERROR_CODES.audioUnreadable,
+      'cut-data.wav',
+      'truncated',
+    );
   });
 
   it('rejects mu-law (a compressed format code) as unsupported, naming the source and the code', async () => {
@@ -142,7 +173,12 @@ describe('decodeWav', () => {
     const bytes = wav.toBuffer();
 
     // act / assert
-    await expectEmodistillError(() => decodeWav(bytes, 'mulaw.wav'), ERROR_CODES.audioUnsupported, 'mulaw.wav', 'format code 7');
+    await expectEmodistillError(
+      () => decodeWav(bytes, 'mulaw.wav'),
+      ERROR_CODES.audioUnsupported,
+      'mulaw.wav',
+      'format code 7',
+    );
   });
 
   it('rejects a WAV whose data chunk is empty, naming the source', async () => {
@@ -150,7 +186,12 @@ describe('decodeWav', () => {
     const bytes = encodeWav([], 16000);
 
     // act / assert
-    await expectEmodistillError(() => decodeWav(bytes, 'empty.wav'), ERROR_CODES.audioUnreadable, 'empty.wav', 'no audio samples');
+    await expectEmodistillError(
+      () => decodeWav(bytes, 'empty.wav'),
+      ERROR_CODES.audioUnreadable,
+      'empty.wav',
+      'no audio samples',
+    );
   });
 
   it('rejects non-finite float samples, naming the source', async () => {

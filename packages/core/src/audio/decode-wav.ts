@@ -29,7 +29,9 @@ function unreadable(source: string, reason: string, cause?: unknown): Emodistill
 function readFloat32Channels(bytes: Uint8Array, channelCount: number, bigEndian: boolean): Float64Array[] {
   const frames = Math.floor(bytes.length / (4 * channelCount));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Array.from({ length: channelCount }, (_, c) => Float64Array.from({ length: frames }, (_, i) => view.getFloat32((i * channelCount + c) * 4, !bigEndian)));
+  return Array.from({ length: channelCount }, (_, c) =>
+    Float64Array.from({ length: frames }, (_, i) => view.getFloat32((i * channelCount + c) * 4, !bigEndian)),
+  );
 }
 
 /**
@@ -62,14 +64,18 @@ export function decodeWav(bytes: Uint8Array, source: string): MonoAudio {
   // 0xFFFFFFFF is the RF64/streaming "size unknown" placeholder, not a truncation.
   const data = wav.data as { chunkSize: number; samples: Uint8Array };
   if (data.chunkSize !== 0xffffffff && data.samples.length < data.chunkSize) {
-    throw unreadable(source, `file is truncated: the data chunk declares ${data.chunkSize} bytes but only ${data.samples.length} are present`);
+    throw unreadable(
+      source,
+      `file is truncated: the data chunk declares ${data.chunkSize} bytes but only ${data.samples.length} are present`,
+    );
   }
   let raw: Float64Array | Float64Array[];
   try {
     // wavefile unpacks by bit depth alone: extensible 32-bit float would come back as int32.
-    raw = isFloat && fmt.bitsPerSample === 32 && wav.bitDepth !== '32f'
-      ? readFloat32Channels(data.samples, fmt.numChannels, wav.container === 'RIFX')
-      : (wav.getSamples(false, Float64Array) as Float64Array | Float64Array[]);
+    raw =
+      isFloat && fmt.bitsPerSample === 32 && wav.bitDepth !== '32f'
+        ? readFloat32Channels(data.samples, fmt.numChannels, wav.container === 'RIFX')
+        : (wav.getSamples(false, Float64Array) as Float64Array | Float64Array[]);
   } catch (error) {
     throw unreadable(source, 'sample data is truncated or malformed', error);
   }

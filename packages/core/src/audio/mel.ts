@@ -24,20 +24,27 @@ export function melFilterbank(options: MelFilterbankOptions): Float64Array[] {
   const binCount = fftSize / 2 + 1;
   const minMel = hzToMel(minHz);
   const maxMel = hzToMel(maxHz);
-  const edgesHz = Array.from({ length: bandCount + 2 }, (_, i) => melToHz(minMel + ((maxMel - minMel) * i) / (bandCount + 1)));
+  const edgesHz = Array.from({ length: bandCount + 2 }, (_, i) =>
+    melToHz(minMel + ((maxMel - minMel) * i) / (bandCount + 1)),
+  );
   return Array.from({ length: bandCount }, (_, band) => {
     const [lowHz, centreHz, highHz] = [edgesHz[band]!, edgesHz[band + 1]!, edgesHz[band + 2]!];
     const weights = new Float64Array(binCount);
     for (let k = 0; k < binCount; k++) {
       const hz = (k * sampleRateHz) / fftSize;
-      if (hz > lowHz && hz < highHz) weights[k] = hz <= centreHz ? (hz - lowHz) / (centreHz - lowHz) : (highHz - hz) / (highHz - centreHz);
+      if (hz > lowHz && hz < highHz)
+        weights[k] = hz <= centreHz ? (hz - lowHz) / (centreHz - lowHz) : (highHz - hz) / (highHz - centreHz);
     }
     return weights;
   });
 }
 
 /** Natural-log band energies of one power spectrum; floored so silence stays finite. */
-export function logMelEnergies(power: Float64Array, filterbank: readonly Float64Array[], out: Float64Array): Float64Array {
+export function logMelEnergies(
+  power: Float64Array,
+  filterbank: readonly Float64Array[],
+  out: Float64Array,
+): Float64Array {
   filterbank.forEach((weights, band) => {
     let energy = 0;
     for (let k = 0; k < weights.length; k++) energy += weights[k]! * power[k]!;

@@ -50,18 +50,32 @@ export function describeSpectrum(power: Float64Array, binHz: number): SpectralDe
   const db = (ratio: number): number => 10 * Math.log10(ratio);
   const [slopeFrom, slopeTo] = bandRange(binHz, 0, 5000, binCount);
   // Least-squares slope of dB over kHz.
-  let n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  let n = 0,
+    sx = 0,
+    sy = 0,
+    sxx = 0,
+    sxy = 0;
   for (let k = slopeFrom; k <= slopeTo; k++) {
     const x = (k * binHz) / 1000;
     const y = 10 * Math.log10(power[k]! + EPSILON);
-    n++; sx += x; sy += y; sxx += x * x; sxy += x * y;
+    n++;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
   }
   return {
     centroidHz: total > EPSILON ? weighted / total : 0,
     rolloff85Hz: rolloffBin * binHz,
     flatness: total > EPSILON ? Math.exp(logSum / binCount) / (total / binCount) : 0,
-    alphaRatioDb: db((sumIn(bandRange(binHz, 50, 1000, binCount)) + EPSILON) / (sumIn(bandRange(binHz, 1000, 5000, binCount)) + EPSILON)),
-    hammarbergDb: db((maxIn(bandRange(binHz, 0, 2000, binCount)) + EPSILON) / (maxIn(bandRange(binHz, 2000, 5000, binCount)) + EPSILON)),
+    alphaRatioDb: db(
+      (sumIn(bandRange(binHz, 50, 1000, binCount)) + EPSILON) /
+        (sumIn(bandRange(binHz, 1000, 5000, binCount)) + EPSILON),
+    ),
+    hammarbergDb: db(
+      (maxIn(bandRange(binHz, 0, 2000, binCount)) + EPSILON) /
+        (maxIn(bandRange(binHz, 2000, 5000, binCount)) + EPSILON),
+    ),
     slopeDbPerKhz: (n * sxy - sx * sy) / (n * sxx - sx * sx),
   };
 }

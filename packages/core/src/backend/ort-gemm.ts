@@ -7,7 +7,11 @@ type KernelArgs = Parameters<KernelFunc>[0];
 /** The parts of onnxruntime-node used here: its synchronous native session (tfjs kernels are synchronous). */
 interface OrtSession {
   loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: Record<string, unknown>): void;
-  run(feeds: Record<string, unknown>, fetches: Record<string, unknown>, options: Record<string, unknown>): Record<string, { data: Float32Array }>;
+  run(
+    feeds: Record<string, unknown>,
+    fetches: Record<string, unknown>,
+    options: Record<string, unknown>,
+  ): Record<string, { data: Float32Array }>;
 }
 interface OrtModules {
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
@@ -29,7 +33,10 @@ function loadOrt(): OrtModules | undefined {
   try {
     const require = createRequire(import.meta.url);
     const ort = require('onnxruntime-node') as { Tensor: OrtModules['Tensor'] };
-    const { binding, initOrt } = require('onnxruntime-node/dist/binding') as { binding: { InferenceSession: new () => OrtSession }; initOrt: () => void };
+    const { binding, initOrt } = require('onnxruntime-node/dist/binding') as {
+      binding: { InferenceSession: new () => OrtSession };
+      initOrt: () => void;
+    };
     initOrt();
     return { Tensor: ort.Tensor, createSession: () => new binding.InferenceSession() };
   } catch {
@@ -48,7 +55,11 @@ const varint = (value: number): number[] => {
   out.push(n);
   return out;
 };
-const field = (number: number, payload: number[]): number[] => [...varint((number << 3) | 2), ...varint(payload.length), ...payload];
+const field = (number: number, payload: number[]): number[] => [
+  ...varint((number << 3) | 2),
+  ...varint(payload.length),
+  ...payload,
+];
 const text = (number: number, value: string): number[] => field(number, [...Buffer.from(value)]);
 const integer = (number: number, value: number): number[] => [...varint(number << 3), ...varint(value)];
 
@@ -62,14 +73,42 @@ type Activation = 'linear' | 'relu' | 'leakyrelu';
 
 /** Y = activation(Gemm(A, B[, C])): the activation runs inside ORT, on the product it just wrote. */
 function gemmModel(transA: boolean, transB: boolean, bias: boolean, activation: Activation, alpha: number): Uint8Array {
-  const intAttribute = (name: string, value: number): number[] => [...text(1, name), ...integer(20, 2), ...integer(3, value)];
-  const floatAttribute = (name: string, value: number): number[] => [...text(1, name), ...integer(20, 1), ...float(2, value)];
+  const intAttribute = (name: string, value: number): number[] => [
+    ...text(1, name),
+    ...integer(20, 2),
+    ...integer(3, value),
+  ];
+  const floatAttribute = (name: string, value: number): number[] => [
+    ...text(1, name),
+    ...integer(20, 1),
+    ...float(2, value),
+  ];
   const inputs = bias ? ['A', 'B', 'C'] : ['A', 'B'];
   const product = activation === 'linear' ? 'Y' : 'G';
-  const gemm = [...inputs.flatMap((name) => text(1, name)), ...text(2, product), ...text(4, 'Gemm'), ...field(5, intAttribute('transA', Number(transA))), ...field(5, intAttribute('transB', Number(transB)))];
+  const gemm = [
+    ...inputs.flatMap((name) => text(1, name)),
+    ...text(2, product),
+    ...text(4, 'Gemm'),
+    ...field(5, intAttribute('transA', Number(transA))),
+    ...field(5, intAttribute('transB', Number(transB))),
+  ];
   const activationNode =
-    activation === 'linear' ? [] : [...text(1, 'G'), ...text(2, 'Y'), ...text(4, activation === 'relu' ? 'Relu' : 'LeakyRelu'), ...(activation === 'leakyrelu' ? field(5, floatAttribute('alpha', alpha)) : [])];
-  const tensorType = (dims: string[]): number[] => field(1, [...integer(1, 1), ...field(2, dims.flatMap((d) => field(1, text(2, d))))]);
+    activation === 'linear'
+      ? []
+      : [
+          ...text(1, 'G'),
+          ...text(2, 'Y'),
+          ...text(4, activation === 'relu' ? 'Relu' : 'LeakyRelu'),
+          ...(activation === 'leakyrelu' ? field(5, floatAttribute('alpha', alpha)) : []),
+        ];
+  const tensorType = (dims: string[]): number[] =>
+    field(1, [
+      ...integer(1, 1),
+      ...field(
+        2,
+        dims.flatMap((d) => field(1, text(2, d))),
+      ),
+    ]);
   const valueInfo = (name: string, dims: string[]): number[] => [...text(1, name), ...field(2, tensorType(dims))];
   const graph = [
     ...field(1, gemm),
@@ -94,25 +133,49 @@ const MIN_MACS = 64 * 64 * 16;
  */
 function ortMatmul(ort: OrtModules, fallback: KernelFunc): KernelFunc {
   const sessions = new Map<string, OrtSession>();
-  const session = (transA: boolean, transB: boolean, bias: boolean, activation: Activation, alpha: number): OrtSession => {
+  const session = (
+    transA: boolean,
+    transB: boolean,
+    bias: boolean,
+    activation: Activation,
+    alpha: number,
+  ): OrtSession => {
     const key = `${transA}${transB}${bias}${activation}${alpha}`;
     let s = sessions.get(key);
     if (!s) {
       s = ort.createSession();
       const model = gemmModel(transA, transB, bias, activation, alpha);
-      s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+      s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
       sessions.set(key, s);
     }
     return s;
   };
   return (args: KernelArgs) => {
-    const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean; activation?: string; leakyreluAlpha?: number };
+    const attrs = args.attrs as {
+      transposeA?: boolean;
+      transposeB?: boolean;
+      activation?: string;
+      leakyreluAlpha?: number;
+    };
     const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
     const activation = (attrs.activation ?? 'linear') as Activation;
-    const matrix = (t: tf.TensorInfo): number[] | undefined => (t.shape.length === 2 ? [...t.shape] : t.shape.length === 3 && t.shape[0] === 1 ? t.shape.slice(1) : undefined);
+    const matrix = (t: tf.TensorInfo): number[] | undefined =>
+      t.shape.length === 2 ? [...t.shape] : t.shape.length === 3 && t.shape[0] === 1 ? t.shape.slice(1) : undefined;
     const aDims = matrix(a!);
     const bDims = matrix(b!);
-    if (!aDims || !bDims || preluActivationWeights || !['linear', 'relu', 'leakyrelu'].includes(activation) || (bias && bias.shape.length !== 1)) return fallback(args);
+    if (
+      !aDims ||
+      !bDims ||
+      preluActivationWeights ||
+      !['linear', 'relu', 'leakyrelu'].includes(activation) ||
+      (bias && bias.shape.length !== 1)
+    )
+      return fallback(args);
     const transA = Boolean(attrs.transposeA);
     const transB = Boolean(attrs.transposeB);
     const m = transA ? aDims[1]! : aDims[0]!;
@@ -123,11 +186,19 @@ function ortMatmul(ort: OrtModules, fallback: KernelFunc): KernelFunc {
     const outShape = a!.shape.length === 3 ? [1, m, n] : [m, n];
     const out = backend.makeOutput(outShape, 'float32');
     const heap = backend.wasm.HEAPU8.buffer;
-    const view = (t: tf.TensorInfo, size: number): Float32Array => new Float32Array(heap, backend.dataIdMap.get(t.dataId)!.memoryOffset, size);
-    const feeds: Record<string, unknown> = { A: new ort.Tensor('float32', view(a!, m * k), aDims), B: new ort.Tensor('float32', view(b!, k * n), bDims) };
+    const view = (t: tf.TensorInfo, size: number): Float32Array =>
+      new Float32Array(heap, backend.dataIdMap.get(t.dataId)!.memoryOffset, size);
+    const feeds: Record<string, unknown> = {
+      A: new ort.Tensor('float32', view(a!, m * k), aDims),
+      B: new ort.Tensor('float32', view(b!, k * n), bDims),
+    };
     if (bias) feeds.C = new ort.Tensor('float32', view(bias, n), [n]);
     // ORT writes the result straight into the output's place on the WASM heap (a pre-allocated output).
-    session(transA, transB, Boolean(bias), activation, attrs.leakyreluAlpha ?? 0).run(feeds, { Y: new ort.Tensor('float32', view(out, m * n), [m, n]) }, {});
+    session(transA, transB, Boolean(bias), activation, attrs.leakyreluAlpha ?? 0).run(
+      feeds,
+      { Y: new ort.Tensor('float32', view(out, m * n), [m, n]) },
+      {},
+    );
     return out;
   };
 }

@@ -41,7 +41,11 @@ export async function selectBackend(requested: BackendName = 'auto', compute: Co
     await tf.ready();
     const backend = tf.getBackend();
     if (backend !== 'wasm') {
-      if (compute === 'onnxruntime') throw new EmodistillError(ERROR_CODES.invalidOption, `--compute onnxruntime needs the wasm backend, but ${backend} runs; add --backend wasm or use --compute auto`);
+      if (compute === 'onnxruntime')
+        throw new EmodistillError(
+          ERROR_CODES.invalidOption,
+          `--compute onnxruntime needs the wasm backend, but ${backend} runs; add --backend wasm or use --compute auto`,
+        );
       return backend;
     }
     installWasmSliceOverrides();
@@ -51,7 +55,10 @@ export async function selectBackend(requested: BackendName = 'auto', compute: Co
     }
     if (setWasmMatmulOverrides('ort')) return 'wasm+onnxruntime';
     if (compute === 'onnxruntime') {
-      throw new EmodistillError(ERROR_CODES.invalidOption, '--compute onnxruntime: onnxruntime-node cannot be loaded here (an optional dependency: npm install onnxruntime-node@1.30.0); use --compute auto or wasm');
+      throw new EmodistillError(
+        ERROR_CODES.invalidOption,
+        '--compute onnxruntime: onnxruntime-node cannot be loaded here (an optional dependency: npm install onnxruntime-node@1.30.0); use --compute auto or wasm',
+      );
     }
     return 'wasm';
   }

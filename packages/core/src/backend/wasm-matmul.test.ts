@@ -32,7 +32,13 @@ const SHAPES = {
 } as const;
 type InputName = keyof typeof SHAPES;
 const INPUTS: Record<InputName, Float32Array> = Object.fromEntries(
-  Object.entries(SHAPES).map(([name, shape], i) => [name, randomValues(shape.reduce((a, b) => a * b, 1), 100 + i)]),
+  Object.entries(SHAPES).map(([name, shape], i) => [
+    name,
+    randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      100 + i,
+    ),
+  ]),
 ) as Record<InputName, Float32Array>;
 const DIFFERENTIATED: InputName[] = ['xT', 'w1', 'b1', 'w2T', 'b2', 'a3', 'b3', 'c2', 'd2'];
 
@@ -45,22 +51,35 @@ const DIFFERENTIATED: InputName[] = ['xT', 'w1', 'b1', 'w2T', 'b2', 'a3', 'b3', 
 function loss(t: Record<InputName, tf.Tensor>): tf.Scalar {
   const hidden = tf.tanh(tf.add(tf.matMul(t.xT as tf.Tensor2D, t.w1 as tf.Tensor2D, true, false), t.b1));
   const output = tf.add(tf.matMul(hidden, t.w2T as tf.Tensor2D, false, true), t.b2);
-  const fused = tf.fused.matMul({ a: hidden as tf.Tensor2D, b: t.w2T as tf.Tensor2D, transposeB: true, bias: t.b2, activation: 'relu' });
+  const fused = tf.fused.matMul({
+    a: hidden as tf.Tensor2D,
+    b: t.w2T as tf.Tensor2D,
+    transposeB: true,
+    bias: t.b2,
+    activation: 'relu',
+  });
   const batched = tf.matMul(t.a3 as tf.Tensor3D, t.b3 as tf.Tensor3D, false, true);
   const short = tf.matMul(t.c2 as tf.Tensor2D, t.d2 as tf.Tensor2D, false, true);
-  return tf.addN([tf.mean(tf.square(tf.sub(output, t.y))), tf.mul(tf.mean(fused), 0.5), tf.mul(tf.mean(tf.square(batched)), 0.1), tf.mul(tf.mean(tf.square(short)), 0.2)]) as tf.Scalar;
+  return tf.addN([
+    tf.mean(tf.square(tf.sub(output, t.y))),
+    tf.mul(tf.mean(fused), 0.5),
+    tf.mul(tf.mean(tf.square(batched)), 0.1),
+    tf.mul(tf.mean(tf.square(short)), 0.2),
+  ]) as tf.Scalar;
 }
 
 /** Loss value and gradients w.r.t. DIFFERENTIATED inputs on the active backend, as plain arrays. */
 function lossAndGradients(): { value: number; gradients: Float32Array[] } {
   return tf.tidy(() => {
-    const tensors = Object.fromEntries(Object.entries(SHAPES).map(([name, shape]) => [name, tf.tensor(INPUTS[name as InputName], [...shape])])) as Record<InputName, tf.Tensor>;
-    const f = (...args: tf.Tensor[]): tf.Scalar => loss({ ...tensors, ...Object.fromEntries(DIFFERENTIATED.map((name, i) => [name, args[i]!])) });
+    const tensors = Object.fromEntries(
+      Object.entries(SHAPES).map(([name, shape]) => [name, tf.tensor(INPUTS[name as InputName], [...shape])]),
+    ) as Record<InputName, tf.Tensor>;
+    const f = (...args: tf.Tensor[]): tf.Scalar =>
+      loss({ ...tensors, ...Object.fromEntries(DIFFERENTIATED.map((name, i) => [name, args[i]!])) });
     const { value, grads } = tf.valueAndGrads(f)(DIFFERENTIATED.map((name) => tensors[name]));
     return { value: value.dataSync()[0]!, gradients: grads.map((g) => g.dataSync() as Float32Array) };
   });
 }
-
 
 describe('WASM matmul overrides', () => {
   let originalBackend: string;
@@ -104,7 +123,10 @@ describe('WASM matmul overrides', () => {
     expect(Math.abs(onWasm.value - onCpu.value) / Math.abs(onCpu.value)).toBeLessThan(1e-5);
     DIFFERENTIATED.forEach((name, i) => {
       expect(onWasm.gradients[i]!.length, name).toBe(INPUTS[name].length);
-      expect(onCpu.gradients[i]!.some((g) => g !== 0), `${name} has a non-zero gradient`).toBe(true);
+      expect(
+        onCpu.gradients[i]!.some((g) => g !== 0),
+        `${name} has a non-zero gradient`,
+      ).toBe(true);
       expect(relativeError(onWasm.gradients[i]!, onCpu.gradients[i]!), `gradient of ${name}`).toBeLessThan(1e-5);
     });
   });
@@ -123,7 +145,9 @@ describe('WASM matmul overrides', () => {
     expect(stockKernel).toBe(originalKernel);
     expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).not.toBe(originalKernel);
     expect(Math.abs(overridden.value - stock.value) / Math.abs(stock.value)).toBeLessThan(1e-5);
-    DIFFERENTIATED.forEach((name, i) => expect(relativeError(overridden.gradients[i]!, stock.gradients[i]!), `gradient of ${name}`).toBeLessThan(1e-5));
+    DIFFERENTIATED.forEach((name, i) =>
+      expect(relativeError(overridden.gradients[i]!, stock.gradients[i]!), `gradient of ${name}`).toBeLessThan(1e-5),
+    );
   });
 
   it('leak neither tensors nor backend buffers', () => {
@@ -152,7 +176,10 @@ describe('WASM matmul overrides', () => {
 
     // act / assert
     expectNoTensorLeak(() => {
-      const classifier = trainClassifier({ x, labels, dimension: 6, classCount: 3 }, { epochs: 2, hiddenUnits: [16], batchSize: 16, seed: 1 });
+      const classifier = trainClassifier(
+        { x, labels, dimension: 6, classCount: 3 },
+        { epochs: 2, hiddenUnits: [16], batchSize: 16, seed: 1 },
+      );
       try {
         const predicted = classifier.predict(x);
         expect(predicted.length).toBe(40);
@@ -174,22 +201,31 @@ describe('selectBackend', () => {
     await tf.setBackend(originalBackend);
   });
 
-  it.skipIf(!ortAvailable())('routes WASM matmuls through onnxruntime by default when it is installed, and not with --compute wasm', async () => {
-    // arrange / act
-    const byDefault = await selectBackend('wasm');
-    const kernelByDefault = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
-    const forcedWasm = await selectBackend('wasm', 'wasm');
+  it.skipIf(!ortAvailable())(
+    'routes WASM matmuls through onnxruntime by default when it is installed, and not with --compute wasm',
+    async () => {
+      // arrange / act
+      const byDefault = await selectBackend('wasm');
+      const kernelByDefault = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+      const forcedWasm = await selectBackend('wasm', 'wasm');
 
-    // assert
-    expect(byDefault).toBe('wasm+onnxruntime');
-    expect(await selectBackend('wasm', 'onnxruntime')).toBe('wasm+onnxruntime');
-    expect(forcedWasm).toBe('wasm');
-    expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).not.toBe(kernelByDefault);
-  });
+      // assert
+      expect(byDefault).toBe('wasm+onnxruntime');
+      expect(await selectBackend('wasm', 'onnxruntime')).toBe('wasm+onnxruntime');
+      expect(forcedWasm).toBe('wasm');
+      expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).not.toBe(kernelByDefault);
+    },
+  );
 
   it('refuses --compute onnxruntime on a backend other than wasm, naming the fix', async () => {
     // arrange / act / assert
-    await expectEmodistillError(() => selectBackend('cpu', 'onnxruntime'), ERROR_CODES.invalidOption, '--compute onnxruntime', 'cpu', '--backend wasm');
+    await expectEmodistillError(
+      () => selectBackend('cpu', 'onnxruntime'),
+      ERROR_CODES.invalidOption,
+      '--compute onnxruntime',
+      'cpu',
+      '--backend wasm',
+    );
   });
 
   it('activates the pure-JS cpu backend on request', async () => {
@@ -210,8 +246,16 @@ describe('selectBackend', () => {
     }
   })();
 
-  it.skipIf(nativeInstalled)('refuses the native backend when tfjs-node is not installed, saying what to install', async () => {
-    // arrange / act / assert
-    await expectEmodistillError(() => selectBackend('tensorflow'), ERROR_CODES.invalidOption, '"tensorflow"', '@tensorflow/tfjs-node');
-  });
+  it.skipIf(nativeInstalled)(
+    'refuses the native backend when tfjs-node is not installed, saying what to install',
+    async () => {
+      // arrange / act / assert
+      await expectEmodistillError(
+        () => selectBackend('tensorflow'),
+        ERROR_CODES.invalidOption,
+        '"tensorflow"',
+        '@tensorflow/tfjs-node',
+      );
+    },
+  );
 });

@@ -32,7 +32,11 @@ function withExplicitTranspose(original: KernelFunc, transpose: KernelFunc): Ker
     const b = args.inputs.b!;
     try {
       if (attrs.transposeB && !attrs.transposeA && swapPays(a.shape, b.shape, args.inputs)) {
-        const flippedOutput = original({ ...args, inputs: { ...args.inputs, a: b, b: flip(a) }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+        const flippedOutput = original({
+          ...args,
+          inputs: { ...args.inputs, a: b, b: flip(a) },
+          attrs: { ...args.attrs, transposeA: false, transposeB: false },
+        }) as tf.TensorInfo;
         temporaries.push(flippedOutput);
         const output = flip(flippedOutput);
         temporaries.pop();

@@ -25,7 +25,9 @@ function contiguousSlice(stock: KernelFunc): KernelFunc {
     const heap = args.backend as unknown as WasmHeap;
     const out = heap.makeOutput(extent, x.dtype);
     const offset = tf.slice_util.computeFlatOffset(start, tf.util.computeStrides(x.shape));
-    heap.typedArrayFromHeap(out).set(heap.typedArrayFromHeap(x).subarray(offset, offset + tf.util.sizeFromShape(extent)));
+    heap
+      .typedArrayFromHeap(out)
+      .set(heap.typedArrayFromHeap(x).subarray(offset, offset + tf.util.sizeFromShape(extent)));
     return out;
   };
 }

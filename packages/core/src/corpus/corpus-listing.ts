@@ -23,17 +23,25 @@ export interface CorpusListing {
  * Resolves the class list: the caller's when given (every label must be in it), otherwise the
  * sorted distinct labels. `describe(i)` names entry i in errors (file, or file + row).
  */
-export function resolveClassNames(labels: readonly string[], requested: readonly string[] | undefined, describe: (index: number) => string): string[] {
+export function resolveClassNames(
+  labels: readonly string[],
+  requested: readonly string[] | undefined,
+  describe: (index: number) => string,
+): string[] {
   if (!requested) return [...new Set(labels)].sort();
   const allowed = new Set(requested);
   const unknown = labels.findIndex((label) => !allowed.has(label));
   if (unknown >= 0) {
-    throw new EmodistillError(ERROR_CODES.corpusLabel, `${describe(unknown)}: unknown emotion "${labels[unknown]}"; expected one of ${requested.join(', ')}`);
+    throw new EmodistillError(
+      ERROR_CODES.corpusLabel,
+      `${describe(unknown)}: unknown emotion "${labels[unknown]}"; expected one of ${requested.join(', ')}`,
+    );
   }
   return [...requested];
 }
 
 /** Refuses a corpus with no usable utterances, naming where it looked. */
 export function requireEntries(entries: readonly CorpusEntry[], where: string): void {
-  if (entries.length === 0) throw new EmodistillError(ERROR_CODES.corpusLayout, `no labelled utterances found in ${where}`);
+  if (entries.length === 0)
+    throw new EmodistillError(ERROR_CODES.corpusLayout, `no labelled utterances found in ${where}`);
 }

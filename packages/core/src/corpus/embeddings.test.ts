@@ -8,12 +8,24 @@ import { importEmbeddings } from './embeddings.js';
 
 /** 4 rows × 3 dims of float32, with −0 and a subnormal to check bit-exactness. */
 const EMBEDDINGS = Float32Array.from([0.5, -1.25, 3, -0, 1e-40, 7.5, 2, 2, 2, -8, 0.125, 1 / 3]);
-const MANIFEST = ['id,emotion,speaker,session', 'u0,happy,s1,1', 'u1,sad,s1,1', 'u2,happy,s2,2', 'u3,neutral,s2,2', ''].join('\n');
+const MANIFEST = [
+  'id,emotion,speaker,session',
+  'u0,happy,s1,1',
+  'u1,sad,s1,1',
+  'u2,happy,s2,2',
+  'u3,neutral,s2,2',
+  '',
+].join('\n');
 
 describe('importEmbeddings', () => {
   const temp = useTempDir();
 
-  async function writeNpy(name: string, data: Parameters<typeof dump>[0], shape: number[], dtype?: Parameters<typeof dump>[2]): Promise<string> {
+  async function writeNpy(
+    name: string,
+    data: Parameters<typeof dump>[0],
+    shape: number[],
+    dtype?: Parameters<typeof dump>[2],
+  ): Promise<string> {
     const path = join(temp.path, name);
     await writeFile(path, new Uint8Array(dump(data, shape, dtype)));
     return path;
@@ -35,14 +47,22 @@ describe('importEmbeddings', () => {
     expect(set.classNames).toEqual(['happy', 'neutral', 'sad']);
     expect(set.dimension).toBe(3);
     expect(float32Bits(set.features)).toEqual(float32Bits(EMBEDDINGS));
-    expect(set.spec).toEqual({ name: 'embeddings', version: '1', params: { model: 'wavlm-base-plus', file: 'emb.npy' }, dimensionNames: ['emb0', 'emb1', 'emb2'] });
+    expect(set.spec).toEqual({
+      name: 'embeddings',
+      version: '1',
+      params: { model: 'wavlm-base-plus', file: 'emb.npy' },
+      dimensionNames: ['emb0', 'emb1', 'emb2'],
+    });
     expect(set.corpus).toMatchObject({ source: 'embeddings', task: 'custom' });
   });
 
   it('numbers rows when the manifest has no id column, leaves sessions empty without one, and follows `classes`', async () => {
     // arrange
     const npy = await writeNpy('emb.npy', EMBEDDINGS.subarray(0, 6), [2, 3]);
-    const manifest = await writeText(join(temp.path, 'emb.jsonl'), '{"emotion": "sad", "speaker": "a"}\n{"emotion": "happy", "speaker": "b"}\n');
+    const manifest = await writeText(
+      join(temp.path, 'emb.jsonl'),
+      '{"emotion": "sad", "speaker": "a"}\n{"emotion": "happy", "speaker": "b"}\n',
+    );
 
     // act
     const set = await importEmbeddings(npy, manifest, { classes: ['sad', 'happy'] });
@@ -60,7 +80,13 @@ describe('importEmbeddings', () => {
     const manifest = await writeText(join(temp.path, 'emb.csv'), MANIFEST);
 
     // act / assert
-    await expectEmodistillError(() => importEmbeddings(npy, manifest), ERROR_CODES.embeddingsShape, npy, 'f8', 'float32');
+    await expectEmodistillError(
+      () => importEmbeddings(npy, manifest),
+      ERROR_CODES.embeddingsShape,
+      npy,
+      'f8',
+      'float32',
+    );
   });
 
   it('refuses a 1-D array, naming the file and the shape', async () => {
@@ -78,7 +104,14 @@ describe('importEmbeddings', () => {
     const manifest = await writeText(join(temp.path, 'emb.csv'), MANIFEST);
 
     // act / assert
-    await expectEmodistillError(() => importEmbeddings(npy, manifest), ERROR_CODES.embeddingsShape, manifest, npy, '4 rows', '3 embeddings');
+    await expectEmodistillError(
+      () => importEmbeddings(npy, manifest),
+      ERROR_CODES.embeddingsShape,
+      manifest,
+      npy,
+      '4 rows',
+      '3 embeddings',
+    );
   });
 
   it('refuses NaN embeddings, naming the file and the row', async () => {
@@ -110,6 +143,11 @@ describe('importEmbeddings', () => {
     const manifest = await writeText(join(temp.path, 'emb.csv'), 'speaker\na\nb\nc\nd\n');
 
     // act / assert
-    await expectEmodistillError(() => importEmbeddings(npy, manifest), ERROR_CODES.manifestColumn, manifest, '"emotion"');
+    await expectEmodistillError(
+      () => importEmbeddings(npy, manifest),
+      ERROR_CODES.manifestColumn,
+      manifest,
+      '"emotion"',
+    );
   });
 });

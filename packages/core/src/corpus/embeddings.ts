@@ -20,7 +20,11 @@ function shapeError(path: string, reason: string): EmodistillError {
  * Imports precomputed utterance embeddings: a float32 `.npy` of shape [N, d] and a manifest
  * (CSV/JSONL, columns emotion, speaker, optional id, session) whose row i describes embedding i.
  */
-export async function importEmbeddings(npyPath: string, manifestPath: string, options: EmbeddingsImportOptions = {}): Promise<FeatureSet> {
+export async function importEmbeddings(
+  npyPath: string,
+  manifestPath: string,
+  options: EmbeddingsImportOptions = {},
+): Promise<FeatureSet> {
   let bytes: Buffer;
   try {
     bytes = await readFile(npyPath);
@@ -33,7 +37,11 @@ export async function importEmbeddings(npyPath: string, manifestPath: string, op
   } catch (error) {
     throw shapeError(npyPath, `not a valid .npy file (${(error as Error).message})`);
   }
-  if (array.dtype !== 'f4') throw shapeError(npyPath, `dtype ${array.dtype}; expected float32 (<f4) — save with np.save(path, x.astype(np.float32))`);
+  if (array.dtype !== 'f4')
+    throw shapeError(
+      npyPath,
+      `dtype ${array.dtype}; expected float32 (<f4) — save with np.save(path, x.astype(np.float32))`,
+    );
   if (array.shape.length !== 2) throw shapeError(npyPath, `shape [${array.shape.join(', ')}]; expected [N, d]`);
   if (array.fortranOrder) throw shapeError(npyPath, 'Fortran order; save a C-contiguous array (np.ascontiguousarray)');
   const [rows, dimension] = array.shape as [number, number];
@@ -42,7 +50,11 @@ export async function importEmbeddings(npyPath: string, manifestPath: string, op
   if (badIndex >= 0) throw shapeError(npyPath, `row ${Math.floor(badIndex / dimension)} holds a NaN or infinite value`);
 
   const table = await readManifestTable(manifestPath, ['emotion', 'speaker']);
-  if (table.rows.length !== rows) throw shapeError(manifestPath, `${table.rows.length} rows, but ${npyPath} holds ${rows} embeddings; row i must describe embedding i`);
+  if (table.rows.length !== rows)
+    throw shapeError(
+      manifestPath,
+      `${table.rows.length} rows, but ${npyPath} holds ${rows} embeddings; row i must describe embedding i`,
+    );
   const emotions = table.rows.map((row) => row.emotion!);
   const classNames = resolveClassNames(emotions, options.classes, table.rowLabel);
   return {

@@ -5,12 +5,28 @@ import { readWavFile } from '../audio/decode-wav.js';
 import { resample } from '../audio/resample.js';
 import { ERROR_CODES } from '../errors.js';
 import { createProsodicFunctionalsExtractor } from '../features/prosodic-functionals.js';
-import { EMODB_AVAILABLE, EMODB_WAV_DIR, expectEmodistillError, harmonicTone, useTempDir, writeWav } from '../../test/fixtures.js';
+import {
+  EMODB_AVAILABLE,
+  EMODB_WAV_DIR,
+  expectEmodistillError,
+  harmonicTone,
+  useTempDir,
+  writeWav,
+} from '../../test/fixtures.js';
 import { EMODB_EMOTIONS, listEmodb } from './emodb.js';
 import { extractFeatureSet } from './extract-features.js';
 
 /** Two speakers (03 m, 08 f) and all seven emotion letters. */
-const SAMPLE_FILES = ['03a01Fa.wav', '03a01Wa.wav', '03a04Lc.wav', '03b10Ec.wav', '08a01Ab.wav', '08a01Fd.wav', '08a01Na.wav', '08a02Tb.wav'];
+const SAMPLE_FILES = [
+  '03a01Fa.wav',
+  '03a01Wa.wav',
+  '03a04Lc.wav',
+  '03b10Ec.wav',
+  '08a01Ab.wav',
+  '08a01Fd.wav',
+  '08a01Na.wav',
+  '08a02Tb.wav',
+];
 
 const realCorpusTitle = EMODB_AVAILABLE
   ? 'listEmodb + extractFeatureSet on real EmoDB files'
@@ -96,7 +112,9 @@ describe.skipIf(!EMODB_AVAILABLE)(realCorpusTitle, () => {
     }
     expect(stats.audioSeconds).toBeCloseTo(seconds, 6);
     // Different utterances give different vectors.
-    expect(set.features.subarray(0, set.dimension)).not.toEqual(set.features.subarray(set.dimension, 2 * set.dimension));
+    expect(set.features.subarray(0, set.dimension)).not.toEqual(
+      set.features.subarray(set.dimension, 2 * set.dimension),
+    );
   });
 });
 
@@ -140,6 +158,14 @@ describe('listEmodb errors', () => {
 
   it('maps each official letter to its emotion', () => {
     // arrange / act / assert
-    expect(EMODB_EMOTIONS).toEqual({ W: 'anger', L: 'boredom', E: 'disgust', A: 'fear', F: 'happiness', T: 'sadness', N: 'neutral' });
+    expect(EMODB_EMOTIONS).toEqual({
+      W: 'anger',
+      L: 'boredom',
+      E: 'disgust',
+      A: 'fear',
+      F: 'happiness',
+      T: 'sadness',
+      N: 'neutral',
+    });
   });
 });

@@ -23,7 +23,16 @@ const CLASSES: Record<EmodbTask, readonly string[]> = {
 
 /** Speaker id → sex, from the EmoDB documentation (used to balance folds by sex). */
 export const EMODB_SPEAKER_SEX: Readonly<Record<string, 'f' | 'm'>> = {
-  '03': 'm', '08': 'f', '09': 'f', '10': 'm', '11': 'm', '12': 'm', '13': 'f', '14': 'f', '15': 'm', '16': 'f',
+  '03': 'm',
+  '08': 'f',
+  '09': 'f',
+  '10': 'm',
+  '11': 'm',
+  '12': 'm',
+  '13': 'f',
+  '14': 'f',
+  '15': 'm',
+  '16': 'f',
 };
 
 /** `03a01Fa.wav`: speaker 03, text a01, emotion letter F, version a. */
@@ -35,19 +44,29 @@ export async function listEmodb(wavDir: string, task: EmodbTask): Promise<Corpus
   try {
     names = (await readdir(wavDir)).filter((name) => name.toLowerCase().endsWith('.wav')).sort();
   } catch (error) {
-    throw new EmodistillError(ERROR_CODES.corpusLayout, `cannot list EmoDB folder ${wavDir}: ${(error as Error).message}`, { cause: error });
+    throw new EmodistillError(
+      ERROR_CODES.corpusLayout,
+      `cannot list EmoDB folder ${wavDir}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const classes = new Set(CLASSES[task]);
   const entries: CorpusEntry[] = [];
   for (const name of names) {
     const match = FILE_NAME.exec(name);
     if (!match) {
-      throw new EmodistillError(ERROR_CODES.corpusLayout, `${join(wavDir, name)}: not an EmoDB file name (expected e.g. 03a01Fa.wav)`);
+      throw new EmodistillError(
+        ERROR_CODES.corpusLayout,
+        `${join(wavDir, name)}: not an EmoDB file name (expected e.g. 03a01Fa.wav)`,
+      );
     }
     const [, speaker, , letter] = match;
     const emotion = EMODB_EMOTIONS[letter!.toUpperCase() as keyof typeof EMODB_EMOTIONS];
     if (!emotion) {
-      throw new EmodistillError(ERROR_CODES.corpusLabel, `${join(wavDir, name)}: unknown emotion letter "${letter}"; expected one of ${Object.keys(EMODB_EMOTIONS).join(', ')}`);
+      throw new EmodistillError(
+        ERROR_CODES.corpusLabel,
+        `${join(wavDir, name)}: unknown emotion letter "${letter}"; expected one of ${Object.keys(EMODB_EMOTIONS).join(', ')}`,
+      );
     }
     if (!classes.has(emotion)) continue;
     entries.push({ id: name.slice(0, -4), audioPath: join(wavDir, name), emotion, speaker: speaker!, session: '' });

@@ -19,7 +19,10 @@ export interface ExtractionStats {
 }
 
 /** Decodes, resamples and extracts every entry of a listing into a feature set (in listing order). */
-export async function extractFeatureSet(listing: CorpusListing, options: ExtractFeatureSetOptions = {}): Promise<{ set: FeatureSet; stats: ExtractionStats }> {
+export async function extractFeatureSet(
+  listing: CorpusListing,
+  options: ExtractFeatureSetOptions = {},
+): Promise<{ set: FeatureSet; stats: ExtractionStats }> {
   const extractor = options.extractor ?? createProsodicFunctionalsExtractor();
   const dimension = extractor.spec.dimensionNames.length;
   const features = new Float32Array(listing.entries.length * dimension);
@@ -43,5 +46,12 @@ export async function extractFeatureSet(listing: CorpusListing, options: Extract
     spec: extractor.spec,
     corpus: { source: listing.source, task: listing.task, createdAt: new Date().toISOString() },
   };
-  return { set, stats: { utterances: listing.entries.length, audioSeconds, extractionSeconds: (performance.now() - started) / 1000 } };
+  return {
+    set,
+    stats: {
+      utterances: listing.entries.length,
+      audioSeconds,
+      extractionSeconds: (performance.now() - started) / 1000,
+    },
+  };
 }

@@ -10,7 +10,8 @@ const clip = (f0: number): Float32Array => harmonicTone(f0, { sampleRateHz: 1600
 
 /** <root>/<emotion>/<file>.wav for each [emotion, file] pair. */
 async function writeTree(root: string, files: readonly (readonly [string, string])[]): Promise<void> {
-  for (const [index, [emotion, file]] of files.entries()) await writeWav(join(root, emotion, file), clip(120 + 20 * index), 16000);
+  for (const [index, [emotion, file]] of files.entries())
+    await writeWav(join(root, emotion, file), clip(120 + 20 * index), 16000);
 }
 
 describe('listFolders', () => {
@@ -35,9 +36,27 @@ describe('listFolders', () => {
     expect(listing.task).toBe('custom');
     expect(listing.classNames).toEqual(['angry', 'sad']);
     expect(listing.entries).toEqual([
-      { id: 'angry/spk1_001', audioPath: join(temp.path, 'angry', 'spk1_001.wav'), emotion: 'angry', speaker: 'spk1', session: '' },
-      { id: 'angry/spk2_002', audioPath: join(temp.path, 'angry', 'spk2_002.WAV'), emotion: 'angry', speaker: 'spk2', session: '' },
-      { id: 'sad/spk2_003', audioPath: join(temp.path, 'sad', 'spk2_003.wav'), emotion: 'sad', speaker: 'spk2', session: '' },
+      {
+        id: 'angry/spk1_001',
+        audioPath: join(temp.path, 'angry', 'spk1_001.wav'),
+        emotion: 'angry',
+        speaker: 'spk1',
+        session: '',
+      },
+      {
+        id: 'angry/spk2_002',
+        audioPath: join(temp.path, 'angry', 'spk2_002.WAV'),
+        emotion: 'angry',
+        speaker: 'spk2',
+        session: '',
+      },
+      {
+        id: 'sad/spk2_003',
+        audioPath: join(temp.path, 'sad', 'spk2_003.wav'),
+        emotion: 'sad',
+        speaker: 'spk2',
+        session: '',
+      },
     ]);
   });
 
@@ -54,7 +73,10 @@ describe('listFolders', () => {
 
   it('keeps the class order given in `classes`', async () => {
     // arrange
-    await writeTree(temp.path, [['angry', 'a_1.wav'], ['sad', 'b_1.wav']]);
+    await writeTree(temp.path, [
+      ['angry', 'a_1.wav'],
+      ['sad', 'b_1.wav'],
+    ]);
 
     // act
     const listing = await listFolders(temp.path, { speakerRegex: '^(\\w)_', classes: ['sad', 'neutral', 'angry'] });
@@ -65,7 +87,11 @@ describe('listFolders', () => {
 
   it('extracts one finite row per file', async () => {
     // arrange
-    await writeTree(temp.path, [['angry', 'a_1.wav'], ['sad', 'b_1.wav'], ['sad', 'b_2.wav']]);
+    await writeTree(temp.path, [
+      ['angry', 'a_1.wav'],
+      ['sad', 'b_1.wav'],
+      ['sad', 'b_2.wav'],
+    ]);
     const listing = await listFolders(temp.path, { speakerRegex: '^(\\w)_' });
 
     // act
@@ -82,10 +108,17 @@ describe('listFolders', () => {
 
   it('refuses a file name the speaker regex does not match, naming the file', async () => {
     // arrange
-    await writeTree(temp.path, [['angry', 'spk1_001.wav'], ['sad', 'unknown.wav']]);
+    await writeTree(temp.path, [
+      ['angry', 'spk1_001.wav'],
+      ['sad', 'unknown.wav'],
+    ]);
 
     // act / assert
-    await expectEmodistillError(() => listFolders(temp.path, { speakerRegex: '^(spk\\d+)_' }), ERROR_CODES.corpusLayout, join(temp.path, 'sad', 'unknown.wav'));
+    await expectEmodistillError(
+      () => listFolders(temp.path, { speakerRegex: '^(spk\\d+)_' }),
+      ERROR_CODES.corpusLayout,
+      join(temp.path, 'sad', 'unknown.wav'),
+    );
   });
 
   it('refuses an invalid regular expression as an invalid option, quoting it', async () => {
@@ -93,15 +126,26 @@ describe('listFolders', () => {
     await writeTree(temp.path, [['angry', 'spk1_001.wav']]);
 
     // act / assert
-    await expectEmodistillError(() => listFolders(temp.path, { speakerRegex: '^(spk' }), ERROR_CODES.invalidOption, '"^(spk"');
+    await expectEmodistillError(
+      () => listFolders(temp.path, { speakerRegex: '^(spk' }),
+      ERROR_CODES.invalidOption,
+      '"^(spk"',
+    );
   });
 
   it('refuses an emotion folder outside `classes`, naming the folder', async () => {
     // arrange
-    await writeTree(temp.path, [['angry', 'a_1.wav'], ['bored', 'b_1.wav']]);
+    await writeTree(temp.path, [
+      ['angry', 'a_1.wav'],
+      ['bored', 'b_1.wav'],
+    ]);
 
     // act / assert
-    await expectEmodistillError(() => listFolders(temp.path, { speakerRegex: '^(\\w)_', classes: ['angry', 'sad'] }), ERROR_CODES.corpusLabel, join(temp.path, 'bored'));
+    await expectEmodistillError(
+      () => listFolders(temp.path, { speakerRegex: '^(\\w)_', classes: ['angry', 'sad'] }),
+      ERROR_CODES.corpusLabel,
+      join(temp.path, 'bored'),
+    );
   });
 
   it('refuses a root without WAV files, and a missing root, naming it', async () => {
@@ -110,7 +154,11 @@ describe('listFolders', () => {
     const missing = join(temp.path, 'absent');
 
     // act / assert
-    await expectEmodistillError(() => listFolders(temp.path, { speakerRegex: '.' }), ERROR_CODES.corpusLayout, temp.path);
+    await expectEmodistillError(
+      () => listFolders(temp.path, { speakerRegex: '.' }),
+      ERROR_CODES.corpusLayout,
+      temp.path,
+    );
     await expectEmodistillError(() => listFolders(missing, { speakerRegex: '.' }), ERROR_CODES.corpusLayout, missing);
   });
 });

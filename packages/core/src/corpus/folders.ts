@@ -16,13 +16,21 @@ export async function listFolders(root: string, options: FoldersImportOptions): 
   try {
     pattern = new RegExp(options.speakerRegex);
   } catch (error) {
-    throw new EmodistillError(ERROR_CODES.invalidOption, `--speaker-regex "${options.speakerRegex}" is not a valid regular expression: ${(error as Error).message}`);
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `--speaker-regex "${options.speakerRegex}" is not a valid regular expression: ${(error as Error).message}`,
+    );
   }
   let folders: string[];
   try {
-    folders = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
+    folders = (await readdir(root, { withFileTypes: true }))
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => d.name)
+      .sort();
   } catch (error) {
-    throw new EmodistillError(ERROR_CODES.corpusLayout, `cannot list ${root}: ${(error as Error).message}`, { cause: error });
+    throw new EmodistillError(ERROR_CODES.corpusLayout, `cannot list ${root}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const classNames = resolveClassNames(folders, options.classes, (i) => join(root, folders[i]!));
   const entries: CorpusEntry[] = [];
@@ -32,9 +40,18 @@ export async function listFolders(root: string, options: FoldersImportOptions): 
       const match = pattern.exec(file);
       const speaker = match?.[1] ?? match?.[0];
       if (!speaker) {
-        throw new EmodistillError(ERROR_CODES.corpusLayout, `${join(root, emotion, file)}: --speaker-regex ${pattern} does not match this file name`);
+        throw new EmodistillError(
+          ERROR_CODES.corpusLayout,
+          `${join(root, emotion, file)}: --speaker-regex ${pattern} does not match this file name`,
+        );
       }
-      entries.push({ id: `${emotion}/${file.slice(0, -4)}`, audioPath: join(root, emotion, file), emotion, speaker, session: '' });
+      entries.push({
+        id: `${emotion}/${file.slice(0, -4)}`,
+        audioPath: join(root, emotion, file),
+        emotion,
+        speaker,
+        session: '',
+      });
     }
   }
   requireEntries(entries, root);

@@ -82,7 +82,9 @@ describe('listIemocap', () => {
       ['Ses02M_impro03_F000', 'Ses02F', '2'],
       ['Ses02M_impro03_M001', 'Ses02M', '2'],
     ]);
-    expect(entries[0]!.audioPath).toBe(join(temp.path, 'Session1', 'sentences', 'wav', 'Ses01F_impro01', 'Ses01F_impro01_F000.wav'));
+    expect(entries[0]!.audioPath).toBe(
+      join(temp.path, 'Session1', 'sentences', 'wav', 'Ses01F_impro01', 'Ses01F_impro01_F000.wav'),
+    );
   });
 
   it('extracts a feature set with one finite row per kept utterance', async () => {
@@ -122,7 +124,14 @@ describe('listIemocap', () => {
     // arrange
     const [, path] = await writeIemocapTree(temp.path, [
       DIALOGS[0]!,
-      { session: 1, dialog: 'Ses01F_impro02', utterances: [{ id: 'Ses01F_impro02_F000', code: 'neu' }, { id: 'Ses01F_impro02_M000', code: 'hpy' }] },
+      {
+        session: 1,
+        dialog: 'Ses01F_impro02',
+        utterances: [
+          { id: 'Ses01F_impro02_F000', code: 'neu' },
+          { id: 'Ses01F_impro02_M000', code: 'hpy' },
+        ],
+      },
     ]);
     // Header (3 lines) + first block (7 lines): the second utterance line is line 11.
 
@@ -132,10 +141,17 @@ describe('listIemocap', () => {
 
   it('refuses a malformed utterance id, naming the file and the line', async () => {
     // arrange
-    const [path] = await writeIemocapTree(temp.path, [{ session: 1, dialog: 'Ses01F_impro01', utterances: [{ id: 'Ses01F_impro01_X000', code: 'neu' }] }]);
+    const [path] = await writeIemocapTree(temp.path, [
+      { session: 1, dialog: 'Ses01F_impro01', utterances: [{ id: 'Ses01F_impro01_X000', code: 'neu' }] },
+    ]);
 
     // act / assert
-    await expectEmodistillError(() => listIemocap(temp.path), ERROR_CODES.corpusLayout, `${path} line 4`, 'Ses01F_impro01_X000');
+    await expectEmodistillError(
+      () => listIemocap(temp.path),
+      ERROR_CODES.corpusLayout,
+      `${path} line 4`,
+      'Ses01F_impro01_X000',
+    );
   });
 
   it('refuses a folder without Session folders, naming it', async () => {
@@ -152,7 +168,11 @@ describe('listIemocap', () => {
     await rm(join(temp.path, 'Session2', 'dialog'), { recursive: true });
 
     // act / assert
-    await expectEmodistillError(() => listIemocap(temp.path), ERROR_CODES.corpusLayout, join(temp.path, 'Session2', 'dialog', 'EmoEvaluation'));
+    await expectEmodistillError(
+      () => listIemocap(temp.path),
+      ERROR_CODES.corpusLayout,
+      join(temp.path, 'Session2', 'dialog', 'EmoEvaluation'),
+    );
   });
 
   it('names the missing WAV of a listed utterance when extracting', async () => {

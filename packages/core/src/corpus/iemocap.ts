@@ -4,7 +4,13 @@ import { EmodistillError, ERROR_CODES } from '../errors.js';
 import { requireEntries, type CorpusEntry, type CorpusListing } from './corpus-listing.js';
 
 /** The usual 4-class task: excited merged into happy; everything else (fru, sur, xxx, …) dropped. */
-const FOUR_CLASS: Readonly<Record<string, string>> = { neu: 'neutral', hap: 'happy', exc: 'happy', ang: 'angry', sad: 'sad' };
+const FOUR_CLASS: Readonly<Record<string, string>> = {
+  neu: 'neutral',
+  hap: 'happy',
+  exc: 'happy',
+  ang: 'angry',
+  sad: 'sad',
+};
 const KNOWN_CODES = new Set(['neu', 'hap', 'exc', 'ang', 'sad', 'fru', 'fea', 'sur', 'dis', 'oth', 'xxx']);
 const CLASS_NAMES = ['angry', 'happy', 'neutral', 'sad'] as const;
 
@@ -14,12 +20,18 @@ const UTTERANCE_LINE = /^\[[\d.]+\s*-\s*[\d.]+\]\t(\S+)\t(\S+)\t/;
 const UTTERANCE_ID = /^Ses(\d\d)[FM]_.+_([FM])\d+$/;
 
 async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false);
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 async function listSession(root: string, session: string): Promise<CorpusEntry[]> {
   const evaluationDir = join(root, `Session${session}`, 'dialog', 'EmoEvaluation');
-  const files = (await readdir(evaluationDir, { withFileTypes: true })).filter((f) => f.isFile() && f.name.endsWith('.txt') && !f.name.startsWith('.')).map((f) => f.name).sort();
+  const files = (await readdir(evaluationDir, { withFileTypes: true }))
+    .filter((f) => f.isFile() && f.name.endsWith('.txt') && !f.name.startsWith('.'))
+    .map((f) => f.name)
+    .sort();
   const entries: CorpusEntry[] = [];
   for (const file of files) {
     const path = join(evaluationDir, file);
@@ -31,11 +43,19 @@ async function listSession(root: string, session: string): Promise<CorpusEntry[]
       if (!match) continue;
       const [, utteranceId, code] = match as unknown as [string, string, string];
       const where = `${path} line ${lineIndex + 1}`;
-      if (!KNOWN_CODES.has(code)) throw new EmodistillError(ERROR_CODES.corpusLabel, `${where}: unknown emotion label "${code}"; expected one of ${[...KNOWN_CODES].join(', ')}`);
+      if (!KNOWN_CODES.has(code))
+        throw new EmodistillError(
+          ERROR_CODES.corpusLabel,
+          `${where}: unknown emotion label "${code}"; expected one of ${[...KNOWN_CODES].join(', ')}`,
+        );
       const emotion = FOUR_CLASS[code];
       if (!emotion) continue;
       const idMatch = UTTERANCE_ID.exec(utteranceId);
-      if (!idMatch) throw new EmodistillError(ERROR_CODES.corpusLayout, `${where}: utterance id "${utteranceId}" is not of the form Ses01F_impro01_F000`);
+      if (!idMatch)
+        throw new EmodistillError(
+          ERROR_CODES.corpusLayout,
+          `${where}: utterance id "${utteranceId}" is not of the form Ses01F_impro01_F000`,
+        );
       entries.push({
         id: utteranceId,
         audioPath: join(root, `Session${session}`, 'sentences', 'wav', dialog, `${utteranceId}.wav`),
@@ -56,12 +76,19 @@ export async function listIemocap(root: string): Promise<CorpusListing> {
   const sessions: string[] = [];
   for (let n = 1; n <= 5; n++) if (await isDirectory(join(root, `Session${n}`))) sessions.push(String(n));
   if (sessions.length === 0) {
-    throw new EmodistillError(ERROR_CODES.corpusLayout, `${root}: no Session1..Session5 folders; point at the IEMOCAP_full_release folder`);
+    throw new EmodistillError(
+      ERROR_CODES.corpusLayout,
+      `${root}: no Session1..Session5 folders; point at the IEMOCAP_full_release folder`,
+    );
   }
   const entries: CorpusEntry[] = [];
   for (const session of sessions) {
     const evaluationDir = join(root, `Session${session}`, 'dialog', 'EmoEvaluation');
-    if (!(await isDirectory(evaluationDir))) throw new EmodistillError(ERROR_CODES.corpusLayout, `${evaluationDir}: missing (expected the release's dialog/EmoEvaluation folder)`);
+    if (!(await isDirectory(evaluationDir)))
+      throw new EmodistillError(
+        ERROR_CODES.corpusLayout,
+        `${evaluationDir}: missing (expected the release's dialog/EmoEvaluation folder)`,
+      );
     entries.push(...(await listSession(root, session)));
   }
   requireEntries(entries, root);

@@ -12,13 +12,21 @@ export interface ManifestTable {
 /** Rows plus the file line each ends on (blank lines are skipped, so rows and lines can differ). */
 function parseCsv(text: string, path: string): { rows: Record<string, string>[]; lineNumbers: number[] } {
   try {
-    const records = parse(text, { columns: (header: string[]) => header.map((h) => h.trim()), skip_empty_lines: true, trim: true, bom: true, info: true }) as {
+    const records = parse(text, {
+      columns: (header: string[]) => header.map((h) => h.trim()),
+      skip_empty_lines: true,
+      trim: true,
+      bom: true,
+      info: true,
+    }) as {
       record: Record<string, string>;
       info: { lines: number };
     }[];
     return { rows: records.map((r) => r.record), lineNumbers: records.map((r) => r.info.lines) };
   } catch (error) {
-    throw new EmodistillError(ERROR_CODES.manifestRow, `${path}: not valid CSV (${(error as Error).message})`, { cause: error });
+    throw new EmodistillError(ERROR_CODES.manifestRow, `${path}: not valid CSV (${(error as Error).message})`, {
+      cause: error,
+    });
   }
 }
 
@@ -36,7 +44,11 @@ function parseJsonl(text: string, path: string): { rows: Record<string, string>[
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new EmodistillError(ERROR_CODES.manifestRow, `${path} line ${index + 1}: expected a JSON object`);
     }
-    rows.push(Object.fromEntries(Object.entries(value).map(([key, field]) => [key, field === null || field === undefined ? '' : String(field)])));
+    rows.push(
+      Object.fromEntries(
+        Object.entries(value).map(([key, field]) => [key, field === null || field === undefined ? '' : String(field)]),
+      ),
+    );
     lineNumbers.push(index + 1);
   });
   return { rows, lineNumbers };
@@ -51,7 +63,9 @@ export async function readManifestTable(path: string, required: readonly string[
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new EmodistillError(ERROR_CODES.corpusLayout, `cannot read manifest ${path}: ${(error as Error).message}`, { cause: error });
+    throw new EmodistillError(ERROR_CODES.corpusLayout, `cannot read manifest ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const isJsonl = /\.(jsonl|ndjson)$/i.test(path);
   let table: ManifestTable;
@@ -65,12 +79,19 @@ export async function readManifestTable(path: string, required: readonly string[
   }
   const present = new Set(table.rows.flatMap((row) => Object.keys(row)));
   if (!isJsonl) {
-    const header = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0]!.split(',').map((h) => h.trim());
+    const header = text
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/, 1)[0]!
+      .split(',')
+      .map((h) => h.trim());
     header.forEach((column) => present.add(column));
   }
   for (const column of required) {
     if (!present.has(column)) {
-      throw new EmodistillError(ERROR_CODES.manifestColumn, `${path}: missing column "${column}" (found: ${[...present].join(', ') || 'none'}; required: ${required.join(', ')})`);
+      throw new EmodistillError(
+        ERROR_CODES.manifestColumn,
+        `${path}: missing column "${column}" (found: ${[...present].join(', ') || 'none'}; required: ${required.join(', ')})`,
+      );
     }
   }
   table.rows.forEach((row, i) => {

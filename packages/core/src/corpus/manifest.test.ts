@@ -11,8 +11,16 @@ import { listManifest } from './manifest.js';
 
 /** Writes three 22050 Hz clips under <root>/audio/ (so extraction must resample). */
 async function writeClips(root: string): Promise<void> {
-  for (const [name, f0] of [['a', 120], ['b', 180], ['c', 240]] as const) {
-    await writeWav(join(root, 'audio', `${name}.wav`), harmonicTone(f0, { sampleRateHz: 22050, durationSec: 0.4 }), 22050);
+  for (const [name, f0] of [
+    ['a', 120],
+    ['b', 180],
+    ['c', 240],
+  ] as const) {
+    await writeWav(
+      join(root, 'audio', `${name}.wav`),
+      harmonicTone(f0, { sampleRateHz: 22050, durationSec: 0.4 }),
+      22050,
+    );
   }
 }
 
@@ -24,7 +32,13 @@ describe('listManifest', () => {
     await writeClips(temp.path);
     const manifest = await writeText(
       join(temp.path, 'meta', 'manifest.csv'),
-      ['path,emotion,speaker,session', '../audio/a.wav,happy,spk1,s1', '../audio/b.wav,sad,spk2,s1', `${join(temp.path, 'audio', 'c.wav')},happy,spk2,s2`, ''].join('\n'),
+      [
+        'path,emotion,speaker,session',
+        '../audio/a.wav,happy,spk1,s1',
+        '../audio/b.wav,sad,spk2,s1',
+        `${join(temp.path, 'audio', 'c.wav')},happy,spk2,s2`,
+        '',
+      ].join('\n'),
     );
 
     // act
@@ -44,13 +58,19 @@ describe('listManifest', () => {
   it('leaves the session empty when the column is absent and uses an id column when present', async () => {
     // arrange
     await writeClips(temp.path);
-    const manifest = await writeText(join(temp.path, 'manifest.csv'), 'id,path,emotion,speaker\nutt-1,audio/a.wav,angry,x\nutt-2,audio/b.wav,calm,y\n');
+    const manifest = await writeText(
+      join(temp.path, 'manifest.csv'),
+      'id,path,emotion,speaker\nutt-1,audio/a.wav,angry,x\nutt-2,audio/b.wav,calm,y\n',
+    );
 
     // act
     const listing = await listManifest(manifest);
 
     // assert
-    expect(listing.entries.map((e) => [e.id, e.session])).toEqual([['utt-1', ''], ['utt-2', '']]);
+    expect(listing.entries.map((e) => [e.id, e.session])).toEqual([
+      ['utt-1', ''],
+      ['utt-2', ''],
+    ]);
   });
 
   it('reads JSONL with the same columns (numbers as text, blank lines skipped)', async () => {
@@ -58,7 +78,12 @@ describe('listManifest', () => {
     await writeClips(temp.path);
     const manifest = await writeText(
       join(temp.path, 'manifest.jsonl'),
-      ['{"path": "audio/a.wav", "emotion": "happy", "speaker": 7, "session": 1}', '', '{"path": "audio/b.wav", "emotion": "neutral", "speaker": "8"}', ''].join('\n'),
+      [
+        '{"path": "audio/a.wav", "emotion": "happy", "speaker": 7, "session": 1}',
+        '',
+        '{"path": "audio/b.wav", "emotion": "neutral", "speaker": "8"}',
+        '',
+      ].join('\n'),
     );
 
     // act
@@ -75,7 +100,10 @@ describe('listManifest', () => {
   it('keeps the class order given in `classes`', async () => {
     // arrange
     await writeClips(temp.path);
-    const manifest = await writeText(join(temp.path, 'manifest.csv'), 'path,emotion,speaker\naudio/a.wav,happy,1\naudio/b.wav,sad,2\n');
+    const manifest = await writeText(
+      join(temp.path, 'manifest.csv'),
+      'path,emotion,speaker\naudio/a.wav,happy,1\naudio/b.wav,sad,2\n',
+    );
 
     // act
     const listing = await listManifest(manifest, { classes: ['sad', 'neutral', 'happy'] });
@@ -89,7 +117,13 @@ describe('listManifest', () => {
     const manifest = await writeText(join(temp.path, 'manifest.csv'), 'path,emotion,session\naudio/a.wav,happy,1\n');
 
     // act / assert
-    await expectEmodistillError(() => listManifest(manifest), ERROR_CODES.manifestColumn, manifest, '"speaker"', 'found: path, emotion, session');
+    await expectEmodistillError(
+      () => listManifest(manifest),
+      ERROR_CODES.manifestColumn,
+      manifest,
+      '"speaker"',
+      'found: path, emotion, session',
+    );
   });
 
   it('refuses a JSONL manifest without a speaker key, naming the file and the keys it found', async () => {
@@ -97,20 +131,37 @@ describe('listManifest', () => {
     const manifest = await writeText(join(temp.path, 'manifest.jsonl'), '{"path": "a.wav", "emotion": "happy"}\n');
 
     // act / assert
-    await expectEmodistillError(() => listManifest(manifest), ERROR_CODES.manifestColumn, manifest, '"speaker"', 'found: path, emotion');
+    await expectEmodistillError(
+      () => listManifest(manifest),
+      ERROR_CODES.manifestColumn,
+      manifest,
+      '"speaker"',
+      'found: path, emotion',
+    );
   });
 
   it('refuses an empty emotion cell, naming the file and the row as seen in an editor', async () => {
     // arrange
-    const manifest = await writeText(join(temp.path, 'manifest.csv'), 'path,emotion,speaker\naudio/a.wav,happy,1\naudio/b.wav,,2\n');
+    const manifest = await writeText(
+      join(temp.path, 'manifest.csv'),
+      'path,emotion,speaker\naudio/a.wav,happy,1\naudio/b.wav,,2\n',
+    );
 
     // act / assert
-    await expectEmodistillError(() => listManifest(manifest), ERROR_CODES.manifestRow, `${manifest} row 3`, '"emotion"');
+    await expectEmodistillError(
+      () => listManifest(manifest),
+      ERROR_CODES.manifestRow,
+      `${manifest} row 3`,
+      '"emotion"',
+    );
   });
 
   it('counts skipped blank lines when naming a CSV row (Windows line endings, BOM)', async () => {
     // arrange
-    const manifest = await writeText(join(temp.path, 'manifest.csv'), '\uFEFFpath,emotion,speaker\r\n\r\naudio/a.wav,happy,1\r\n\r\naudio/b.wav,,2\r\n');
+    const manifest = await writeText(
+      join(temp.path, 'manifest.csv'),
+      '\uFEFFpath,emotion,speaker\r\n\r\naudio/a.wav,happy,1\r\n\r\naudio/b.wav,,2\r\n',
+    );
 
     // act / assert
     await expectEmodistillError(() => listManifest(manifest), ERROR_CODES.manifestRow, `${manifest} row 5:`);
@@ -118,23 +169,42 @@ describe('listManifest', () => {
 
   it('refuses an empty emotion in JSONL, naming the line', async () => {
     // arrange
-    const manifest = await writeText(join(temp.path, 'manifest.jsonl'), '{"path": "a.wav", "emotion": "happy", "speaker": "1"}\n\n{"path": "b.wav", "emotion": null, "speaker": "2"}\n');
+    const manifest = await writeText(
+      join(temp.path, 'manifest.jsonl'),
+      '{"path": "a.wav", "emotion": "happy", "speaker": "1"}\n\n{"path": "b.wav", "emotion": null, "speaker": "2"}\n',
+    );
 
     // act / assert
-    await expectEmodistillError(() => listManifest(manifest), ERROR_CODES.manifestRow, `${manifest} line 3`, '"emotion"');
+    await expectEmodistillError(
+      () => listManifest(manifest),
+      ERROR_CODES.manifestRow,
+      `${manifest} line 3`,
+      '"emotion"',
+    );
   });
 
   it('refuses a label outside `classes`, naming the row and the label', async () => {
     // arrange
-    const manifest = await writeText(join(temp.path, 'manifest.csv'), 'path,emotion,speaker\naudio/a.wav,happy,1\naudio/b.wav,sad,2\naudio/c.wav,bored,2\n');
+    const manifest = await writeText(
+      join(temp.path, 'manifest.csv'),
+      'path,emotion,speaker\naudio/a.wav,happy,1\naudio/b.wav,sad,2\naudio/c.wav,bored,2\n',
+    );
 
     // act / assert
-    await expectEmodistillError(() => listManifest(manifest, { classes: ['happy', 'sad'] }), ERROR_CODES.corpusLabel, `${manifest} row 4`, '"bored"');
+    await expectEmodistillError(
+      () => listManifest(manifest, { classes: ['happy', 'sad'] }),
+      ERROR_CODES.corpusLabel,
+      `${manifest} row 4`,
+      '"bored"',
+    );
   });
 
   it('refuses invalid JSON, naming the line', async () => {
     // arrange
-    const manifest = await writeText(join(temp.path, 'manifest.jsonl'), '{"path": "a.wav", "emotion": "happy", "speaker": "1"}\n{"path": "b.wav",\n');
+    const manifest = await writeText(
+      join(temp.path, 'manifest.jsonl'),
+      '{"path": "a.wav", "emotion": "happy", "speaker": "1"}\n{"path": "b.wav",\n',
+    );
 
     // act / assert
     await expectEmodistillError(() => listManifest(manifest), ERROR_CODES.manifestRow, `${manifest} line 2`);
@@ -163,7 +233,10 @@ describe('extractFeatureSet on a manifest', () => {
   it('resamples 22050 Hz clips to 16 kHz and extracts one row per manifest row, in order', async () => {
     // arrange
     await writeClips(temp.path);
-    const manifest = await writeText(join(temp.path, 'manifest.csv'), 'path,emotion,speaker,session\naudio/c.wav,happy,1,a\naudio/a.wav,sad,2,b\n');
+    const manifest = await writeText(
+      join(temp.path, 'manifest.csv'),
+      'path,emotion,speaker,session\naudio/c.wav,happy,1,a\naudio/a.wav,sad,2,b\n',
+    );
     const listing = await listManifest(manifest);
     const extractor = createProsodicFunctionalsExtractor();
 
@@ -185,7 +258,10 @@ describe('extractFeatureSet on a manifest', () => {
     await writeClips(temp.path);
     const corrupt = join(temp.path, 'audio', 'corrupt.wav');
     await writeFile(corrupt, Buffer.from('RIFF\u0000\u0000\u0000\u0000WAVEjunk'));
-    const manifest = await writeText(join(temp.path, 'manifest.csv'), 'path,emotion,speaker\naudio/a.wav,happy,1\naudio/corrupt.wav,sad,2\n');
+    const manifest = await writeText(
+      join(temp.path, 'manifest.csv'),
+      'path,emotion,speaker\naudio/a.wav,happy,1\naudio/corrupt.wav,sad,2\n',
+    );
     const listing = await listManifest(manifest);
 
     // act / assert

@@ -19,6 +19,10 @@ export async function listManifest(manifestPath: string, options: ManifestImport
     session: row.session ?? '',
   }));
   requireEntries(entries, manifestPath);
-  const classNames = resolveClassNames(entries.map((e) => e.emotion), options.classes, table.rowLabel);
+  const classNames = resolveClassNames(
+    entries.map((e) => e.emotion),
+    options.classes,
+    table.rowLabel,
+  );
   return { source: 'manifest', task: 'custom', classNames, entries };
 }

@@ -24,9 +24,21 @@ describe('summariseFeatureSet', () => {
     expect(summary.utterances).toBe(5);
     expect(summary.dimension).toBe(2);
     const pairs = (counts: typeof summary.perEmotion): [string, number][] => counts.map((c) => [c.value, c.utterances]);
-    expect(pairs(summary.perEmotion)).toEqual([['sad', 3], ['happy', 0], ['angry', 2]]);
-    expect(pairs(summary.perSpeaker)).toEqual([['s1', 1], ['s2', 2], ['s10', 2]]);
-    expect(pairs(summary.perSession)).toEqual([['1', 2], ['2', 1], ['10', 1]]);
+    expect(pairs(summary.perEmotion)).toEqual([
+      ['sad', 3],
+      ['happy', 0],
+      ['angry', 2],
+    ]);
+    expect(pairs(summary.perSpeaker)).toEqual([
+      ['s1', 1],
+      ['s2', 2],
+      ['s10', 2],
+    ]);
+    expect(pairs(summary.perSession)).toEqual([
+      ['1', 2],
+      ['2', 1],
+      ['10', 1],
+    ]);
     expect(summary.feature).toEqual({ name: 'x', version: '3', params: { frameMs: 25 } });
     expect(summary.corpus.source).toBe('manifest');
   });

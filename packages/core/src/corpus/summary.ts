@@ -14,7 +14,11 @@ export interface FeatureSetSummary {
   readonly perEmotion: readonly LabelCount[];
   readonly perSpeaker: readonly LabelCount[];
   readonly perSession: readonly LabelCount[];
-  readonly feature: { readonly name: string; readonly version: string; readonly params: Readonly<Record<string, number | string>> };
+  readonly feature: {
+    readonly name: string;
+    readonly version: string;
+    readonly params: Readonly<Record<string, number | string>>;
+  };
   readonly corpus: FeatureSet['corpus'];
 }
 

@@ -2,7 +2,15 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canonicalBytes, encodeKey, generateKeyPair, readKeyFile, signBytes, verifyBytes, writeKeyFile } from './signing.js';
+import {
+  canonicalBytes,
+  encodeKey,
+  generateKeyPair,
+  readKeyFile,
+  signBytes,
+  verifyBytes,
+  writeKeyFile,
+} from './signing.js';
 
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -19,7 +27,9 @@ describe('signing', () => {
     const signature = signBytes(canonicalBytes(header), keys.secretKey);
 
     // assert
-    expect(new TextDecoder().decode(canonicalBytes(reordered))).toBe('{"nested":{"a":[2,{"c":0,"d":1}],"b":1},"round":3,"siteId":"a"}');
+    expect(new TextDecoder().decode(canonicalBytes(reordered))).toBe(
+      '{"nested":{"a":[2,{"c":0,"d":1}],"b":1},"round":3,"siteId":"a"}',
+    );
     expect(verifyBytes(canonicalBytes(reordered), signature, encodeKey(keys.publicKey))).toBe(true);
     expect(verifyBytes(canonicalBytes({ ...header, round: 4 }), signature, encodeKey(keys.publicKey))).toBe(false);
     expect(verifyBytes(canonicalBytes(header), signature, encodeKey(other.publicKey))).toBe(false);

@@ -16,7 +16,12 @@ export interface KeyPair {
 export function canonicalBytes(value: unknown): Uint8Array {
   const canonical = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(canonical);
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((key) => [key, canonical((v as Record<string, unknown>)[key])]));
+    if (v !== null && typeof v === 'object')
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((key) => [key, canonical((v as Record<string, unknown>)[key])]),
+      );
     return v;
   };
   return new TextEncoder().encode(JSON.stringify(canonical(value)));
@@ -67,8 +72,17 @@ export const encodeKey = (key: Uint8Array): string => Buffer.from(key).toString(
 
 /** Key file: JSON {publicKey, secretKey} in base64, written with mode 0600 (only the owner reads it). */
 export async function writeKeyFile(path: string, keys: KeyPair): Promise<void> {
-  await writeFile(path, `${JSON.stringify({ type: 'ed25519', publicKey: encodeKey(keys.publicKey), secretKey: encodeKey(keys.secretKey) }, null, 2)}\n`, { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-    throw new EmodistillError(ERROR_CODES.invalidOption, error.code === 'EEXIST' ? `${path} already exists; refusing to overwrite a key` : `cannot write key file ${path}: ${error.message}`);
+  await writeFile(
+    path,
+    `${JSON.stringify({ type: 'ed25519', publicKey: encodeKey(keys.publicKey), secretKey: encodeKey(keys.secretKey) }, null, 2)}\n`,
+    { mode: 0o600, flag: 'wx' },
+  ).catch((error: NodeJS.ErrnoException) => {
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      error.code === 'EEXIST'
+        ? `${path} already exists; refusing to overwrite a key`
+        : `cannot write key file ${path}: ${error.message}`,
+    );
   });
   // The mode argument is masked by the umask: set it explicitly.
   await chmod(path, 0o600);
@@ -83,8 +97,15 @@ export async function readKeyFile(path: string): Promise<KeyPair> {
   }
   const publicKey = Buffer.from(String(parsed.publicKey ?? ''), 'base64');
   const secretKey = Buffer.from(String(parsed.secretKey ?? ''), 'base64');
-  if (publicKey.length !== nacl.sign.publicKeyLength || secretKey.length !== nacl.sign.secretKeyLength || !Buffer.from(secretKey.subarray(32)).equals(publicKey)) {
-    throw new EmodistillError(ERROR_CODES.invalidOption, `${path} is not an emodistill Ed25519 key file (fields publicKey and secretKey, base64, matching)`);
+  if (
+    publicKey.length !== nacl.sign.publicKeyLength ||
+    secretKey.length !== nacl.sign.secretKeyLength ||
+    !Buffer.from(secretKey.subarray(32)).equals(publicKey)
+  ) {
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `${path} is not an emodistill Ed25519 key file (fields publicKey and secretKey, base64, matching)`,
+    );
   }
   return { publicKey: new Uint8Array(publicKey), secretKey: new Uint8Array(secretKey) };
 }

@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend/select-backend.js';
 import { ERROR_CODES } from '../errors.js';
 import type { FeatureSet } from '../formats/feature-set.js';
-import { assertBundleMatches, decodeGeneratorBundle, encodeGeneratorBundle, type GeneratorBundle } from '../formats/generator-bundle.js';
+import {
+  assertBundleMatches,
+  decodeGeneratorBundle,
+  encodeGeneratorBundle,
+  type GeneratorBundle,
+} from '../formats/generator-bundle.js';
 import { createRng } from '../random/rng.js';
 import { expectEmodistillError, float32Bits } from '../../test/fixtures.js';
 import { createGeneratorBundle, loadGenerator } from './bundle.js';
@@ -20,10 +25,18 @@ function makeSet(): FeatureSet {
     speakers: emotions.map((_, i) => `s${i % 4}`),
     emotions,
     sessions: emotions.map(() => ''),
-    features: Float32Array.from({ length: 40 * 6 }, (_, i) => 50 + 10 * (i % 6) + 4 * (Math.floor(i / 6) % 2) + rng.next()),
+    features: Float32Array.from(
+      { length: 40 * 6 },
+      (_, i) => 50 + 10 * (i % 6) + 4 * (Math.floor(i / 6) % 2) + rng.next(),
+    ),
     dimension: 6,
     classNames,
-    spec: { name: 'synthetic', version: '2', params: { frames: 100 }, dimensionNames: ['d0', 'd1', 'd2', 'd3', 'd4', 'd5'] },
+    spec: {
+      name: 'synthetic',
+      version: '2',
+      params: { frames: 100 },
+      dimensionNames: ['d0', 'd1', 'd2', 'd3', 'd4', 'd5'],
+    },
     corpus: { source: 'synthetic-corpus', task: 'custom', createdAt: '2025-01-01T00:00:00.000Z' },
   };
 }
@@ -47,7 +60,16 @@ describe('generator bundle of a distillation', () => {
     originalBackend = tf.getBackend();
     expect(await selectBackend('wasm')).toMatch(/^wasm/);
     set = makeSet();
-    result = await distill(set, { hiddenUnits: [16], batchSize: 8, noiseDimension: 4, poolSize: 1, poolEpochs: 2, criticSteps: 2, steps: 3, seed: 2 });
+    result = await distill(set, {
+      hiddenUnits: [16],
+      batchSize: 8,
+      noiseDimension: 4,
+      poolSize: 1,
+      poolEpochs: 2,
+      criticSteps: 2,
+      steps: 3,
+      seed: 2,
+    });
   });
   afterAll(async () => {
     await tf.setBackend(originalBackend);
@@ -58,11 +80,24 @@ describe('generator bundle of a distillation', () => {
     const bundle = createGeneratorBundle(result, set, 'wasm');
 
     // assert
-    expect(bundle.metadata.architecture).toEqual({ kind: 'conditional-mlp-generator', noiseDimension: 4, hiddenUnits: [16], activation: 'leakyRelu', outputDimension: 6, conditioning: 'concat-one-hot' });
+    expect(bundle.metadata.architecture).toEqual({
+      kind: 'conditional-mlp-generator',
+      noiseDimension: 4,
+      hiddenUnits: [16],
+      activation: 'leakyRelu',
+      outputDimension: 6,
+      conditioning: 'concat-one-hot',
+    });
     expect(bundle.metadata.classNames).toEqual(['neutral', 'angry']);
     expect(bundle.metadata.featureSpec).toEqual(set.spec);
     expect(bundle.metadata.trainingConfig).toEqual(result.config);
-    expect(bundle.metadata.provenance).toMatchObject({ trainingRows: 40, trainingSpeakers: 4, corpusSource: 'synthetic-corpus', steps: 3, backend: 'wasm' });
+    expect(bundle.metadata.provenance).toMatchObject({
+      trainingRows: 40,
+      trainingSpeakers: 4,
+      corpusSource: 'synthetic-corpus',
+      steps: 3,
+      backend: 'wasm',
+    });
     expect(bundle.weights).toBe(result.generatorWeights);
     expect(bundle.standardiser).toBe(result.standardiser);
   });
@@ -90,23 +125,43 @@ describe('generator bundle of a distillation', () => {
   it('accepts the training set and refuses sets of another feature space or label set, naming the set', async () => {
     // arrange
     const bundle = createGeneratorBundle(result, set, 'wasm');
-    const otherSpec: FeatureSet = { ...set, spec: { ...set.spec, dimensionNames: ['e0', 'e1', 'e2', 'e3', 'e4', 'e5'] } };
+    const otherSpec: FeatureSet = {
+      ...set,
+      spec: { ...set.spec, dimensionNames: ['e0', 'e1', 'e2', 'e3', 'e4', 'e5'] },
+    };
     const otherClasses: FeatureSet = { ...set, classNames: ['neutral', 'happy'] };
 
     // act / assert
     expect(() => assertBundleMatches(bundle, set, 'train.arrow')).not.toThrow();
-    await expectEmodistillError(() => assertBundleMatches(bundle, otherSpec, 'other-spec.arrow'), ERROR_CODES.bundleMismatch, 'other-spec.arrow');
-    await expectEmodistillError(() => assertBundleMatches(bundle, otherClasses, 'other-classes.arrow'), ERROR_CODES.bundleMismatch, 'other-classes.arrow', 'happy');
+    await expectEmodistillError(
+      () => assertBundleMatches(bundle, otherSpec, 'other-spec.arrow'),
+      ERROR_CODES.bundleMismatch,
+      'other-spec.arrow',
+    );
+    await expectEmodistillError(
+      () => assertBundleMatches(bundle, otherClasses, 'other-classes.arrow'),
+      ERROR_CODES.bundleMismatch,
+      'other-classes.arrow',
+      'happy',
+    );
   });
 
   it('refuses weights that do not fit the recorded architecture, and frees the network it built', async () => {
     // arrange: the metadata claims a wider hidden layer than the weights have
     const bundle = createGeneratorBundle(result, set, 'wasm');
-    const wrong: GeneratorBundle = { ...bundle, metadata: { ...bundle.metadata, architecture: { ...bundle.metadata.architecture, hiddenUnits: [17] } } };
+    const wrong: GeneratorBundle = {
+      ...bundle,
+      metadata: { ...bundle.metadata, architecture: { ...bundle.metadata.architecture, hiddenUnits: [17] } },
+    };
     const before = tf.memory().numTensors;
 
     // act / assert
-    await expectEmodistillError(() => loadGenerator(wrong, 'wrong.safetensors'), ERROR_CODES.bundleMismatch, 'wrong.safetensors', 'generator/dense0/kernel');
+    await expectEmodistillError(
+      () => loadGenerator(wrong, 'wrong.safetensors'),
+      ERROR_CODES.bundleMismatch,
+      'wrong.safetensors',
+      'generator/dense0/kernel',
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -6,7 +6,11 @@ import type { GeneratorForSampling } from './sample.js';
 import type { DistillResult } from './train-loop.js';
 
 /** Packs a finished distillation with its provenance. */
-export function createGeneratorBundle(result: DistillResult, trainingSet: FeatureSet, backend: string): GeneratorBundle {
+export function createGeneratorBundle(
+  result: DistillResult,
+  trainingSet: FeatureSet,
+  backend: string,
+): GeneratorBundle {
   return {
     metadata: {
       formatVersion: '1',
@@ -19,7 +23,11 @@ export function createGeneratorBundle(result: DistillResult, trainingSet: Featur
         conditioning: 'concat-one-hot',
       },
       classNames: [...result.classNames],
-      featureSpec: { ...trainingSet.spec, params: { ...trainingSet.spec.params }, dimensionNames: [...trainingSet.spec.dimensionNames] },
+      featureSpec: {
+        ...trainingSet.spec,
+        params: { ...trainingSet.spec.params },
+        dimensionNames: [...trainingSet.spec.dimensionNames],
+      },
       trainingConfig: { ...result.config },
       provenance: {
         createdAt: new Date().toISOString(),
@@ -54,5 +62,12 @@ export function loadGenerator(bundle: GeneratorBundle, source: string): Generato
     network.dispose();
     throw error;
   }
-  return { network, noiseDimension: architecture.noiseDimension, classNames, standardiser: bundle.standardiser, spec: featureSpec, latentPrior: bundle.metadata.latentPrior };
+  return {
+    network,
+    noiseDimension: architecture.noiseDimension,
+    classNames,
+    standardiser: bundle.standardiser,
+    spec: featureSpec,
+    latentPrior: bundle.metadata.latentPrior,
+  };
 }

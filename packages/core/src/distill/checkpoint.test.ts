@@ -64,7 +64,13 @@ function train(trainee: Trainee, from: number, count: number): void {
       const c = trainee.networks.critic;
       const update = (network: Mlp, width: number, optimizer: FusedAdam): void => {
         const variables = network.variables as tf.Variable[];
-        const { grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(network.apply(tf.fill([2, width], scale) as tf.Tensor2D).output, step % 3))) as tf.Scalar, variables);
+        const { grads } = tf.variableGrads(
+          () =>
+            tf.mean(
+              tf.square(tf.sub(network.apply(tf.fill([2, width], scale) as tf.Tensor2D).output, step % 3)),
+            ) as tf.Scalar,
+          variables,
+        );
         optimizer.apply(variables.map((variable) => grads[variable.name]!));
       };
       update(g, 4, trainee.state.generatorOptimizer);
@@ -73,7 +79,8 @@ function train(trainee: Trainee, from: number, count: number): void {
   }
 }
 
-const weightsOf = (trainee: Trainee): Uint32Array[] => [...toSnapshot(trainee.networks.generator), ...toSnapshot(trainee.networks.critic)].map((t) => float32Bits(t.values));
+const weightsOf = (trainee: Trainee): Uint32Array[] =>
+  [...toSnapshot(trainee.networks.generator), ...toSnapshot(trainee.networks.critic)].map((t) => float32Bits(t.values));
 
 describe('saveCheckpoint / loadCheckpoint', () => {
   const temp = useTempDir();
@@ -161,7 +168,12 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     try {
       train(a, 0, 1);
       await saveCheckpoint(path, a.state, { step: 1, fingerprint: 'data-A' });
-      await expectEmodistillError(() => loadCheckpoint(path, b.state, 'data-B'), ERROR_CODES.bundleMismatch, path, 'another training set');
+      await expectEmodistillError(
+        () => loadCheckpoint(path, b.state, 'data-B'),
+        ERROR_CODES.bundleMismatch,
+        path,
+        'another training set',
+      );
     } finally {
       a.dispose();
       b.dispose();

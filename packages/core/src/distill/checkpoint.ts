@@ -27,12 +27,17 @@ export interface CheckpointState {
   readonly criticOptimizer: FusedAdam;
 }
 
-const prefixed = (tensors: readonly NamedTensor[], prefix: string): NamedTensor[] => tensors.map((t) => ({ ...t, name: prefix + t.name }));
+const prefixed = (tensors: readonly NamedTensor[], prefix: string): NamedTensor[] =>
+  tensors.map((t) => ({ ...t, name: prefix + t.name }));
 const unprefixed = (tensors: readonly NamedTensor[], prefix: string): NamedTensor[] =>
   tensors.filter((t) => t.name.startsWith(prefix)).map((t) => ({ ...t, name: t.name.slice(prefix.length) }));
 
 /** Writes G, D and both Adam states after `step` generator steps, atomically. */
-export async function saveCheckpoint(path: string, state: CheckpointState, meta: { step: number; fingerprint: string }): Promise<void> {
+export async function saveCheckpoint(
+  path: string,
+  state: CheckpointState,
+  meta: { step: number; fingerprint: string },
+): Promise<void> {
   const tensors = [
     ...toSnapshot(state.generator),
     ...toSnapshot(state.critic),
@@ -57,7 +62,10 @@ export async function loadCheckpoint(path: string, state: CheckpointState, finge
   const { tensors, metadata } = decodeSafetensors(bytes, path);
   const meta = JSON.parse(metadata[METADATA_KEY] ?? '{}') as { step?: number; fingerprint?: string };
   if (meta.fingerprint !== fingerprint || typeof meta.step !== 'number') {
-    throw new EmodistillError(ERROR_CODES.bundleMismatch, `checkpoint ${path} belongs to another training set or other settings; delete it or use another --checkpoint path`);
+    throw new EmodistillError(
+      ERROR_CODES.bundleMismatch,
+      `checkpoint ${path} belongs to another training set or other settings; delete it or use another --checkpoint path`,
+    );
   }
   applySnapshot(state.generator, tensors, path);
   applySnapshot(state.critic, tensors, path);

@@ -52,6 +52,10 @@ describe('resolveDistillConfig', () => {
     ['a string where a number belongs', { seed: '3' }, ['seed']],
   ])('refuses %s with INVALID_OPTION naming the field', async (_, options, fragments) => {
     // arrange / act / assert
-    await expectEmodistillError(() => resolveDistillConfig(options as DistillOptions), ERROR_CODES.invalidOption, ...fragments);
+    await expectEmodistillError(
+      () => resolveDistillConfig(options as DistillOptions),
+      ERROR_CODES.invalidOption,
+      ...fragments,
+    );
   });
 });

@@ -58,7 +58,10 @@ export type DistillOptions = Partial<DistillConfig>;
 
 /** The schema and the interface must describe the same object; this fails to compile if they drift. */
 type SchemaMatches<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const schemaMatchesInterface: SchemaMatches<Static<typeof DistillConfigSchema>, { -readonly [K in keyof DistillConfig]: DistillConfig[K] extends readonly number[] ? number[] : DistillConfig[K] }> = true;
+const schemaMatchesInterface: SchemaMatches<
+  Static<typeof DistillConfigSchema>,
+  { -readonly [K in keyof DistillConfig]: DistillConfig[K] extends readonly number[] ? number[] : DistillConfig[K] }
+> = true;
 void schemaMatchesInterface;
 
 /** Fills defaults and validates; errors name the field. */
@@ -66,7 +69,10 @@ export function resolveDistillConfig(options: DistillOptions = {}): DistillConfi
   const filled = Value.Default(DistillConfigSchema, structuredClone(options)) as unknown;
   if (!Value.Check(DistillConfigSchema, filled)) {
     const first = Value.Errors(DistillConfigSchema, filled).First();
-    throw new EmodistillError(ERROR_CODES.invalidOption, `distill option ${first?.path.slice(1) || '?'}: ${first?.message ?? 'invalid'} (got ${JSON.stringify(first?.value)})`);
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `distill option ${first?.path.slice(1) || '?'}: ${first?.message ?? 'invalid'} (got ${JSON.stringify(first?.value)})`,
+    );
   }
   return filled;
 }

@@ -7,7 +7,10 @@ describe('initialGeneratorWeights', () => {
   it('has the generator network layout, Glorot bounds and zero biases, and repeats per seed', () => {
     // arrange
     const architecture = { noiseDimension: 8, hiddenUnits: [16, 12], classCount: 3, outputDimension: 5 };
-    const network = createGeneratorNetwork({ dimension: 5, classCount: 3 }, { noiseDimension: 8, hiddenUnits: [16, 12], seed: 0 });
+    const network = createGeneratorNetwork(
+      { dimension: 5, classCount: 3 },
+      { noiseDimension: 8, hiddenUnits: [16, 12], seed: 0 },
+    );
 
     // act
     const weights = initialGeneratorWeights(architecture, 7);

@@ -15,12 +15,20 @@ export interface GeneratorArchitecture {
  */
 export function initialGeneratorWeights(architecture: GeneratorArchitecture, seed: number): WeightSnapshot {
   const rng = createRng(seed);
-  const sizes = [architecture.noiseDimension + architecture.classCount, ...architecture.hiddenUnits, architecture.outputDimension];
+  const sizes = [
+    architecture.noiseDimension + architecture.classCount,
+    ...architecture.hiddenUnits,
+    architecture.outputDimension,
+  ];
   return sizes.slice(1).flatMap((units, i): NamedTensor[] => {
     const fanIn = sizes[i]!;
     const limit = Math.sqrt(6 / (fanIn + units));
     return [
-      { name: `generator/dense${i}/kernel`, shape: [fanIn, units], values: Float32Array.from({ length: fanIn * units }, () => (2 * rng.next() - 1) * limit) },
+      {
+        name: `generator/dense${i}/kernel`,
+        shape: [fanIn, units],
+        values: Float32Array.from({ length: fanIn * units }, () => (2 * rng.next() - 1) * limit),
+      },
       { name: `generator/dense${i}/bias`, shape: [units], values: new Float32Array(units) },
     ];
   });

@@ -22,10 +22,16 @@ describe('siteLatentPrior', () => {
     ]);
     const norms = prior.components.map((c) => Math.hypot(...c.offset));
     norms.forEach((norm) => expect(norm).toBeCloseTo(4, 4));
-    const cosine = (a: readonly number[], b: readonly number[]): number => a.reduce((sum, x, i) => sum + x * b[i]!, 0) / 16;
+    const cosine = (a: readonly number[], b: readonly number[]): number =>
+      a.reduce((sum, x, i) => sum + x * b[i]!, 0) / 16;
     const [a, b, c] = prior.components.map((component) => component.offset);
     // random unit vectors in 64 dimensions: |cos| ≈ 1/8; regions 4σ out stay apart
-    for (const [x, y] of [[a!, b!], [a!, c!], [b!, c!]] as const) expect(Math.abs(cosine(x, y))).toBeLessThan(0.45);
+    for (const [x, y] of [
+      [a!, b!],
+      [a!, c!],
+      [b!, c!],
+    ] as const)
+      expect(Math.abs(cosine(x, y))).toBeLessThan(0.45);
   });
 
   it('is the same for the same sites, so a resumed coordinator rebuilds the same regions', () => {
@@ -39,7 +45,11 @@ describe('siteLatentPrior', () => {
 
   it('refuses sites without training rows', async () => {
     // arrange / act / assert
-    await expectEmodistillError(() => siteLatentPrior([{ name: 'empty', numExamples: 0 }], 8, 4), ERROR_CODES.invalidOption, 'empty: 0');
+    await expectEmodistillError(
+      () => siteLatentPrior([{ name: 'empty', numExamples: 0 }], 8, 4),
+      ERROR_CODES.invalidOption,
+      'empty: 0',
+    );
   });
 });
 

@@ -34,14 +34,26 @@ export const DEFAULT_LATENT_RADIUS = 8;
  * One region per site, in the order given: site k's centre is `radius` along a seeded random unit
  * vector (nearly orthogonal to the others for the usual 64 noise dimensions).
  */
-export function siteLatentPrior(sites: readonly { readonly name: string; readonly numExamples: number }[], noiseDimension: number, radius: number): LatentPrior {
+export function siteLatentPrior(
+  sites: readonly { readonly name: string; readonly numExamples: number }[],
+  noiseDimension: number,
+  radius: number,
+): LatentPrior {
   const total = sites.reduce((sum, site) => sum + site.numExamples, 0);
-  if (!(total > 0)) throw new EmodistillError(ERROR_CODES.invalidOption, `a latent prior needs sites with training rows, got ${sites.map((s) => `${s.name}: ${s.numExamples}`).join(', ') || 'none'}`);
+  if (!(total > 0))
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `a latent prior needs sites with training rows, got ${sites.map((s) => `${s.name}: ${s.numExamples}`).join(', ') || 'none'}`,
+    );
   return {
     components: sites.map((site, k) => {
       const direction = normalSamples(noiseDimension, createRng(0x1a7e47 + k));
       const norm = Math.hypot(...direction);
-      return { name: site.name, weight: site.numExamples / total, offset: Array.from(direction, (v) => Math.fround((v / norm) * radius)) };
+      return {
+        name: site.name,
+        weight: site.numExamples / total,
+        offset: Array.from(direction, (v) => Math.fround((v / norm) * radius)),
+      };
     }),
   };
 }

@@ -45,7 +45,12 @@ describe('createDistillNetworks', () => {
     const alone = createGeneratorNetwork(SHAPE, CONFIG);
     const other = createDistillNetworks(SHAPE, { ...CONFIG, seed: 3 });
     const bits = (weights: ReturnType<typeof toSnapshot>): Uint32Array[] => weights.map((t) => float32Bits(t.values));
-    const [aGenerator, aloneGenerator, otherGenerator, aCritic] = [toSnapshot(a.generator), toSnapshot(alone), toSnapshot(other.generator), toSnapshot(a.critic)];
+    const [aGenerator, aloneGenerator, otherGenerator, aCritic] = [
+      toSnapshot(a.generator),
+      toSnapshot(alone),
+      toSnapshot(other.generator),
+      toSnapshot(a.critic),
+    ];
     a.dispose();
     alone.dispose();
     other.dispose();
@@ -53,7 +58,14 @@ describe('createDistillNetworks', () => {
     // assert
     expect(bits(aloneGenerator)).toEqual(bits(aGenerator));
     expect(bits(otherGenerator)).not.toEqual(bits(aGenerator));
-    expect(aCritic.map((t) => t.name)).toEqual(['critic/dense0/kernel', 'critic/dense0/bias', 'critic/dense1/kernel', 'critic/dense1/bias', 'critic/dense2/kernel', 'critic/dense2/bias']);
+    expect(aCritic.map((t) => t.name)).toEqual([
+      'critic/dense0/kernel',
+      'critic/dense0/bias',
+      'critic/dense1/kernel',
+      'critic/dense1/bias',
+      'critic/dense2/kernel',
+      'critic/dense2/bias',
+    ]);
     expect(aCritic[0]!.shape).toEqual([6 + 3, 16]);
   });
 
@@ -69,7 +81,9 @@ describe('createDistillNetworks', () => {
           const x = tf.randomNormal([4, 6], 0, 1, 'float32', 5) as tf.Tensor2D;
           const oneHot = tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), 3).toFloat() as tf.Tensor2D;
           const { value, grads } = tf.variableGrads(() => {
-            const gradient = tf.grad((input: tf.Tensor) => tf.sum(networks.criticize(input as tf.Tensor2D, oneHot).score))(x);
+            const gradient = tf.grad((input: tf.Tensor) =>
+              tf.sum(networks.criticize(input as tf.Tensor2D, oneHot).score),
+            )(x);
             return tf.mean(tf.square(tf.sub(tf.sqrt(tf.sum(tf.square(gradient), 1)), 1))) as tf.Scalar;
           }, networks.critic.variables as tf.Variable[]);
           value.dispose();

@@ -19,9 +19,19 @@ export interface NetworkShape {
 }
 
 /** Builds G and D with seeded initialisation (leaky ReLU: the critic is differentiated twice). */
-export function createDistillNetworks(shape: NetworkShape, config: Pick<DistillConfig, 'noiseDimension' | 'hiddenUnits' | 'seed'>): DistillNetworks {
+export function createDistillNetworks(
+  shape: NetworkShape,
+  config: Pick<DistillConfig, 'noiseDimension' | 'hiddenUnits' | 'seed'>,
+): DistillNetworks {
   const generator = createGeneratorNetwork(shape, config);
-  const critic = createMlp({ inputDimension: shape.dimension + shape.classCount, hiddenUnits: config.hiddenUnits, outputDimension: 1, activation: 'leakyRelu', seed: config.seed * 2 + 1, name: 'critic' });
+  const critic = createMlp({
+    inputDimension: shape.dimension + shape.classCount,
+    hiddenUnits: config.hiddenUnits,
+    outputDimension: 1,
+    activation: 'leakyRelu',
+    seed: config.seed * 2 + 1,
+    name: 'critic',
+  });
   return {
     generator,
     critic,
@@ -39,6 +49,16 @@ export function createDistillNetworks(shape: NetworkShape, config: Pick<DistillC
 }
 
 /** The generator alone: what a bundle stores and what sampling needs. */
-export function createGeneratorNetwork(shape: NetworkShape, config: Pick<DistillConfig, 'noiseDimension' | 'hiddenUnits' | 'seed'>): Mlp {
-  return createMlp({ inputDimension: config.noiseDimension + shape.classCount, hiddenUnits: config.hiddenUnits, outputDimension: shape.dimension, activation: 'leakyRelu', seed: config.seed * 2, name: 'generator' });
+export function createGeneratorNetwork(
+  shape: NetworkShape,
+  config: Pick<DistillConfig, 'noiseDimension' | 'hiddenUnits' | 'seed'>,
+): Mlp {
+  return createMlp({
+    inputDimension: config.noiseDimension + shape.classCount,
+    hiddenUnits: config.hiddenUnits,
+    outputDimension: shape.dimension,
+    activation: 'leakyRelu',
+    seed: config.seed * 2,
+    name: 'generator',
+  });
 }

@@ -57,19 +57,33 @@ describe('planClassCounts', () => {
     // assert
     expect(counts.reduce((a, b) => a + b, 0)).toBe(ipc * realClassCounts.length);
     const total = realClassCounts.reduce((a, b) => a + b, 0);
-    counts.forEach((count, c) => expect(Math.abs(count - (realClassCounts[c]! / total) * ipc * realClassCounts.length)).toBeLessThan(1));
+    counts.forEach((count, c) =>
+      expect(Math.abs(count - (realClassCounts[c]! / total) * ipc * realClassCounts.length)).toBeLessThan(1),
+    );
     realClassCounts.forEach((real, c) => real === 0 && expect(counts[c]).toBe(0));
   });
 
   it.each([0, -1, 1.5, Number.NaN])('refuses ipc %s with INVALID_OPTION', async (ipc) => {
     // arrange / act / assert
-    await expectEmodistillError(() => planClassCounts(2, { ipc, prior: 'balanced', seed: 0 }), ERROR_CODES.invalidOption, '--ipc');
+    await expectEmodistillError(
+      () => planClassCounts(2, { ipc, prior: 'balanced', seed: 0 }),
+      ERROR_CODES.invalidOption,
+      '--ipc',
+    );
   });
 
   it('refuses the real prior without one real count per class', async () => {
     // arrange / act / assert
-    await expectEmodistillError(() => planClassCounts(3, { ipc: 2, prior: 'real', seed: 0 }), ERROR_CODES.invalidOption, '3 real class counts');
-    await expectEmodistillError(() => planClassCounts(3, { ipc: 2, prior: 'real', seed: 0, realClassCounts: [1, 2] }), ERROR_CODES.invalidOption, '3 real class counts');
+    await expectEmodistillError(
+      () => planClassCounts(3, { ipc: 2, prior: 'real', seed: 0 }),
+      ERROR_CODES.invalidOption,
+      '3 real class counts',
+    );
+    await expectEmodistillError(
+      () => planClassCounts(3, { ipc: 2, prior: 'real', seed: 0, realClassCounts: [1, 2] }),
+      ERROR_CODES.invalidOption,
+      '3 real class counts',
+    );
   });
 });
 
@@ -78,17 +92,30 @@ describe('sampleFeatureSet', () => {
 
   /** A 3-D, 2-class generator (noise 4, hidden [5]); with `ignoreNoise` its noise weights are zero. */
   function makeGenerator(ignoreNoise: boolean): GeneratorForSampling {
-    const network = createGeneratorNetwork({ dimension: 3, classCount: 2 }, { noiseDimension: 4, hiddenUnits: [5], seed: 3 });
+    const network = createGeneratorNetwork(
+      { dimension: 3, classCount: 2 },
+      { noiseDimension: 4, hiddenUnits: [5], seed: 3 },
+    );
     if (ignoreNoise) {
       const snapshot = toSnapshot(network).map((t) => {
         if (t.name !== 'generator/dense0/kernel') return t;
         // Rows 0..3 of the first kernel take the noise; rows 4, 5 the one-hot label. Biases get a value too.
         return { ...t, values: t.values.map((v, i) => (i < 4 * 5 ? 0 : v)) };
       });
-      const withBias = snapshot.map((t) => (t.name.endsWith('bias') ? { ...t, values: t.values.map((_, i) => 0.1 * (i + 1) * (t.name.includes('dense0') ? -1 : 1)) } : t));
+      const withBias = snapshot.map((t) =>
+        t.name.endsWith('bias')
+          ? { ...t, values: t.values.map((_, i) => 0.1 * (i + 1) * (t.name.includes('dense0') ? -1 : 1)) }
+          : t,
+      );
       applySnapshot(network, withBias, 'test');
     }
-    return { network, noiseDimension: 4, classNames: ['angry', 'sad'], standardiser: { mean: MEAN, std: STD }, spec: SPEC };
+    return {
+      network,
+      noiseDimension: 4,
+      classNames: ['angry', 'sad'],
+      standardiser: { mean: MEAN, std: STD },
+      spec: SPEC,
+    };
   }
 
   /** G(·, y) by hand from the generator's weights when it ignores its noise: leaky(W0[4 + y] + b0)·W1 + b1. */
@@ -183,11 +210,17 @@ describe('sampleFeatureSet', () => {
       toSnapshot(generator.network).map((t) => {
         if (t.name !== 'generator/dense0/bias') return t;
         const kernel = toSnapshot(generator.network).find((k) => k.name === 'generator/dense0/kernel')!.values;
-        return { ...t, values: t.values.map((b, j) => b + offset.reduce((sum, o, i) => sum + o * kernel[i * 5 + j]!, 0)) };
+        return {
+          ...t,
+          values: t.values.map((b, j) => b + offset.reduce((sum, o, i) => sum + o * kernel[i * 5 + j]!, 0)),
+        };
       }),
       'test',
     );
-    const withPrior: GeneratorForSampling = { ...generator, latentPrior: { components: [{ name: 'site-a', weight: 1, offset }] } };
+    const withPrior: GeneratorForSampling = {
+      ...generator,
+      latentPrior: { components: [{ name: 'site-a', weight: 1, offset }] },
+    };
 
     // act
     let fromPrior: Float32Array, fromShifted: Float32Array, plain: Float32Array;

@@ -34,7 +34,16 @@ function makeSet(seed = 1): FeatureSet {
   };
 }
 
-const TINY: DistillOptions = { hiddenUnits: [16], batchSize: 8, noiseDimension: 4, poolSize: 1, poolEpochs: 2, criticSteps: 2, steps: 4, seed: 3 };
+const TINY: DistillOptions = {
+  hiddenUnits: [16],
+  batchSize: 8,
+  noiseDimension: 4,
+  poolSize: 1,
+  poolEpochs: 2,
+  criticSteps: 2,
+  steps: 4,
+  seed: 3,
+};
 
 const bitsOf = (weights: WeightSnapshot): Uint32Array[] => weights.map((t) => float32Bits(t.values));
 
@@ -96,25 +105,36 @@ describe('distill', () => {
     { interrupted: 2, total: 4, settings: {} },
     // resumed within Adam's bias-correction warm-up, with pool refreshes (two members, round robin) before and after the resume point
     { interrupted: 13, total: 16, settings: { criticSteps: 1, poolSize: 2, poolRefreshSteps: 4 } },
-  ])('resumes from a checkpoint to exactly the weights of an uninterrupted run ($interrupted of $total steps)', async ({ interrupted, total, settings }) => {
-    // arrange
-    const set = makeSet();
-    const pathA = join(temp.path, 'a.safetensors');
-    const pathB = join(temp.path, 'b.safetensors');
-    const options = { ...TINY, ...settings };
-    const uninterrupted = await distill(set, { ...options, steps: total }, { checkpoint: { path: pathA, everySteps: 2 } });
-    await distill(set, { ...options, steps: interrupted }, { checkpoint: { path: pathB, everySteps: 2 } });
-    const progress: number[] = [];
+  ])(
+    'resumes from a checkpoint to exactly the weights of an uninterrupted run ($interrupted of $total steps)',
+    async ({ interrupted, total, settings }) => {
+      // arrange
+      const set = makeSet();
+      const pathA = join(temp.path, 'a.safetensors');
+      const pathB = join(temp.path, 'b.safetensors');
+      const options = { ...TINY, ...settings };
+      const uninterrupted = await distill(
+        set,
+        { ...options, steps: total },
+        { checkpoint: { path: pathA, everySteps: 2 } },
+      );
+      await distill(set, { ...options, steps: interrupted }, { checkpoint: { path: pathB, everySteps: 2 } });
+      const progress: number[] = [];
 
-    // act
-    const resumed = await distill(set, { ...options, steps: total }, { checkpoint: { path: pathB, everySteps: 2 }, progressEverySteps: 1, onProgress: (p) => progress.push(p.step) });
+      // act
+      const resumed = await distill(
+        set,
+        { ...options, steps: total },
+        { checkpoint: { path: pathB, everySteps: 2 }, progressEverySteps: 1, onProgress: (p) => progress.push(p.step) },
+      );
 
-    // assert
-    expect(progress[0]).toBe(interrupted + 1);
-    expect(bitsOf(resumed.generatorWeights)).toEqual(bitsOf(uninterrupted.generatorWeights));
-    // the final checkpoints (networks, Adam moments and step) are byte-identical too
-    expect(Buffer.compare(await readFile(pathB), await readFile(pathA))).toBe(0);
-  });
+      // assert
+      expect(progress[0]).toBe(interrupted + 1);
+      expect(bitsOf(resumed.generatorWeights)).toEqual(bitsOf(uninterrupted.generatorWeights));
+      // the final checkpoints (networks, Adam moments and step) are byte-identical too
+      expect(Buffer.compare(await readFile(pathB), await readFile(pathA))).toBe(0);
+    },
+  );
 
   it('refuses a checkpoint written for another data set or other settings, naming the checkpoint', async () => {
     // arrange
@@ -122,8 +142,17 @@ describe('distill', () => {
     await distill(makeSet(1), { ...TINY, steps: 1 }, { checkpoint: { path, everySteps: 1 } });
 
     // act / assert
-    await expectEmodistillError(() => distill(makeSet(2), TINY, { checkpoint: { path, everySteps: 1 } }), ERROR_CODES.bundleMismatch, path, 'another training set');
-    await expectEmodistillError(() => distill(makeSet(1), { ...TINY, diversityWeight: 0 }, { checkpoint: { path, everySteps: 1 } }), ERROR_CODES.bundleMismatch, path);
+    await expectEmodistillError(
+      () => distill(makeSet(2), TINY, { checkpoint: { path, everySteps: 1 } }),
+      ERROR_CODES.bundleMismatch,
+      path,
+      'another training set',
+    );
+    await expectEmodistillError(
+      () => distill(makeSet(1), { ...TINY, diversityWeight: 0 }, { checkpoint: { path, everySteps: 1 } }),
+      ERROR_CODES.bundleMismatch,
+      path,
+    );
   });
 
   it('leaves no tensors or backend buffers behind, with or without checkpoints', async () => {
@@ -131,7 +160,10 @@ describe('distill', () => {
     const set = makeSet();
     const path = join(temp.path, 'leak.safetensors');
     await distill(set, { ...TINY, steps: 1 });
-    const live = (): { tensors: number; data: number } => ({ tensors: tf.memory().numTensors, data: tf.backend().numDataIds() });
+    const live = (): { tensors: number; data: number } => ({
+      tensors: tf.memory().numTensors,
+      data: tf.backend().numDataIds(),
+    });
     const before = live();
 
     // act
@@ -160,7 +192,14 @@ describe('distill', () => {
       [5, 5],
     ]);
     for (const { losses } of reports) {
-      expect(Object.keys(losses).sort()).toEqual(['adversarial', 'critic', 'diversity', 'featureMatching', 'softmaxMatching', 'wasserstein']);
+      expect(Object.keys(losses).sort()).toEqual([
+        'adversarial',
+        'critic',
+        'diversity',
+        'featureMatching',
+        'softmaxMatching',
+        'wasserstein',
+      ]);
       for (const value of Object.values(losses)) expect(Number.isFinite(value)).toBe(true);
       expect(losses.featureMatching).toBeGreaterThanOrEqual(0);
       expect(losses.softmaxMatching).toBeGreaterThanOrEqual(0);
@@ -170,7 +209,11 @@ describe('distill', () => {
 
   it('refuses invalid settings before doing any work', async () => {
     // arrange / act / assert
-    await expectEmodistillError(() => distill(makeSet(), { ...TINY, softmaxMatchingWeight: -1 }), ERROR_CODES.invalidOption, 'softmaxMatchingWeight');
+    await expectEmodistillError(
+      () => distill(makeSet(), { ...TINY, softmaxMatchingWeight: -1 }),
+      ERROR_CODES.invalidOption,
+      'softmaxMatchingWeight',
+    );
   });
 });
 
@@ -190,7 +233,14 @@ describe('createDistillTrainer with a latent offset', () => {
     const kernel = weights[0]!.values;
     const hidden = weights[1]!.values.length;
     shifted.loadGeneratorWeights(
-      weights.map((t, i) => (i === 1 ? { ...t, values: t.values.map((b, j) => b + offset.reduce((sum, o, k) => sum + o * kernel[k * hidden + j]!, 0)) } : t)),
+      weights.map((t, i) =>
+        i === 1
+          ? {
+              ...t,
+              values: t.values.map((b, j) => b + offset.reduce((sum, o, k) => sum + o * kernel[k * hidden + j]!, 0)),
+            }
+          : t,
+      ),
       'test',
     );
 

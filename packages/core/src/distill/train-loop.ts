@@ -104,14 +104,26 @@ export interface DistillTrainerOptions {
 }
 
 /** Builds the trainer; standardisation is fitted on `set` only unless one is given. */
-export function createDistillTrainer(set: FeatureSet, config: DistillConfig, options: DistillTrainerOptions = {}): DistillTrainer {
+export function createDistillTrainer(
+  set: FeatureSet,
+  config: DistillConfig,
+  options: DistillTrainerOptions = {},
+): DistillTrainer {
   const standardiser = options.standardiser ?? fitStandardiser(set.features, set.dimension);
   const labels = labelIndices(set);
   const classCount = set.classNames.length;
   const standardised = applyStandardiser(set.features, standardiser);
   const networks = createDistillNetworks({ dimension: set.dimension, classCount }, config);
-  const generatorOptimizer = createFusedAdam(networks.generator.variables, { learningRate: config.generatorLearningRate, beta1: 0.5, beta2: 0.9 });
-  const criticOptimizer = createFusedAdam(networks.critic.variables, { learningRate: config.criticLearningRate, beta1: 0.5, beta2: 0.9 });
+  const generatorOptimizer = createFusedAdam(networks.generator.variables, {
+    learningRate: config.generatorLearningRate,
+    beta1: 0.5,
+    beta2: 0.9,
+  });
+  const criticOptimizer = createFusedAdam(networks.critic.variables, {
+    learningRate: config.criticLearningRate,
+    beta1: 0.5,
+    beta2: 0.9,
+  });
   const inputs = {
     x: standardised,
     labels,
@@ -130,14 +142,20 @@ export function createDistillTrainer(set: FeatureSet, config: DistillConfig, opt
       // With L_SML off the pool would only cost time.
       pool =
         config.softmaxMatchingWeight > 0
-          ? createClassifierPool({ x: standardised, labels, dimension: set.dimension, classCount }, { memberSeeds: poolSeedsAfter(config, stepsDone), epochs: config.poolEpochs })
+          ? createClassifierPool(
+              { x: standardised, labels, dimension: set.dimension, classCount },
+              { memberSeeds: poolSeedsAfter(config, stepsDone), epochs: config.poolEpochs },
+            )
           : undefined;
     },
     step(step, report) {
       if (pool && step > 0 && step % config.poolRefreshSteps === 0) {
         pool.refresh((step / config.poolRefreshSteps) % config.poolSize, stepSeed(config.seed, step, 99));
       }
-      return trainStep({ networks, pool, generatorOptimizer, criticOptimizer }, { ...inputs, latentOffset: options.latentOffset, step, report });
+      return trainStep(
+        { networks, pool, generatorOptimizer, criticOptimizer },
+        { ...inputs, latentOffset: options.latentOffset, step, report },
+      );
     },
     generatorWeights: () => toSnapshot(networks.generator),
     loadGeneratorWeights: (weights, source) => applySnapshot(networks.generator, weights, source),
@@ -155,13 +173,19 @@ export function createDistillTrainer(set: FeatureSet, config: DistillConfig, opt
  * generator update with L_adv + α·L_FM + β·L_SML + γ·L_DIV. Seeded: the same set, config and
  * backend give the same generator, also when resumed from a checkpoint.
  */
-export async function distill(set: FeatureSet, options: DistillOptions = {}, run: DistillRunOptions = {}): Promise<DistillResult> {
+export async function distill(
+  set: FeatureSet,
+  options: DistillOptions = {},
+  run: DistillRunOptions = {},
+): Promise<DistillResult> {
   const config = resolveDistillConfig(options);
   const started = performance.now();
   const trainer = createDistillTrainer(set, config);
   try {
     const fingerprint = trainingFingerprint(set, config);
-    const startStep = run.checkpoint ? await loadCheckpoint(run.checkpoint.path, trainer.checkpointState, fingerprint) : 0;
+    const startStep = run.checkpoint
+      ? await loadCheckpoint(run.checkpoint.path, trainer.checkpointState, fingerprint)
+      : 0;
     trainer.preparePool(startStep);
     const every = run.progressEverySteps ?? 25;
     for (let step = startStep; step < config.steps; step++) {
@@ -253,7 +277,10 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
   const criticBatches = drawBatches(inputs, rng, critics);
   const fakes = tf.tidy(() =>
     networks.generate(
-      tf.tensor2d(latentNoise(critics * batch, inputs, createRng(stepSeed(config.seed, step, 1))), [critics * batch, config.noiseDimension]),
+      tf.tensor2d(latentNoise(critics * batch, inputs, createRng(stepSeed(config.seed, step, 1))), [
+        critics * batch,
+        config.noiseDimension,
+      ]),
       tf.tensor2d(criticBatches.oneHot, [critics * batch, classCount]),
     ),
   );
@@ -263,16 +290,23 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
     for (let k = 0; k < critics; k++) {
       tf.dispose([criticLossValue, wasserstein]);
       [criticLossValue, wasserstein] = tf.tidy(() => {
-        const block = (data: Float32Array, width: number): Float32Array => data.subarray(k * batch * width, (k + 1) * batch * width);
+        const block = (data: Float32Array, width: number): Float32Array =>
+          data.subarray(k * batch * width, (k + 1) * batch * width);
         const real = tf.tensor2d(block(criticBatches.real, dimension), [batch, dimension]);
         const oneHot = block(criticBatches.oneHot, classCount);
         const fake = fakes.slice([k * batch, 0], [batch, -1]);
-        const epsilon = tf.tensor2d(Float32Array.from({ length: batch }, () => rng.next()), [batch, 1]);
+        const epsilon = tf.tensor2d(
+          Float32Array.from({ length: batch }, () => rng.next()),
+          [batch, 1],
+        );
         // x̂ = εx + (1−ε)·fake, as fake + ε·(x − fake); then [real; fake; x̂] with labels in one critic pass (DESIGN §7).
         const interpolated = tf.add(fake, tf.mul(epsilon, tf.sub(real, fake)));
         const oneHotThrice = new Float32Array(3 * oneHot.length);
         for (let i = 0; i < 3; i++) oneHotThrice.set(oneHot, i * oneHot.length);
-        const stacked = tf.concat([tf.concat([real, fake, interpolated], 0), tf.tensor2d(oneHotThrice, [3 * batch, classCount])], 1) as tf.Tensor2D;
+        const stacked = tf.concat(
+          [tf.concat([real, fake, interpolated], 0), tf.tensor2d(oneHotThrice, [3 * batch, classCount])],
+          1,
+        ) as tf.Tensor2D;
         const result = criticLossAndGradients(criticWeights, stacked, batch, dimension, config.gradientPenaltyWeight);
         criticOptimizer.apply(result.kernelGradients.flatMap((kernel, i) => [kernel, result.biasGradients[i]!]));
         return [result.loss, result.wasserstein] as const;
@@ -288,34 +322,51 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
     const oneHot = tf.tensor2d(generatorBatch.oneHot, [batch, classCount]);
     // With L_DIV on, two noise draws share the labels: both feed every term, their difference feeds L_DIV.
     const draws = config.diversityWeight > 0 ? 2 : 1;
-    const noise = tf.tensor2d(latentNoise(draws * batch, inputs, createRng(stepSeed(config.seed, step, 1000))), [draws * batch, config.noiseDimension]);
+    const noise = tf.tensor2d(latentNoise(draws * batch, inputs, createRng(stepSeed(config.seed, step, 1000))), [
+      draws * batch,
+      config.noiseDimension,
+    ]);
     const fakeOneHot = draws === 2 ? (tf.concat([oneHot, oneHot], 0) as tf.Tensor2D) : oneHot;
     // Real-side inputs of L_FM and L_SML depend on no generator weight: computed once, outside the tape.
     const realCritic = config.featureMatchingWeight > 0 ? networks.criticize(real, oneHot).features : undefined;
     const realLogits = pool?.members.map((member) => member.network.apply(real).output);
     const terms: Partial<Record<'adversarial' | 'featureMatching' | 'softmaxMatching' | 'diversity', tf.Scalar>> = {};
-    const { value, grads } = tf.variableGrads(
-      () => {
-        const fake = networks.generate(noise, fakeOneHot);
-        const fakeA = draws === 2 ? (fake.slice([0, 0], [batch, -1]) as tf.Tensor2D) : fake;
-        const { score, features } = networks.criticize(fake, fakeOneHot);
-        const weighted: tf.Scalar[] = [];
-        const add = (name: keyof typeof terms, value: tf.Scalar, weight: number): void => {
-          terms[name] = tf.keep(value);
-          weighted.push(weight === 1 ? value : (tf.mul(value, weight) as tf.Scalar));
-        };
-        add('adversarial', generatorAdversarialLoss(score), 1);
-        if (realCritic) add('featureMatching', featureMatchingLoss(realCritic, oneHot, features, fakeOneHot), config.featureMatchingWeight);
-        if (pool && realLogits) add('softmaxMatching', softmaxMatchingLoss(realLogits, pool.members.map((member) => member.network.apply(fakeA).output)), config.softmaxMatchingWeight);
-        if (draws === 2) {
-          const fakeB = fake.slice([batch, 0], [batch, -1]) as tf.Tensor2D;
-          add('diversity', diversityLoss(fakeA, fakeB, noise.slice([0, 0], [batch, -1]), noise.slice([batch, 0], [batch, -1])), config.diversityWeight);
-        }
-        // A lone term is kept for reporting, so the total goes back as a clone of it.
-        return (weighted.length === 1 ? tf.clone(weighted[0]!) : tf.addN(weighted)) as tf.Scalar;
-      },
-      generatorVariables,
-    );
+    const { value, grads } = tf.variableGrads(() => {
+      const fake = networks.generate(noise, fakeOneHot);
+      const fakeA = draws === 2 ? (fake.slice([0, 0], [batch, -1]) as tf.Tensor2D) : fake;
+      const { score, features } = networks.criticize(fake, fakeOneHot);
+      const weighted: tf.Scalar[] = [];
+      const add = (name: keyof typeof terms, value: tf.Scalar, weight: number): void => {
+        terms[name] = tf.keep(value);
+        weighted.push(weight === 1 ? value : (tf.mul(value, weight) as tf.Scalar));
+      };
+      add('adversarial', generatorAdversarialLoss(score), 1);
+      if (realCritic)
+        add(
+          'featureMatching',
+          featureMatchingLoss(realCritic, oneHot, features, fakeOneHot),
+          config.featureMatchingWeight,
+        );
+      if (pool && realLogits)
+        add(
+          'softmaxMatching',
+          softmaxMatchingLoss(
+            realLogits,
+            pool.members.map((member) => member.network.apply(fakeA).output),
+          ),
+          config.softmaxMatchingWeight,
+        );
+      if (draws === 2) {
+        const fakeB = fake.slice([batch, 0], [batch, -1]) as tf.Tensor2D;
+        add(
+          'diversity',
+          diversityLoss(fakeA, fakeB, noise.slice([0, 0], [batch, -1]), noise.slice([batch, 0], [batch, -1])),
+          config.diversityWeight,
+        );
+      }
+      // A lone term is kept for reporting, so the total goes back as a clone of it.
+      return (weighted.length === 1 ? tf.clone(weighted[0]!) : tf.addN(weighted)) as tf.Scalar;
+    }, generatorVariables);
     value.dispose();
     generatorOptimizer.apply(generatorVariables.map((variable) => grads[variable.name]!));
     return terms;

@@ -31,29 +31,35 @@ function makeRandomSet(): FeatureSet {
   );
 }
 
-const rowOf = (set: FeatureSet, i: number): number[] => Array.from(set.features.subarray(i * set.dimension, (i + 1) * set.dimension));
+const rowOf = (set: FeatureSet, i: number): number[] =>
+  Array.from(set.features.subarray(i * set.dimension, (i + 1) * set.dimension));
 
 describe('selectCoreset', () => {
-  it.each(CORESET_METHODS)('%s picks min(ipc, class size) real rows per class, with their own features and labels', (method) => {
-    // arrange
-    const set = makeRandomSet();
+  it.each(CORESET_METHODS)(
+    '%s picks min(ipc, class size) real rows per class, with their own features and labels',
+    (method) => {
+      // arrange
+      const set = makeRandomSet();
 
-    // act
-    const coreset = selectCoreset(set, method, 2, 1);
+      // act
+      const coreset = selectCoreset(set, method, 2, 1);
 
-    // assert
-    const perClass = Object.fromEntries(set.classNames.map((c) => [c, coreset.emotions.filter((e) => e === c).length]));
-    expect(perClass).toEqual({ a: 2, b: 2, c: 1, d: 0 });
-    expect(new Set(coreset.ids).size).toBe(coreset.ids.length);
-    coreset.ids.forEach((id, i) => {
-      const original = set.ids.indexOf(id);
-      expect(original).toBeGreaterThanOrEqual(0);
-      expect(coreset.emotions[i]).toBe(set.emotions[original]);
-      expect(coreset.speakers[i]).toBe(set.speakers[original]);
-      expect(rowOf(coreset, i)).toEqual(rowOf(set, original));
-    });
-    expect(coreset.classNames).toEqual(set.classNames);
-  });
+      // assert
+      const perClass = Object.fromEntries(
+        set.classNames.map((c) => [c, coreset.emotions.filter((e) => e === c).length]),
+      );
+      expect(perClass).toEqual({ a: 2, b: 2, c: 1, d: 0 });
+      expect(new Set(coreset.ids).size).toBe(coreset.ids.length);
+      coreset.ids.forEach((id, i) => {
+        const original = set.ids.indexOf(id);
+        expect(original).toBeGreaterThanOrEqual(0);
+        expect(coreset.emotions[i]).toBe(set.emotions[original]);
+        expect(coreset.speakers[i]).toBe(set.speakers[original]);
+        expect(rowOf(coreset, i)).toEqual(rowOf(set, original));
+      });
+      expect(coreset.classNames).toEqual(set.classNames);
+    },
+  );
 
   it.each(CORESET_METHODS)('%s keeps every row when ipc exceeds every class', (method) => {
     // arrange
@@ -158,7 +164,9 @@ describe('selectCoreset', () => {
     );
 
     // act
-    const selections = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((seed) => Array.from(selectCoreset(set, 'k-center', 2, seed).features));
+    const selections = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((seed) =>
+      Array.from(selectCoreset(set, 'k-center', 2, seed).features),
+    );
 
     // assert: rows keep their order, so each pair is [start, 10] (or [0, 10] when the start is 10)
     for (const [low, high] of selections) {
@@ -189,6 +197,10 @@ describe('selectCoreset', () => {
 
   it.each([0, -2, 1.5])('refuses ipc %s with INVALID_OPTION', async (ipc) => {
     // arrange / act / assert
-    await expectEmodistillError(() => selectCoreset(makeRandomSet(), 'random', ipc), ERROR_CODES.invalidOption, String(ipc));
+    await expectEmodistillError(
+      () => selectCoreset(makeRandomSet(), 'random', ipc),
+      ERROR_CODES.invalidOption,
+      String(ipc),
+    );
   });
 });

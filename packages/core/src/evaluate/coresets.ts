@@ -50,7 +50,9 @@ function kCenter(x: Float32Array, rows: readonly number[], count: number, dimens
   const start = Math.floor(createRng(seed).next() * rows.length);
   const first = rows[start]!;
   const selected = [first];
-  const nearest = new Float64Array(rows.length).map((_, i) => squaredDistance(x, rows[i]!, x.subarray(first * dimension, (first + 1) * dimension), dimension));
+  const nearest = new Float64Array(rows.length).map((_, i) =>
+    squaredDistance(x, rows[i]!, x.subarray(first * dimension, (first + 1) * dimension), dimension),
+  );
   // Selected rows get −1, below any distance: with duplicate rows every unselected distance can be 0.
   nearest[start] = -1;
   while (selected.length < count) {
@@ -60,7 +62,8 @@ function kCenter(x: Float32Array, rows: readonly number[], count: number, dimens
     selected.push(chosen);
     nearest[farthest] = -1;
     const centre = x.subarray(chosen * dimension, (chosen + 1) * dimension);
-    for (let i = 0; i < rows.length; i++) nearest[i] = Math.min(nearest[i]!, squaredDistance(x, rows[i]!, centre, dimension));
+    for (let i = 0; i < rows.length; i++)
+      nearest[i] = Math.min(nearest[i]!, squaredDistance(x, rows[i]!, centre, dimension));
   }
   return selected;
 }
@@ -70,7 +73,11 @@ function kCenter(x: Float32Array, rows: readonly number[], count: number, dimens
  * any distillation method at the same budget. Distances use the set's own standardisation.
  */
 export function selectCoreset(set: FeatureSet, method: CoresetMethod, ipc: number, seed = 0): FeatureSet {
-  if (!Number.isInteger(ipc) || ipc < 1) throw new EmodistillError(ERROR_CODES.invalidOption, `coreset size per class must be a positive integer, got ${ipc}`);
+  if (!Number.isInteger(ipc) || ipc < 1)
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `coreset size per class must be a positive integer, got ${ipc}`,
+    );
   const labels = labelIndices(set);
   const x = applyStandardiser(set.features, fitStandardiser(set.features, set.dimension));
   const keep = new Set<number>();

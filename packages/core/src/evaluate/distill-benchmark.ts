@@ -73,13 +73,20 @@ function classCounts(set: FeatureSet): number[] {
   return set.classNames.map((_, c) => labels.filter((label) => label === c).length);
 }
 
-async function synthesise(train: FeatureSet, options: DistillOptions, backend: string, samples: readonly { ipc: number; prior: SamplePrior }[]): Promise<{ sets: FeatureSet[]; seconds: number; steps: number }> {
+async function synthesise(
+  train: FeatureSet,
+  options: DistillOptions,
+  backend: string,
+  samples: readonly { ipc: number; prior: SamplePrior }[],
+): Promise<{ sets: FeatureSet[]; seconds: number; steps: number }> {
   const result = await distill(train, options);
   const generator = loadGenerator(createGeneratorBundle(result, train, backend), 'benchmark');
   try {
     const realClassCounts = classCounts(train);
     return {
-      sets: samples.map(({ ipc, prior }) => sampleFeatureSet(generator, { ipc, prior, seed: 1, realClassCounts }, 'synthetic')),
+      sets: samples.map(({ ipc, prior }) =>
+        sampleFeatureSet(generator, { ipc, prior, seed: 1, realClassCounts }, 'synthetic'),
+      ),
       seconds: result.seconds,
       steps: result.steps,
     };
@@ -93,7 +100,10 @@ async function synthesise(train: FeatureSet, options: DistillOptions, backend: s
  * coreset subsets and synthetic sets at each IPC (plus ablations and the real prior), test on the
  * fold's held-out speakers, and aggregate over folds × seeds.
  */
-export async function runDistillBenchmark(set: FeatureSet, options: DistillBenchmarkOptions): Promise<DistillBenchmarkResult> {
+export async function runDistillBenchmark(
+  set: FeatureSet,
+  options: DistillBenchmarkOptions,
+): Promise<DistillBenchmarkResult> {
   const folds = foldsFor(set, options.protocol, options.sexOf);
   const rows = new Map<string, Accumulator>();
   const record = (row: string, ipc: number | null, train: FeatureSet, test: FeatureSet): void => {
@@ -116,16 +126,24 @@ export async function runDistillBenchmark(set: FeatureSet, options: DistillBench
     record('real-full', null, train, test);
     for (const ipc of options.ipcs) {
       record('random-real', ipc, selectCoreset(train, 'random', ipc, index), test);
-      for (const method of options.coresets ?? ['herding']) record(`coreset ${method}`, ipc, selectCoreset(train, method, ipc, index), test);
+      for (const method of options.coresets ?? ['herding'])
+        record(`coreset ${method}`, ipc, selectCoreset(train, method, ipc, index), test);
     }
-    const samples = [...options.ipcs.map((ipc) => ({ ipc, prior: 'balanced' as const })), ...(options.priorIpc ? [{ ipc: options.priorIpc, prior: 'real' as const }] : [])];
+    const samples = [
+      ...options.ipcs.map((ipc) => ({ ipc, prior: 'balanced' as const })),
+      ...(options.priorIpc ? [{ ipc: options.priorIpc, prior: 'real' as const }] : []),
+    ];
     const main = await synthesise(train, options.distill ?? {}, options.backend, samples);
     distillSeconds += main.seconds;
     distillSteps += main.steps;
-    samples.forEach(({ ipc, prior }, i) => record(prior === 'balanced' ? 'synthetic' : 'synthetic real-prior', ipc, main.sets[i]!, test));
+    samples.forEach(({ ipc, prior }, i) =>
+      record(prior === 'balanced' ? 'synthetic' : 'synthetic real-prior', ipc, main.sets[i]!, test),
+    );
     if (options.ablationIpc) {
       for (const ablation of ABLATIONS) {
-        const variant = await synthesise(train, { ...options.distill, ...ablation.options }, options.backend, [{ ipc: options.ablationIpc, prior: 'balanced' }]);
+        const variant = await synthesise(train, { ...options.distill, ...ablation.options }, options.backend, [
+          { ipc: options.ablationIpc, prior: 'balanced' },
+        ]);
         record(`synthetic ${ablation.name}`, options.ablationIpc, variant.sets[0]!, test);
       }
     }
@@ -133,7 +151,9 @@ export async function runDistillBenchmark(set: FeatureSet, options: DistillBench
   const reference = rows.get('real-full@all')!;
   // Group the table by kind of training set (in order of first appearance), then by IPC.
   const kinds = [...new Set([...rows.values()].map((acc) => acc.row))];
-  const ordered = [...rows.values()].sort((a, b) => kinds.indexOf(a.row) - kinds.indexOf(b.row) || (a.ipc ?? 0) - (b.ipc ?? 0));
+  const ordered = [...rows.values()].sort(
+    (a, b) => kinds.indexOf(a.row) - kinds.indexOf(b.row) || (a.ipc ?? 0) - (b.ipc ?? 0),
+  );
   const referenceSeconds = meanAndStd(reference.seconds).mean;
   const referenceBytes = meanAndStd(reference.bytes).mean;
   return {
@@ -142,7 +162,16 @@ export async function runDistillBenchmark(set: FeatureSet, options: DistillBench
     rows: ordered.map((acc) => {
       const trainSeconds = meanAndStd(acc.seconds).mean;
       const trainBytes = meanAndStd(acc.bytes).mean;
-      return { row: acc.row, ipc: acc.ipc, uar: meanAndStd(acc.uars), wa: meanAndStd(acc.was), trainSeconds, trainBytes, relativeTrainTime: trainSeconds / referenceSeconds, relativeBytes: trainBytes / referenceBytes };
+      return {
+        row: acc.row,
+        ipc: acc.ipc,
+        uar: meanAndStd(acc.uars),
+        wa: meanAndStd(acc.was),
+        trainSeconds,
+        trainBytes,
+        relativeTrainTime: trainSeconds / referenceSeconds,
+        relativeBytes: trainBytes / referenceBytes,
+      };
     }),
     distillSecondsPerFold: distillSeconds / folds.length,
     stepsPerSecond: distillSteps / distillSeconds,

@@ -15,7 +15,10 @@ function makeSet(rows: number, seed: number, overrides: Partial<FeatureSet> = {}
   const features = new Float32Array(rows * 3);
   emotions.forEach((emotion, row) => {
     const c = classNames.indexOf(emotion);
-    features.set([3000 + 400 * c + 100 * (rng.next() - 0.5), -30 + 0.5 * (rng.next() - 0.5), c === 2 ? 0.9 : 0.1], row * 3);
+    features.set(
+      [3000 + 400 * c + 100 * (rng.next() - 0.5), -30 + 0.5 * (rng.next() - 0.5), c === 2 ? 0.9 : 0.1],
+      row * 3,
+    );
   });
   return {
     ids: emotions.map((_, i) => `u${i}`),
@@ -47,7 +50,12 @@ describe('assertCompatible', () => {
     const test = makeSet(6, 1, { spec: { ...train.spec, version: '2' } });
 
     // act / assert
-    await expectEmodistillError(() => assertCompatible(train, test), ERROR_CODES.featureSetMismatch, 'synthetic v1', 'synthetic v2');
+    await expectEmodistillError(
+      () => assertCompatible(train, test),
+      ERROR_CODES.featureSetMismatch,
+      'synthetic v1',
+      'synthetic v2',
+    );
   });
 
   it('refuses sets with different class lists, listing both', async () => {
@@ -56,7 +64,12 @@ describe('assertCompatible', () => {
     const test = makeSet(6, 1, { classNames: ['sad', 'happy', 'angry'] });
 
     // act / assert
-    await expectEmodistillError(() => assertCompatible(train, test), ERROR_CODES.featureSetMismatch, '[angry, happy, sad]', '[sad, happy, angry]');
+    await expectEmodistillError(
+      () => assertCompatible(train, test),
+      ERROR_CODES.featureSetMismatch,
+      '[angry, happy, sad]',
+      '[sad, happy, angry]',
+    );
   });
 });
 
@@ -73,7 +86,10 @@ describe('evaluateDownstream', () => {
     // act
     let result: DownstreamResult | undefined;
     expectNoTensorLeak(() => {
-      result = evaluateDownstream(train, test, { seeds: [0, 1], classifier: { hiddenUnits: [8], epochs: 30, batchSize: 16, learningRate: 0.02 } });
+      result = evaluateDownstream(train, test, {
+        seeds: [0, 1],
+        classifier: { hiddenUnits: [8], epochs: 30, batchSize: 16, learningRate: 0.02 },
+      });
     });
     if (!result) throw new Error('evaluateDownstream returned nothing');
 

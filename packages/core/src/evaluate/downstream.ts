@@ -32,10 +32,16 @@ export interface DownstreamResult {
 /** Refuses to compare sets from different feature spaces or label sets. */
 export function assertCompatible(train: FeatureSet, test: FeatureSet, what = 'training and test sets'): void {
   if (!sameFeatureSpace(train.spec, test.spec)) {
-    throw new EmodistillError(ERROR_CODES.featureSetMismatch, `${what} use different features: ${train.spec.name} v${train.spec.version} (${train.dimension} dims) vs ${test.spec.name} v${test.spec.version} (${test.dimension} dims)`);
+    throw new EmodistillError(
+      ERROR_CODES.featureSetMismatch,
+      `${what} use different features: ${train.spec.name} v${train.spec.version} (${train.dimension} dims) vs ${test.spec.name} v${test.spec.version} (${test.dimension} dims)`,
+    );
   }
   if (train.classNames.join() !== test.classNames.join()) {
-    throw new EmodistillError(ERROR_CODES.featureSetMismatch, `${what} have different classes: [${train.classNames.join(', ')}] vs [${test.classNames.join(', ')}]`);
+    throw new EmodistillError(
+      ERROR_CODES.featureSetMismatch,
+      `${what} have different classes: [${train.classNames.join(', ')}] vs [${test.classNames.join(', ')}]`,
+    );
   }
 }
 
@@ -43,7 +49,11 @@ export function assertCompatible(train: FeatureSet, test: FeatureSet, what = 'tr
  * Trains the downstream emotion classifier on `train` (standardised with its own statistics) and
  * tests it on `test`, once per seed: UAR, WA, training time and the training set's size.
  */
-export function evaluateDownstream(train: FeatureSet, test: FeatureSet, options: DownstreamOptions = {}): DownstreamResult {
+export function evaluateDownstream(
+  train: FeatureSet,
+  test: FeatureSet,
+  options: DownstreamOptions = {},
+): DownstreamResult {
   assertCompatible(train, test);
   const standardiser = fitStandardiser(train.features, train.dimension);
   const x = applyStandardiser(train.features, standardiser);
@@ -53,11 +63,19 @@ export function evaluateDownstream(train: FeatureSet, test: FeatureSet, options:
   const classCount = train.classNames.length;
   const runs = (options.seeds ?? [0, 1, 2]).map((seed) => {
     const started = performance.now();
-    const classifier = trainClassifier({ x, labels, dimension: train.dimension, classCount }, { ...options.classifier, seed });
+    const classifier = trainClassifier(
+      { x, labels, dimension: train.dimension, classCount },
+      { ...options.classifier, seed },
+    );
     const trainSeconds = (performance.now() - started) / 1000;
     try {
       const predicted = classifier.predict(testX);
-      return { seed, uar: unweightedAverageRecall(testLabels, predicted, classCount), wa: weightedAccuracy(testLabels, predicted), trainSeconds };
+      return {
+        seed,
+        uar: unweightedAverageRecall(testLabels, predicted, classCount),
+        wa: weightedAccuracy(testLabels, predicted),
+        trainSeconds,
+      };
     } finally {
       classifier.dispose();
     }

@@ -25,13 +25,31 @@ describe('parseFoldProtocol', () => {
     expect(parseFoldProtocol(value)).toBe(value);
   });
 
-  it.each(['', 'emodb', 'EMODB5', 'sessions', 'speaker-kfold', 'speaker-kfold:', 'speaker-kfold:0', 'speaker-kfold:05', 'speaker-kfold:-3', 'speaker-kfold:2.5', 'speaker-kfold:x', ' emodb5', 'loso'])(
-    'rejects "%s" with INVALID_OPTION, naming it and the choices',
-    async (value) => {
-      // arrange / act / assert
-      await expectEmodistillError(() => parseFoldProtocol(value), ERROR_CODES.invalidOption, `"${value}"`, 'emodb5', 'session', 'speaker-kfold:K');
-    },
-  );
+  it.each([
+    '',
+    'emodb',
+    'EMODB5',
+    'sessions',
+    'speaker-kfold',
+    'speaker-kfold:',
+    'speaker-kfold:0',
+    'speaker-kfold:05',
+    'speaker-kfold:-3',
+    'speaker-kfold:2.5',
+    'speaker-kfold:x',
+    ' emodb5',
+    'loso',
+  ])('rejects "%s" with INVALID_OPTION, naming it and the choices', async (value) => {
+    // arrange / act / assert
+    await expectEmodistillError(
+      () => parseFoldProtocol(value),
+      ERROR_CODES.invalidOption,
+      `"${value}"`,
+      'emodb5',
+      'session',
+      'speaker-kfold:K',
+    );
+  });
 });
 
 describe('foldsFor', () => {
@@ -78,7 +96,12 @@ describe('foldsFor', () => {
     ]);
 
     // act / assert
-    await expectEmodistillError(() => foldsFor(set, 'session'), ERROR_CODES.invalidOption, 'row 1 (r1)', 'speaker-kfold');
+    await expectEmodistillError(
+      () => foldsFor(set, 'session'),
+      ERROR_CODES.invalidOption,
+      'row 1 (r1)',
+      'speaker-kfold',
+    );
   });
 
   it('speaker-kfold puts every speaker in exactly one fold and balances the sexes (4 f + 4 m, K = 4 → one of each per fold)', () => {
@@ -114,7 +137,12 @@ describe('foldsFor', () => {
     const set = makeSet(['a', 'b', 'c'].map((speaker) => [speaker, ''] as const));
 
     // act / assert
-    await expectEmodistillError(() => foldsFor(set, 'speaker-kfold:4'), ERROR_CODES.invalidOption, 'speaker-kfold:4', '≤ 3');
+    await expectEmodistillError(
+      () => foldsFor(set, 'speaker-kfold:4'),
+      ERROR_CODES.invalidOption,
+      'speaker-kfold:4',
+      '≤ 3',
+    );
     await expectEmodistillError(() => foldsFor(set, 'speaker-kfold:1'), ERROR_CODES.invalidOption, 'speaker-kfold:1');
   });
 });

@@ -62,7 +62,13 @@ describe('unweightedAverageRecall', () => {
   it('is 1 for perfect predictions and 0 when every prediction is wrong', () => {
     // arrange / act / assert
     expect(unweightedAverageRecall(TRUTH, TRUTH, 3)).toBe(1);
-    expect(unweightedAverageRecall(TRUTH, Int32Array.from(TRUTH, (t) => (t + 1) % 3), 3)).toBe(0);
+    expect(
+      unweightedAverageRecall(
+        TRUTH,
+        Int32Array.from(TRUTH, (t) => (t + 1) % 3),
+        3,
+      ),
+    ).toBe(0);
   });
 });
 

@@ -82,7 +82,15 @@ describe('resolveClassifierConfig', () => {
     const custom = resolveClassifierConfig({ epochs: 5, balanceClasses: false });
 
     // assert
-    expect(defaults).toEqual({ hiddenUnits: [256, 256], epochs: 60, batchSize: 32, learningRate: 1e-3, dropout: 0.3, seed: 0, balanceClasses: true });
+    expect(defaults).toEqual({
+      hiddenUnits: [256, 256],
+      epochs: 60,
+      batchSize: 32,
+      learningRate: 1e-3,
+      dropout: 0.3,
+      seed: 0,
+      balanceClasses: true,
+    });
     expect(custom).toMatchObject({ epochs: 5, balanceClasses: false, batchSize: 32 });
   });
 });

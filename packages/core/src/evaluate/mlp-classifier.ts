@@ -62,10 +62,21 @@ export function trainClassifier(data: ClassifierData, options: ClassifierOptions
   const config = resolveClassifierConfig(options);
   const { dimension, classCount, labels } = data;
   const rows = labels.length;
-  const network = createMlp({ inputDimension: dimension, hiddenUnits: config.hiddenUnits, outputDimension: classCount, activation: 'relu', seed: config.seed, name: 'classifier' });
+  const network = createMlp({
+    inputDimension: dimension,
+    hiddenUnits: config.hiddenUnits,
+    outputDimension: classCount,
+    activation: 'relu',
+    seed: config.seed,
+    name: 'classifier',
+  });
   const optimizer = tf.train.adam(config.learningRate);
   const x = tf.tensor2d(data.x, [rows, dimension]);
-  const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), classCount).mul(tf.tensor1d(classWeights(labels, classCount, config.balanceClasses))));
+  const oneHot = tf.tidy(() =>
+    tf
+      .oneHot(tf.tensor1d(labels, 'int32'), classCount)
+      .mul(tf.tensor1d(classWeights(labels, classCount, config.balanceClasses))),
+  );
   const rng = createRng(config.seed);
   try {
     let step = 0;
@@ -78,12 +89,16 @@ export function trainClassifier(data: ClassifierData, options: ClassifierOptions
           const indices = tf.tensor1d(batch, 'int32');
           const xb = tf.gather(x, indices) as tf.Tensor2D;
           const yb = tf.gather(oneHot, indices);
-          optimizer.minimize(() => {
-            const { output, penultimate } = network.apply(xb, config.dropout, config.seed * 100003 + step);
-            penultimate.dispose();
-            // Weighted cross-entropy, normalised by the batch's total weight.
-            return tf.div(tf.neg(tf.sum(tf.mul(yb, tf.logSoftmax(output)))), tf.sum(yb)) as tf.Scalar;
-          }, false, network.variables as tf.Variable[]);
+          optimizer.minimize(
+            () => {
+              const { output, penultimate } = network.apply(xb, config.dropout, config.seed * 100003 + step);
+              penultimate.dispose();
+              // Weighted cross-entropy, normalised by the batch's total weight.
+              return tf.div(tf.neg(tf.sum(tf.mul(yb, tf.logSoftmax(output)))), tf.sum(yb)) as tf.Scalar;
+            },
+            false,
+            network.variables as tf.Variable[],
+          );
         });
       }
     }
@@ -104,7 +119,8 @@ export function trainClassifier(data: ClassifierData, options: ClassifierOptions
       const probabilities = predictProbabilities(input);
       return Int32Array.from({ length: probabilities.length / classCount }, (_, row) => {
         let best = 0;
-        for (let c = 1; c < classCount; c++) if (probabilities[row * classCount + c]! > probabilities[row * classCount + best]!) best = c;
+        for (let c = 1; c < classCount; c++)
+          if (probabilities[row * classCount + c]! > probabilities[row * classCount + best]!) best = c;
         return best;
       });
     },

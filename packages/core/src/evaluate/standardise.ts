@@ -11,7 +11,8 @@ export function fitStandardiser(features: Float32Array, dimension: number): Stan
   for (let i = 0; i < features.length; i++) mean[i % dimension]! += features[i]! / rows;
   // Two passes: E[x²] − E[x]² loses precision on columns with a large offset and a small spread.
   const variance = new Float64Array(dimension);
-  for (let i = 0; i < features.length; i++) variance[i % dimension]! += (features[i]! - mean[i % dimension]!) ** 2 / rows;
+  for (let i = 0; i < features.length; i++)
+    variance[i % dimension]! += (features[i]! - mean[i % dimension]!) ** 2 / rows;
   const std = Float32Array.from(variance, (v) => (v > 1e-12 ? Math.sqrt(v) : 1));
   return { mean: Float32Array.from(mean), std };
 }

@@ -4,7 +4,10 @@ import { FUNCTIONAL_NAMES, percentileOfSorted, summarise, summariseDelta } from 
 /** summarise() as a name → value record, in FUNCTIONAL_NAMES order. */
 function summariseByName(values: number[], times: number[]): Record<(typeof FUNCTIONAL_NAMES)[number], number> {
   const result = summarise(values, times);
-  return Object.fromEntries(FUNCTIONAL_NAMES.map((name, i) => [name, result[i]!])) as Record<(typeof FUNCTIONAL_NAMES)[number], number>;
+  return Object.fromEntries(FUNCTIONAL_NAMES.map((name, i) => [name, result[i]!])) as Record<
+    (typeof FUNCTIONAL_NAMES)[number],
+    number
+  >;
 }
 
 describe('summarise', () => {

@@ -46,7 +46,10 @@ describe('createProsodicFunctionalsExtractor', () => {
   it('is deterministic: two extractor instances give bit-identical vectors', () => {
     // arrange
     const noise = whiteNoise(SAMPLE_RATE_HZ, 0.01, 3);
-    const samples = Float32Array.from(harmonicTone(180, { sampleRateHz: SAMPLE_RATE_HZ, durationSec: 1 }), (x, i) => x + noise[i]!);
+    const samples = Float32Array.from(
+      harmonicTone(180, { sampleRateHz: SAMPLE_RATE_HZ, durationSec: 1 }),
+      (x, i) => x + noise[i]!,
+    );
     const other = createProsodicFunctionalsExtractor();
 
     // act
@@ -74,7 +77,14 @@ describe('createProsodicFunctionalsExtractor', () => {
 
   it.each([
     ['silence (all zeros)', () => new Float32Array(SAMPLE_RATE_HZ)],
-    ['a pure 440 Hz tone', () => Float32Array.from({ length: SAMPLE_RATE_HZ }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / SAMPLE_RATE_HZ))],
+    [
+      'a pure 440 Hz tone',
+      () =>
+        Float32Array.from(
+          { length: SAMPLE_RATE_HZ },
+          (_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / SAMPLE_RATE_HZ),
+        ),
+    ],
     ['white noise', () => whiteNoise(SAMPLE_RATE_HZ, 0.5, 42)],
     ['a constant (DC) signal', () => new Float32Array(SAMPLE_RATE_HZ).fill(0.25)],
     ['a clip shorter than one frame', () => harmonicTone(200, { sampleRateHz: SAMPLE_RATE_HZ, durationSec: 0.01 })],
@@ -151,7 +161,10 @@ describe('createProsodicFunctionalsExtractor', () => {
     const loudFeatures = byName(names, extractor.extract(loud));
 
     // assert
-    expect(loudFeatures.get('loudnessDb_mean')! - quietFeatures.get('loudnessDb_mean')!).toBeCloseTo(20 * Math.log10(4), 1);
+    expect(loudFeatures.get('loudnessDb_mean')! - quietFeatures.get('loudnessDb_mean')!).toBeCloseTo(
+      20 * Math.log10(4),
+      1,
+    );
     expect(loudFeatures.get('f0Semitones_mean')).toBeCloseTo(quietFeatures.get('f0Semitones_mean')!, 2);
   });
 

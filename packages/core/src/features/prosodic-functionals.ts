@@ -29,15 +29,37 @@ export const PROSODIC_FUNCTIONALS_PARAMS = {
   peakHalfWidthFrames: 8,
 } as const;
 
-const SPECTRAL_KEYS = ['centroidHz', 'rolloff85Hz', 'flatness', 'alphaRatioDb', 'hammarbergDb', 'slopeDbPerKhz'] as const satisfies readonly (keyof SpectralDescriptors)[];
+const SPECTRAL_KEYS = [
+  'centroidHz',
+  'rolloff85Hz',
+  'flatness',
+  'alphaRatioDb',
+  'hammarbergDb',
+  'slopeDbPerKhz',
+] as const satisfies readonly (keyof SpectralDescriptors)[];
 
 const P = PROSODIC_FUNCTIONALS_PARAMS;
 const MFCC_NAMES = Array.from({ length: P.mfccCount }, (_, i) => `mfcc${i + 1}`);
 /** Frame tracks summarised by every functional, over active (non-silent) frames; f0 over voiced frames. */
-const SUMMARISED_TRACKS = ['loudnessDb', 'f0Semitones', 'voicingClarity', ...MFCC_NAMES, 'spectralFlux', 'zeroCrossingRate', ...SPECTRAL_KEYS];
+const SUMMARISED_TRACKS = [
+  'loudnessDb',
+  'f0Semitones',
+  'voicingClarity',
+  ...MFCC_NAMES,
+  'spectralFlux',
+  'zeroCrossingRate',
+  ...SPECTRAL_KEYS,
+];
 /** Tracks whose frame-to-frame change is summarised by mean |Δ| and std Δ. */
 const DELTA_TRACKS = ['loudnessDb', 'f0Semitones', ...MFCC_NAMES];
-const TEMPORAL_NAMES = ['voicedRatio', 'voicedSegmentMeanSec', 'unvoicedSegmentMeanSec', 'loudnessPeaksPerSec', 'activeDurationSec', 'voicedLoudnessMeanAbsDeltaDb'];
+const TEMPORAL_NAMES = [
+  'voicedRatio',
+  'voicedSegmentMeanSec',
+  'unvoicedSegmentMeanSec',
+  'loudnessPeaksPerSec',
+  'activeDurationSec',
+  'voicedLoudnessMeanAbsDeltaDb',
+];
 
 function dimensionNames(): string[] {
   return [
@@ -68,7 +90,8 @@ function runLengths(flags: readonly boolean[], value: boolean): number[] {
   return runs;
 }
 
-const mean = (values: readonly number[]): number => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
+const mean = (values: readonly number[]): number =>
+  values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
 
 /** Frame-level tracks of one utterance. */
 interface FrameTracks {
@@ -79,7 +102,12 @@ interface FrameTracks {
   readonly voiced: boolean[];
 }
 
-function computeFrameTracks(samples: Float32Array, spectrum: PowerSpectrum, filterbank: Float64Array[], dct: Float64Array[]): FrameTracks {
+function computeFrameTracks(
+  samples: Float32Array,
+  spectrum: PowerSpectrum,
+  filterbank: Float64Array[],
+  dct: Float64Array[],
+): FrameTracks {
   const frameLength = Math.round((P.frameMs / 1000) * P.sampleRateHz);
   const hopLength = Math.round((P.hopMs / 1000) * P.sampleRateHz);
   const frameCount = countFrames(samples.length, frameLength, hopLength);
@@ -159,7 +187,11 @@ function countLoudnessPeaks(loudness: Float64Array, active: readonly boolean[]):
   for (let t = 0; t < loudness.length; t++) {
     if (!active[t] || loudness[t]! < median) continue;
     let isPeak = true;
-    for (let u = Math.max(0, t - P.peakHalfWidthFrames); u <= Math.min(loudness.length - 1, t + P.peakHalfWidthFrames) && isPeak; u++) {
+    for (
+      let u = Math.max(0, t - P.peakHalfWidthFrames);
+      u <= Math.min(loudness.length - 1, t + P.peakHalfWidthFrames) && isPeak;
+      u++
+    ) {
       if (loudness[u]! > loudness[t]! || (loudness[u] === loudness[t] && u < t)) isPeak = false;
     }
     if (isPeak) peaks++;
@@ -181,7 +213,10 @@ function summariseUtterance(frames: FrameTracks): Float32Array {
   }
   const activeMel = logMel.filter((_, t) => active[t]);
   for (let band = 0; band < P.melBands; band++) {
-    const [bandMean, bandStd] = summarise(activeMel.map((bands) => bands[band]!), activeMel.map((_, i) => i));
+    const [bandMean, bandStd] = summarise(
+      activeMel.map((bands) => bands[band]!),
+      activeMel.map((_, i) => i),
+    );
     values.push(bandMean!, bandStd!);
   }
   const activeCount = active.filter(Boolean).length;
@@ -206,9 +241,20 @@ function summariseUtterance(frames: FrameTracks): Float32Array {
  */
 export function createProsodicFunctionalsExtractor(): FeatureExtractor {
   const spectrum = new PowerSpectrum(P.fftSize);
-  const filterbank = melFilterbank({ bandCount: P.melBands, fftSize: P.fftSize, sampleRateHz: P.sampleRateHz, minHz: P.melMinHz, maxHz: P.melMaxHz });
+  const filterbank = melFilterbank({
+    bandCount: P.melBands,
+    fftSize: P.fftSize,
+    sampleRateHz: P.sampleRateHz,
+    minHz: P.melMinHz,
+    maxHz: P.melMaxHz,
+  });
   const dct = dctMatrix(P.mfccCount + 1, P.melBands);
-  const spec: FeatureSpec = { name: 'prosodic-functionals', version: '1', params: { ...P }, dimensionNames: dimensionNames() };
+  const spec: FeatureSpec = {
+    name: 'prosodic-functionals',
+    version: '1',
+    params: { ...P },
+    dimensionNames: dimensionNames(),
+  };
   return {
     spec,
     sampleRateHz: P.sampleRateHz,

@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import { expectEmodistillError, float32Bits, useTempDir } from '../../test/fixtures.js';
 import type { FeatureSet } from './feature-set.js';
-import { FEATURE_SET_FORMAT_VERSION, featureSetFromArrow, featureSetToArrow, readFeatureSet, writeFeatureSet } from './feature-set-arrow.js';
+import {
+  FEATURE_SET_FORMAT_VERSION,
+  featureSetFromArrow,
+  featureSetToArrow,
+  readFeatureSet,
+  writeFeatureSet,
+} from './feature-set-arrow.js';
 
 const METADATA_KEY = 'emodistill.feature_set';
 
@@ -20,7 +26,12 @@ function makeSet(overrides: Partial<FeatureSet> = {}): FeatureSet {
     features: Float32Array.from([0.1, -0, 1e-40, 3.4e38, -1.5, Number.NaN, 7, -3.25e-8, 42, 0, -0.001, 1 / 3]),
     dimension: 4,
     classNames: ['happy', 'neutral', 'sad'],
-    spec: { name: 'test-features', version: '2', params: { frameMs: 25, window: 'hann' }, dimensionNames: ['d0', 'd1', 'd2', 'd3'] },
+    spec: {
+      name: 'test-features',
+      version: '2',
+      params: { frameMs: 25, window: 'hann' },
+      dimensionNames: ['d0', 'd1', 'd2', 'd3'],
+    },
     corpus: { source: 'manifest', task: 'custom', createdAt: '2025-01-02T03:04:05.000Z' },
     ...overrides,
   };
@@ -30,7 +41,13 @@ function makeSet(overrides: Partial<FeatureSet> = {}): FeatureSet {
 function withMetadata(bytes: Uint8Array, metadata: Map<string, string>): Uint8Array {
   const table = tableFromIPC(bytes);
   const schema = new Schema(table.schema.fields, metadata);
-  return tableToIPC(new Table(schema, table.batches.map((batch) => new RecordBatch(schema, batch.data))), 'file');
+  return tableToIPC(
+    new Table(
+      schema,
+      table.batches.map((batch) => new RecordBatch(schema, batch.data)),
+    ),
+    'file',
+  );
 }
 
 /** Re-encodes `bytes` with one metadata field changed. */
@@ -71,7 +88,10 @@ describe('featureSetToArrow / featureSetFromArrow', () => {
     expect(table.schema.fields.map((field) => field.name)).toEqual(['id', 'speaker', 'emotion', 'session', 'features']);
     expect(table.numRows).toBe(3);
     expect(String(table.schema.fields[4]!.type)).toMatch(/FixedSizeList\[4\]<Float32>/);
-    expect(JSON.parse(table.schema.metadata.get(METADATA_KEY)!)).toMatchObject({ formatVersion: FEATURE_SET_FORMAT_VERSION, classNames: set.classNames });
+    expect(JSON.parse(table.schema.metadata.get(METADATA_KEY)!)).toMatchObject({
+      formatVersion: FEATURE_SET_FORMAT_VERSION,
+      classNames: set.classNames,
+    });
   });
 
   it('round-trips a set with no rows', () => {
@@ -90,8 +110,26 @@ describe('featureSetToArrow / featureSetFromArrow', () => {
   it('reads a table split into several record batches (as pyarrow may write it) in row order', () => {
     // arrange
     const set = makeSet();
-    const first = tableFromIPC(featureSetToArrow({ ...set, ids: set.ids.slice(0, 2), speakers: set.speakers.slice(0, 2), emotions: set.emotions.slice(0, 2), sessions: set.sessions.slice(0, 2), features: set.features.slice(0, 8) }));
-    const second = tableFromIPC(featureSetToArrow({ ...set, ids: set.ids.slice(2), speakers: set.speakers.slice(2), emotions: set.emotions.slice(2), sessions: set.sessions.slice(2), features: set.features.slice(8) }));
+    const first = tableFromIPC(
+      featureSetToArrow({
+        ...set,
+        ids: set.ids.slice(0, 2),
+        speakers: set.speakers.slice(0, 2),
+        emotions: set.emotions.slice(0, 2),
+        sessions: set.sessions.slice(0, 2),
+        features: set.features.slice(0, 8),
+      }),
+    );
+    const second = tableFromIPC(
+      featureSetToArrow({
+        ...set,
+        ids: set.ids.slice(2),
+        speakers: set.speakers.slice(2),
+        emotions: set.emotions.slice(2),
+        sessions: set.sessions.slice(2),
+        features: set.features.slice(8),
+      }),
+    );
     const bytes = tableToIPC(new Table(first.schema, [...first.batches, ...second.batches]), 'file');
 
     // act
@@ -121,8 +159,16 @@ describe('featureSetToArrow / featureSetFromArrow', () => {
     const bytes = featureSetToArrow(makeSet());
 
     // act / assert
-    await expectEmodistillError(() => featureSetFromArrow(bytes.subarray(0, Math.floor(bytes.length / 2)), '/sets/cut.arrow'), ERROR_CODES.featureSetFormat, '/sets/cut.arrow');
-    await expectEmodistillError(() => featureSetFromArrow(bytes.subarray(0, 10), '/sets/tiny.arrow'), ERROR_CODES.featureSetFormat, '/sets/tiny.arrow');
+    await expectEmodistillError(
+      () => featureSetFromArrow(bytes.subarray(0, Math.floor(bytes.length / 2)), '/sets/cut.arrow'),
+      ERROR_CODES.featureSetFormat,
+      '/sets/cut.arrow',
+    );
+    await expectEmodistillError(
+      () => featureSetFromArrow(bytes.subarray(0, 10), '/sets/tiny.arrow'),
+      ERROR_CODES.featureSetFormat,
+      '/sets/tiny.arrow',
+    );
   });
 
   it("says a file cut anywhere is truncated, in its own words (never the Arrow reader's TypeError text)", () => {
@@ -143,7 +189,10 @@ describe('featureSetToArrow / featureSetFromArrow', () => {
     expect(messages.size).toBe(bytes.length);
     expect(messages.get(0)).toBe('cut.arrow is not a readable emodistill feature set: the file is empty');
     for (const [length, message] of messages) {
-      if (length >= 8) expect(message).toBe(`cut.arrow is not a readable emodistill feature set: truncated: ${length} bytes and no Arrow footer (an Arrow IPC file ends with "ARROW1"); write it again`);
+      if (length >= 8)
+        expect(message).toBe(
+          `cut.arrow is not a readable emodistill feature set: truncated: ${length} bytes and no Arrow footer (an Arrow IPC file ends with "ARROW1"); write it again`,
+        );
       expect(message).not.toMatch(/Cannot read|null|undefined|DataView|Expected to read/);
     }
   });
@@ -161,7 +210,12 @@ describe('featureSetToArrow / featureSetFromArrow', () => {
     const bytes = withMetadata(featureSetToArrow(makeSet()), new Map());
 
     // act / assert
-    await expectEmodistillError(() => featureSetFromArrow(bytes, 'stripped.arrow'), ERROR_CODES.featureSetFormat, 'stripped.arrow', METADATA_KEY);
+    await expectEmodistillError(
+      () => featureSetFromArrow(bytes, 'stripped.arrow'),
+      ERROR_CODES.featureSetFormat,
+      'stripped.arrow',
+      METADATA_KEY,
+    );
   });
 
   it('rejects metadata that is not JSON, naming the file', async () => {
@@ -169,20 +223,34 @@ describe('featureSetToArrow / featureSetFromArrow', () => {
     const bytes = withMetadata(featureSetToArrow(makeSet()), new Map([[METADATA_KEY, '{not json']]));
 
     // act / assert
-    await expectEmodistillError(() => featureSetFromArrow(bytes, 'garbled.arrow'), ERROR_CODES.featureSetFormat, 'garbled.arrow', 'not JSON');
+    await expectEmodistillError(
+      () => featureSetFromArrow(bytes, 'garbled.arrow'),
+      ERROR_CODES.featureSetFormat,
+      'garbled.arrow',
+      'not JSON',
+    );
   });
 
   it.each([
     ['a newer format version', (m: Record<string, unknown>) => (m.formatVersion = '99'), '/formatVersion'],
     ['no class names', (m: Record<string, unknown>) => (m.classNames = []), '/classNames'],
     ['an unknown field', (m: Record<string, unknown>) => (m.extra = true), 'extra'],
-    ['a spec without dimension names', (m: Record<string, unknown>) => delete (m.spec as Record<string, unknown>).dimensionNames, '/spec'],
+    [
+      'a spec without dimension names',
+      (m: Record<string, unknown>) => delete (m.spec as Record<string, unknown>).dimensionNames,
+      '/spec',
+    ],
   ])('rejects metadata with %s, naming the file and the field', async (_, change, field) => {
     // arrange
     const bytes = withMetadataField(featureSetToArrow(makeSet()), change);
 
     // act / assert
-    await expectEmodistillError(() => featureSetFromArrow(bytes, 'bad-meta.arrow'), ERROR_CODES.featureSetFormat, 'bad-meta.arrow', field);
+    await expectEmodistillError(
+      () => featureSetFromArrow(bytes, 'bad-meta.arrow'),
+      ERROR_CODES.featureSetFormat,
+      'bad-meta.arrow',
+      field,
+    );
   });
 
   it('rejects a feature column whose width disagrees with the dimension names', async () => {
@@ -192,7 +260,12 @@ describe('featureSetToArrow / featureSetFromArrow', () => {
     });
 
     // act / assert
-    await expectEmodistillError(() => featureSetFromArrow(bytes, 'width.arrow'), ERROR_CODES.featureSetFormat, 'width.arrow', 'features');
+    await expectEmodistillError(
+      () => featureSetFromArrow(bytes, 'width.arrow'),
+      ERROR_CODES.featureSetFormat,
+      'width.arrow',
+      'features',
+    );
   });
 
   it('rejects a row whose emotion is outside the class names, naming the file, the row and the emotion', async () => {
@@ -200,7 +273,13 @@ describe('featureSetToArrow / featureSetFromArrow', () => {
     const bytes = featureSetToArrow(makeSet({ emotions: ['happy', 'surprise', 'sad'] }));
 
     // act / assert
-    await expectEmodistillError(() => featureSetFromArrow(bytes, 'labels.arrow'), ERROR_CODES.featureSetFormat, 'labels.arrow', 'row 1', '"surprise"');
+    await expectEmodistillError(
+      () => featureSetFromArrow(bytes, 'labels.arrow'),
+      ERROR_CODES.featureSetFormat,
+      'labels.arrow',
+      'row 1',
+      '"surprise"',
+    );
   });
 });
 
@@ -228,7 +307,13 @@ describe('writeFeatureSet / readFeatureSet', () => {
     // arrange
     const path = join(temp.path, 'features.arrow');
     await writeFeatureSet(path, makeSet());
-    const smaller = makeSet({ ids: ['only'], speakers: ['s9'], emotions: ['neutral'], sessions: [''], features: Float32Array.from([1, 2, 3, 4]) });
+    const smaller = makeSet({
+      ids: ['only'],
+      speakers: ['s9'],
+      emotions: ['neutral'],
+      sessions: [''],
+      features: Float32Array.from([1, 2, 3, 4]),
+    });
 
     // act
     await writeFeatureSet(path, smaller);

@@ -39,14 +39,21 @@ const MetadataSchema = Type.Object(
     formatVersion: Type.Literal(FEATURE_SET_FORMAT_VERSION),
     classNames: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
     spec: FeatureSpecSchema,
-    corpus: Type.Object({ source: Type.String(), task: Type.String(), createdAt: Type.String() }, { additionalProperties: false }),
+    corpus: Type.Object(
+      { source: Type.String(), task: Type.String(), createdAt: Type.String() },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
 type Metadata = Static<typeof MetadataSchema>;
 
 function formatError(source: string, reason: string, cause?: unknown): EmodistillError {
-  return new EmodistillError(ERROR_CODES.featureSetFormat, `${source} is not a readable emodistill feature set: ${reason}`, { cause });
+  return new EmodistillError(
+    ERROR_CODES.featureSetFormat,
+    `${source} is not a readable emodistill feature set: ${reason}`,
+    { cause },
+  );
 }
 
 /** Serialises a feature set as an Arrow IPC file (readable by pyarrow, pandas, polars). */
@@ -71,7 +78,10 @@ export function featureSetToArrow(set: FeatureSet): Uint8Array {
     spec: { ...set.spec, params: { ...set.spec.params }, dimensionNames: [...set.spec.dimensionNames] },
     corpus: { ...set.corpus },
   };
-  const fields = [...columns.map(([name]) => new Field(name, new Utf8(), false)), new Field('features', featureType, false)];
+  const fields = [
+    ...columns.map(([name]) => new Field(name, new Utf8(), false)),
+    new Field('features', featureType, false),
+  ];
   const schema = new Schema(fields, new Map([[METADATA_KEY, JSON.stringify(metadata)]]));
   const data = makeData({
     type: new Struct(fields),
@@ -94,13 +104,15 @@ function readStrings(table: Table, column: string, source: string): string[] {
 /** An Arrow IPC file starts with these 6 bytes (then 2 of padding) and ends with them. */
 const ARROW_FILE_MAGIC = new TextEncoder().encode('ARROW1');
 
-const hasMagicAt = (bytes: Uint8Array, at: number): boolean => at >= 0 && ARROW_FILE_MAGIC.every((byte, i) => bytes[at + i] === byte);
+const hasMagicAt = (bytes: Uint8Array, at: number): boolean =>
+  at >= 0 && ARROW_FILE_MAGIC.every((byte, i) => bytes[at + i] === byte);
 
 /** Why Arrow's reader could not parse `bytes`, in words (its own messages are internal TypeErrors). */
 function unreadableArrowReason(bytes: Uint8Array): string {
   if (bytes.length === 0) return 'the file is empty';
   if (!hasMagicAt(bytes, 0)) return 'not an Arrow IPC file (it does not start with "ARROW1")';
-  if (!hasMagicAt(bytes, bytes.length - ARROW_FILE_MAGIC.length)) return `truncated: ${bytes.length} bytes and no Arrow footer (an Arrow IPC file ends with "ARROW1"); write it again`;
+  if (!hasMagicAt(bytes, bytes.length - ARROW_FILE_MAGIC.length))
+    return `truncated: ${bytes.length} bytes and no Arrow footer (an Arrow IPC file ends with "ARROW1"); write it again`;
   return `a damaged Arrow IPC file (${bytes.length} bytes; its schema or record batches cannot be decoded); write it again`;
 }
 
@@ -116,7 +128,12 @@ export function featureSetFromArrow(bytes: Uint8Array, source: string): FeatureS
   if (!rawMetadata) {
     // Arrow's reader returns an empty table for a few bytes that are no Arrow file at all.
     const complete = hasMagicAt(bytes, 0) && hasMagicAt(bytes, bytes.length - ARROW_FILE_MAGIC.length);
-    throw formatError(source, complete ? `schema metadata "${METADATA_KEY}" is missing (was it written by emodistill?)` : unreadableArrowReason(bytes));
+    throw formatError(
+      source,
+      complete
+        ? `schema metadata "${METADATA_KEY}" is missing (was it written by emodistill?)`
+        : unreadableArrowReason(bytes),
+    );
   }
   let metadata: unknown;
   try {
@@ -131,20 +148,30 @@ export function featureSetFromArrow(bytes: Uint8Array, source: string): FeatureS
   const featureColumn = table.getChild('features');
   const dimension = metadata.spec.dimensionNames.length;
   if (!featureColumn || !(featureColumn.type instanceof FixedSizeList) || featureColumn.type.listSize !== dimension) {
-    throw formatError(source, `column "features" must be fixed_size_list<float32>[${dimension}] to match the ${dimension} dimension names`);
+    throw formatError(
+      source,
+      `column "features" must be fixed_size_list<float32>[${dimension}] to match the ${dimension} dimension names`,
+    );
   }
   const features = new Float32Array(table.numRows * dimension);
   let offset = 0;
   for (const chunk of featureColumn.data) {
     const child = chunk.children[0]!;
-    const values = (child.values as Float32Array).subarray(child.offset + chunk.offset * dimension, child.offset + (chunk.offset + chunk.length) * dimension);
+    const values = (child.values as Float32Array).subarray(
+      child.offset + chunk.offset * dimension,
+      child.offset + (chunk.offset + chunk.length) * dimension,
+    );
     features.set(values, offset);
     offset += values.length;
   }
   const emotions = readStrings(table, 'emotion', source);
   const known = new Set(metadata.classNames);
   const unknownRow = emotions.findIndex((emotion) => !known.has(emotion));
-  if (unknownRow >= 0) throw formatError(source, `row ${unknownRow} has emotion "${emotions[unknownRow]}" outside the class names ${metadata.classNames.join(', ')}`);
+  if (unknownRow >= 0)
+    throw formatError(
+      source,
+      `row ${unknownRow} has emotion "${emotions[unknownRow]}" outside the class names ${metadata.classNames.join(', ')}`,
+    );
   return {
     ids: readStrings(table, 'id', source),
     speakers: readStrings(table, 'speaker', source),

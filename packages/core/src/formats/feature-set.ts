@@ -30,7 +30,9 @@ export interface FeatureSet {
 export function selectRows(set: FeatureSet, keep: (index: number) => boolean): FeatureSet {
   const indices = set.ids.map((_, i) => i).filter(keep);
   const features = new Float32Array(indices.length * set.dimension);
-  indices.forEach((row, i) => features.set(set.features.subarray(row * set.dimension, (row + 1) * set.dimension), i * set.dimension));
+  indices.forEach((row, i) =>
+    features.set(set.features.subarray(row * set.dimension, (row + 1) * set.dimension), i * set.dimension),
+  );
   return {
     ...set,
     ids: indices.map((i) => set.ids[i]!),

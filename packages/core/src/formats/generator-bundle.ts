@@ -60,7 +60,14 @@ const BundleMetadataSchema = Type.Object(
       Type.Object(
         {
           components: Type.Array(
-            Type.Object({ name: Type.String({ minLength: 1 }), weight: Type.Number({ minimum: 0, maximum: 1 }), offset: Type.Array(Type.Number()) }, { additionalProperties: false }),
+            Type.Object(
+              {
+                name: Type.String({ minLength: 1 }),
+                weight: Type.Number({ minimum: 0, maximum: 1 }),
+                offset: Type.Array(Type.Number()),
+              },
+              { additionalProperties: false },
+            ),
             { minItems: 1 },
           ),
         },
@@ -68,7 +75,9 @@ const BundleMetadataSchema = Type.Object(
       ),
     ),
     /** Present on a released (federated) bundle: the coordinator's Ed25519 signature. */
-    signature: Type.Optional(Type.Object({ publicKey: Type.String(), signature: Type.String() }, { additionalProperties: false })),
+    signature: Type.Optional(
+      Type.Object({ publicKey: Type.String(), signature: Type.String() }, { additionalProperties: false }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -108,7 +117,8 @@ export interface BundleSignature {
   readonly signature: string;
 }
 
-const checkMetadata = (value: unknown): value is GeneratorBundleMetadata & Static<typeof BundleMetadataSchema> => Value.Check(BundleMetadataSchema, value);
+const checkMetadata = (value: unknown): value is GeneratorBundleMetadata & Static<typeof BundleMetadataSchema> =>
+  Value.Check(BundleMetadataSchema, value);
 
 /** A trained generator with everything needed to sample in the real feature space. */
 export interface GeneratorBundle {
@@ -125,7 +135,11 @@ function bundleError(source: string, reason: string): EmodistillError {
 export function encodeGeneratorBundle(bundle: GeneratorBundle): Uint8Array {
   const dimension = bundle.standardiser.mean.length;
   return encodeSafetensors(
-    [...bundle.weights, { name: MEAN_TENSOR, shape: [dimension], values: bundle.standardiser.mean }, { name: STD_TENSOR, shape: [dimension], values: bundle.standardiser.std }],
+    [
+      ...bundle.weights,
+      { name: MEAN_TENSOR, shape: [dimension], values: bundle.standardiser.mean },
+      { name: STD_TENSOR, shape: [dimension], values: bundle.standardiser.std },
+    ],
     { [METADATA_KEY]: JSON.stringify(bundle.metadata) },
   );
 }
@@ -147,10 +161,21 @@ export function decodeGeneratorBundle(bytes: Uint8Array, source: string): Genera
   const mean = tensors.find((t) => t.name === MEAN_TENSOR);
   const std = tensors.find((t) => t.name === STD_TENSOR);
   const dimension = parsed.architecture.outputDimension;
-  if (!mean || !std || mean.values.length !== dimension || std.values.length !== dimension) throw bundleError(source, `standardisation tensors missing or not of length ${dimension}`);
-  if (parsed.featureSpec.dimensionNames.length !== dimension) throw bundleError(source, `feature spec has ${parsed.featureSpec.dimensionNames.length} dimensions, generator outputs ${dimension}`);
-  const badComponent = parsed.latentPrior?.components.find((c) => c.offset.length !== parsed.architecture.noiseDimension);
-  if (badComponent) throw bundleError(source, `latent region "${badComponent.name}" has ${badComponent.offset.length} offsets, the generator takes ${parsed.architecture.noiseDimension} noise dimensions`);
+  if (!mean || !std || mean.values.length !== dimension || std.values.length !== dimension)
+    throw bundleError(source, `standardisation tensors missing or not of length ${dimension}`);
+  if (parsed.featureSpec.dimensionNames.length !== dimension)
+    throw bundleError(
+      source,
+      `feature spec has ${parsed.featureSpec.dimensionNames.length} dimensions, generator outputs ${dimension}`,
+    );
+  const badComponent = parsed.latentPrior?.components.find(
+    (c) => c.offset.length !== parsed.architecture.noiseDimension,
+  );
+  if (badComponent)
+    throw bundleError(
+      source,
+      `latent region "${badComponent.name}" has ${badComponent.offset.length} offsets, the generator takes ${parsed.architecture.noiseDimension} noise dimensions`,
+    );
   return {
     metadata: parsed,
     weights: tensors.filter((t) => t.name !== MEAN_TENSOR && t.name !== STD_TENSOR),
@@ -170,7 +195,11 @@ export function snapshotSha256(tensors: WeightSnapshot): string {
 
 function signedBytes(bundle: GeneratorBundle): Uint8Array {
   const { signature: _ignored, ...metadata } = bundle.metadata;
-  const tensors = [...bundle.weights, { name: MEAN_TENSOR, shape: [bundle.standardiser.mean.length], values: bundle.standardiser.mean }, { name: STD_TENSOR, shape: [bundle.standardiser.std.length], values: bundle.standardiser.std }];
+  const tensors = [
+    ...bundle.weights,
+    { name: MEAN_TENSOR, shape: [bundle.standardiser.mean.length], values: bundle.standardiser.mean },
+    { name: STD_TENSOR, shape: [bundle.standardiser.std.length], values: bundle.standardiser.std },
+  ];
   return canonicalBytes({ metadata, tensorsSha256: snapshotSha256(tensors) });
 }
 
@@ -178,7 +207,13 @@ function signedBytes(bundle: GeneratorBundle): Uint8Array {
 export function signGeneratorBundle(bundle: GeneratorBundle, keys: KeyPair): GeneratorBundle {
   const { signature: _previous, ...metadata } = bundle.metadata;
   const unsigned = { ...bundle, metadata };
-  return { ...bundle, metadata: { ...metadata, signature: { publicKey: encodeKey(keys.publicKey), signature: signBytes(signedBytes(unsigned), keys.secretKey) } } };
+  return {
+    ...bundle,
+    metadata: {
+      ...metadata,
+      signature: { publicKey: encodeKey(keys.publicKey), signature: signBytes(signedBytes(unsigned), keys.secretKey) },
+    },
+  };
 }
 
 /**
@@ -210,6 +245,9 @@ export function assertBundleMatches(bundle: GeneratorBundle, set: FeatureSet, se
   }
   const classNames = bundle.metadata.classNames;
   if (classNames.length !== set.classNames.length || classNames.some((name, i) => name !== set.classNames[i])) {
-    throw new EmodistillError(ERROR_CODES.bundleMismatch, `the generator's classes [${bundle.metadata.classNames.join(', ')}] differ from ${setSource}'s [${set.classNames.join(', ')}]`);
+    throw new EmodistillError(
+      ERROR_CODES.bundleMismatch,
+      `the generator's classes [${bundle.metadata.classNames.join(', ')}] differ from ${setSource}'s [${set.classNames.join(', ')}]`,
+    );
   }
 }

@@ -12,7 +12,11 @@ function makeTensors(): NamedTensor[] {
   return [
     { name: 'generator/dense0/kernel', shape: [2, 3], values: Float32Array.from([1, -2, 3.5, 1e-3, -0, 7]) },
     { name: 'scalar', shape: [], values: Float32Array.from([42.25]) },
-    { name: 'special', shape: [5], values: Float32Array.from([Number.NaN, Infinity, -Infinity, 1.4e-45, -3.4028234663852886e38]) },
+    {
+      name: 'special',
+      shape: [5],
+      values: Float32Array.from([Number.NaN, Infinity, -Infinity, 1.4e-45, -3.4028234663852886e38]),
+    },
     { name: 'empty', shape: [0, 4], values: new Float32Array(0) },
   ];
 }
@@ -66,7 +70,9 @@ describe('encodeSafetensors / decodeSafetensors', () => {
     encodeSafetensors(tensors, { a: 'b' });
 
     // assert
-    expect(tensors.map((t) => [t.name, t.shape, Array.from(float32Bits(t.values))])).toEqual(makeTensors().map((t) => [t.name, t.shape, Array.from(float32Bits(t.values))]));
+    expect(tensors.map((t) => [t.name, t.shape, Array.from(float32Bits(t.values))])).toEqual(
+      makeTensors().map((t) => [t.name, t.shape, Array.from(float32Bits(t.values))]),
+    );
   });
 
   it('starts the tensor data 8-byte aligned whatever the header length', () => {
@@ -74,7 +80,9 @@ describe('encodeSafetensors / decodeSafetensors', () => {
     const names = Array.from({ length: 8 }, (_, i) => 'x'.repeat(i + 1));
 
     // act
-    const headerLengths = names.map((name) => headerLengthOf(encodeSafetensors([{ name, shape: [1], values: Float32Array.from([1]) }], {})));
+    const headerLengths = names.map((name) =>
+      headerLengthOf(encodeSafetensors([{ name, shape: [1], values: Float32Array.from([1]) }], {})),
+    );
 
     // assert
     for (const length of headerLengths) expect((8 + length) % 8).toBe(0);
@@ -94,41 +102,44 @@ describe('encodeSafetensors / decodeSafetensors', () => {
     expect(float32Bits(decoded.tensors[0]!.values)).toEqual(float32Bits(makeTensors()[0]!.values));
   });
 
-  it.skipIf(!pythonWithNumpy)('writes the layout an independent reader (python3 + numpy, by the format spec) expects', async () => {
-    // arrange
-    const path = join(temp.path, 'weights.safetensors');
-    await writeFile(path, encodeSafetensors(makeTensors(), { k: 'v' }));
-    const script = [
-      'import json, struct, sys, numpy as np',
-      'b = open(sys.argv[1], "rb").read()',
-      'n = struct.unpack("<Q", b[:8])[0]',
-      'h = json.loads(b[8:8 + n])',
-      'data = b[8 + n:]',
-      'out = {"metadata": h.pop("__metadata__"), "tensors": {}}',
-      'for name, e in h.items():',
-      '    a = np.frombuffer(data[e["data_offsets"][0]:e["data_offsets"][1]], dtype="<f4").reshape(e["shape"])',
-      '    out["tensors"][name] = {"dtype": e["dtype"], "shape": list(a.shape), "first": None if a.size == 0 else repr(float(a.reshape(-1)[0]))}',
-      'out["aligned"] = (8 + n) % 8 == 0',
-      'print(json.dumps(out))',
-    ].join('\n');
+  it.skipIf(!pythonWithNumpy)(
+    'writes the layout an independent reader (python3 + numpy, by the format spec) expects',
+    async () => {
+      // arrange
+      const path = join(temp.path, 'weights.safetensors');
+      await writeFile(path, encodeSafetensors(makeTensors(), { k: 'v' }));
+      const script = [
+        'import json, struct, sys, numpy as np',
+        'b = open(sys.argv[1], "rb").read()',
+        'n = struct.unpack("<Q", b[:8])[0]',
+        'h = json.loads(b[8:8 + n])',
+        'data = b[8 + n:]',
+        'out = {"metadata": h.pop("__metadata__"), "tensors": {}}',
+        'for name, e in h.items():',
+        '    a = np.frombuffer(data[e["data_offsets"][0]:e["data_offsets"][1]], dtype="<f4").reshape(e["shape"])',
+        '    out["tensors"][name] = {"dtype": e["dtype"], "shape": list(a.shape), "first": None if a.size == 0 else repr(float(a.reshape(-1)[0]))}',
+        'out["aligned"] = (8 + n) % 8 == 0',
+        'print(json.dumps(out))',
+      ].join('\n');
 
-    // act
-    const parsed = JSON.parse(execFileSync('python3', ['-c', script, path], { encoding: 'utf8' })) as {
-      metadata: Record<string, string>;
-      tensors: Record<string, { dtype: string; shape: number[]; first: string | null }>;
-      aligned: boolean;
-    };
+      // act
+      const parsed = JSON.parse(execFileSync('python3', ['-c', script, path], { encoding: 'utf8' })) as {
+        metadata: Record<string, string>;
+        tensors: Record<string, { dtype: string; shape: number[]; first: string | null }>;
+        aligned: boolean;
+      };
 
-    // assert
-    expect(parsed.metadata).toEqual({ k: 'v' });
-    expect(parsed.aligned).toBe(true);
-    expect(parsed.tensors).toEqual({
-      'generator/dense0/kernel': { dtype: 'F32', shape: [2, 3], first: '1.0' },
-      scalar: { dtype: 'F32', shape: [], first: '42.25' },
-      special: { dtype: 'F32', shape: [5], first: 'nan' },
-      empty: { dtype: 'F32', shape: [0, 4], first: null },
-    });
-  });
+      // assert
+      expect(parsed.metadata).toEqual({ k: 'v' });
+      expect(parsed.aligned).toBe(true);
+      expect(parsed.tensors).toEqual({
+        'generator/dense0/kernel': { dtype: 'F32', shape: [2, 3], first: '1.0' },
+        scalar: { dtype: 'F32', shape: [], first: '42.25' },
+        special: { dtype: 'F32', shape: [5], first: 'nan' },
+        empty: { dtype: 'F32', shape: [0, 4], first: null },
+      });
+    },
+  );
 });
 
 describe('decodeSafetensors errors', () => {
@@ -137,7 +148,12 @@ describe('decodeSafetensors errors', () => {
     const bytes = new Uint8Array(5);
 
     // act / assert
-    await expectEmodistillError(() => decodeSafetensors(bytes, 'short.safetensors'), ERROR_CODES.bundleFormat, 'short.safetensors', '8-byte');
+    await expectEmodistillError(
+      () => decodeSafetensors(bytes, 'short.safetensors'),
+      ERROR_CODES.bundleFormat,
+      'short.safetensors',
+      '8-byte',
+    );
   });
 
   it('refuses a truncated file (data cut short), naming the file', async () => {
@@ -146,7 +162,12 @@ describe('decodeSafetensors errors', () => {
     const truncated = encoded.subarray(0, encoded.length - 4);
 
     // act / assert
-    await expectEmodistillError(() => decodeSafetensors(truncated, 'cut.safetensors'), ERROR_CODES.bundleFormat, 'cut.safetensors', 'truncated');
+    await expectEmodistillError(
+      () => decodeSafetensors(truncated, 'cut.safetensors'),
+      ERROR_CODES.bundleFormat,
+      'cut.safetensors',
+      'truncated',
+    );
   });
 
   it('refuses a header length beyond the end of the file', async () => {
@@ -154,7 +175,11 @@ describe('decodeSafetensors errors', () => {
     const bytes = handBuilt({ __metadata__: {} }, new Uint8Array(0), 1_000_000);
 
     // act / assert
-    await expectEmodistillError(() => decodeSafetensors(bytes, 'long.safetensors'), ERROR_CODES.bundleFormat, 'header length 1000000');
+    await expectEmodistillError(
+      () => decodeSafetensors(bytes, 'long.safetensors'),
+      ERROR_CODES.bundleFormat,
+      'header length 1000000',
+    );
   });
 
   it('refuses a header that is not JSON', async () => {
@@ -162,7 +187,11 @@ describe('decodeSafetensors errors', () => {
     const bytes = handBuilt('{"a": ');
 
     // act / assert
-    await expectEmodistillError(() => decodeSafetensors(bytes, 'bad.safetensors'), ERROR_CODES.bundleFormat, 'not JSON');
+    await expectEmodistillError(
+      () => decodeSafetensors(bytes, 'bad.safetensors'),
+      ERROR_CODES.bundleFormat,
+      'not JSON',
+    );
   });
 
   it('refuses a tensor of another dtype, naming the tensor and the dtype', async () => {
@@ -170,7 +199,12 @@ describe('decodeSafetensors errors', () => {
     const bytes = handBuilt({ half: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4));
 
     // act / assert
-    await expectEmodistillError(() => decodeSafetensors(bytes, 'f16.safetensors'), ERROR_CODES.bundleFormat, '"half"', 'F16');
+    await expectEmodistillError(
+      () => decodeSafetensors(bytes, 'f16.safetensors'),
+      ERROR_CODES.bundleFormat,
+      '"half"',
+      'F16',
+    );
   });
 
   it('refuses offsets that do not fit the shape', async () => {
@@ -178,7 +212,12 @@ describe('decodeSafetensors errors', () => {
     const bytes = handBuilt({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8));
 
     // act / assert
-    await expectEmodistillError(() => decodeSafetensors(bytes, 'offsets.safetensors'), ERROR_CODES.bundleFormat, '"x"', '[0, 8]');
+    await expectEmodistillError(
+      () => decodeSafetensors(bytes, 'offsets.safetensors'),
+      ERROR_CODES.bundleFormat,
+      '"x"',
+      '[0, 8]',
+    );
   });
 
   it('refuses trailing bytes after the last tensor', async () => {
@@ -188,7 +227,11 @@ describe('decodeSafetensors errors', () => {
     padded.set(encoded);
 
     // act / assert
-    await expectEmodistillError(() => decodeSafetensors(padded, 'tail.safetensors'), ERROR_CODES.bundleFormat, '4 bytes after the last tensor');
+    await expectEmodistillError(
+      () => decodeSafetensors(padded, 'tail.safetensors'),
+      ERROR_CODES.bundleFormat,
+      '4 bytes after the last tensor',
+    );
   });
 
   it.each([
@@ -203,6 +246,10 @@ describe('decodeSafetensors errors', () => {
     const bytes = handBuilt(header, header.includes('"x"') ? new Uint8Array(4) : new Uint8Array(0));
 
     // act / assert
-    await expectEmodistillError(() => decodeSafetensors(bytes, 'hostile.safetensors'), ERROR_CODES.bundleFormat, 'hostile.safetensors');
+    await expectEmodistillError(
+      () => decodeSafetensors(bytes, 'hostile.safetensors'),
+      ERROR_CODES.bundleFormat,
+      'hostile.safetensors',
+    );
   });
 });

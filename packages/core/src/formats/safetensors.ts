@@ -17,7 +17,10 @@ function formatError(source: string, reason: string): EmodistillError {
 }
 
 /** Encodes float32 tensors (in the given order) and string metadata. */
-export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Readonly<Record<string, string>>): Uint8Array {
+export function encodeSafetensors(
+  tensors: readonly NamedTensor[],
+  metadata: Readonly<Record<string, string>>,
+): Uint8Array {
   const header: Record<string, unknown> = { [METADATA]: metadata };
   let offset = 0;
   for (const tensor of tensors) {
@@ -46,7 +49,8 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const isCount = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
 
 /** Checks an entry's types before use: the header comes from an untrusted file. */
@@ -63,11 +67,15 @@ function isHeaderEntry(entry: unknown): entry is HeaderEntry {
 }
 
 /** Decodes a safetensors file; `source` names it in errors. Only F32 tensors are accepted. */
-export function decodeSafetensors(bytes: Uint8Array, source: string): { tensors: NamedTensor[]; metadata: Record<string, string> } {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  source: string,
+): { tensors: NamedTensor[]; metadata: Record<string, string> } {
   if (bytes.length < 8) throw formatError(source, 'shorter than its 8-byte header length');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > bytes.length) throw formatError(source, `header length ${headerLength} exceeds the file (${bytes.length} bytes); truncated?`);
+  if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > bytes.length)
+    throw formatError(source, `header length ${headerLength} exceeds the file (${bytes.length} bytes); truncated?`);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
@@ -78,19 +86,25 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): { tensors:
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
   const metadata = header[METADATA] ?? {};
-  if (!isObject(metadata) || !Object.values(metadata).every((value) => typeof value === 'string')) throw formatError(source, `${METADATA} is not a map of strings`);
+  if (!isObject(metadata) || !Object.values(metadata).every((value) => typeof value === 'string'))
+    throw formatError(source, `${METADATA} is not a map of strings`);
   const entries = Object.entries(header).filter(([name]) => name !== METADATA) as [string, HeaderEntry][];
   for (const [name, entry] of entries) {
-    if (!isHeaderEntry(entry)) throw formatError(source, `tensor "${name}" needs dtype, shape and data_offsets (non-negative integers)`);
+    if (!isHeaderEntry(entry))
+      throw formatError(source, `tensor "${name}" needs dtype, shape and data_offsets (non-negative integers)`);
   }
   entries.sort(([, a], [, b]) => a.data_offsets[0] - b.data_offsets[0]);
   let expectedOffset = 0;
   const tensors = entries.map(([name, entry]) => {
-    if (entry.dtype !== 'F32') throw formatError(source, `tensor "${name}" has dtype ${entry.dtype}; emodistill reads F32 only`);
+    if (entry.dtype !== 'F32')
+      throw formatError(source, `tensor "${name}" has dtype ${entry.dtype}; emodistill reads F32 only`);
     const [begin, end] = entry.data_offsets;
     const elements = entry.shape.reduce((a, b) => a * b, 1);
     if (begin !== expectedOffset || end - begin !== elements * 4 || end > dataLength) {
-      throw formatError(source, `tensor "${name}" has offsets [${begin}, ${end}] that do not fit shape [${entry.shape.join(', ')}] or the file; truncated?`);
+      throw formatError(
+        source,
+        `tensor "${name}" has offsets [${begin}, ${end}] that do not fit shape [${entry.shape.join(', ')}] or the file; truncated?`,
+      );
     }
     expectedOffset = end;
     // Copy: the source buffer need not be 4-byte aligned.
@@ -98,6 +112,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): { tensors:
     new Uint8Array(values.buffer).set(bytes.subarray(dataStart + begin, dataStart + end));
     return { name, shape: entry.shape, values };
   });
-  if (expectedOffset !== dataLength) throw formatError(source, `${dataLength - expectedOffset} bytes after the last tensor`);
+  if (expectedOffset !== dataLength)
+    throw formatError(source, `${dataLength - expectedOffset} bytes after the last tensor`);
   return { tensors, metadata: metadata as Record<string, string> };
 }

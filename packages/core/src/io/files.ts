@@ -11,7 +11,10 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
  * Reads a whole file; a failure becomes the caller's error, built from a short reason
  * ("file not found" or the system message).
  */
-export async function readFileOrFail(path: string, fail: (reason: string, cause: unknown) => Error): Promise<Uint8Array> {
+export async function readFileOrFail(
+  path: string,
+  fail: (reason: string, cause: unknown) => Error,
+): Promise<Uint8Array> {
   try {
     return await readFile(path);
   } catch (error) {

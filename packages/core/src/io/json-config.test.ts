@@ -7,12 +7,24 @@ const PublicKey = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' });
 const Schema = Type.Object(
   {
     dataDir: Type.String({ minLength: 1 }),
-    sites: Type.Array(Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), publicKey: PublicKey }, { additionalProperties: false }), { default: [] }),
+    sites: Type.Array(
+      Type.Object(
+        { id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), publicKey: PublicKey },
+        { additionalProperties: false },
+      ),
+      { default: [] },
+    ),
     training: Type.Object(
-      { localSteps: Type.Integer({ minimum: 1, default: 200 }), distill: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Array(Type.Number())]), { default: {} }) },
+      {
+        localSteps: Type.Integer({ minimum: 1, default: 200 }),
+        distill: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Array(Type.Number())]), { default: {} }),
+      },
       { additionalProperties: false, default: {} },
     ),
-    strategy: Type.Object({ name: Type.Union([Type.Literal('fed-avg'), Type.Literal('fed-median')], { default: 'fed-avg' }) }, { additionalProperties: false, default: {} }),
+    strategy: Type.Object(
+      { name: Type.Union([Type.Literal('fed-avg'), Type.Literal('fed-median')], { default: 'fed-avg' }) },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );
@@ -33,7 +45,12 @@ describe('validateConfig', () => {
     const filled = validateConfig(Schema, { dataDir: 'data' }, 'coordinator.json');
 
     // assert
-    expect(filled).toEqual({ dataDir: 'data', sites: [], training: { localSteps: 200, distill: {} }, strategy: { name: 'fed-avg' } });
+    expect(filled).toEqual({
+      dataDir: 'data',
+      sites: [],
+      training: { localSteps: 200, distill: {} },
+      strategy: { name: 'fed-avg' },
+    });
   });
 
   it('names the file and the one bad field in words', () => {
@@ -46,7 +63,12 @@ describe('validateConfig', () => {
 
   it('lists every mistake on one line, one per field, without the validator wording', () => {
     // arrange
-    const raw = { sites: [{ id: 'lab c', publicKey: 'abc', extra: 1 }], training: { localSteps: 0, distill: { alpha: 'high' } }, strategy: { name: 'avg' }, bogus: true };
+    const raw = {
+      sites: [{ id: 'lab c', publicKey: 'abc', extra: 1 }],
+      training: { localSteps: 0, distill: { alpha: 'high' } },
+      strategy: { name: 'avg' },
+      bogus: true,
+    };
 
     // act
     const message = messageOf(raw);

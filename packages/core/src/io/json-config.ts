@@ -5,7 +5,8 @@ import { EmodistillError, ERROR_CODES } from '../errors.js';
 
 /** Patterns of the config schemas, said in words. */
 const PATTERN_WORDS: Readonly<Record<string, string>> = {
-  '^[A-Za-z0-9+/]{43}=$': 'an Ed25519 public key: 44 base64 characters ending in "=", as `emodistill keys generate` prints it',
+  '^[A-Za-z0-9+/]{43}=$':
+    'an Ed25519 public key: 44 base64 characters ending in "=", as `emodistill keys generate` prints it',
   '^[A-Za-z0-9_.-]{1,64}$': '1 to 64 letters, digits, "_", "." or "-"',
   '^https?://': 'an http:// or https:// URL',
 };
@@ -17,7 +18,8 @@ function describeSchema(schema: TSchema): string {
       return JSON.stringify(schema.const);
     case 'Union': {
       const options = (schema.anyOf as TSchema[]) ?? [];
-      if (options.every((option) => option[Kind] === 'Literal')) return `one of ${options.map(describeSchema).join(', ')}`;
+      if (options.every((option) => option[Kind] === 'Literal'))
+        return `one of ${options.map(describeSchema).join(', ')}`;
       return options.map(describeSchema).join(' or ');
     }
     case 'Array': {
@@ -68,7 +70,9 @@ function describeError(error: ValueError): string {
     case ValueErrorType.NumberExclusiveMaximum:
       return `${path} must be < ${schema.exclusiveMaximum}${got}`;
     case ValueErrorType.StringMinLength:
-      return schema.minLength === 1 ? `${path} must not be empty` : `${path} must have at least ${schema.minLength} characters${got}`;
+      return schema.minLength === 1
+        ? `${path} must not be empty`
+        : `${path} must have at least ${schema.minLength} characters${got}`;
     case ValueErrorType.StringMaxLength:
       return `${path} must have at most ${schema.maxLength} characters${got}`;
     case ValueErrorType.StringPattern:
@@ -88,7 +92,8 @@ function describeError(error: ValueError): string {
  */
 function describeSchemaErrors(schema: TSchema, value: unknown): string[] {
   const byPath = new Map<string, string>();
-  for (const error of Value.Errors(schema, value)) if (!byPath.has(error.path)) byPath.set(error.path, describeError(error));
+  for (const error of Value.Errors(schema, value))
+    if (!byPath.has(error.path)) byPath.set(error.path, describeError(error));
   return [...byPath.values()];
 }
 
@@ -100,7 +105,10 @@ export function validateConfig(schema: TSchema, raw: unknown, source: string): u
   const filled = Value.Default(schema, structuredClone(raw)) as unknown;
   if (!Value.Check(schema, filled)) {
     const errors = describeSchemaErrors(schema, filled);
-    throw new EmodistillError(ERROR_CODES.invalidOption, `${source}: ${errors.length === 1 ? errors[0] : `${errors.length} errors: ${errors.join('; ')}`}`);
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `${source}: ${errors.length === 1 ? errors[0] : `${errors.length} errors: ${errors.join('; ')}`}`,
+    );
   }
   return filled;
 }

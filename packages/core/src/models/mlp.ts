@@ -59,8 +59,22 @@ function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, leakySlop
       // The kernel itself: under a gradient tape tf.fused.matMul would split off bias and activation again.
       const [n, inputs] = x.shape;
       const units = kernel.shape[1];
-      const attrs = { transposeA: false, transposeB: false, activation: leakySlope === undefined ? 'linear' : 'leakyrelu', leakyreluAlpha: leakySlope ?? 0 };
-      const y = tf.reshape(tf.engine().runKernel<tf.Tensor>('_FusedMatMul', { a: tf.reshape(x, [1, n, inputs]), b: tf.reshape(kernel, [1, inputs, units]), bias }, attrs), [n, units]) as tf.Tensor2D;
+      const attrs = {
+        transposeA: false,
+        transposeB: false,
+        activation: leakySlope === undefined ? 'linear' : 'leakyrelu',
+        leakyreluAlpha: leakySlope ?? 0,
+      };
+      const y = tf.reshape(
+        tf
+          .engine()
+          .runKernel<tf.Tensor>(
+            '_FusedMatMul',
+            { a: tf.reshape(x, [1, n, inputs]), b: tf.reshape(kernel, [1, inputs, units]), bias },
+            attrs,
+          ),
+        [n, units],
+      ) as tf.Tensor2D;
       // step(y) is 1 where y > 0 and leakySlope elsewhere: the activation's slope, since y > 0 exactly where x·kernel + bias > 0.
       save(leakySlope === undefined ? [x, kernel] : [x, kernel, tf.step(y, leakySlope)]);
       return y;
@@ -69,7 +83,11 @@ function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, leakySlop
       const [input, weights, slope] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D | undefined];
       const dz = slope ? tf.mul(dy, slope) : dy;
       // The bias gradient as dzᵀ·1: the WASM backend's Sum over rows transposes its input first.
-      return { x: () => tf.matMul(dz, weights, false, true), kernel: () => tf.matMul(input, dz, true, false), bias: () => tf.matMul(dz, tf.ones([dz.shape[0], 1]), true, false).reshape([-1]) };
+      return {
+        x: () => tf.matMul(dz, weights, false, true),
+        kernel: () => tf.matMul(input, dz, true, false),
+        bias: () => tf.matMul(dz, tf.ones([dz.shape[0], 1]), true, false).reshape([-1]),
+      };
     },
     inputs: { x, kernel, bias },
   }) as tf.Tensor2D;
@@ -87,12 +105,20 @@ export function createMlp(options: MlpOptions): Mlp {
     const limit = Math.sqrt(6 / (fanIn + units));
     // Variables share the initial tensor's data; tidy frees the initial tensor handles.
     return tf.tidy(() => ({
-      weight: tf.variable(tf.randomUniform([fanIn, units], -limit, limit, 'float32', options.seed * 1009 + i), true, `${options.name}/dense${i}/kernel#${instance}`),
+      weight: tf.variable(
+        tf.randomUniform([fanIn, units], -limit, limit, 'float32', options.seed * 1009 + i),
+        true,
+        `${options.name}/dense${i}/kernel#${instance}`,
+      ),
       bias: tf.variable(tf.zeros([units]), true, `${options.name}/dense${i}/bias#${instance}`),
     }));
   });
   /** Output and every hidden layer's activations (inside the caller's tidy). */
-  const forward = (x: tf.Tensor2D, dropoutRate: number, dropoutSeed: number): { output: tf.Tensor2D; hidden: tf.Tensor2D[] } => {
+  const forward = (
+    x: tf.Tensor2D,
+    dropoutRate: number,
+    dropoutSeed: number,
+  ): { output: tf.Tensor2D; hidden: tf.Tensor2D[] } => {
     let h: tf.Tensor2D = x;
     const hidden: tf.Tensor2D[] = [];
     layers.forEach((layer, i) => {

@@ -9,12 +9,29 @@ import { createFusedAdam } from './fused-adam.js';
 const SHAPES = [[3, 4], [4], [4, 1], [1]] as const;
 
 function makeVariables(prefix: string): tf.Variable[] {
-  return SHAPES.map((shape, i) => tf.variable(tf.tensor(Array.from({ length: shape.reduce<number>((a, b) => a * b, 1) }, (_, j) => Math.cos(i * 3.1 + j)), [...shape]), true, `${prefix}/${i}`));
+  return SHAPES.map((shape, i) =>
+    tf.variable(
+      tf.tensor(
+        Array.from({ length: shape.reduce<number>((a, b) => a * b, 1) }, (_, j) => Math.cos(i * 3.1 + j)),
+        [...shape],
+      ),
+      true,
+      `${prefix}/${i}`,
+    ),
+  );
 }
 
 /** Gradients that change with the step, so the moments and the bias correction all matter. */
 function gradientsAt(step: number): tf.Tensor[] {
-  return SHAPES.map((shape, i) => tf.tensor(Array.from({ length: shape.reduce<number>((a, b) => a * b, 1) }, (_, j) => Math.sin(step * 1.3 + i + j * 0.7) * (1 + step)), [...shape]));
+  return SHAPES.map((shape, i) =>
+    tf.tensor(
+      Array.from(
+        { length: shape.reduce<number>((a, b) => a * b, 1) },
+        (_, j) => Math.sin(step * 1.3 + i + j * 0.7) * (1 + step),
+      ),
+      [...shape],
+    ),
+  );
 }
 
 describe('createFusedAdam', () => {
@@ -32,13 +49,19 @@ describe('createFusedAdam', () => {
       for (let step = 0; step < 15; step++) {
         const gradients = gradientsAt(step);
         fused.apply(gradients);
-        stock.applyGradients(Object.fromEntries(stockVariables.map((v, i) => [v.name, gradients[i]!])) as unknown as Parameters<typeof stock.applyGradients>[0]);
+        stock.applyGradients(
+          Object.fromEntries(stockVariables.map((v, i) => [v.name, gradients[i]!])) as unknown as Parameters<
+            typeof stock.applyGradients
+          >[0],
+        );
         tf.dispose(gradients);
       }
 
       // assert
       for (const [i, variable] of fusedVariables.entries()) {
-        expect(float32Bits(variable.dataSync() as Float32Array)).toEqual(float32Bits(stockVariables[i]!.dataSync() as Float32Array));
+        expect(float32Bits(variable.dataSync() as Float32Array)).toEqual(
+          float32Bits(stockVariables[i]!.dataSync() as Float32Array),
+        );
       }
       expect(Math.abs((fusedVariables[0]!.dataSync()[0] as number) - Math.cos(0))).toBeGreaterThan(1e-3);
     } finally {
@@ -73,7 +96,10 @@ describe('createFusedAdam', () => {
       });
 
       // assert
-      for (const [i, variable] of first.entries()) expect(float32Bits(second[i]!.dataSync() as Float32Array)).toEqual(float32Bits(variable.dataSync() as Float32Array));
+      for (const [i, variable] of first.entries())
+        expect(float32Bits(second[i]!.dataSync() as Float32Array)).toEqual(
+          float32Bits(variable.dataSync() as Float32Array),
+        );
     } finally {
       original.dispose();
       resumed.dispose();
@@ -88,7 +114,15 @@ describe('createFusedAdam', () => {
 
     // act / assert
     try {
-      await expectEmodistillError(() => adam.restore(adam.state().filter((t) => t.name !== 'v'), 'run.ckpt'), ERROR_CODES.bundleFormat, "run.ckpt: optimizer state 'v'");
+      await expectEmodistillError(
+        () =>
+          adam.restore(
+            adam.state().filter((t) => t.name !== 'v'),
+            'run.ckpt',
+          ),
+        ERROR_CODES.bundleFormat,
+        "run.ckpt: optimizer state 'v'",
+      );
     } finally {
       adam.dispose();
       tf.dispose(variables);

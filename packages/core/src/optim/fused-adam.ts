@@ -20,12 +20,18 @@ export interface FusedAdam {
 
 const EPSILON = 1e-7;
 
-export function createFusedAdam(variables: readonly tf.Variable[], options: { learningRate: number; beta1: number; beta2: number }): FusedAdam {
+export function createFusedAdam(
+  variables: readonly tf.Variable[],
+  options: { learningRate: number; beta1: number; beta2: number },
+): FusedAdam {
   const { learningRate, beta1, beta2 } = options;
   const sizes = variables.map((v) => v.size);
   const total = sizes.reduce((a, b) => a + b, 0);
   // tidy frees the zeros' own handles; the variables keep the data.
-  const [firstMoment, secondMoment] = tf.tidy(() => [tf.variable(tf.zeros([total]), false), tf.variable(tf.zeros([total]), false)]);
+  const [firstMoment, secondMoment] = tf.tidy(() => [
+    tf.variable(tf.zeros([total]), false),
+    tf.variable(tf.zeros([total]), false),
+  ]);
   // The constant factors as tensors made once: a number operand is uploaded as a new scalar tensor on every op.
   const constants = tf.tidy(() => ({
     beta1: tf.keep(tf.scalar(beta1)),
@@ -42,7 +48,8 @@ export function createFusedAdam(variables: readonly tf.Variable[], options: { le
   let powers = { beta1: beta1f, beta2: beta2f };
   return {
     apply(gradients) {
-      if (gradients.length !== variables.length) throw new Error(`FusedAdam: ${gradients.length} gradients for ${variables.length} variables`);
+      if (gradients.length !== variables.length)
+        throw new Error(`FusedAdam: ${gradients.length} gradients for ${variables.length} variables`);
       tf.tidy(() => {
         const gradient = tf.concat(gradients.map((g) => g.reshape([-1])));
         const m = tf.add(tf.mul(firstMoment, constants.beta1), tf.mul(gradient, constants.oneMinusBeta1));
@@ -58,7 +65,11 @@ export function createFusedAdam(variables: readonly tf.Variable[], options: { le
       powers = { beta1: Math.fround(powers.beta1 * beta1f), beta2: Math.fround(powers.beta2 * beta2f) };
     },
     state() {
-      const copy = (name: string, t: tf.Tensor): NamedTensor => ({ name, shape: [...t.shape], values: Float32Array.from(t.dataSync() as Float32Array) });
+      const copy = (name: string, t: tf.Tensor): NamedTensor => ({
+        name,
+        shape: [...t.shape],
+        values: Float32Array.from(t.dataSync() as Float32Array),
+      });
       return [
         copy('m', firstMoment),
         copy('v', secondMoment),
@@ -69,7 +80,11 @@ export function createFusedAdam(variables: readonly tf.Variable[], options: { le
     restore(tensors, source) {
       const find = (name: string, size: number): Float32Array => {
         const found = tensors.find((t) => t.name === name);
-        if (!found || found.values.length !== size) throw new EmodistillError(ERROR_CODES.bundleFormat, `${source}: optimizer state '${name}' is missing or does not hold ${size} values`);
+        if (!found || found.values.length !== size)
+          throw new EmodistillError(
+            ERROR_CODES.bundleFormat,
+            `${source}: optimizer state '${name}' is missing or does not hold ${size} values`,
+          );
         return found.values;
       };
       tf.tidy(() => {

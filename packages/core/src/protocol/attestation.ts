@@ -14,7 +14,12 @@ export interface AttestationBody {
   /** sha256 (hex) of the audited generator bundle file, or of the synthetic set file: the only name of the subject. */
   readonly subjectSha256: string;
   readonly passed: boolean;
-  readonly checks: readonly { readonly name: string; readonly value: number; readonly threshold: number; readonly passed: boolean }[];
+  readonly checks: readonly {
+    readonly name: string;
+    readonly value: number;
+    readonly threshold: number;
+    readonly passed: boolean;
+  }[];
   readonly createdAt: string;
   readonly sitePublicKey: string;
 }

@@ -89,7 +89,10 @@ const UpdateHeaderSchema = Type.Object(
 );
 
 const SCHEMAS = {
-  signedUpdate: Type.Object({ header: UpdateHeaderSchema, signature: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
+  signedUpdate: Type.Object(
+    { header: UpdateHeaderSchema, signature: Type.String({ minLength: 1, maxLength: 256 }) },
+    { additionalProperties: false },
+  ),
   signedAnnouncement: signed(
     Type.Object(
       {
@@ -103,7 +106,12 @@ const SCHEMAS = {
       { additionalProperties: false },
     ),
   ),
-  signedFinished: signed(Type.Object({ version: Type.Integer({ minimum: 0 }), sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false })),
+  signedFinished: signed(
+    Type.Object(
+      { version: Type.Integer({ minimum: 0 }), sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) },
+      { additionalProperties: false },
+    ),
+  ),
   attestation: Type.Object(
     {
       body: Type.Object(
@@ -112,7 +120,18 @@ const SCHEMAS = {
           version: Type.Literal(ATTESTATION_VERSION),
           subjectSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
           passed: Type.Boolean(),
-          checks: Type.Array(Type.Object({ name: Type.String({ maxLength: 128 }), value: Type.Number(), threshold: Type.Number(), passed: Type.Boolean() }, { additionalProperties: false }), { maxItems: 64 }),
+          checks: Type.Array(
+            Type.Object(
+              {
+                name: Type.String({ maxLength: 128 }),
+                value: Type.Number(),
+                threshold: Type.Number(),
+                passed: Type.Boolean(),
+              },
+              { additionalProperties: false },
+            ),
+            { maxItems: 64 },
+          ),
           createdAt: Type.String({ maxLength: 64 }),
           sitePublicKey: Type.String({ minLength: 1, maxLength: 64 }),
         },
@@ -122,7 +141,10 @@ const SCHEMAS = {
     },
     { additionalProperties: false },
   ),
-  roundFailed: Type.Object({ round: Type.Integer({ minimum: 0 }), reason: Type.String({ maxLength: 1000 }) }, { additionalProperties: false }),
+  roundFailed: Type.Object(
+    { round: Type.Integer({ minimum: 0 }), reason: Type.String({ maxLength: 1000 }) },
+    { additionalProperties: false },
+  ),
   requestAuth: Type.Object(
     {
       role: Type.Union([Type.Literal('site'), Type.Literal('admin')]),
@@ -139,7 +161,10 @@ const SCHEMAS = {
 } satisfies Record<string, TSchema>;
 
 function signed<T extends TSchema>(body: T) {
-  return Type.Object({ body, signature: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
+  return Type.Object(
+    { body, signature: Type.String({ minLength: 1, maxLength: 256 }) },
+    { additionalProperties: false },
+  );
 }
 
 interface MessageTypes {
@@ -155,7 +180,10 @@ interface MessageTypes {
  * Validates a received message against its schema (both sides use the same ones).
  * @returns the typed message, or a readable reason naming the first bad field
  */
-export function checkMessage<K extends keyof MessageTypes>(kind: K, value: unknown): { ok: true; message: MessageTypes[K] } | { ok: false; reason: string } {
+export function checkMessage<K extends keyof MessageTypes>(
+  kind: K,
+  value: unknown,
+): { ok: true; message: MessageTypes[K] } | { ok: false; reason: string } {
   const schema: TSchema = SCHEMAS[kind];
   if (Value.Check(schema, value)) return { ok: true, message: value as MessageTypes[K] };
   const first = Value.Errors(schema, value).First();

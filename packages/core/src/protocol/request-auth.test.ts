@@ -17,7 +17,12 @@ function verification(overrides: Partial<RequestVerification> = {}): RequestVeri
   };
 }
 
-const signed = (secretKey = admin.secretKey, now?: Date): string => signRequest({ role: 'admin', id: adminId, method: 'post', path: '/admin/rounds/start', body: '{"rounds":2}' }, secretKey, now);
+const signed = (secretKey = admin.secretKey, now?: Date): string =>
+  signRequest(
+    { role: 'admin', id: adminId, method: 'post', path: '/admin/rounds/start', body: '{"rounds":2}' },
+    secretKey,
+    now,
+  );
 
 describe('signed requests', () => {
   it('accepts a request signed by an allowed key exactly once', () => {
@@ -37,16 +42,34 @@ describe('signed requests', () => {
   it('refuses unsigned, foreign-key, altered-body, other-path and stale requests', () => {
     // arrange
     const intruder = generateKeyPair();
-    const forged = signRequest({ role: 'admin', id: adminId, method: 'POST', path: '/admin/rounds/start', body: '{"rounds":2}' }, intruder.secretKey);
+    const forged = signRequest(
+      { role: 'admin', id: adminId, method: 'POST', path: '/admin/rounds/start', body: '{"rounds":2}' },
+      intruder.secretKey,
+    );
     const stale = signed(admin.secretKey, new Date(Date.now() - REQUEST_MAX_SKEW_MS - 60_000));
 
     // act / assert
-    expect(verifyRequest(undefined, verification())).toMatchObject({ ok: false, reason: expect.stringMatching(/missing/) });
+    expect(verifyRequest(undefined, verification())).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/missing/),
+    });
     expect(verifyRequest('not base64 json', verification())).toMatchObject({ ok: false });
-    expect(verifyRequest(forged, verification())).toMatchObject({ ok: false, reason: expect.stringMatching(/does not verify/) });
-    expect(verifyRequest(signed(), verification({ body: '{"rounds":200}' }))).toMatchObject({ ok: false, reason: expect.stringMatching(/another request/) });
-    expect(verifyRequest(signed(), verification({ path: '/admin/rounds/abort' }))).toMatchObject({ ok: false, reason: expect.stringMatching(/another request/) });
+    expect(verifyRequest(forged, verification())).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/does not verify/),
+    });
+    expect(verifyRequest(signed(), verification({ body: '{"rounds":200}' }))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/another request/),
+    });
+    expect(verifyRequest(signed(), verification({ path: '/admin/rounds/abort' }))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/another request/),
+    });
     expect(verifyRequest(stale, verification())).toMatchObject({ ok: false, reason: expect.stringMatching(/minutes/) });
-    expect(verifyRequest(signed(), verification({ publicKeyOf: () => undefined }))).toMatchObject({ ok: false, reason: expect.stringMatching(/not allowed/) });
+    expect(verifyRequest(signed(), verification({ publicKeyOf: () => undefined }))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not allowed/),
+    });
   });
 });

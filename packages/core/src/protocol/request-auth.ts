@@ -43,7 +43,9 @@ export interface RequestVerification {
   readonly now?: Date;
 }
 
-export type RequestVerdict = { readonly ok: true; readonly role: RequestAuth['role']; readonly id: string } | { readonly ok: false; readonly reason: string };
+export type RequestVerdict =
+  | { readonly ok: true; readonly role: RequestAuth['role']; readonly id: string }
+  | { readonly ok: false; readonly reason: string };
 
 /**
  * Checks a signed request: well-formed, from an allowed key, signature over this very method,
@@ -62,14 +64,22 @@ export function verifyRequest(header: string | undefined, request: RequestVerifi
   const { signature, ...unsigned } = checked.message;
   const publicKey = request.publicKeyOf(unsigned.role, unsigned.id);
   if (!publicKey) return { ok: false, reason: `${unsigned.role} "${unsigned.id}" is not allowed` };
-  if (!verifyBytes(canonicalBytes(unsigned), signature, publicKey)) return { ok: false, reason: `signature of ${unsigned.role} "${unsigned.id}" does not verify` };
-  if (unsigned.method !== request.method.toUpperCase() || unsigned.path !== request.path || unsigned.bodySha256 !== sha256Hex(request.body ?? '')) {
+  if (!verifyBytes(canonicalBytes(unsigned), signature, publicKey))
+    return { ok: false, reason: `signature of ${unsigned.role} "${unsigned.id}" does not verify` };
+  if (
+    unsigned.method !== request.method.toUpperCase() ||
+    unsigned.path !== request.path ||
+    unsigned.bodySha256 !== sha256Hex(request.body ?? '')
+  ) {
     return { ok: false, reason: 'the signature was made for another request (method, path or body differ)' };
   }
   const time = new Date(unsigned.time);
   const now = request.now ?? new Date();
   if (Number.isNaN(time.getTime()) || Math.abs(now.getTime() - time.getTime()) > REQUEST_MAX_SKEW_MS) {
-    return { ok: false, reason: `request time ${unsigned.time} is more than ${REQUEST_MAX_SKEW_MS / 60_000} minutes from the coordinator's clock ${now.toISOString()}` };
+    return {
+      ok: false,
+      reason: `request time ${unsigned.time} is more than ${REQUEST_MAX_SKEW_MS / 60_000} minutes from the coordinator's clock ${now.toISOString()}`,
+    };
   }
   if (!request.claimNonce(unsigned.nonce, time)) return { ok: false, reason: 'nonce already used (replayed request)' };
   return { ok: true, role: unsigned.role, id: unsigned.id };

@@ -13,10 +13,18 @@ const LAYOUT = [
 ];
 
 function tensors(scale = 0.1): NamedTensor[] {
-  return LAYOUT.map((l) => ({ name: l.name, shape: l.shape, values: Float32Array.from({ length: l.shape.reduce((a, b) => a * b, 1) }, (_, i) => scale * (i + 1)) }));
+  return LAYOUT.map((l) => ({
+    name: l.name,
+    shape: l.shape,
+    values: Float32Array.from({ length: l.shape.reduce((a, b) => a * b, 1) }, (_, i) => scale * (i + 1)),
+  }));
 }
 
-function upload(overrides: Partial<UpdateHeader> = {}, payload = encodeSafetensors(tensors(), {}), keys = site): { envelope: unknown; payload: Uint8Array } {
+function upload(
+  overrides: Partial<UpdateHeader> = {},
+  payload = encodeSafetensors(tensors(), {}),
+  keys = site,
+): { envelope: unknown; payload: Uint8Array } {
   const header: UpdateHeader = {
     siteId: 'site-a',
     round: 2,
@@ -66,24 +74,155 @@ describe('validateUpdate', () => {
   });
 
   const cases: [string, () => [unknown, Uint8Array, UpdateContext], string][] = [
-    ['an unknown site', () => { const u = upload({ siteId: 'mallory' }); return [u.envelope, u.payload, context()]; }, UPDATE_REJECTIONS.unknownSite],
-    ['a bad signature (signed by another key)', () => { const u = upload({}, undefined, generateKeyPair()); return [u.envelope, u.payload, context()]; }, UPDATE_REJECTIONS.badSignature],
-    ['a header altered after signing', () => { const u = upload(); const e = u.envelope as { header: UpdateHeader; signature: string }; return [{ ...e, header: { ...e.header, numExamples: 99999 } }, u.payload, context()]; }, UPDATE_REJECTIONS.badSignature],
-    ['the wrong round', () => { const u = upload({ round: 1 }); return [u.envelope, u.payload, context()]; }, UPDATE_REJECTIONS.wrongRound],
-    ['a site that is not a participant of the round', () => { const u = upload(); return [u.envelope, u.payload, context({ participants: new Set(['site-b']) })]; }, UPDATE_REJECTIONS.notParticipant],
-    ['a signed time before the round opened', () => { const u = upload({ time: '2001-01-01T00:00:00Z' }); return [u.envelope, u.payload, context()]; }, UPDATE_REJECTIONS.timeOutOfWindow],
-    ['a signed time in the future', () => { const u = upload({ time: '2026-11-24T01:00:00Z' }); return [u.envelope, u.payload, context()]; }, UPDATE_REJECTIONS.timeOutOfWindow],
-    ['a signed time that is not a date', () => { const u = upload({ time: 'yesterday' }); return [u.envelope, u.payload, context()]; }, UPDATE_REJECTIONS.timeOutOfWindow],
-    ['numExamples over the per-site limit (it weights aggregation)', () => { const u = upload({ numExamples: 1e308 }); return [u.envelope, u.payload, context()]; }, UPDATE_REJECTIONS.examplesOutOfRange],
-    ['the wrong base version', () => { const u = upload({ baseVersion: 4 }); return [u.envelope, u.payload, context()]; }, UPDATE_REJECTIONS.wrongBaseVersion],
-    ['a replayed nonce', () => { const u = upload({ nonce: 'f'.repeat(32) }); return [u.envelope, u.payload, context({ seenNonces: new Set(['f'.repeat(32)]) })]; }, UPDATE_REJECTIONS.replay],
-    ['a second update from an accepted site', () => { const u = upload(); return [u.envelope, u.payload, context({ acceptedSites: new Set(['site-a']) })]; }, UPDATE_REJECTIONS.duplicate],
-    ['an oversized payload', () => { const u = upload(); return [u.envelope, u.payload, context({ maxPayloadBytes: 10 })]; }, UPDATE_REJECTIONS.oversized],
-    ['a payload altered in transit', () => { const u = upload(); const altered = Uint8Array.from(u.payload); altered[altered.length - 1]! ^= 1; return [u.envelope, altered, context()]; }, UPDATE_REJECTIONS.payloadHash],
-    ['a shape mismatch', () => { const u = upload({}, encodeSafetensors([{ name: LAYOUT[0]!.name, shape: [3, 2], values: new Float32Array(6) }, tensors()[1]!], {})); return [u.envelope, u.payload, context()]; }, UPDATE_REJECTIONS.shapeMismatch],
-    ['NaN values', () => { const bad = tensors(); bad[1]!.values[0] = Number.NaN; const u = upload({}, encodeSafetensors(bad, {})); return [u.envelope, u.payload, context()]; }, UPDATE_REJECTIONS.nonFinite],
-    ['a norm over the bound', () => { const u = upload({}, encodeSafetensors(tensors(100), {})); return [u.envelope, u.payload, context()]; }, UPDATE_REJECTIONS.normExceeded],
-    ['a malformed envelope', () => [{ header: { siteId: 'site-a' } }, new Uint8Array(8), context()], UPDATE_REJECTIONS.malformed],
+    [
+      'an unknown site',
+      () => {
+        const u = upload({ siteId: 'mallory' });
+        return [u.envelope, u.payload, context()];
+      },
+      UPDATE_REJECTIONS.unknownSite,
+    ],
+    [
+      'a bad signature (signed by another key)',
+      () => {
+        const u = upload({}, undefined, generateKeyPair());
+        return [u.envelope, u.payload, context()];
+      },
+      UPDATE_REJECTIONS.badSignature,
+    ],
+    [
+      'a header altered after signing',
+      () => {
+        const u = upload();
+        const e = u.envelope as { header: UpdateHeader; signature: string };
+        return [{ ...e, header: { ...e.header, numExamples: 99999 } }, u.payload, context()];
+      },
+      UPDATE_REJECTIONS.badSignature,
+    ],
+    [
+      'the wrong round',
+      () => {
+        const u = upload({ round: 1 });
+        return [u.envelope, u.payload, context()];
+      },
+      UPDATE_REJECTIONS.wrongRound,
+    ],
+    [
+      'a site that is not a participant of the round',
+      () => {
+        const u = upload();
+        return [u.envelope, u.payload, context({ participants: new Set(['site-b']) })];
+      },
+      UPDATE_REJECTIONS.notParticipant,
+    ],
+    [
+      'a signed time before the round opened',
+      () => {
+        const u = upload({ time: '2001-01-01T00:00:00Z' });
+        return [u.envelope, u.payload, context()];
+      },
+      UPDATE_REJECTIONS.timeOutOfWindow,
+    ],
+    [
+      'a signed time in the future',
+      () => {
+        const u = upload({ time: '2026-11-24T01:00:00Z' });
+        return [u.envelope, u.payload, context()];
+      },
+      UPDATE_REJECTIONS.timeOutOfWindow,
+    ],
+    [
+      'a signed time that is not a date',
+      () => {
+        const u = upload({ time: 'yesterday' });
+        return [u.envelope, u.payload, context()];
+      },
+      UPDATE_REJECTIONS.timeOutOfWindow,
+    ],
+    [
+      'numExamples over the per-site limit (it weights aggregation)',
+      () => {
+        const u = upload({ numExamples: 1e308 });
+        return [u.envelope, u.payload, context()];
+      },
+      UPDATE_REJECTIONS.examplesOutOfRange,
+    ],
+    [
+      'the wrong base version',
+      () => {
+        const u = upload({ baseVersion: 4 });
+        return [u.envelope, u.payload, context()];
+      },
+      UPDATE_REJECTIONS.wrongBaseVersion,
+    ],
+    [
+      'a replayed nonce',
+      () => {
+        const u = upload({ nonce: 'f'.repeat(32) });
+        return [u.envelope, u.payload, context({ seenNonces: new Set(['f'.repeat(32)]) })];
+      },
+      UPDATE_REJECTIONS.replay,
+    ],
+    [
+      'a second update from an accepted site',
+      () => {
+        const u = upload();
+        return [u.envelope, u.payload, context({ acceptedSites: new Set(['site-a']) })];
+      },
+      UPDATE_REJECTIONS.duplicate,
+    ],
+    [
+      'an oversized payload',
+      () => {
+        const u = upload();
+        return [u.envelope, u.payload, context({ maxPayloadBytes: 10 })];
+      },
+      UPDATE_REJECTIONS.oversized,
+    ],
+    [
+      'a payload altered in transit',
+      () => {
+        const u = upload();
+        const altered = Uint8Array.from(u.payload);
+        altered[altered.length - 1]! ^= 1;
+        return [u.envelope, altered, context()];
+      },
+      UPDATE_REJECTIONS.payloadHash,
+    ],
+    [
+      'a shape mismatch',
+      () => {
+        const u = upload(
+          {},
+          encodeSafetensors([{ name: LAYOUT[0]!.name, shape: [3, 2], values: new Float32Array(6) }, tensors()[1]!], {}),
+        );
+        return [u.envelope, u.payload, context()];
+      },
+      UPDATE_REJECTIONS.shapeMismatch,
+    ],
+    [
+      'NaN values',
+      () => {
+        const bad = tensors();
+        bad[1]!.values[0] = Number.NaN;
+        const u = upload({}, encodeSafetensors(bad, {}));
+        return [u.envelope, u.payload, context()];
+      },
+      UPDATE_REJECTIONS.nonFinite,
+    ],
+    [
+      'a norm over the bound',
+      () => {
+        const u = upload({}, encodeSafetensors(tensors(100), {}));
+        return [u.envelope, u.payload, context()];
+      },
+      UPDATE_REJECTIONS.normExceeded,
+    ],
+    [
+      'a malformed envelope',
+      () => [{ header: { siteId: 'site-a' } }, new Uint8Array(8), context()],
+      UPDATE_REJECTIONS.malformed,
+    ],
   ];
 
   it.each(cases)('rejects %s with a reason and leaves the context untouched', (_, build, expected) => {

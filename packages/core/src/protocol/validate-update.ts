@@ -58,7 +58,15 @@ export interface UpdateContext extends UpdateHeaderContext {
 
 export type Rejection = { readonly accepted: false; readonly reason: UpdateRejection; readonly message: string };
 export type UpdateHeaderVerdict = { readonly accepted: true; readonly header: UpdateHeader } | Rejection;
-export type UpdateVerdict = { readonly accepted: true; readonly header: UpdateHeader; readonly delta: WeightSnapshot; readonly metadata: Readonly<Record<string, string>>; readonly norm: number } | Rejection;
+export type UpdateVerdict =
+  | {
+      readonly accepted: true;
+      readonly header: UpdateHeader;
+      readonly delta: WeightSnapshot;
+      readonly metadata: Readonly<Record<string, string>>;
+      readonly norm: number;
+    }
+  | Rejection;
 
 const reject = (reason: UpdateRejection, message: string): Rejection => ({ accepted: false, reason, message });
 
@@ -73,18 +81,40 @@ export function validateUpdateHeader(envelope: unknown, context: UpdateHeaderCon
   const { header, signature } = checked.message;
   const publicKey = context.sitePublicKeys.get(header.siteId);
   if (!publicKey) return reject(UPDATE_REJECTIONS.unknownSite, `site "${header.siteId}" is not on the allow-list`);
-  if (!verifyBytes(canonicalBytes(header), signature, publicKey)) return reject(UPDATE_REJECTIONS.badSignature, `signature of site "${header.siteId}" does not verify`);
-  if (header.round !== context.round) return reject(UPDATE_REJECTIONS.wrongRound, `update for round ${header.round}, but round ${context.round} is open`);
-  if (!context.participants.has(header.siteId)) return reject(UPDATE_REJECTIONS.notParticipant, `site "${header.siteId}" is not a participant of round ${context.round} (it was not connected when the round was announced)`);
-  if (header.baseVersion !== context.baseVersion) return reject(UPDATE_REJECTIONS.wrongBaseVersion, `update built on version ${header.baseVersion}, but round ${context.round} started from version ${context.baseVersion}`);
+  if (!verifyBytes(canonicalBytes(header), signature, publicKey))
+    return reject(UPDATE_REJECTIONS.badSignature, `signature of site "${header.siteId}" does not verify`);
+  if (header.round !== context.round)
+    return reject(UPDATE_REJECTIONS.wrongRound, `update for round ${header.round}, but round ${context.round} is open`);
+  if (!context.participants.has(header.siteId))
+    return reject(
+      UPDATE_REJECTIONS.notParticipant,
+      `site "${header.siteId}" is not a participant of round ${context.round} (it was not connected when the round was announced)`,
+    );
+  if (header.baseVersion !== context.baseVersion)
+    return reject(
+      UPDATE_REJECTIONS.wrongBaseVersion,
+      `update built on version ${header.baseVersion}, but round ${context.round} started from version ${context.baseVersion}`,
+    );
   const signedAt = Date.parse(header.time);
   const { notBefore, notAfter } = context.timeWindow;
   if (!(signedAt >= notBefore.getTime() && signedAt <= notAfter.getTime())) {
-    return reject(UPDATE_REJECTIONS.timeOutOfWindow, `update signed at "${header.time}", outside round ${context.round}'s window ${notBefore.toISOString()} … ${notAfter.toISOString()}`);
+    return reject(
+      UPDATE_REJECTIONS.timeOutOfWindow,
+      `update signed at "${header.time}", outside round ${context.round}'s window ${notBefore.toISOString()} … ${notAfter.toISOString()}`,
+    );
   }
-  if (header.numExamples > context.maxExamples) return reject(UPDATE_REJECTIONS.examplesOutOfRange, `numExamples ${header.numExamples} exceeds the limit of ${context.maxExamples} per site`);
-  if (context.seenNonces.has(header.nonce)) return reject(UPDATE_REJECTIONS.replay, `nonce of site "${header.siteId}" was already used (replayed upload)`);
-  if (context.acceptedSites.has(header.siteId)) return reject(UPDATE_REJECTIONS.duplicate, `site "${header.siteId}" already has an accepted update in round ${context.round}`);
+  if (header.numExamples > context.maxExamples)
+    return reject(
+      UPDATE_REJECTIONS.examplesOutOfRange,
+      `numExamples ${header.numExamples} exceeds the limit of ${context.maxExamples} per site`,
+    );
+  if (context.seenNonces.has(header.nonce))
+    return reject(UPDATE_REJECTIONS.replay, `nonce of site "${header.siteId}" was already used (replayed upload)`);
+  if (context.acceptedSites.has(header.siteId))
+    return reject(
+      UPDATE_REJECTIONS.duplicate,
+      `site "${header.siteId}" already has an accepted update in round ${context.round}`,
+    );
   return { accepted: true, header };
 }
 
@@ -93,11 +123,19 @@ export function validateUpdateHeader(envelope: unknown, context: UpdateHeaderCon
  * the payload (size, hash, layout, finiteness, norm), so forged or stale uploads cost no decoding.
  */
 export function validateUpdate(envelope: unknown, payload: Uint8Array, context: UpdateContext): UpdateVerdict {
-  if (payload.byteLength > context.maxPayloadBytes) return reject(UPDATE_REJECTIONS.oversized, `payload of ${payload.byteLength} bytes exceeds the ${context.maxPayloadBytes}-byte limit`);
+  if (payload.byteLength > context.maxPayloadBytes)
+    return reject(
+      UPDATE_REJECTIONS.oversized,
+      `payload of ${payload.byteLength} bytes exceeds the ${context.maxPayloadBytes}-byte limit`,
+    );
   const checkedHeader = validateUpdateHeader(envelope, context);
   if (!checkedHeader.accepted) return checkedHeader;
   const { header } = checkedHeader;
-  if (createHash('sha256').update(payload).digest('hex') !== header.sha256) return reject(UPDATE_REJECTIONS.payloadHash, 'payload does not match the signed sha256 (altered or truncated in transit)');
+  if (createHash('sha256').update(payload).digest('hex') !== header.sha256)
+    return reject(
+      UPDATE_REJECTIONS.payloadHash,
+      'payload does not match the signed sha256 (altered or truncated in transit)',
+    );
   let delta: WeightSnapshot;
   let metadata: Record<string, string>;
   try {
@@ -109,13 +147,25 @@ export function validateUpdate(envelope: unknown, payload: Uint8Array, context: 
   for (const expected of context.layout) {
     const tensor = byName.get(expected.name);
     if (!tensor || tensor.shape.join() !== expected.shape.join()) {
-      return reject(UPDATE_REJECTIONS.shapeMismatch, `tensor "${expected.name}" should be [${expected.shape.join(', ')}], got ${tensor ? `[${tensor.shape.join(', ')}]` : 'nothing'}`);
+      return reject(
+        UPDATE_REJECTIONS.shapeMismatch,
+        `tensor "${expected.name}" should be [${expected.shape.join(', ')}], got ${tensor ? `[${tensor.shape.join(', ')}]` : 'nothing'}`,
+      );
     }
-    if (tensor.values.some((v) => !Number.isFinite(v))) return reject(UPDATE_REJECTIONS.nonFinite, `tensor "${expected.name}" holds NaN or infinite values`);
+    if (tensor.values.some((v) => !Number.isFinite(v)))
+      return reject(UPDATE_REJECTIONS.nonFinite, `tensor "${expected.name}" holds NaN or infinite values`);
   }
-  if (delta.length !== context.layout.length) return reject(UPDATE_REJECTIONS.shapeMismatch, `update has ${delta.length} tensors, expected ${context.layout.length}`);
+  if (delta.length !== context.layout.length)
+    return reject(
+      UPDATE_REJECTIONS.shapeMismatch,
+      `update has ${delta.length} tensors, expected ${context.layout.length}`,
+    );
   const ordered = context.layout.map((l) => byName.get(l.name)!);
   const norm = globalNorm(ordered);
-  if (norm > context.maxNorm) return reject(UPDATE_REJECTIONS.normExceeded, `update norm ${norm.toFixed(3)} exceeds the bound ${context.maxNorm}`);
+  if (norm > context.maxNorm)
+    return reject(
+      UPDATE_REJECTIONS.normExceeded,
+      `update norm ${norm.toFixed(3)} exceeds the bound ${context.maxNorm}`,
+    );
   return { accepted: true, header, delta: ordered, metadata, norm };
 }

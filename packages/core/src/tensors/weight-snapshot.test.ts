@@ -7,7 +7,8 @@ import { expectNoTensorLeak } from '../../test/tensor-leak.js';
 import { applySnapshot, toSnapshot } from './weight-snapshot.js';
 import { useWasmBackend } from '../../test/backend.js';
 
-const mlp = (seed: number, hiddenUnits: number[] = [4]): Mlp => createMlp({ inputDimension: 3, hiddenUnits, outputDimension: 2, activation: 'leakyRelu', seed, name: 'net' });
+const mlp = (seed: number, hiddenUnits: number[] = [4]): Mlp =>
+  createMlp({ inputDimension: 3, hiddenUnits, outputDimension: 2, activation: 'leakyRelu', seed, name: 'net' });
 
 describe('toSnapshot / applySnapshot', () => {
   useWasmBackend();
@@ -32,7 +33,12 @@ describe('toSnapshot / applySnapshot', () => {
     }
 
     // assert
-    expect(snapshot.map((t) => t.name)).toEqual(['net/dense0/kernel', 'net/dense0/bias', 'net/dense1/kernel', 'net/dense1/bias']);
+    expect(snapshot.map((t) => t.name)).toEqual([
+      'net/dense0/kernel',
+      'net/dense0/bias',
+      'net/dense1/kernel',
+      'net/dense1/bias',
+    ]);
     expect(snapshot.map((t) => t.shape)).toEqual([[3, 4], [4], [4, 2], [2]]);
     copied.forEach((t, i) => expect(float32Bits(t.values), t.name).toEqual(float32Bits(snapshot[i]!.values)));
     expect(snapshot[0]!.values.some((v) => v !== 0)).toBe(true);
@@ -62,7 +68,12 @@ describe('toSnapshot / applySnapshot', () => {
 
     // act / assert
     try {
-      await expectEmodistillError(() => applySnapshot(network, snapshot, 'weights.safetensors'), ERROR_CODES.bundleMismatch, 'weights.safetensors', 'net/dense1/bias');
+      await expectEmodistillError(
+        () => applySnapshot(network, snapshot, 'weights.safetensors'),
+        ERROR_CODES.bundleMismatch,
+        'weights.safetensors',
+        'net/dense1/bias',
+      );
     } finally {
       network.dispose();
     }
@@ -77,7 +88,13 @@ describe('toSnapshot / applySnapshot', () => {
 
     // act / assert
     try {
-      await expectEmodistillError(() => applySnapshot(network, snapshot, 'wide.safetensors'), ERROR_CODES.bundleMismatch, 'net/dense0/kernel', '[3, 5]', '[3, 4]');
+      await expectEmodistillError(
+        () => applySnapshot(network, snapshot, 'wide.safetensors'),
+        ERROR_CODES.bundleMismatch,
+        'net/dense0/kernel',
+        '[3, 5]',
+        '[3, 4]',
+      );
     } finally {
       network.dispose();
     }

@@ -14,7 +14,11 @@ export type WeightSnapshot = readonly NamedTensor[];
 
 /** Copies a network's weights out of tfjs, under their stable names. */
 export function toSnapshot(network: Mlp): WeightSnapshot {
-  return network.variables.map((variable, i) => ({ name: network.variableNames[i]!, shape: [...variable.shape], values: Float32Array.from(variable.dataSync() as Float32Array) }));
+  return network.variables.map((variable, i) => ({
+    name: network.variableNames[i]!,
+    shape: [...variable.shape],
+    values: Float32Array.from(variable.dataSync() as Float32Array),
+  }));
 }
 
 /** Assigns a snapshot to a network's variables, matched by name; refuses missing names or other shapes. */
@@ -25,7 +29,10 @@ export function applySnapshot(network: Mlp, snapshot: WeightSnapshot, source: st
     const tensor = byName.get(name);
     if (!tensor) throw new EmodistillError(ERROR_CODES.bundleMismatch, `${source}: no tensor "${name}"`);
     if (tensor.shape.join() !== variable.shape.join()) {
-      throw new EmodistillError(ERROR_CODES.bundleMismatch, `${source}: tensor "${name}" has shape [${tensor.shape.join(', ')}], expected [${variable.shape.join(', ')}]`);
+      throw new EmodistillError(
+        ERROR_CODES.bundleMismatch,
+        `${source}: tensor "${name}" has shape [${tensor.shape.join(', ')}], expected [${variable.shape.join(', ')}]`,
+      );
     }
     tf.tidy(() => variable.assign(tf.tensor(tensor.values, variable.shape)));
   });

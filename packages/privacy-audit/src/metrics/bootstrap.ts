@@ -23,7 +23,11 @@ export interface BootstrapOptions {
  * (NaN, e.g. one class missing) are skipped.
  * @param statistic computed on a list of unit indices (with repeats)
  */
-export function bootstrap(unitCount: number, statistic: (units: readonly number[]) => number, options: BootstrapOptions = {}): Estimate {
+export function bootstrap(
+  unitCount: number,
+  statistic: (units: readonly number[]) => number,
+  options: BootstrapOptions = {},
+): Estimate {
   const resamples = options.resamples ?? 1000;
   const level = options.level ?? 0.95;
   const rng = createRng(options.seed ?? 0);
@@ -34,6 +38,7 @@ export function bootstrap(unitCount: number, statistic: (units: readonly number[
     if (Number.isFinite(value)) values.push(value);
   }
   values.sort((a, b) => a - b);
-  const at = (q: number): number => values[Math.min(values.length - 1, Math.max(0, Math.floor(q * values.length)))] ?? Number.NaN;
+  const at = (q: number): number =>
+    values[Math.min(values.length - 1, Math.max(0, Math.floor(q * values.length)))] ?? Number.NaN;
   return { value: statistic(all), low: at((1 - level) / 2), high: at(1 - (1 - level) / 2), level };
 }

@@ -20,17 +20,25 @@ function quantile(values: Float64Array, q: number): number {
   const sorted = Float64Array.from(values).sort();
   const position = q * (sorted.length - 1);
   const below = Math.floor(position);
-  return sorted[below]! + ((sorted[Math.min(sorted.length - 1, below + 1)] ?? sorted[below]!) - sorted[below]!) * (position - below);
+  return (
+    sorted[below]! +
+    ((sorted[Math.min(sorted.length - 1, below + 1)] ?? sorted[below]!) - sorted[below]!) * (position - below)
+  );
 }
 
-const shareBelow = (values: Float64Array, threshold: number): number => values.filter((v) => v < threshold).length / values.length;
+const shareBelow = (values: Float64Array, threshold: number): number =>
+  values.filter((v) => v < threshold).length / values.length;
 
 /** Memorisation checks (DCR and NNDR, as in SynthCity and Anonymeter) of synthetic samples against member records. */
 export function measureMemorisation(synthetic: Rows, members: Rows, holdout: Rows): MemorisationResult {
   const synth = nearestDistances(synthetic, members);
   const held = nearestDistances(holdout, members);
   const holdoutDcrP5 = quantile(held.first, 0.05);
-  const nndr = (d: { first: Float64Array; second: Float64Array }): number => quantile(Float64Array.from(d.first, (first, i) => first / Math.max(d.second[i]!, 1e-12)), 0.5);
+  const nndr = (d: { first: Float64Array; second: Float64Array }): number =>
+    quantile(
+      Float64Array.from(d.first, (first, i) => first / Math.max(d.second[i]!, 1e-12)),
+      0.5,
+    );
   return {
     syntheticToMemberDcr: synth.first,
     holdoutToMemberDcr: held.first,

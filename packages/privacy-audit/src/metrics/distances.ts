@@ -11,7 +11,11 @@ export const rowCount = (rows: Rows): number => rows.values.length / rows.dimens
  * (brute force: exact, and fast enough for corpora of thousands of utterances).
  * @param exclude optional: reference rows a query may not match (e.g. the same speaker)
  */
-export function nearestDistances(queries: Rows, references: Rows, exclude?: (query: number, reference: number) => boolean): { first: Float64Array; second: Float64Array } {
+export function nearestDistances(
+  queries: Rows,
+  references: Rows,
+  exclude?: (query: number, reference: number) => boolean,
+): { first: Float64Array; second: Float64Array } {
   const { dimension } = queries;
   const count = rowCount(queries);
   const referenceCount = rowCount(references);

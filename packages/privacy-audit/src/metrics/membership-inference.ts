@@ -27,21 +27,45 @@ export interface MembershipResult {
   readonly holdoutSpeakers: number;
 }
 
-function attack(description: string, utteranceScores: Float64Array, isMember: (0 | 1)[], speakerOf: readonly string[], options: BootstrapOptions): AttackResult {
+function attack(
+  description: string,
+  utteranceScores: Float64Array,
+  isMember: (0 | 1)[],
+  speakerOf: readonly string[],
+  options: BootstrapOptions,
+): AttackResult {
   const speakers = [...new Set(speakerOf)];
   const rowsOf = new Map(speakers.map((s) => [s, [] as number[]]));
   speakerOf.forEach((speaker, row) => rowsOf.get(speaker)!.push(row));
-  const speakerScore = speakers.map((s) => rowsOf.get(s)!.reduce((sum, row) => sum + utteranceScores[row]!, 0) / rowsOf.get(s)!.length);
+  const speakerScore = speakers.map(
+    (s) => rowsOf.get(s)!.reduce((sum, row) => sum + utteranceScores[row]!, 0) / rowsOf.get(s)!.length,
+  );
   const speakerMember = speakers.map((s) => isMember[rowsOf.get(s)![0]!]!);
-  const aucOf = (scores: number[], labels: (0 | 1)[]): number => (labels.includes(0) && labels.includes(1) ? rocAuc(rocCurve(scores, labels)) : Number.NaN);
+  const aucOf = (scores: number[], labels: (0 | 1)[]): number =>
+    labels.includes(0) && labels.includes(1) ? rocAuc(rocCurve(scores, labels)) : Number.NaN;
   const roc = rocCurve(utteranceScores, isMember);
   return {
     description,
-    speakerAuc: bootstrap(speakers.length, (units) => aucOf(units.map((u) => speakerScore[u]!), units.map((u) => speakerMember[u]!)), options),
-    utteranceAuc: bootstrap(speakers.length, (units) => {
-      const rows = units.flatMap((u) => rowsOf.get(speakers[u]!)!);
-      return aucOf(rows.map((r) => utteranceScores[r]!), rows.map((r) => isMember[r]!));
-    }, options),
+    speakerAuc: bootstrap(
+      speakers.length,
+      (units) =>
+        aucOf(
+          units.map((u) => speakerScore[u]!),
+          units.map((u) => speakerMember[u]!),
+        ),
+      options,
+    ),
+    utteranceAuc: bootstrap(
+      speakers.length,
+      (units) => {
+        const rows = units.flatMap((u) => rowsOf.get(speakers[u]!)!);
+        return aucOf(
+          rows.map((r) => utteranceScores[r]!),
+          rows.map((r) => isMember[r]!),
+        );
+      },
+      options,
+    ),
     tprAtFpr1: tprAtFpr(roc, 0.01),
     tprAtFpr10: tprAtFpr(roc, 0.1),
     roc,
@@ -55,8 +79,17 @@ function attack(description: string, utteranceScores: Float64Array, isMember: (0
  * - reference ratio: −log(d(x, synthetic) / d(x, other speakers' real utterances)), which discounts
  *   utterances that are simply typical (close to everything), as shadow-reference attacks do.
  */
-export function inferMembership(synthetic: Rows, members: LabelledRows, holdout: LabelledRows, options: BootstrapOptions = {}): MembershipResult {
-  const real: LabelledRows = { values: concat(members.values, holdout.values), dimension: members.dimension, speakers: [...members.speakers, ...holdout.speakers] };
+export function inferMembership(
+  synthetic: Rows,
+  members: LabelledRows,
+  holdout: LabelledRows,
+  options: BootstrapOptions = {},
+): MembershipResult {
+  const real: LabelledRows = {
+    values: concat(members.values, holdout.values),
+    dimension: members.dimension,
+    speakers: [...members.speakers, ...holdout.speakers],
+  };
   const isMember = real.speakers.map((_, i) => (i < members.speakers.length ? 1 : 0) as 0 | 1);
   const toSynthetic = nearestDistances(real, synthetic).first;
   const toOthers = nearestDistances(real, real, (q, r) => real.speakers[q] === real.speakers[r]).first;
@@ -64,7 +97,13 @@ export function inferMembership(synthetic: Rows, members: LabelledRows, holdout:
   const ratio = Float64Array.from(toSynthetic, (d, i) => -Math.log((d + 1e-9) / (toOthers[i]! + 1e-9)));
   return {
     nearestNeighbour: attack('−distance to the nearest synthetic sample', nearest, isMember, real.speakers, options),
-    referenceRatio: attack('−log(distance to synthetic / distance to other speakers’ real utterances)', ratio, isMember, real.speakers, options),
+    referenceRatio: attack(
+      '−log(distance to synthetic / distance to other speakers’ real utterances)',
+      ratio,
+      isMember,
+      real.speakers,
+      options,
+    ),
     memberSpeakers: new Set(members.speakers).size,
     holdoutSpeakers: new Set(holdout.speakers).size,
   };

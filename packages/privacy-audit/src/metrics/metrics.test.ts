@@ -9,10 +9,19 @@ import { rocAuc, rocCurve, tprAtFpr } from './roc.js';
 /** Seeded standard-normal rows [count, dimension]. */
 function gaussianRows(count: number, dimension: number, seed: number): Float32Array {
   const rng = createRng(seed);
-  return Float32Array.from({ length: count * dimension }, () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next()));
+  return Float32Array.from(
+    { length: count * dimension },
+    () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next()),
+  );
 }
 
-function speakerRows(speakers: number, perSpeaker: number, dimension: number, seed: number, prefix: string): LabelledRows {
+function speakerRows(
+  speakers: number,
+  perSpeaker: number,
+  dimension: number,
+  seed: number,
+  prefix: string,
+): LabelledRows {
   return {
     values: gaussianRows(speakers * perSpeaker, dimension, seed),
     dimension,

@@ -21,7 +21,8 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<0 | 1>): R
     if (labels[i] === 1) tp++;
     else fp++;
     const next = order[k + 1];
-    if (next === undefined || scores[next] !== scores[i]) points.push({ fpr: negatives ? fp / negatives : 0, tpr: positives ? tp / positives : 0 });
+    if (next === undefined || scores[next] !== scores[i])
+      points.push({ fpr: negatives ? fp / negatives : 0, tpr: positives ? tp / positives : 0 });
   }
   return points;
 }
@@ -29,7 +30,8 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<0 | 1>): R
 /** Area under the ROC curve by the trapezoid rule: 0.5 = the attacker learns nothing, 1 = perfect. */
 export function rocAuc(curve: readonly RocPoint[]): number {
   let area = 0;
-  for (let k = 1; k < curve.length; k++) area += ((curve[k]!.fpr - curve[k - 1]!.fpr) * (curve[k]!.tpr + curve[k - 1]!.tpr)) / 2;
+  for (let k = 1; k < curve.length; k++)
+    area += ((curve[k]!.fpr - curve[k - 1]!.fpr) * (curve[k]!.tpr + curve[k - 1]!.tpr)) / 2;
   return area;
 }
 

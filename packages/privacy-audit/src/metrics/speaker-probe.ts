@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { createRng, shuffledIndices, trainClassifier, weightedAccuracy, type TrainedClassifier } from '@emodistill/core';
+import {
+  createRng,
+  shuffledIndices,
+  trainClassifier,
+  weightedAccuracy,
+  type TrainedClassifier,
+} from '@emodistill/core';
 import type { Rows } from './distances.js';
 import type { LabelledRows } from './membership-inference.js';
 
@@ -37,7 +43,9 @@ function splitBySpeakerUtterances(speakers: readonly string[], seed: number): { 
 
 const take = (rows: Rows, indices: readonly number[]): Float32Array => {
   const out = new Float32Array(indices.length * rows.dimension);
-  indices.forEach((row, i) => out.set(rows.values.subarray(row * rows.dimension, (row + 1) * rows.dimension), i * rows.dimension));
+  indices.forEach((row, i) =>
+    out.set(rows.values.subarray(row * rows.dimension, (row + 1) * rows.dimension), i * rows.dimension),
+  );
   return out;
 };
 
@@ -59,11 +67,22 @@ function speakerLabels(speakers: readonly string[]): { labels: Int32Array; count
 export function probeSyntheticSpeakerInformation(synthetic: Rows, members: LabelledRows, seed = 0): SpeakerProbeResult {
   const { labels, count } = speakerLabels(members.speakers);
   const { train, test } = splitBySpeakerUtterances(members.speakers, seed);
-  const probe = trainClassifier({ x: take(members, train), labels: Int32Array.from(train, (r) => labels[r]!), dimension: members.dimension, classCount: count }, { seed, epochs: 60 });
+  const probe = trainClassifier(
+    {
+      x: take(members, train),
+      labels: Int32Array.from(train, (r) => labels[r]!),
+      dimension: members.dimension,
+      classCount: count,
+    },
+    { seed, epochs: 60 },
+  );
   try {
     const testX = take(members, test);
     return {
-      probeAccuracy: weightedAccuracy(Int32Array.from(test, (r) => labels[r]!), probe.predict(testX)),
+      probeAccuracy: weightedAccuracy(
+        Int32Array.from(test, (r) => labels[r]!),
+        probe.predict(testX),
+      ),
       realConfidence: meanTopConfidence(probe, testX, count),
       syntheticConfidence: meanTopConfidence(probe, synthetic.values, count),
       chance: 1 / count,
@@ -74,7 +93,11 @@ export function probeSyntheticSpeakerInformation(synthetic: Rows, members: Label
 }
 
 /** Hidden-layer activations of an emotion classifier for `x` [N, dimension]. */
-function hiddenRepresentation(classifier: TrainedClassifier, x: Float32Array, dimension: number): { values: Float32Array; dimension: number } {
+function hiddenRepresentation(
+  classifier: TrainedClassifier,
+  x: Float32Array,
+  dimension: number,
+): { values: Float32Array; dimension: number } {
   return tf.tidy(() => {
     const { penultimate } = classifier.network.apply(tf.tensor2d(x, [x.length / dimension, dimension]));
     return { values: penultimate.dataSync() as Float32Array, dimension: penultimate.shape[1] };
@@ -86,20 +109,39 @@ function hiddenRepresentation(classifier: TrainedClassifier, x: Float32Array, di
  * then measure how well a speaker-ID probe reads speakers from its hidden layer on real
  * member utterances (probe trained and tested on disjoint utterances).
  */
-export function probeEmotionModelRepresentations(synthetic: Rows & { readonly emotionLabels: Int32Array }, members: LabelledRows & { readonly emotionLabels: Int32Array }, classCount: number, seed = 0): RepresentationProbeResult {
+export function probeEmotionModelRepresentations(
+  synthetic: Rows & { readonly emotionLabels: Int32Array },
+  members: LabelledRows & { readonly emotionLabels: Int32Array },
+  classCount: number,
+  seed = 0,
+): RepresentationProbeResult {
   const { labels: speakers, count } = speakerLabels(members.speakers);
   const { train, test } = splitBySpeakerUtterances(members.speakers, seed + 1);
   const accuracyFrom = (emotionModel: TrainedClassifier): number => {
     const hidden = hiddenRepresentation(emotionModel, members.values, members.dimension);
-    const probe = trainClassifier({ x: take(hidden, train), labels: Int32Array.from(train, (r) => speakers[r]!), dimension: hidden.dimension, classCount: count }, { seed, epochs: 60 });
+    const probe = trainClassifier(
+      {
+        x: take(hidden, train),
+        labels: Int32Array.from(train, (r) => speakers[r]!),
+        dimension: hidden.dimension,
+        classCount: count,
+      },
+      { seed, epochs: 60 },
+    );
     try {
-      return weightedAccuracy(Int32Array.from(test, (r) => speakers[r]!), probe.predict(take(hidden, test)));
+      return weightedAccuracy(
+        Int32Array.from(test, (r) => speakers[r]!),
+        probe.predict(take(hidden, test)),
+      );
     } finally {
       probe.dispose();
     }
   };
   const withModel = (data: Rows & { emotionLabels: Int32Array }): number => {
-    const model = trainClassifier({ x: data.values, labels: data.emotionLabels, dimension: data.dimension, classCount }, { seed, dropout: 0.3 });
+    const model = trainClassifier(
+      { x: data.values, labels: data.emotionLabels, dimension: data.dimension, classCount },
+      { seed, dropout: 0.3 },
+    );
     try {
       return accuracyFrom(model);
     } finally {

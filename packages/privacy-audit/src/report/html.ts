@@ -2,7 +2,8 @@ import type { AuditReport } from '../audit.js';
 import { escapeHtml, histogram, lineChart, scatter } from './svg.js';
 
 const percent = (v: number): string => `${(v * 100).toFixed(1)} %`;
-const ci = (e: { value: number; low: number; high: number }): string => `${e.value.toFixed(3)} [${e.low.toFixed(3)}, ${e.high.toFixed(3)}]`;
+const ci = (e: { value: number; low: number; high: number }): string =>
+  `${e.value.toFixed(3)} [${e.low.toFixed(3)}, ${e.high.toFixed(3)}]`;
 
 /** A self-contained HTML page (inline CSS and SVG, no script, no network) a privacy officer reads offline. */
 export function renderAuditHtml(report: AuditReport): string {
@@ -11,7 +12,8 @@ export function renderAuditHtml(report: AuditReport): string {
     ['nearest neighbour', membership.nearestNeighbour],
     ['reference ratio', membership.referenceRatio],
   ] as const;
-  const rows = (cells: readonly (readonly string[])[]): string => cells.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
+  const rows = (cells: readonly (readonly string[])[]): string =>
+    cells.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
   const real = report.embedding.filter((p) => p.set !== 'synthetic');
   const synthetic = report.embedding.filter((p) => p.set === 'synthetic');
   return `<!doctype html>
@@ -37,24 +39,55 @@ ${rows(gate.checks.map((c) => [c.name, c.value.toFixed(3), `≤ ${c.threshold.to
 ${rows(attacks.map(([name, a]) => [name, ci(a.utteranceAuc), ci(a.speakerAuc), percent(a.tprAtFpr1), percent(a.tprAtFpr10)]))}
 </table>
 <div class="plots">
-${lineChart('Membership attacks: ROC', 'false-positive rate', 'true-positive rate', attacks.map(([name, a]) => ({ label: name, points: a.roc.map((p) => ({ x: p.fpr, y: p.tpr })) })))}
-${histogram('Distance to closest member record', 'DCR (standardised units)', [{ label: 'synthetic', values: memorisation.syntheticDcr }, { label: 'real holdout', values: memorisation.holdoutDcr }], { x: memorisation.holdoutDcrP5, label: 'holdout 5th pct' })}
+${lineChart(
+  'Membership attacks: ROC',
+  'false-positive rate',
+  'true-positive rate',
+  attacks.map(([name, a]) => ({ label: name, points: a.roc.map((p) => ({ x: p.fpr, y: p.tpr })) })),
+)}
+${histogram(
+  'Distance to closest member record',
+  'DCR (standardised units)',
+  [
+    { label: 'synthetic', values: memorisation.syntheticDcr },
+    { label: 'real holdout', values: memorisation.holdoutDcr },
+  ],
+  { x: memorisation.holdoutDcrP5, label: 'holdout 5th pct' },
+)}
 </div>
 <h2>Memorisation</h2>
 <table id="memorisation">${rows([
-    ['synthetic samples closer than the holdout 5th-percentile DCR', percent(memorisation.syntheticShareBelowHoldoutP5)],
+    [
+      'synthetic samples closer than the holdout 5th-percentile DCR',
+      percent(memorisation.syntheticShareBelowHoldoutP5),
+    ],
     ['holdout baseline', percent(memorisation.holdoutShareBelowP5)],
-    ['median NNDR, synthetic / holdout', `${memorisation.syntheticNndrMedian.toFixed(3)} / ${memorisation.holdoutNndrMedian.toFixed(3)}`],
+    [
+      'median NNDR, synthetic / holdout',
+      `${memorisation.syntheticNndrMedian.toFixed(3)} / ${memorisation.holdoutNndrMedian.toFixed(3)}`,
+    ],
   ])}</table>
 <h2>Speaker information</h2>
 <table id="speaker">${rows([
-    ['speaker-ID probe accuracy on real held-out utterances (attacker strength)', percent(speakerInformation.probe.probeAccuracy)],
-    ['probe confidence: synthetic / real', `${percent(speakerInformation.probe.syntheticConfidence)} / ${percent(speakerInformation.probe.realConfidence)} (chance ${percent(speakerInformation.probe.chance)})`],
-    ['speaker ID from an emotion model\u2019s hidden layer: trained on synthetic / real', `${percent(speakerInformation.representations.syntheticTrainedAccuracy)} / ${percent(speakerInformation.representations.realTrainedAccuracy)}`],
+    [
+      'speaker-ID probe accuracy on real held-out utterances (attacker strength)',
+      percent(speakerInformation.probe.probeAccuracy),
+    ],
+    [
+      'probe confidence: synthetic / real',
+      `${percent(speakerInformation.probe.syntheticConfidence)} / ${percent(speakerInformation.probe.realConfidence)} (chance ${percent(speakerInformation.probe.chance)})`,
+    ],
+    [
+      'speaker ID from an emotion model\u2019s hidden layer: trained on synthetic / real',
+      `${percent(speakerInformation.representations.syntheticTrainedAccuracy)} / ${percent(speakerInformation.representations.realTrainedAccuracy)}`,
+    ],
   ])}</table>
 <div class="plots">
 ${scatter('Real (dots) and synthetic (crosses) by speaker', [...real.map((p) => ({ x: p.x, y: p.y, category: p.speaker, synthetic: false })), ...synthetic.map((p) => ({ x: p.x, y: p.y, category: 'synthetic', synthetic: true }))])}
-${scatter('Real (dots) and synthetic (crosses) by emotion', report.embedding.map((p) => ({ x: p.x, y: p.y, category: p.emotion, synthetic: p.set === 'synthetic' })))}
+${scatter(
+  'Real (dots) and synthetic (crosses) by emotion',
+  report.embedding.map((p) => ({ x: p.x, y: p.y, category: p.emotion, synthetic: p.set === 'synthetic' })),
+)}
 </div>
 <h2>Utility</h2>
 <p id="utility">The synthetic set trains an emotion classifier to <b>${percent(utility.uar.mean)}</b> UAR (± ${percent(utility.uar.std)}) and ${percent(utility.wa.mean)} WA on the holdout speakers.</p>

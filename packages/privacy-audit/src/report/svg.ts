@@ -4,7 +4,16 @@ const WIDTH = 420;
 const HEIGHT = 300;
 const MARGIN = { left: 48, right: 12, top: 24, bottom: 40 };
 /** Colour-blind-safe palette (Okabe–Ito), cycled for categories. */
-export const PALETTE: readonly string[] = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
+export const PALETTE: readonly string[] = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#D55E00',
+  '#CC79A7',
+  '#56B4E9',
+  '#F0E442',
+  '#000000',
+];
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -36,7 +45,12 @@ ${legend}
 }
 
 function legendFor(entries: readonly { label: string; colour: string }[]): string {
-  return entries.map((e, i) => `<g transform="translate(${MARGIN.left + 6 + (i % 3) * 115} ${MARGIN.top + 8 + Math.floor(i / 3) * 13})"><rect width="8" height="8" fill="${e.colour}"/><text x="11" y="8" font-size="10">${escapeHtml(e.label)}</text></g>`).join('\n');
+  return entries
+    .map(
+      (e, i) =>
+        `<g transform="translate(${MARGIN.left + 6 + (i % 3) * 115} ${MARGIN.top + 8 + Math.floor(i / 3) * 13})"><rect width="8" height="8" fill="${e.colour}"/><text x="11" y="8" font-size="10">${escapeHtml(e.label)}</text></g>`,
+    )
+    .join('\n');
 }
 
 export interface Series {
@@ -47,13 +61,28 @@ export interface Series {
 /** Lines from (0,0) to (1,1), with the chance diagonal. */
 export function lineChart(title: string, xLabel: string, yLabel: string, series: readonly Series[]): string {
   const s = scales([0, 1], [0, 1]);
-  const lines = series.map((line, i) => `<polyline class="series" fill="none" stroke-width="2" stroke="${PALETTE[i % PALETTE.length]}" points="${line.points.map((p) => `${s.x(p.x).toFixed(1)},${s.y(p.y).toFixed(1)}`).join(' ')}"/>`);
+  const lines = series.map(
+    (line, i) =>
+      `<polyline class="series" fill="none" stroke-width="2" stroke="${PALETTE[i % PALETTE.length]}" points="${line.points.map((p) => `${s.x(p.x).toFixed(1)},${s.y(p.y).toFixed(1)}`).join(' ')}"/>`,
+  );
   const diagonal = `<line x1="${s.x(0)}" y1="${s.y(0)}" x2="${s.x(1)}" y2="${s.y(1)}" stroke="#bbb" stroke-dasharray="4 3"/>`;
-  return frame(title, xLabel, yLabel, [diagonal, ...lines].join('\n'), legendFor(series.map((l, i) => ({ label: l.label, colour: PALETTE[i % PALETTE.length]! }))));
+  return frame(
+    title,
+    xLabel,
+    yLabel,
+    [diagonal, ...lines].join('\n'),
+    legendFor(series.map((l, i) => ({ label: l.label, colour: PALETTE[i % PALETTE.length]! }))),
+  );
 }
 
 /** Overlaid histograms (as step outlines with light fill) over shared bins; an optional marker line. */
-export function histogram(title: string, xLabel: string, groups: readonly { label: string; values: readonly number[] }[], marker?: { x: number; label: string }, bins = 30): string {
+export function histogram(
+  title: string,
+  xLabel: string,
+  groups: readonly { label: string; values: readonly number[] }[],
+  marker?: { x: number; label: string },
+  bins = 30,
+): string {
   const all = groups.flatMap((g) => g.values);
   const low = Math.min(...all);
   const high = Math.max(...all, low + 1e-9);
@@ -66,14 +95,30 @@ export function histogram(title: string, xLabel: string, groups: readonly { labe
   const top = Math.max(...densities.flat(), 1e-9);
   const s = scales([low, high], [0, top]);
   const bars = densities.map((density, gi) =>
-    density.map((d, b) => `<rect x="${s.x(low + b * width).toFixed(1)}" y="${s.y(d).toFixed(1)}" width="${Math.max(0.5, s.x(low + (b + 1) * width) - s.x(low + b * width)).toFixed(1)}" height="${(s.y(0) - s.y(d)).toFixed(1)}" fill="${PALETTE[gi % PALETTE.length]}" fill-opacity="0.45"/>`).join(''),
+    density
+      .map(
+        (d, b) =>
+          `<rect x="${s.x(low + b * width).toFixed(1)}" y="${s.y(d).toFixed(1)}" width="${Math.max(0.5, s.x(low + (b + 1) * width) - s.x(low + b * width)).toFixed(1)}" height="${(s.y(0) - s.y(d)).toFixed(1)}" fill="${PALETTE[gi % PALETTE.length]}" fill-opacity="0.45"/>`,
+      )
+      .join(''),
   );
-  const markerLine = marker ? `<line x1="${s.x(marker.x)}" y1="${MARGIN.top}" x2="${s.x(marker.x)}" y2="${s.y(0)}" stroke="#000" stroke-dasharray="3 2"/><text x="${s.x(marker.x) + 3}" y="${MARGIN.top + 34}" font-size="10">${escapeHtml(marker.label)}</text>` : '';
-  return frame(title, xLabel, 'share of samples', [...bars, markerLine].join('\n'), legendFor(groups.map((g, i) => ({ label: g.label, colour: PALETTE[i % PALETTE.length]! }))));
+  const markerLine = marker
+    ? `<line x1="${s.x(marker.x)}" y1="${MARGIN.top}" x2="${s.x(marker.x)}" y2="${s.y(0)}" stroke="#000" stroke-dasharray="3 2"/><text x="${s.x(marker.x) + 3}" y="${MARGIN.top + 34}" font-size="10">${escapeHtml(marker.label)}</text>`
+    : '';
+  return frame(
+    title,
+    xLabel,
+    'share of samples',
+    [...bars, markerLine].join('\n'),
+    legendFor(groups.map((g, i) => ({ label: g.label, colour: PALETTE[i % PALETTE.length]! }))),
+  );
 }
 
 /** Scatter plot coloured by category; `shape` draws synthetic points as crosses. */
-export function scatter(title: string, points: readonly { x: number; y: number; category: string; synthetic: boolean }[]): string {
+export function scatter(
+  title: string,
+  points: readonly { x: number; y: number; category: string; synthetic: boolean }[],
+): string {
   const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y);
   const s = scales([Math.min(...xs), Math.max(...xs)], [Math.min(...ys), Math.max(...ys)]);
@@ -84,5 +129,11 @@ export function scatter(title: string, points: readonly { x: number; y: number; 
       ? `<path d="M${(s.x(p.x) - 2.5).toFixed(1)} ${(s.y(p.y) - 2.5).toFixed(1)}l5 5m0 -5l-5 5" stroke="${colour(p.category)}" stroke-width="1.2"/>`
       : `<circle cx="${s.x(p.x).toFixed(1)}" cy="${s.y(p.y).toFixed(1)}" r="2.2" fill="${colour(p.category)}" fill-opacity="0.7"/>`,
   );
-  return frame(title, 'principal component 1', 'principal component 2', marks.join('\n'), legendFor(categories.slice(0, 12).map((c) => ({ label: c, colour: colour(c) }))));
+  return frame(
+    title,
+    'principal component 1',
+    'principal component 2',
+    marks.join('\n'),
+    legendFor(categories.slice(0, 12).map((c) => ({ label: c, colour: colour(c) }))),
+  );
 }

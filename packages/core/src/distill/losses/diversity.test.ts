@@ -26,7 +26,15 @@ describe('diversityLoss (mode seeking)', () => {
 
     // act
     expectNoTensorLeak(() => {
-      loss = tf.tidy(() => diversityLoss(tf.tensor2d(fakeA), tf.tensor2d(fakeB), tf.tensor2d(noiseA), tf.tensor2d(noiseB)).dataSync()[0]!);
+      loss = tf.tidy(
+        () =>
+          diversityLoss(
+            tf.tensor2d(fakeA),
+            tf.tensor2d(fakeB),
+            tf.tensor2d(noiseA),
+            tf.tensor2d(noiseB),
+          ).dataSync()[0]!,
+      );
     });
 
     // assert

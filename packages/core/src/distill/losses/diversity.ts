@@ -7,7 +7,12 @@ import * as tf from '@tensorflow/tfjs';
  * generator could lower it forever by inflating its outputs.
  * @param fakeA [n, d] @param fakeB [n, d] @param noiseA [n, k] @param noiseB [n, k]
  */
-export function diversityLoss(fakeA: tf.Tensor2D, fakeB: tf.Tensor2D, noiseA: tf.Tensor2D, noiseB: tf.Tensor2D): tf.Scalar {
+export function diversityLoss(
+  fakeA: tf.Tensor2D,
+  fakeB: tf.Tensor2D,
+  noiseA: tf.Tensor2D,
+  noiseB: tf.Tensor2D,
+): tf.Scalar {
   if (fakeA.shape.join() !== fakeB.shape.join()) throw new Error(`diversityLoss: [${fakeA.shape}] vs [${fakeB.shape}]`);
   return tf.tidy(() => {
     const ratio = tf.div(tf.mean(tf.abs(tf.sub(fakeA, fakeB))), tf.mean(tf.abs(tf.sub(noiseA, noiseB))));

@@ -4,12 +4,24 @@ import { expectNoTensorLeak } from '../../../test/tensor-leak.js';
 import { featureMatchingLoss } from './feature-matching.js';
 
 /** Evaluates the loss on plain arrays, checking for leaks, and returns its value. */
-function lossOf(realFeatures: number[][], realLabels: number[], fakeFeatures: number[][], fakeLabels: number[], classCount: number): number {
+function lossOf(
+  realFeatures: number[][],
+  realLabels: number[],
+  fakeFeatures: number[][],
+  fakeLabels: number[],
+  classCount: number,
+): number {
   let value = Number.NaN;
   expectNoTensorLeak(() => {
     value = tf.tidy(() => {
-      const oneHot = (labels: number[]): tf.Tensor2D => tf.oneHot(tf.tensor1d(labels, 'int32'), classCount).toFloat() as tf.Tensor2D;
-      return featureMatchingLoss(tf.tensor2d(realFeatures), oneHot(realLabels), tf.tensor2d(fakeFeatures), oneHot(fakeLabels)).dataSync()[0]!;
+      const oneHot = (labels: number[]): tf.Tensor2D =>
+        tf.oneHot(tf.tensor1d(labels, 'int32'), classCount).toFloat() as tf.Tensor2D;
+      return featureMatchingLoss(
+        tf.tensor2d(realFeatures),
+        oneHot(realLabels),
+        tf.tensor2d(fakeFeatures),
+        oneHot(fakeLabels),
+      ).dataSync()[0]!;
     });
   });
   return value;

@@ -7,11 +7,12 @@ import { softmaxMatchingLoss } from './softmax-matching.js';
 function lossOf(members: [number[][], number[][]][]): number {
   let value = Number.NaN;
   expectNoTensorLeak(() => {
-    value = tf.tidy(() =>
-      softmaxMatchingLoss(
-        members.map(([real]) => tf.tensor2d(real)),
-        members.map(([, fake]) => tf.tensor2d(fake)),
-      ).dataSync()[0]!,
+    value = tf.tidy(
+      () =>
+        softmaxMatchingLoss(
+          members.map(([real]) => tf.tensor2d(real)),
+          members.map(([, fake]) => tf.tensor2d(fake)),
+        ).dataSync()[0]!,
     );
   });
   return value;

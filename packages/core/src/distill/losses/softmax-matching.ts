@@ -7,9 +7,12 @@ import * as tf from '@tensorflow/tfjs';
  * @param realLogits per pool member [n, C] (computed outside the differentiated function, so constants) @param fakeLogits per pool member [n, C]
  */
 export function softmaxMatchingLoss(realLogits: readonly tf.Tensor2D[], fakeLogits: readonly tf.Tensor2D[]): tf.Scalar {
-  if (realLogits.length !== fakeLogits.length || realLogits.length === 0) throw new Error(`softmaxMatchingLoss: ${realLogits.length} real and ${fakeLogits.length} fake logit sets`);
+  if (realLogits.length !== fakeLogits.length || realLogits.length === 0)
+    throw new Error(`softmaxMatchingLoss: ${realLogits.length} real and ${fakeLogits.length} fake logit sets`);
   return tf.tidy(() => {
-    const perMember = realLogits.map((real, i) => tf.mean(tf.square(tf.sub(tf.logSoftmax(real), tf.logSoftmax(fakeLogits[i]!)))));
+    const perMember = realLogits.map((real, i) =>
+      tf.mean(tf.square(tf.sub(tf.logSoftmax(real), tf.logSoftmax(fakeLogits[i]!)))),
+    );
     return tf.div(tf.addN(perMember), perMember.length) as tf.Scalar;
   });
 }

@@ -38,8 +38,12 @@ export function criticLossAndGradients(
 ): CriticLossGradients {
   const { kernels, biases, negativeSlope } = critic;
   const layers = kernels.length;
-  if (layers < 2 || kernels[layers - 1]!.shape[1] !== 1) throw new Error(`criticLossAndGradients: expected ≥ 2 layers and one output, got ${kernels.map((k) => `[${k.shape}]`).join(' ')}`);
-  if (stacked.shape[0] !== 3 * batch) throw new Error(`criticLossAndGradients: ${stacked.shape[0]} rows, expected 3 × ${batch}`);
+  if (layers < 2 || kernels[layers - 1]!.shape[1] !== 1)
+    throw new Error(
+      `criticLossAndGradients: expected ≥ 2 layers and one output, got ${kernels.map((k) => `[${k.shape}]`).join(' ')}`,
+    );
+  if (stacked.shape[0] !== 3 * batch)
+    throw new Error(`criticLossAndGradients: ${stacked.shape[0]} rows, expected 3 × ${batch}`);
   return tf.tidy(() => {
     const realFake = 2 * batch;
     // activations[k] is layer k's input; slopes[k] the slope of layer k's activation (k < layers − 1).
@@ -47,7 +51,13 @@ export function criticLossAndGradients(
     let score = stacked;
     kernels.forEach((kernel, k) => {
       const hidden = k < layers - 1;
-      score = tf.fused.matMul({ a: score, b: kernel, bias: biases[k], activation: hidden ? 'leakyrelu' : 'linear', leakyreluAlpha: negativeSlope }) as tf.Tensor2D;
+      score = tf.fused.matMul({
+        a: score,
+        b: kernel,
+        bias: biases[k],
+        activation: hidden ? 'leakyrelu' : 'linear',
+        leakyreluAlpha: negativeSlope,
+      }) as tf.Tensor2D;
       if (hidden) activations.push(score);
     });
     // y > 0 exactly where the pre-activation is, so step(y) is the activation's slope.
@@ -57,21 +67,32 @@ export function criticLossAndGradients(
     // One backward pass over all rows from the seed ∂/∂D = ∓1/batch on the real and fake rows (the
     // Wasserstein term) and 1 on the x̂ rows (ΣD, whose input gradient the penalty needs):
     // upstream[k] = ∂(Σ seed·D)/∂z_k; its x̂ rows are the penalty's chain uₖ.
-    const seed = tf.tensor2d(Float32Array.from({ length: 3 * batch }, (_, i) => (i < batch ? -1 / batch : i < realFake ? 1 / batch : 1)), [3 * batch, 1]);
+    const seed = tf.tensor2d(
+      Float32Array.from({ length: 3 * batch }, (_, i) => (i < batch ? -1 / batch : i < realFake ? 1 / batch : 1)),
+      [3 * batch, 1],
+    );
     const upstream: tf.Tensor2D[] = [];
     upstream[layers - 1] = seed;
     for (let k = layers - 1; k >= 1; k--) {
-      const back = k === layers - 1 ? tf.mul(seed, kernels[k]!.reshape([1, -1])) : tf.matMul(upstream[k]!, kernels[k]!, false, true);
+      const back =
+        k === layers - 1
+          ? tf.mul(seed, kernels[k]!.reshape([1, -1]))
+          : tf.matMul(upstream[k]!, kernels[k]!, false, true);
       upstream[k - 1] = tf.mul(back, slopes[k - 1]!);
     }
-    const columnMask = tf.tensor2d(Float32Array.from({ length: stacked.shape[1] }, (_, c) => (c < gradientColumns ? 1 : 0)), [1, stacked.shape[1]]);
+    const columnMask = tf.tensor2d(
+      Float32Array.from({ length: stacked.shape[1] }, (_, c) => (c < gradientColumns ? 1 : 0)),
+      [1, stacked.shape[1]],
+    );
     const inputGradient = tf.mul(tf.matMul(rows(upstream[0]!, realFake, batch), kernels[0]!, false, true), columnMask);
     const norm = tf.sqrt(tf.add(tf.sum(tf.square(inputGradient), 1, true), 1e-12));
     const penalty = tf.mean(tf.squaredDifference(norm, 1));
 
     // The penalty's backward pass: ∂(λ·mean((‖g‖ − 1)²))/∂g = (2λ/batch)·(‖g‖ − 1)/‖g‖ · g, then
     // back down the chain; penaltyInputs[k] is what multiplies layer k's chain in its weight gradient.
-    const penaltyInputs: tf.Tensor2D[] = [tf.mul(inputGradient, tf.mul(tf.div(tf.sub(norm, 1), norm), (2 * gradientPenaltyWeight) / batch))];
+    const penaltyInputs: tf.Tensor2D[] = [
+      tf.mul(inputGradient, tf.mul(tf.div(tf.sub(norm, 1), norm), (2 * gradientPenaltyWeight) / batch)),
+    ];
     let down = tf.matMul(penaltyInputs[0]!, kernels[0]!);
     for (let k = 0; k < layers - 1; k++) {
       penaltyInputs.push(tf.mul(down, rows(slopes[k]!, realFake, batch)));
@@ -82,13 +103,21 @@ export function criticLossAndGradients(
     // Wasserstein term) stacked on the penalty's, times upstream. Biases get the Wasserstein term
     // only: upstreamᵀ times a column of ones on the real and fake rows. (Column products: the WASM
     // backend's Sum over rows transposes its input first, and its matmul repacks a new right operand.)
-    const realFakeColumn = tf.tensor2d(Float32Array.from({ length: 3 * batch }, (_, i) => (i < realFake ? 1 : 0)), [3 * batch, 1]);
+    const realFakeColumn = tf.tensor2d(
+      Float32Array.from({ length: 3 * batch }, (_, i) => (i < realFake ? 1 : 0)),
+      [3 * batch, 1],
+    );
     const kernelGradients = kernels.map((_, k): tf.Tensor2D => {
       const inputs = tf.concat([rows(activations[k]!, 0, realFake), penaltyInputs[k]!], 0);
       return tf.matMul(inputs, upstream[k]!, true, false);
     });
     const biasGradients = upstream.map((u) => tf.matMul(u, realFakeColumn, true, false).reshape([-1]) as tf.Tensor1D);
     const wasserstein = tf.neg(tf.sum(tf.mul(rows(score, 0, realFake), rows(seed, 0, realFake)))) as tf.Scalar;
-    return { loss: tf.sub(tf.mul(penalty, gradientPenaltyWeight), wasserstein) as tf.Scalar, wasserstein, kernelGradients, biasGradients };
+    return {
+      loss: tf.sub(tf.mul(penalty, gradientPenaltyWeight), wasserstein) as tf.Scalar,
+      wasserstein,
+      kernelGradients,
+      biasGradients,
+    };
   });
 }

@@ -24,7 +24,12 @@ const EPSILON = [[0.25], [0.7]];
 
 function linearCriticLoss(w: tf.Tensor2D, lambda: number): { loss: tf.Scalar; wasserstein: tf.Scalar } {
   const critic = (x: tf.Tensor2D): tf.Tensor2D => tf.matMul(x, w);
-  return criticLoss(critic, critic, { real: tf.tensor2d(REAL), fake: tf.tensor2d(FAKE), epsilon: tf.tensor2d(EPSILON) }, lambda);
+  return criticLoss(
+    critic,
+    critic,
+    { real: tf.tensor2d(REAL), fake: tf.tensor2d(FAKE), epsilon: tf.tensor2d(EPSILON) },
+    lambda,
+  );
 }
 
 describe('criticLoss (WGAN-GP)', () => {
@@ -85,14 +90,24 @@ describe('criticLoss (WGAN-GP)', () => {
 
   it('gives a two-layer leaky-ReLU critic (models/mlp.ts) finite weight gradients that include the penalty', () => {
     // arrange
-    const critic = createMlp({ inputDimension: 3, hiddenUnits: [5], outputDimension: 1, activation: 'leakyRelu', seed: 4, name: 'wgan-gp-test-critic' });
+    const critic = createMlp({
+      inputDimension: 3,
+      hiddenUnits: [5],
+      outputDimension: 1,
+      activation: 'leakyRelu',
+      seed: 4,
+      name: 'wgan-gp-test-critic',
+    });
     const real = tf.tensor2d([0.5, -1, 2, 1.5, 0.3, -0.7, -2, 0.1, 0.9, 1, 1, 1], [4, 3]);
     const fake = tf.tensor2d([-0.5, 1, 0.2, 0.4, -1.3, 0.7, 1, -0.1, -0.9, 0, 2, -1], [4, 3]);
     const epsilon = tf.tensor2d([0.1, 0.4, 0.6, 0.9], [4, 1]);
     const gradientsWith = (lambda: number): Float32Array[] =>
       tf.tidy(() => {
         const score = (x: tf.Tensor2D): tf.Tensor2D => critic.apply(x).output;
-        const { value, grads } = tf.variableGrads(() => criticLoss(score, score, { real, fake, epsilon }, lambda).loss, critic.variables as tf.Variable[]);
+        const { value, grads } = tf.variableGrads(
+          () => criticLoss(score, score, { real, fake, epsilon }, lambda).loss,
+          critic.variables as tf.Variable[],
+        );
         value.dispose();
         return critic.variables.map((v) => grads[v.name]!.dataSync() as Float32Array);
       });
