@@ -20,7 +20,7 @@ import {
   type Attestation,
   type NamedTensor,
   type UpdateHeader,
-} from '@emodistill/core';
+} from '@emodistill/core/federation';
 import { buildCoordinatorApp, type CoordinatorApp } from './app.js';
 import { resolveCoordinatorConfig } from './config.js';
 import { openStore } from './store/store.js';

@@ -1,6 +1,6 @@
 import { Type, TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { KeyPair } from '@emodistill/core';
+import type { KeyPair } from '@emodistill/core/federation';
 import type { CoordinatorConfig } from './config.js';
 import { adminApi } from './plugins/admin.js';
 import { createAuthenticator } from './plugins/authenticate.js';

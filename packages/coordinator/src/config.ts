@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { DEFAULT_LATENT_RADIUS, readJsonFile, validateConfig } from '@emodistill/core';
+import { DEFAULT_LATENT_RADIUS, readJsonFile, validateConfig } from '@emodistill/core/federation';
 
 const PublicKey = Type.String({
   pattern: '^[A-Za-z0-9+/]{43}=$',

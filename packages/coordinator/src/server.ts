@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { EmodistillError, ERROR_CODES, readKeyFile } from '@emodistill/core';
+import { EmodistillError, ERROR_CODES, readKeyFile } from '@emodistill/core/federation';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildCoordinatorApp, type CoordinatorApp } from './app.js';
 import type { CoordinatorConfig } from './config.js';

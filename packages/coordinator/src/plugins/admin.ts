@@ -7,7 +7,7 @@ import {
   encodeGeneratorBundle,
   signGeneratorBundle,
   type KeyPair,
-} from '@emodistill/core';
+} from '@emodistill/core/federation';
 import type { RoundRunner, RunnerStatus } from '../rounds/round-runner.js';
 import type { CoordinatorStore } from '../store/store.js';
 import { AUTH_HEADER, type Authenticate } from './authenticate.js';

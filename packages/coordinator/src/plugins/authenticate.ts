@@ -4,7 +4,7 @@ import {
   REQUEST_MAX_SKEW_MS,
   type RequestAuth,
   type RequestVerdict,
-} from '@emodistill/core';
+} from '@emodistill/core/federation';
 import type { CoordinatorConfig } from '../config.js';
 import type { CoordinatorStore } from '../store/store.js';
 

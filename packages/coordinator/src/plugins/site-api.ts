@@ -14,7 +14,7 @@ import {
   UPDATE_REJECTIONS,
   type UpdateHeaderContext,
   type UpdateRejection,
-} from '@emodistill/core';
+} from '@emodistill/core/federation';
 import type { CoordinatorConfig } from '../config.js';
 import type { RoundRunner } from '../rounds/round-runner.js';
 import type { CoordinatorStore, RoundRecord } from '../store/store.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { checkMessage, PROTOCOL } from '@emodistill/core';
+import { checkMessage, PROTOCOL } from '@emodistill/core/federation';
 import { Server, type Socket } from 'socket.io';
 import type { RoundRunner, SiteTransport } from '../rounds/round-runner.js';
 import type { Authenticate } from './authenticate.js';

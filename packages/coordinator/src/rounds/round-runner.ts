@@ -18,7 +18,7 @@ import {
   type RoundAnnouncement,
   type Signed,
   type WeightSnapshot,
-} from '@emodistill/core';
+} from '@emodistill/core/federation';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CoordinatorConfig } from '../config.js';
 import { FAULT_POINTS, faultPoint } from '../faults/fault-point.js';

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Attestation } from '@emodistill/core';
+import type { Attestation } from '@emodistill/core/federation';
 import { FAULT_POINTS, faultPoint } from '../faults/fault-point.js';
 
 /** A site on the allow-list. */

@@ -4,7 +4,7 @@ import {
   aggregateWeightedMean,
   clipByGlobalNorm,
   type WeightSnapshot,
-} from '@emodistill/core';
+} from '@emodistill/core/federation';
 import type { CoordinatorConfig } from '../config.js';
 
 export type StrategyId = CoordinatorConfig['strategy']['name'];

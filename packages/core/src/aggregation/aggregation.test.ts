@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
-import type { WeightSnapshot } from '../tensors/weight-snapshot.js';
+import type { WeightSnapshot } from '../tensors/named-tensor.js';
 import { aggregateCoordinateMedian } from './coordinate-median.js';
-import { fitStandardiser } from '../evaluate/standardise.js';
+import { fitStandardiser } from '../stats/standardise.js';
 import { combineMoments, computeMoments } from './moments.js';
 import { clipByGlobalNorm, globalNorm } from './norm-clip.js';
 import { aggregateTrimmedMean } from './trimmed-mean.js';

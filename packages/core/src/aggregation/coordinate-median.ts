@@ -1,4 +1,4 @@
-import type { WeightSnapshot } from '../tensors/weight-snapshot.js';
+import type { WeightSnapshot } from '../tensors/named-tensor.js';
 import { combineCoordinates } from './layout.js';
 
 /** Median of a column (mean of the two middle values for an even count); sorts in place. */

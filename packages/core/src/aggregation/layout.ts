@@ -1,5 +1,5 @@
 import { EmodistillError, ERROR_CODES } from '../errors.js';
-import type { NamedTensor, WeightSnapshot } from '../tensors/weight-snapshot.js';
+import type { NamedTensor, WeightSnapshot } from '../tensors/named-tensor.js';
 
 /** Refuses snapshots whose tensor names, order or shapes differ from the first one. */
 export function assertSameLayout(snapshots: readonly WeightSnapshot[]): void {

@@ -1,5 +1,5 @@
 import { EmodistillError, ERROR_CODES } from '../errors.js';
-import { fitStandardiser, type Standardiser } from '../evaluate/standardise.js';
+import { fitStandardiser, type Standardiser } from '../stats/standardise.js';
 
 /**
  * A site's per-dimension summary for round 0: row count, mean and (population) variance.

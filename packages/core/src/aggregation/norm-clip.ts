@@ -1,5 +1,5 @@
 import { EmodistillError, ERROR_CODES } from '../errors.js';
-import type { WeightSnapshot } from '../tensors/weight-snapshot.js';
+import type { WeightSnapshot } from '../tensors/named-tensor.js';
 
 /** Euclidean norm over every value of every tensor. */
 export function globalNorm(snapshot: WeightSnapshot): number {

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
-import { trainClassifier } from '../evaluate/mlp-classifier.js';
+import { trainClassifier } from '../models/mlp-classifier.js';
 import { createRng } from '../random/rng.js';
 import { expectEmodistillError } from '../../test/fixtures.js';
 import { expectNoTensorLeak } from '../../test/tensor-leak.js';

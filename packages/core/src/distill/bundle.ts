@@ -1,7 +1,7 @@
 import { createMlp } from '../models/mlp.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { GeneratorBundle } from '../formats/generator-bundle.js';
-import { applySnapshot } from '../tensors/weight-snapshot.js';
+import { applySnapshot } from '../models/weight-snapshot.js';
 import type { GeneratorForSampling } from './sample.js';
 import type { DistillResult } from './train-loop.js';
 

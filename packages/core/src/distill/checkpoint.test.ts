@@ -5,10 +5,10 @@ import { ERROR_CODES } from '../errors.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { Mlp } from '../models/mlp.js';
 import { createFusedAdam, type FusedAdam } from '../optim/fused-adam.js';
-import { toSnapshot } from '../tensors/weight-snapshot.js';
+import { toSnapshot } from '../models/weight-snapshot.js';
 import { expectEmodistillError, float32Bits, useTempDir } from '../../test/fixtures.js';
 import { loadCheckpoint, saveCheckpoint, trainingFingerprint, type CheckpointState } from './checkpoint.js';
-import { resolveDistillConfig } from './config.js';
+import { resolveDistillConfig } from '../generator/distill-config.js';
 import { createDistillNetworks, type DistillNetworks } from './networks.js';
 import { useWasmBackend } from '../../test/backend.js';
 

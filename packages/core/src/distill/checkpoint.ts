@@ -6,9 +6,9 @@ import { decodeSafetensors, encodeSafetensors } from '../formats/safetensors.js'
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { Mlp } from '../models/mlp.js';
 import type { FusedAdam } from '../optim/fused-adam.js';
-import type { NamedTensor } from '../tensors/weight-snapshot.js';
-import { applySnapshot, toSnapshot } from '../tensors/weight-snapshot.js';
-import type { DistillConfig } from './config.js';
+import type { NamedTensor } from '../tensors/named-tensor.js';
+import { applySnapshot, toSnapshot } from '../models/weight-snapshot.js';
+import type { DistillConfig } from '../generator/distill-config.js';
 
 const METADATA_KEY = 'emodistill.checkpoint';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../random/rng.js';
-import { toSnapshot } from '../tensors/weight-snapshot.js';
+import { toSnapshot } from '../models/weight-snapshot.js';
 import { float32Bits } from '../../test/fixtures.js';
 import { createClassifierPool } from './classifier-pool.js';
 import { useWasmBackend } from '../../test/backend.js';

@@ -1,4 +1,4 @@
-import { trainClassifier, type ClassifierData, type TrainedClassifier } from '../evaluate/mlp-classifier.js';
+import { trainClassifier, type ClassifierData, type TrainedClassifier } from '../models/mlp-classifier.js';
 
 /** Pool members differ in width and depth as well as seed, so L_SML does not overfit one model. */
 const MEMBER_WIDTHS: readonly (readonly number[])[] = [[256, 256], [128, 128], [256]];

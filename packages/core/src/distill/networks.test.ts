@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { toSnapshot } from '../tensors/weight-snapshot.js';
+import { toSnapshot } from '../models/weight-snapshot.js';
 import { float32Bits } from '../../test/fixtures.js';
 import { expectNoTensorLeak } from '../../test/tensor-leak.js';
 import { createDistillNetworks, createGeneratorNetwork } from './networks.js';

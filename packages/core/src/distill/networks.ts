@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createMlp, type Mlp } from '../models/mlp.js';
-import type { DistillConfig } from './config.js';
+import type { DistillConfig } from '../generator/distill-config.js';
 
 /** Conditional generator G(z, y) and critic D(x, y); conditioning by concatenating the one-hot label. */
 export interface DistillNetworks {

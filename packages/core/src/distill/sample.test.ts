@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
-import { applySnapshot, toSnapshot } from '../tensors/weight-snapshot.js';
+import { applySnapshot, toSnapshot } from '../models/weight-snapshot.js';
 import { expectEmodistillError, float32Bits } from '../../test/fixtures.js';
 import { createGeneratorNetwork } from './networks.js';
 import { planClassCounts, sampleFeatureSet, type GeneratorForSampling, type SampleOptions } from './sample.js';

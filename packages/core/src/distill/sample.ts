@@ -3,8 +3,8 @@ import { EmodistillError, ERROR_CODES } from '../errors.js';
 import type { FeatureSpec } from '../features/feature-spec.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { Mlp } from '../models/mlp.js';
-import type { Standardiser } from '../evaluate/standardise.js';
-import { latentOffsets, type LatentPrior } from './latent-prior.js';
+import type { Standardiser } from '../stats/standardise.js';
+import { latentOffsets, type LatentPrior } from '../generator/latent-prior.js';
 
 export type SamplePrior = 'balanced' | 'real';
 

@@ -5,9 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import { createRng } from '../random/rng.js';
-import { toSnapshot, type WeightSnapshot } from '../tensors/weight-snapshot.js';
+import { toSnapshot } from '../models/weight-snapshot.js';
+import type { WeightSnapshot } from '../tensors/named-tensor.js';
 import { expectEmodistillError, float32Bits, useTempDir } from '../../test/fixtures.js';
-import { resolveDistillConfig, type DistillOptions } from './config.js';
+import { resolveDistillConfig, type DistillOptions } from '../generator/distill-config.js';
 import { createDistillTrainer, distill, type DistillProgress } from './train-loop.js';
 import { useWasmBackend } from '../../test/backend.js';
 

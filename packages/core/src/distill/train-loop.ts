@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { labelIndices, type FeatureSet } from '../formats/feature-set.js';
-import { applyStandardiser, fitStandardiser, type Standardiser } from '../evaluate/standardise.js';
+import { applyStandardiser, fitStandardiser, type Standardiser } from '../stats/standardise.js';
 import { createRng, normalSamples, type Rng } from '../random/rng.js';
-import { applySnapshot, toSnapshot, type WeightSnapshot } from '../tensors/weight-snapshot.js';
+import { applySnapshot, toSnapshot } from '../models/weight-snapshot.js';
+import type { WeightSnapshot } from '../tensors/named-tensor.js';
 import { loadCheckpoint, saveCheckpoint, trainingFingerprint, type CheckpointState } from './checkpoint.js';
 import { createClassifierPool, type ClassifierPool } from './classifier-pool.js';
-import { resolveDistillConfig, type DistillConfig, type DistillOptions } from './config.js';
+import { resolveDistillConfig, type DistillConfig, type DistillOptions } from '../generator/distill-config.js';
 import { diversityLoss } from './losses/diversity.js';
 import { featureMatchingLoss } from './losses/feature-matching.js';
 import { softmaxMatchingLoss } from './losses/softmax-matching.js';

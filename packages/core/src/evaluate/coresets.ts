@@ -1,7 +1,7 @@
 import { EmodistillError, ERROR_CODES } from '../errors.js';
 import { labelIndices, selectRows, type FeatureSet } from '../formats/feature-set.js';
 import { createRng, shuffledIndices } from '../random/rng.js';
-import { applyStandardiser, fitStandardiser } from './standardise.js';
+import { applyStandardiser, fitStandardiser } from '../stats/standardise.js';
 
 export const CORESET_METHODS = ['random', 'herding', 'k-center'] as const;
 export type CoresetMethod = (typeof CORESET_METHODS)[number];

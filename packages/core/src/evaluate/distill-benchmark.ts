@@ -1,5 +1,5 @@
 import { distill } from '../distill/train-loop.js';
-import { resolveDistillConfig, type DistillOptions } from '../distill/config.js';
+import { resolveDistillConfig, type DistillOptions } from '../generator/distill-config.js';
 import { createGeneratorBundle, loadGenerator } from '../distill/bundle.js';
 import { sampleFeatureSet, type SamplePrior } from '../distill/sample.js';
 import { labelIndices, type FeatureSet } from '../formats/feature-set.js';

@@ -2,8 +2,8 @@ import { EmodistillError, ERROR_CODES } from '../errors.js';
 import { sameFeatureSpace } from '../features/feature-spec.js';
 import { labelIndices, type FeatureSet } from '../formats/feature-set.js';
 import { unweightedAverageRecall, weightedAccuracy, meanAndStd } from './metrics.js';
-import { trainClassifier, type ClassifierOptions } from './mlp-classifier.js';
-import { applyStandardiser, fitStandardiser } from './standardise.js';
+import { trainClassifier, type ClassifierOptions } from '../models/mlp-classifier.js';
+import { applyStandardiser, fitStandardiser } from '../stats/standardise.js';
 
 export interface DownstreamOptions {
   /** One training run per seed; default [0, 1, 2]. */

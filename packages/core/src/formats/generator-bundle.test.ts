@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createGeneratorNetwork } from '../distill/networks.js';
 import { ERROR_CODES } from '../errors.js';
-import { toSnapshot } from '../tensors/weight-snapshot.js';
+import { toSnapshot } from '../models/weight-snapshot.js';
 import { encodeKey, generateKeyPair } from '../crypto/signing.js';
 import { expectEmodistillError, float32Bits, useTempDir } from '../../test/fixtures.js';
 import type { FeatureSet } from './feature-set.js';

@@ -6,9 +6,9 @@ import { EmodistillError, ERROR_CODES } from '../errors.js';
 import { readFileOrFail, writeFileAtomic } from '../io/files.js';
 import { sameFeatureSpace, type FeatureSpec } from '../features/feature-spec.js';
 import type { FeatureSet } from './feature-set.js';
-import type { Standardiser } from '../evaluate/standardise.js';
-import type { WeightSnapshot } from '../tensors/weight-snapshot.js';
-import type { LatentPrior } from '../distill/latent-prior.js';
+import type { Standardiser } from '../stats/standardise.js';
+import type { WeightSnapshot } from '../tensors/named-tensor.js';
+import type { LatentPrior } from '../generator/latent-prior.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 export const GENERATOR_BUNDLE_FORMAT_VERSION = '1';

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
-import type { NamedTensor } from '../tensors/weight-snapshot.js';
+import type { NamedTensor } from '../tensors/named-tensor.js';
 import { expectEmodistillError, float32Bits, useTempDir } from '../../test/fixtures.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 

@@ -1,5 +1,5 @@
 import { EmodistillError, ERROR_CODES } from '../errors.js';
-import type { NamedTensor } from '../tensors/weight-snapshot.js';
+import type { NamedTensor } from '../tensors/named-tensor.js';
 
 /*
  * The safetensors format (huggingface/safetensors, docs "Format"): an 8-byte little-endian header

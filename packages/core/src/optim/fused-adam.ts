@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
-import type { NamedTensor } from '../tensors/weight-snapshot.js';
+import type { NamedTensor } from '../tensors/named-tensor.js';
 
 /**
  * Adam over a fixed list of variables, with the moments of all of them in one flat vector: one

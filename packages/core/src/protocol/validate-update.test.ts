@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes, encodeKey, generateKeyPair, signBytes } from '../crypto/signing.js';
 import { encodeSafetensors } from '../formats/safetensors.js';
-import type { NamedTensor } from '../tensors/weight-snapshot.js';
+import type { NamedTensor } from '../tensors/named-tensor.js';
 import type { UpdateHeader } from './messages.js';
 import { UPDATE_REJECTIONS, validateUpdate, type UpdateContext } from './validate-update.js';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { globalNorm } from '../aggregation/norm-clip.js';
 import { canonicalBytes, verifyBytes } from '../crypto/signing.js';
 import { decodeSafetensors } from '../formats/safetensors.js';
-import type { WeightSnapshot } from '../tensors/weight-snapshot.js';
+import type { WeightSnapshot } from '../tensors/named-tensor.js';
 import { checkMessage, type UpdateHeader } from './messages.js';
 
 /** Why an update was refused; each is logged, and none changes the round's state. */

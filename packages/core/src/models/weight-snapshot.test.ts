@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
-import { createMlp, type Mlp } from '../models/mlp.js';
+import { createMlp, type Mlp } from './mlp.js';
 import { expectEmodistillError, float32Bits } from '../../test/fixtures.js';
 import { expectNoTensorLeak } from '../../test/tensor-leak.js';
 import { applySnapshot, toSnapshot } from './weight-snapshot.js';

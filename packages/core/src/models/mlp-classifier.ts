@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createMlp, type Mlp } from '../models/mlp.js';
+import { createMlp, type Mlp } from './mlp.js';
 import { createRng, shuffledIndices } from '../random/rng.js';
 
 /** Downstream emotion classifier settings; defaults measured on EmoDB (see bench:baseline). */

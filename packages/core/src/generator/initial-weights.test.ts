@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createGeneratorNetwork } from './networks.js';
 import { initialGeneratorWeights } from './initial-weights.js';
-import { applySnapshot, toSnapshot } from '../tensors/weight-snapshot.js';
+import { applySnapshot, toSnapshot } from '../models/weight-snapshot.js';
 
 describe('initialGeneratorWeights', () => {
   it('has the generator network layout, Glorot bounds and zero biases, and repeats per seed', () => {

@@ -1,5 +1,5 @@
 import { createRng } from '../random/rng.js';
-import type { NamedTensor, WeightSnapshot } from '../tensors/weight-snapshot.js';
+import type { NamedTensor, WeightSnapshot } from '../tensors/named-tensor.js';
 
 export interface GeneratorArchitecture {
   readonly noiseDimension: number;

@@ -1,16 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
-import type { Mlp } from '../models/mlp.js';
-
-/** One named float32 tensor outside tfjs: what crosses files, networks and package boundaries. */
-export interface NamedTensor {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly values: Float32Array;
-}
-
-/** A model's weights as plain typed arrays, in a fixed order. */
-export type WeightSnapshot = readonly NamedTensor[];
+import type { WeightSnapshot } from '../tensors/named-tensor.js';
+import type { Mlp } from './mlp.js';
 
 /** Copies a network's weights out of tfjs, under their stable names. */
 export function toSnapshot(network: Mlp): WeightSnapshot {

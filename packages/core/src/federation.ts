@@ -1,0 +1,76 @@
+/**
+ * `@emodistill/core/federation`: what a coordinator needs and nothing that trains — the wire
+ * protocol and round plan, signing, aggregation, bundle and safetensors formats, the generator's
+ * architecture, initial weights and latent regions. Loads no tfjs (a test keeps it so).
+ */
+export { ERROR_CODES, EmodistillError, toEmodistillError } from './errors.js';
+export { sameFeatureSpace } from './features/feature-spec.js';
+export { createRng, shuffledIndices } from './random/rng.js';
+export { applyStandardiser, fitStandardiser } from './stats/standardise.js';
+export { resolveDistillConfig } from './generator/distill-config.js';
+export { DEFAULT_LATENT_RADIUS, latentOffsetOf, siteLatentPrior } from './generator/latent-prior.js';
+export {
+  assertBundleMatches,
+  decodeGeneratorBundle,
+  encodeGeneratorBundle,
+  GENERATOR_BUNDLE_FORMAT_VERSION,
+  readGeneratorBundle,
+  signGeneratorBundle,
+  snapshotSha256,
+  verifyGeneratorBundle,
+  writeGeneratorBundle,
+} from './formats/generator-bundle.js';
+export { decodeSafetensors, encodeSafetensors } from './formats/safetensors.js';
+export { aggregateWeightedMean } from './aggregation/weighted-mean.js';
+export { aggregateCoordinateMedian } from './aggregation/coordinate-median.js';
+export { aggregateTrimmedMean } from './aggregation/trimmed-mean.js';
+export { clipByGlobalNorm, globalNorm } from './aggregation/norm-clip.js';
+export { combineMoments, computeMoments } from './aggregation/moments.js';
+export { assertSameLayout } from './aggregation/layout.js';
+export { checkMessage } from './protocol/messages.js';
+export { PROTOCOL } from './protocol/transport.js';
+export { readJsonFile, validateConfig } from './io/json-config.js';
+export { ATTESTATION_VERSION, verifyAttestation } from './protocol/attestation.js';
+export { AUTH_HEADER, REQUEST_MAX_SKEW_MS, signRequest, verifyRequest } from './protocol/request-auth.js';
+export { initialGeneratorWeights } from './generator/initial-weights.js';
+export { UPDATE_REJECTIONS, validateUpdate, validateUpdateHeader } from './protocol/validate-update.js';
+export {
+  canonicalBytes,
+  encodeKey,
+  generateKeyPair,
+  readKeyFile,
+  signBytes,
+  verifyBytes,
+  writeKeyFile,
+} from './crypto/signing.js';
+
+export type { ErrorCode } from './errors.js';
+export type { FeatureExtractor, FeatureSpec } from './features/feature-spec.js';
+export type { Rng } from './random/rng.js';
+export type { Standardiser } from './stats/standardise.js';
+export type { DistillConfig, DistillOptions } from './generator/distill-config.js';
+export type { LatentComponent, LatentPrior } from './generator/latent-prior.js';
+export type { BundleSignature, GeneratorBundle, GeneratorBundleMetadata } from './formats/generator-bundle.js';
+export type { GeneratorArchitecture } from './generator/initial-weights.js';
+export type { FeatureMoments } from './aggregation/moments.js';
+export type { KeyPair } from './crypto/signing.js';
+export type {
+  FederationFinished,
+  RequestAuth,
+  RoundAnnouncement,
+  RoundFailed,
+  Signed,
+  SignedUpdate,
+  UpdateHeader,
+} from './protocol/messages.js';
+export type { Attestation, AttestationBody } from './protocol/attestation.js';
+export type { RequestToSign, RequestVerdict, RequestVerification } from './protocol/request-auth.js';
+export type {
+  Rejection,
+  UpdateContext,
+  UpdateHeaderContext,
+  UpdateHeaderVerdict,
+  UpdateRejection,
+  UpdateVerdict,
+} from './protocol/validate-update.js';
+export type { NamedTensor, WeightSnapshot } from './tensors/named-tensor.js';
