@@ -14,8 +14,7 @@ import {
   snapshotSha256,
   verifyGeneratorBundle,
 } from '@emodistill/core';
-import { setUpFederation } from '../packages/cli/src/simulation/federation-setup.js';
-import { spawnCli, spawnCoordinator, type CliProcess } from '../packages/cli/src/simulation/processes.js';
+import { setUpFederation, spawnCli, spawnCoordinator, type CliProcess } from '@emodistill/harness';
 import {
   adminGet,
   adminStatus,

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveCoordinatorConfig, startCoordinator, type RunningCoordinator } from '@emodistill/coordinator';
-import { setUpFederation } from '../packages/cli/src/simulation/federation-setup.js';
-import { spawnCli } from '../packages/cli/src/simulation/processes.js';
+import { setUpFederation, spawnCli } from '@emodistill/harness';
 import { syntheticCorpus, waitFor } from './federation-fixtures.js';
 
 let dir: string;

@@ -25,7 +25,13 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { createRng, type Rng } from '@emodistill/core';
-import { setUpFederation, spawnCli, spawnCoordinator, type CliProcess, type FederationLayout } from '@emodistill/cli';
+import {
+  setUpFederation,
+  spawnCli,
+  spawnCoordinator,
+  type CliProcess,
+  type FederationLayout,
+} from '@emodistill/harness';
 import { freePort, syntheticCorpus } from '../../test/federation-fixtures.ts';
 
 /** The coordinator's fault points (packages/coordinator/src/faults/fault-point.ts). */

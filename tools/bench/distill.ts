@@ -4,14 +4,25 @@
  * synthetic with the real class prior; ablations without L_FM, L_SML, L_DIV — through
  * `emodistill bench distill`. Options: --emodb <wav dir>, --tasks 4class,7class, --ipc 1,10,50,100,
  * --steps N, --seeds N, --no-ablations, --compute auto|onnxruntime|wasm, --json-dir <dir>.
+ * The CLI runs as its own process (the built `emodistill`, as the harness finds it), in this terminal.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { main } from '@emodistill/cli';
 import { extractFeatureSet, listEmodb, restrictClasses, writeFeatureSet } from '@emodistill/core';
+import { cliExecutable } from '@emodistill/harness';
+
+/** `emodistill <args>` with this process's stdin, stdout and stderr; resolves with its exit code. */
+function runCli(args: readonly string[]): Promise<number> {
+  const child = spawn(process.execPath, [cliExecutable(), ...args], { stdio: 'inherit' });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code ?? 1));
+  });
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -38,9 +49,7 @@ try {
     const file = join(work, `emodb-${task}.arrow`);
     await writeFeatureSet(file, sets[task]);
     console.log(`\n== EmoDB ${task} (${sets[task].ids.length} utterances)`);
-    const code = await main([
-      'node',
-      'emodistill',
+    const code = await runCli([
       'bench',
       'distill',
       file,

@@ -42,7 +42,7 @@ import {
   splitBySpeakers,
   type WeightSnapshot,
 } from '@emodistill/core';
-import { evaluateGenerator, runSimulation, splitSpeakersOverSites } from '@emodistill/cli';
+import { evaluateGenerator, runSimulation, splitSpeakersOverSites } from '@emodistill/harness';
 
 const { values: args } = parseArgs({
   options: {

@@ -22,7 +22,7 @@ import {
   writeKeyFile,
   type UpdateHeader,
 } from '@emodistill/core';
-import { spawnCoordinator } from '@emodistill/cli';
+import { spawnCoordinator } from '@emodistill/harness';
 
 const { values } = parseArgs({
   options: {

@@ -44,7 +44,7 @@ import {
   type RoundAnnouncement,
   type UpdateHeader,
 } from '@emodistill/core';
-import { spawnCoordinator } from '@emodistill/cli';
+import { spawnCoordinator } from '@emodistill/harness';
 import { statisticsPayload } from '@emodistill/site-agent';
 
 const { values: args } = parseArgs({

@@ -1,10 +1,39 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmodistillError, ERROR_CODES } from '@emodistill/core';
 
-/** The `emodistill` executable of this installation (runs the built CLI). */
-export const CLI_BIN: string = fileURLToPath(new URL('../../bin/emodistill.js', import.meta.url));
+let cliExecutablePath: string | undefined;
+
+/**
+ * The `emodistill` executable the harness runs (a JS file, started with this Node; it runs the built CLI).
+ *
+ * The harness cannot depend on @emodistill/cli: the CLI depends on the harness (its `simulate` and `demo`
+ * commands run it), so that would be a package cycle. It finds the CLI the way Node finds an installed
+ * package instead: the nearest `node_modules/@emodistill/cli` above this file, and the `emodistill` entry of
+ * that package's `bin`. In this repository that is the workspace link to packages/cli (the same
+ * installation `npx emodistill` runs); where the CLI is installed from the registry, the harness sits in
+ * the CLI's own or a common `node_modules`, so an installed CLI finds itself. Resolved on first use.
+ */
+export function cliExecutable(): string {
+  if (cliExecutablePath) return cliExecutablePath;
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    const packageDir = join(dir, 'node_modules', '@emodistill', 'cli');
+    const manifest = join(packageDir, 'package.json');
+    if (existsSync(manifest)) {
+      const { bin } = JSON.parse(readFileSync(manifest, 'utf8')) as { bin?: string | Record<string, string> };
+      const entry = typeof bin === 'string' ? bin : bin?.emodistill;
+      if (entry) return (cliExecutablePath = realpathSync(resolve(packageDir, entry)));
+    }
+    if (dirname(dir) === dir)
+      throw new EmodistillError(
+        ERROR_CODES.internal,
+        `cannot find the emodistill executable: no node_modules/@emodistill/cli with an emodistill bin above ${start} (run npm install)`,
+      );
+  }
+}
 
 export interface CliProcess {
   readonly child: ChildProcess;
@@ -16,7 +45,7 @@ export interface CliProcess {
 
 /** Runs `emodistill <args>` as a child process; its stderr (JSON logs) goes to `logPath`. */
 export function spawnCli(args: readonly string[], logPath: string, env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], {
+  const child = spawn(process.execPath, [cliExecutable(), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

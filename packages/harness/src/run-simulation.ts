@@ -15,7 +15,7 @@ import {
   type GeneratorBundle,
 } from '@emodistill/core';
 import type { Logger } from 'pino';
-import { adminRequest } from '../admin-client.js';
+import { adminRequest } from './admin-client.js';
 import { setUpFederation, type FederationSetupOptions, type FederationLayout } from './federation-setup.js';
 import { spawnCli, spawnCoordinator } from './processes.js';
 

@@ -15,12 +15,11 @@ import {
   type BackendName,
   type ComputePath,
 } from '@emodistill/core';
+import { runSimulation, spawnCli } from '@emodistill/harness';
 import type { AuditReport } from '@emodistill/privacy-audit';
 import { renderDemoHtml, type DemoReport, type DemoSiteAudit } from '../demo-report.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { claimRunFolder } from '../run-folder.js';
-import { runSimulation } from '../simulation/run-simulation.js';
-import { spawnCli } from '../simulation/processes.js';
 import type { CommandContext } from '../context.js';
 import { formatPercent, formatTable } from '../format.js';
 import { createProgress } from '../progress.js';

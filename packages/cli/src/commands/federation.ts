@@ -17,6 +17,7 @@ import {
   type ComputePath,
 } from '@emodistill/core';
 import { loadCoordinatorConfig, startCoordinator, type RunnerStatus } from '@emodistill/coordinator';
+import { adminRequest } from '@emodistill/harness';
 import { DEFAULT_GATE } from '@emodistill/privacy-audit';
 import { dirname, join } from 'node:path';
 import { joinFederation, loadSiteConfig, type SiteConfig } from '@emodistill/site-agent';
@@ -25,7 +26,7 @@ import { checkOutputPaths } from '../checks.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { backendOption, computeOption } from '../options.js';
 import type { CommandContext } from '../context.js';
-import { addAdminOptions, adminRequest, type AdminFlags } from '../admin-client.js';
+import { addAdminOptions, type AdminFlags } from '../admin-client.js';
 import { formatTable } from '../format.js';
 import { createProgress } from '../progress.js';
 import { parsePositiveInt } from '../options.js';

@@ -11,11 +11,11 @@ import {
   type BackendName,
   type ComputePath,
 } from '@emodistill/core';
+import { runSimulation } from '@emodistill/harness';
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
 import { backendOption, computeOption, parseNonNegativeNumber, parsePositiveInt } from '../options.js';
 import { claimRunFolder } from '../run-folder.js';
-import { runSimulation } from '../simulation/run-simulation.js';
 
 interface SimulateFlags {
   sites: number;

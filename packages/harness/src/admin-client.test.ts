@@ -1,0 +1,48 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AUTH_HEADER, ERROR_CODES, generateKeyPair, writeKeyFile } from '@emodistill/core';
+import { adminRequest } from './admin-client.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'emodistill-admin-'));
+const adminKey = join(dir, 'admin.key');
+await writeKeyFile(adminKey, generateKeyPair());
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('adminRequest', () => {
+  it('signs the request and returns the JSON reply; a refusal is an error naming the code', async () => {
+    const seen: { method?: string; url?: string; signed: boolean; body: string }[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        seen.push({ method: request.method, url: request.url, signed: Boolean(request.headers[AUTH_HEADER]), body });
+        response.statusCode = request.url === '/admin/refused' ? 409 : 200;
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify(request.url === '/admin/refused' ? { code: 'E_STATE', message: 'no' } : { ok: 1 }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const url = `http://127.0.0.1:${port}/`;
+      expect(await adminRequest({ url, adminKey }, 'POST', '/admin/rounds', { rounds: 2 })).toEqual({ ok: 1 });
+      expect(seen).toEqual([{ method: 'POST', url: '/admin/rounds', signed: true, body: '{"rounds":2}' }]);
+      await expect(adminRequest({ url, adminKey }, 'GET', '/admin/refused')).rejects.toMatchObject({
+        code: ERROR_CODES.invalidOption,
+        message: 'coordinator refused GET /admin/refused: HTTP 409 E_STATE no',
+      });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('says when the coordinator cannot be reached', async () => {
+    await expect(adminRequest({ url: 'http://127.0.0.1:1', adminKey }, 'GET', '/admin/status')).rejects.toMatchObject({
+      code: ERROR_CODES.invalidOption,
+      message: expect.stringMatching(/^cannot reach the coordinator at http:\/\/127\.0\.0\.1:1: /),
+    });
+  });
+});

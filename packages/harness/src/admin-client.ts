@@ -1,0 +1,52 @@
+import { AUTH_HEADER, EmodistillError, ERROR_CODES, readKeyFile, signRequest, encodeKey } from '@emodistill/core';
+
+/** Where the coordinator's admin API is and which operator key signs the requests. */
+export interface AdminEndpoint {
+  /** The coordinator's base URL. */
+  readonly url: string;
+  /** The operator's key file (its public key is in the coordinator's adminPublicKeys). */
+  readonly adminKey: string;
+}
+
+/**
+ * Calls the coordinator's admin API with a request signed by the operator's key.
+ * @returns the parsed JSON reply, or the raw bytes when `binary`
+ */
+export async function adminRequest(
+  endpoint: AdminEndpoint,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  binary = false,
+): Promise<unknown> {
+  const keys = await readKeyFile(endpoint.adminKey);
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const url = `${endpoint.url.replace(/\/$/, '')}${path}`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: {
+        [AUTH_HEADER]: signRequest(
+          { role: 'admin', id: encodeKey(keys.publicKey), method, path, body: text },
+          keys.secretKey,
+        ),
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
+      ...(body !== undefined && { body: text }),
+    });
+  } catch (error) {
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `cannot reach the coordinator at ${endpoint.url}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`,
+    );
+  }
+  if (!response.ok) {
+    const reply = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `coordinator refused ${method} ${path}: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim(),
+    );
+  }
+  return binary ? new Uint8Array(await response.arrayBuffer()) : response.json();
+}
