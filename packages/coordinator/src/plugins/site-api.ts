@@ -3,21 +3,17 @@ import { Type, type TObject, type TString, type TypeBoxTypeProvider } from '@fas
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ATTESTATION_VERSION,
-  canonicalBytes,
   checkMessage,
   PROTOCOL,
-  REQUEST_MAX_SKEW_MS,
-  validateUpdate,
-  validateUpdateHeader,
   verifyAttestation,
-  verifyBytes,
   UPDATE_REJECTIONS,
-  type UpdateHeaderContext,
   type UpdateRejection,
 } from '@emodistill/core/federation';
 import type { CoordinatorConfig } from '../config.js';
+import { intakeUpdate, updateLayouts, type IntakeContext } from '../rounds/intake.js';
 import type { RoundRunner } from '../rounds/round-runner.js';
-import type { CoordinatorStore, RoundRecord } from '../store/store.js';
+import { firstStatistics } from '../rounds/statistics-round.js';
+import type { CoordinatorStore } from '../store/store.js';
 import { AUTH_HEADER, type Authenticate } from './authenticate.js';
 import { keepRawJsonBodies } from './raw-json.js';
 import { createUploadGate } from './upload-gate.js';
@@ -135,35 +131,29 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
         // An older CLI's attestation: say what to do rather than which field is unexpected.
         const version = (request.body as { body?: { version?: unknown } } | undefined)?.body?.version;
         if (typeof version === 'number' && version !== ATTESTATION_VERSION)
-          return reply
-            .code(400)
-            .send({
-              code: 'MALFORMED',
-              message: `attestation version ${version} is not accepted (this coordinator takes version ${ATTESTATION_VERSION}, which names the audited bundle by sha256 only); update emodistill and run \`emodistill site audit\` again`,
-            });
+          return reply.code(400).send({
+            code: 'MALFORMED',
+            message: `attestation version ${version} is not accepted (this coordinator takes version ${ATTESTATION_VERSION}, which names the audited bundle by sha256 only); update emodistill and run \`emodistill site audit\` again`,
+          });
         return reply.code(400).send({ code: 'MALFORMED', message: checked.reason });
       }
       const attestation = checked.message;
       const siteKey = store.listSites().find((s) => s.siteId === verdict.id)?.publicKey;
       if (attestation.body.sitePublicKey !== siteKey)
-        return reply
-          .code(403)
-          .send({
-            code: 'BAD_ATTESTATION',
-            message: `attestation is signed for key ${attestation.body.sitePublicKey}, not site "${verdict.id}"'s registered key`,
-          });
+        return reply.code(403).send({
+          code: 'BAD_ATTESTATION',
+          message: `attestation is signed for key ${attestation.body.sitePublicKey}, not site "${verdict.id}"'s registered key`,
+        });
       if (!verifyAttestation(attestation))
         return reply
           .code(403)
           .send({ code: 'BAD_ATTESTATION', message: 'attestation signature does not verify (forged or altered)' });
       const version = store.listVersions().find((v) => v.sha256 === attestation.body.subjectSha256);
       if (!version)
-        return reply
-          .code(422)
-          .send({
-            code: 'UNKNOWN_SUBJECT',
-            message: `attestation is about sha256 ${attestation.body.subjectSha256}, which is no global version of this coordinator`,
-          });
+        return reply.code(422).send({
+          code: 'UNKNOWN_SUBJECT',
+          message: `attestation is about sha256 ${attestation.body.subjectSha256}, which is no global version of this coordinator`,
+        });
       store.recordAttestation(verdict.id, attestation);
       request.log.info(
         { siteId: verdict.id, version: version.version, passed: attestation.body.passed },
@@ -181,23 +171,18 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     if (entry) gate.leave(entry.siteId);
     admitted.delete(request);
   };
-  const headerContext = (round: RoundRecord): UpdateHeaderContext => ({
-    sitePublicKeys: new Map(
-      store
-        .listSites()
-        .filter((s) => !s.revoked)
-        .map((s) => [s.siteId, s.publicKey]),
-    ),
-    round: round.round,
-    baseVersion: round.baseVersion,
-    participants: new Set(round.participants),
-    timeWindow: {
-      notBefore: new Date(Date.parse(round.openedAt) - REQUEST_MAX_SKEW_MS),
-      notAfter: new Date(Date.now() + REQUEST_MAX_SKEW_MS),
-    },
-    maxExamples: config.limits.maxExamplesPerSite,
-    seenNonces: { has: (nonce) => store.nonceSeen(nonce) },
-    acceptedSites: { has: (siteId) => store.hasUpdate(round.round, siteId) },
+  const layouts = updateLayouts(config.model);
+  /** What the update intake checks against: the store as it is now, and the config. */
+  const intakeContext = (): IntakeContext => ({
+    sites: store.listSites(),
+    round: store.currentRound(),
+    now: Date.now(),
+    limits: config.limits,
+    layouts,
+    model: config.model,
+    acceptedByNonce: (nonce) => store.updateByNonce(nonce),
+    hasUpdate: (round, siteId) => store.hasUpdate(round, siteId),
+    firstStatistics: (round) => firstStatistics(store, round),
   });
   const refuse = (
     request: FastifyRequest,
@@ -236,12 +221,10 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     if (!Number.isInteger(roundParam) || roundParam < 0)
       return refuse(request, reply, UPDATE_REJECTIONS.malformed, 'the round in the path is not a non-negative integer');
     if (!request.headers['content-type']?.startsWith('application/octet-stream')) {
-      return reply
-        .code(415)
-        .send({
-          code: 'UNSUPPORTED_MEDIA_TYPE',
-          message: `an update is sent as application/octet-stream (the safetensors bytes), not ${request.headers['content-type'] ?? 'without a content type'}`,
-        });
+      return reply.code(415).send({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: `an update is sent as application/octet-stream (the safetensors bytes), not ${request.headers['content-type'] ?? 'without a content type'}`,
+      });
     }
     const headerValue = request.headers[UPDATE_HEADER];
     if (typeof headerValue !== 'string' || headerValue.length === 0 || headerValue.length > 8192)
@@ -257,72 +240,18 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     } catch {
       return refuse(request, reply, UPDATE_REJECTIONS.malformed, `${UPDATE_HEADER} is not base64-encoded JSON`);
     }
-    const checked = checkMessage('signedUpdate', envelope);
-    if (!checked.ok) return refuse(request, reply, UPDATE_REJECTIONS.malformed, checked.reason);
-    const { header, signature } = checked.message;
-    const siteRecord = store.listSites().find((s) => s.siteId === header.siteId);
-    // A site whose acknowledgement was lost re-sends the same signed update: answer as before.
-    const previous = store.updateByNonce(header.nonce);
-    if (previous) {
-      const genuineResend =
-        siteRecord &&
-        !siteRecord.revoked &&
-        previous.round === roundParam &&
-        previous.siteId === header.siteId &&
-        previous.sha256 === header.sha256 &&
-        verifyBytes(canonicalBytes(header), signature, siteRecord.publicKey);
-      if (!genuineResend)
-        return refuse(
-          request,
-          reply,
-          UPDATE_REJECTIONS.replay,
-          `nonce of an update accepted in round ${previous.round} was used again (replayed upload)`,
-          header.siteId,
-        );
+    const verdict = intakeUpdate(
+      { stage: 'header', roundInPath: roundParam, envelope, declaredBytes: declared },
+      intakeContext(),
+    );
+    if (verdict.verdict === 'rejected') return refuse(request, reply, verdict.reason, verdict.message, verdict.siteId);
+    if (verdict.verdict === 'resent') {
       // The first delivery may have been acknowledged just before a crash that left its round unclosed.
-      runner().updateAccepted(previous.round);
-      return reply.send({ accepted: true as const, duplicate: true, round: previous.round, siteId: previous.siteId });
+      runner().updateAccepted(verdict.round);
+      return reply.send({ accepted: true as const, duplicate: true, round: verdict.round, siteId: verdict.siteId });
     }
-    // Identity before round state: a revoked or unknown site hears that, whatever the round.
-    if (!siteRecord || siteRecord.revoked)
-      return refuse(
-        request,
-        reply,
-        UPDATE_REJECTIONS.unknownSite,
-        siteRecord ? `site "${header.siteId}" was revoked` : `site "${header.siteId}" is not on the allow-list`,
-        header.siteId,
-      );
-    // Only a genuine site learns anything about the round's state.
-    if (!verifyBytes(canonicalBytes(header), signature, siteRecord.publicKey))
-      return refuse(
-        request,
-        reply,
-        UPDATE_REJECTIONS.badSignature,
-        `signature of site "${header.siteId}" does not verify`,
-        header.siteId,
-      );
-    const round = store.currentRound();
-    if (!round || round.state !== 'open' || round.round !== roundParam) {
-      return refuse(
-        request,
-        reply,
-        UPDATE_REJECTIONS.wrongRound,
-        round?.state === 'open'
-          ? `round ${round.round} is open, not ${roundParam}`
-          : `round ${roundParam} is not open (late or stale update)`,
-        header.siteId,
-      );
-    }
-    const verdict = validateUpdateHeader(envelope, headerContext(round));
-    if (!verdict.accepted) return refuse(request, reply, verdict.reason, verdict.message, header.siteId);
-    if (declared > config.limits.maxPayloadBytes)
-      return refuse(
-        request,
-        reply,
-        UPDATE_REJECTIONS.oversized,
-        `declared body of ${declared} bytes exceeds the ${config.limits.maxPayloadBytes}-byte limit`,
-        header.siteId,
-      );
+    if (verdict.verdict !== 'admitted') throw new Error(`unexpected ${verdict.verdict} verdict on an update's header`);
+    const { header } = verdict;
     if (!gate.tryEnter(header.siteId, Number.isFinite(declared) ? declared : config.limits.maxPayloadBytes)) {
       request.log.warn(
         { siteId: header.siteId, bytesInFlight: gate.bytesInFlight },
@@ -362,30 +291,16 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     async (request, reply) => {
       const { envelope, siteId } = admitted.get(request)!;
       const payload = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      // The round may have moved on while the body arrived: check everything again against the store.
-      const round = store.currentRound();
-      if (!round || round.state !== 'open' || round.round !== request.params.round)
-        return refuse(
-          request,
-          reply,
-          UPDATE_REJECTIONS.wrongRound,
-          `round ${request.params.round} closed while the update was arriving`,
-          siteId,
-        );
-      const verdict = validateUpdate(envelope, payload, {
-        ...headerContext(round),
-        layout: runner().layoutFor(round),
-        maxPayloadBytes: config.limits.maxPayloadBytes,
-        // Moments are not a step in weight space: the norm bound applies to training updates only.
-        maxNorm: round.kind === 'training' ? config.limits.maxUpdateNorm : Number.POSITIVE_INFINITY,
-      });
-      if (!verdict.accepted) return refuse(request, reply, verdict.reason, verdict.message, siteId);
-      const statisticsProblem =
-        round.kind === 'statistics' ? runner().checkStatistics(round, verdict.metadata, verdict.delta) : undefined;
-      if (statisticsProblem) return refuse(request, reply, UPDATE_REJECTIONS.featureSpace, statisticsProblem, siteId);
-      const { header, norm } = verdict;
+      const verdict = intakeUpdate(
+        { stage: 'body', roundInPath: request.params.round, envelope, payload },
+        intakeContext(),
+      );
+      if (verdict.verdict === 'rejected')
+        return refuse(request, reply, verdict.reason, verdict.message, verdict.siteId ?? siteId);
+      if (verdict.verdict !== 'accepted') throw new Error(`unexpected ${verdict.verdict} verdict on an update's body`);
+      const { round, header, norm } = verdict;
       await store.recordUpdate({
-        round: round.round,
+        round,
         siteId: header.siteId,
         numExamples: header.numExamples,
         sha256: header.sha256,
@@ -397,11 +312,11 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
       faultPoint(FAULT_POINTS.afterUpdateCommit);
       counters.accepted++;
       request.log.info(
-        { round: round.round, siteId: header.siteId, numExamples: header.numExamples, norm, sha256: header.sha256 },
+        { round, siteId: header.siteId, numExamples: header.numExamples, norm, sha256: header.sha256 },
         'update accepted',
       );
-      runner().updateAccepted(round.round);
-      return { accepted: true as const, duplicate: false, round: round.round, siteId: header.siteId };
+      runner().updateAccepted(round);
+      return { accepted: true as const, duplicate: false, round, siteId: header.siteId };
     },
   );
 }

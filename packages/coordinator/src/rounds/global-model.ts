@@ -1,0 +1,84 @@
+import {
+  decodeGeneratorBundle,
+  initialGeneratorWeights,
+  type GeneratorArchitecture,
+  type GeneratorBundle,
+  type WeightSnapshot,
+} from '@emodistill/core/federation';
+import type { CoordinatorConfig } from '../config.js';
+import type { SiteDelta } from '../strategies/registry.js';
+
+/** Tensor names and shapes, in order: what an update of a round must hold. */
+export type TensorLayout = readonly { readonly name: string; readonly shape: readonly number[] }[];
+
+/** The generator every site trains, as the coordinator's config describes it. */
+export function generatorArchitecture(model: CoordinatorConfig['model']): GeneratorArchitecture {
+  return {
+    noiseDimension: model.noiseDimension,
+    hiddenUnits: model.hiddenUnits,
+    classCount: model.classNames.length,
+    outputDimension: model.featureDimension,
+  };
+}
+
+/** Tensor names and shapes of the generator's weights (and so of a training update), in the network's order. */
+export function generatorLayout(architecture: GeneratorArchitecture): TensorLayout {
+  return initialGeneratorWeights(architecture, 0).map((t) => ({ name: t.name, shape: [...t.shape] }));
+}
+
+/** One accepted training update: its signed count and its decoded delta tensors. */
+export interface TrainingUpdate {
+  readonly siteId: string;
+  readonly numExamples: number;
+  readonly tensors: WeightSnapshot;
+}
+
+/**
+ * The next global version after a training round: the strategy's aggregate of the sites' deltas
+ * added to the base version's weights, with the federation's provenance brought up to date.
+ */
+export function nextGlobalModel(options: {
+  /** The base version's bundle file. */
+  readonly baseBytes: Uint8Array | undefined;
+  readonly baseVersion: number;
+  readonly round: number;
+  readonly layout: TensorLayout;
+  readonly updates: readonly TrainingUpdate[];
+  readonly aggregate: (updates: readonly SiteDelta[]) => WeightSnapshot;
+  readonly localSteps: number;
+  readonly createdAt: string;
+}): GeneratorBundle {
+  const { baseBytes, baseVersion, layout, updates } = options;
+  if (!baseBytes) throw new Error(`global version ${baseVersion} is missing from the store`);
+  const base = decodeGeneratorBundle(baseBytes, `global version ${baseVersion}`);
+  const byName = (tensors: WeightSnapshot): WeightSnapshot =>
+    layout.map((l) => tensors.find((t) => t.name === l.name)!);
+  const delta = options.aggregate(
+    updates.map((u) => ({ siteId: u.siteId, numExamples: u.numExamples, delta: byName(u.tensors) })),
+  );
+  const weights = byName(base.weights).map((tensor, t) => ({
+    name: tensor.name,
+    shape: [...tensor.shape],
+    values: Float32Array.from(tensor.values, (v, i) => v + delta[t]!.values[i]!),
+  }));
+  const previous = base.metadata.provenance;
+  const federation = previous.federation as { sites: string[]; trainingRounds: number };
+  return {
+    ...base,
+    metadata: {
+      ...base.metadata,
+      provenance: {
+        ...previous,
+        createdAt: options.createdAt,
+        steps: previous.steps + options.localSteps,
+        federation: {
+          ...federation,
+          trainingRounds: federation.trainingRounds + 1,
+          sites: [...new Set([...federation.sites, ...updates.map((u) => u.siteId)])].sort(),
+          lastRound: options.round,
+        },
+      },
+    },
+    weights,
+  };
+}
