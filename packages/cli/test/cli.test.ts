@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFeatureSet, selectRows, writeFeatureSet } from '@emodistill/core';
+import { encodeKey, generateKeyPair, readFeatureSet, selectRows, writeFeatureSet } from '@emodistill/core';
 import { EXIT_CODES, main } from '../src/index.js';
 
 const EMODB_WAV = fileURLToPath(new URL('../../../../shared/datasets/emodb/wav', import.meta.url));
@@ -735,6 +735,32 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
       'INVALID_OPTION',
       new RegExp(
         `${siteConfig}: 3 errors: /siteId must be 1 to 64 letters, .*\\(got "lab c"\\); /coordinator/publicKey must be an Ed25519 public key: .*\\(got "x"\\); /backend must be one of "auto", .*\\(got "gpu"\\)\\n$`,
+      ),
+    );
+  });
+  it('coordinator start refuses a round plan with an unknown or ill-typed field, listing each, before listening', async () => {
+    // arrange: the misspelt field used to pass start-up and fail only at each site, mid-federation
+    const config = join(dir, 'bad-plan-coordinator.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        dataDir: 'x',
+        keyFile: 'k',
+        adminPublicKeys: [encodeKey(generateKeyPair().publicKey)],
+        model: { classNames: ['a', 'b'], featureDimension: 3 },
+        training: { localSteps: 5, distill: { stepps: 10, batchSize: '64', diversityWeight: -1 } },
+      }),
+    );
+
+    // act
+    const result = await run('coordinator', 'start', '--config', config);
+
+    // assert
+    expectOneLineRefusal(
+      result,
+      'INVALID_OPTION',
+      new RegExp(
+        `${config}: 3 errors: /training/distill/stepps is not a known field; /training/distill/batchSize must be an integer \\(got "64"\\); /training/distill/diversityWeight must be ≥ 0 \\(got -1\\)`,
       ),
     );
   });

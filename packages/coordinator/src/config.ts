@@ -1,6 +1,17 @@
 import { dirname, resolve } from 'node:path';
-import { Type } from '@sinclair/typebox';
-import { DEFAULT_LATENT_RADIUS, readJsonFile, validateConfig } from '@emodistill/core/federation';
+import {
+  Type,
+  type Static,
+  type TArray,
+  type TInteger,
+  type TLiteral,
+  type TNumber,
+  type TObject,
+  type TOptional,
+  type TString,
+  type TUnion,
+} from '@sinclair/typebox';
+import { DEFAULT_LATENT_RADIUS, readJsonFile, RoundSettingsSchema, validateConfig } from '@emodistill/core/federation';
 
 const PublicKey = Type.String({
   pattern: '^[A-Za-z0-9+/]{43}=$',
@@ -11,7 +22,40 @@ const PublicKey = Type.String({
  * The coordinator's config file (JSON). Paths are relative to the file. Defaults are for a small
  * federation on one network: 2 sites make a round, 10 minutes per round, FedAvg.
  */
-const CoordinatorConfigSchema = Type.Object(
+const CoordinatorConfigSchema: TObject<{
+  listen: TObject<{ host: TString; port: TInteger }>;
+  dataDir: TString;
+  keyFile: TString;
+  adminPublicKeys: TArray<TString>;
+  sites: TArray<TObject<{ id: TString; publicKey: TString }>>;
+  model: TObject<{
+    classNames: TArray<TString>;
+    featureDimension: TInteger;
+    noiseDimension: TInteger;
+    hiddenUnits: TArray<TInteger>;
+    seed: TInteger;
+  }>;
+  training: TObject<(typeof RoundSettingsSchema)['properties'] & { latentRadius: TNumber }>;
+  strategy: TObject<{
+    name: TUnion<[TLiteral<'fed-avg'>, TLiteral<'fed-median'>, TLiteral<'fed-trimmed-avg'>]>;
+    trimFraction: TNumber;
+    clipNorm: TNumber;
+  }>;
+  rounds: TObject<{
+    auto: TInteger;
+    minSites: TInteger;
+    timeoutSeconds: TNumber;
+    reconnectGraceSeconds: TNumber;
+    statisticsWaitSeconds: TNumber;
+  }>;
+  limits: TObject<{
+    maxPayloadBytes: TInteger;
+    maxUpdateNorm: TNumber;
+    maxExamplesPerSite: TInteger;
+    maxUploadBytesInFlight: TInteger;
+  }>;
+  tls: TOptional<TObject<{ certFile: TString; keyFile: TString }>>;
+}> = Type.Object(
   {
     listen: Type.Object(
       {
@@ -46,11 +90,10 @@ const CoordinatorConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    /** What each site does per round: `localSteps` generator steps with these distill options. */
+    /** What each site does per round (the round plan, core's protocol/round-plan.ts), and the latent regions. */
     training: Type.Object(
       {
-        localSteps: Type.Integer({ minimum: 1, default: 200 }),
-        distill: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Array(Type.Number())]), { default: {} }),
+        ...RoundSettingsSchema.properties,
         /** Each statistics-round site trains its own region of the latent space, this far out (0 = all share N(0, I)); see core's latent-prior.ts. */
         latentRadius: Type.Number({ minimum: 0, default: DEFAULT_LATENT_RADIUS }),
       },
@@ -110,44 +153,7 @@ const CoordinatorConfigSchema = Type.Object(
 );
 
 /** The validated config (see the schema above for units and defaults). */
-export interface CoordinatorConfig {
-  readonly listen: { readonly host: string; readonly port: number };
-  readonly dataDir: string;
-  readonly keyFile: string;
-  readonly adminPublicKeys: readonly string[];
-  readonly sites: readonly { readonly id: string; readonly publicKey: string }[];
-  readonly model: {
-    readonly classNames: readonly string[];
-    readonly featureDimension: number;
-    readonly noiseDimension: number;
-    readonly hiddenUnits: readonly number[];
-    readonly seed: number;
-  };
-  readonly training: {
-    readonly localSteps: number;
-    readonly distill: Readonly<Record<string, number | number[]>>;
-    readonly latentRadius: number;
-  };
-  readonly strategy: {
-    readonly name: 'fed-avg' | 'fed-median' | 'fed-trimmed-avg';
-    readonly trimFraction: number;
-    readonly clipNorm: number;
-  };
-  readonly rounds: {
-    readonly auto: number;
-    readonly minSites: number;
-    readonly timeoutSeconds: number;
-    readonly reconnectGraceSeconds: number;
-    readonly statisticsWaitSeconds: number;
-  };
-  readonly limits: {
-    readonly maxPayloadBytes: number;
-    readonly maxUpdateNorm: number;
-    readonly maxExamplesPerSite: number;
-    readonly maxUploadBytesInFlight: number;
-  };
-  readonly tls?: { readonly certFile: string; readonly keyFile: string };
-}
+export type CoordinatorConfig = Readonly<Static<typeof CoordinatorConfigSchema>>;
 
 /** Fills defaults and validates; an error names the file and the field. Relative paths resolve against `baseDir`. */
 export function resolveCoordinatorConfig(raw: unknown, source: string, baseDir: string): CoordinatorConfig {

@@ -28,6 +28,27 @@ export { clipByGlobalNorm, globalNorm } from './aggregation/norm-clip.js';
 export { combineMoments, computeMoments } from './aggregation/moments.js';
 export { assertSameLayout } from './aggregation/layout.js';
 export { checkMessage } from './protocol/messages.js';
+export {
+  checkRoundPlan,
+  planRound,
+  ROUND_PLAN_VERSION,
+  RoundDistillSchema,
+  RoundPlanSchema,
+  RoundSettingsSchema,
+} from './protocol/round-plan.js';
+export {
+  AdminStatusSchema,
+  ErrorReplySchema,
+  httpStatusOf,
+  PublicStatusSchema,
+  readErrorReply,
+  REPLY_CODES,
+  RoundViewSchema,
+  SiteViewSchema,
+  UpdateAcceptedSchema,
+  VersionViewSchema,
+} from './protocol/wire-replies.js';
+export { DistillConfigSchema } from './generator/distill-config.js';
 export { PROTOCOL } from './protocol/transport.js';
 export { readJsonFile, validateConfig } from './io/json-config.js';
 export { ATTESTATION_VERSION, verifyAttestation } from './protocol/attestation.js';
@@ -74,3 +95,14 @@ export type {
   UpdateVerdict,
 } from './protocol/validate-update.js';
 export type { NamedTensor, WeightSnapshot } from './tensors/named-tensor.js';
+export type { RoundDistillOptions, RoundPlan, RoundSettings } from './protocol/round-plan.js';
+export type {
+  AdminStatus,
+  ErrorReply,
+  PublicStatus,
+  ReplyCode,
+  RoundView,
+  SiteView,
+  UpdateAccepted,
+  VersionView,
+} from './protocol/wire-replies.js';

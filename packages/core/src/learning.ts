@@ -15,7 +15,7 @@ export { assertCompatible, evaluateDownstream } from './evaluate/downstream.js';
 export { EMODB_FOLDS, foldsFor, parseFoldProtocol, splitBySpeakers } from './evaluate/folds.js';
 export { CORESET_METHODS, selectCoreset } from './evaluate/coresets.js';
 export { ABLATIONS, runDistillBenchmark } from './evaluate/distill-benchmark.js';
-export { createDistillTrainer, distill } from './distill/train-loop.js';
+export { createDistillTrainer, distill, trainSteps } from './distill/train-loop.js';
 export { planClassCounts, sampleFeatureSet } from './distill/sample.js';
 export { createGeneratorBundle, loadGenerator } from './distill/bundle.js';
 export { applySnapshot, toSnapshot } from './models/weight-snapshot.js';
@@ -44,5 +44,6 @@ export type {
   DistillTrainer,
   DistillTrainerOptions,
   StepLosses,
+  TrainStepsOptions,
 } from './distill/train-loop.js';
 export type { GeneratorForSampling, SampleOptions, SamplePrior } from './distill/sample.js';

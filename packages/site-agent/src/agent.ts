@@ -21,6 +21,7 @@ import {
   selectBackend,
   selectRows,
   signRequest,
+  trainSteps,
   verifyBytes,
   AUTH_HEADER,
   type DistillTrainer,
@@ -166,20 +167,14 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
       `global version ${announcement.baseVersion}`,
     );
     assertBundleMatches(bundle, set, config.features);
-    const roundConfig = announcement.config as {
-      localSteps?: number;
-      stepOffset?: number;
-      distill?: Record<string, unknown>;
-    };
-    const localSteps = Number(roundConfig.localSteps ?? 200);
-    const stepOffset = Number(roundConfig.stepOffset ?? 0);
+    const { localSteps, stepOffset, distill: planned } = announcement.plan;
     if (!trainer) {
       const { noiseDimension, hiddenUnits } = bundle.metadata.architecture;
       const distill = resolveDistillConfig({
-        ...(roundConfig.distill ?? {}),
+        ...planned,
         noiseDimension,
         hiddenUnits: [...hiddenUnits],
-        seed: siteSeed(config.siteId, Number(roundConfig.distill?.seed ?? 0)),
+        seed: siteSeed(config.siteId, planned.seed ?? 0),
       });
       const latentOffset = latentOffsetOf(bundle.metadata.latentPrior, config.siteId);
       if (latentOffset)
@@ -197,17 +192,21 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
       trainer.preparePool(stepOffset);
     }
     trainer.loadGeneratorWeights(bundle.weights, `global version ${announcement.baseVersion}`);
-    let losses: StepLosses | undefined;
     const started = performance.now();
-    for (let i = 0; i < localSteps; i++) {
-      const report = (i + 1) % 25 === 0 || i === localSteps - 1;
-      losses = trainer.step(stepOffset + i, report) ?? losses;
-      if (report)
-        options.onProgress?.({ round: announcement.round, step: i + 1, steps: localSteps, ...(losses && { losses }) });
-      // Keep socket.io heartbeats and reconnections alive while training.
-      await yieldToEventLoop();
-      if (stopped) throw new EmodistillError(ERROR_CODES.invalidOption, 'site agent stopped');
-    }
+    const losses = await trainSteps(trainer, stepOffset, stepOffset + localSteps, {
+      onProgress: (progress) =>
+        options.onProgress?.({
+          round: announcement.round,
+          step: progress.step - stepOffset,
+          steps: localSteps,
+          losses: progress.losses,
+        }),
+      afterStep: async () => {
+        // Keep socket.io heartbeats and reconnections alive while training.
+        await yieldToEventLoop();
+        if (stopped) throw new EmodistillError(ERROR_CODES.invalidOption, 'site agent stopped');
+      },
+    });
     const delta = weightDelta(trainer.generatorWeights(), bundle.weights);
     log.info(
       { round: announcement.round, steps: localSteps, seconds: (performance.now() - started) / 1000 },
@@ -324,9 +323,21 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
   });
   socket.on('round', (message: unknown) => {
     const checked = checkMessage('signedAnnouncement', message);
-    if (!checked.ok || !verifyCoordinator(checked.message.body, checked.message.signature)) {
+    if (!checked.ok) {
+      const raw = message as { body?: { round?: unknown }; signature?: unknown } | undefined;
+      // Signed by the coordinator but not one this site can follow (e.g. a newer round plan version):
+      // say so, so the round need not wait for this site until its deadline.
+      if (
+        typeof raw?.body?.round === 'number' &&
+        typeof raw.signature === 'string' &&
+        verifyCoordinator(raw.body, raw.signature)
+      )
+        socket.emit('round-failed', { round: raw.body.round, reason: checked.reason.slice(0, 500) });
+      return void log.error({ reason: checked.reason }, 'announcement refused');
+    }
+    if (!verifyCoordinator(checked.message.body, checked.message.signature)) {
       return void log.error(
-        { reason: checked.ok ? 'signature does not verify against the pinned coordinator key' : checked.reason },
+        { reason: 'signature does not verify against the pinned coordinator key' },
         'announcement ignored',
       );
     }

@@ -169,6 +169,38 @@ export function createDistillTrainer(
   };
 }
 
+export interface TrainStepsOptions {
+  /** Called every `progressEverySteps` steps of the range (default 25) and after its last, with absolute step numbers. */
+  readonly onProgress?: (progress: DistillProgress) => void;
+  readonly progressEverySteps?: number;
+  /** Awaited after every step with the steps done so far: checkpointing, yielding to the event loop, stopping. */
+  readonly afterStep?: (stepsDone: number) => Promise<void> | void;
+}
+
+/**
+ * The outer training loop, shared by a local distillation and a site's round: generator steps
+ * [from, to) of `trainer`. Losses are read back (a backend sync) only for progress reports.
+ * @returns the losses of the last step
+ */
+export async function trainSteps(
+  trainer: DistillTrainer,
+  from: number,
+  to: number,
+  options: TrainStepsOptions = {},
+): Promise<StepLosses | undefined> {
+  const every = options.progressEverySteps ?? 25;
+  let last: StepLosses | undefined;
+  for (let step = from; step < to; step++) {
+    const losses = trainer.step(step, (step + 1 - from) % every === 0 || step === to - 1);
+    if (losses) {
+      last = losses;
+      options.onProgress?.({ step: step + 1, steps: to, losses });
+    }
+    await options.afterStep?.(step + 1);
+  }
+  return last;
+}
+
 /**
  * Trains the distillator (DESIGN §3) on a training set: WGAN-GP critic updates, then one
  * generator update with L_adv + α·L_FM + β·L_SML + γ·L_DIV. Seeded: the same set, config and
@@ -188,15 +220,14 @@ export async function distill(
       ? await loadCheckpoint(run.checkpoint.path, trainer.checkpointState, fingerprint)
       : 0;
     trainer.preparePool(startStep);
-    const every = run.progressEverySteps ?? 25;
-    for (let step = startStep; step < config.steps; step++) {
-      const report = (step + 1) % every === 0 || step === config.steps - 1;
-      const losses = trainer.step(step, report);
-      if (losses) run.onProgress?.({ step: step + 1, steps: config.steps, losses });
-      if (run.checkpoint && ((step + 1) % run.checkpoint.everySteps === 0 || step === config.steps - 1)) {
-        await saveCheckpoint(run.checkpoint.path, trainer.checkpointState, { step: step + 1, fingerprint });
-      }
-    }
+    await trainSteps(trainer, startStep, config.steps, {
+      onProgress: run.onProgress,
+      progressEverySteps: run.progressEverySteps,
+      afterStep: async (stepsDone) => {
+        if (run.checkpoint && (stepsDone % run.checkpoint.everySteps === 0 || stepsDone === config.steps))
+          await saveCheckpoint(run.checkpoint.path, trainer.checkpointState, { step: stepsDone, fingerprint });
+      },
+    });
     return {
       config,
       generatorWeights: trainer.generatorWeights(),

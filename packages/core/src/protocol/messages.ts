@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ATTESTATION_VERSION, type Attestation } from './attestation.js';
 import { Value } from '@sinclair/typebox/value';
+import { checkRoundPlan, type RoundPlan } from './round-plan.js';
 
 /** Header a site signs over canonical bytes when it uploads a generator update Δ = w_local − w_global. */
 export interface UpdateHeader {
@@ -35,8 +36,8 @@ export interface RoundAnnouncement {
   readonly baseVersion: number;
   /** sha256 (hex) of the base version's bundle; empty in a statistics round (there is none yet). */
   readonly baseSha256: string;
-  /** Local training settings for this round: `localSteps` and distill options. */
-  readonly config: Readonly<Record<string, unknown>>;
+  /** What each site trains in a training round (in a statistics round too, though unused there). */
+  readonly plan: RoundPlan;
   readonly deadline: string;
 }
 
@@ -100,7 +101,8 @@ const SCHEMAS = {
         kind: Type.Union([Type.Literal('statistics'), Type.Literal('training')]),
         baseVersion: Type.Integer({ minimum: 0 }),
         baseSha256: Type.String({ pattern: '^([0-9a-f]{64})?$' }),
-        config: Type.Record(Type.String(), Type.Unknown()),
+        // Checked by checkRoundPlan after the envelope, so a plan version the site does not know is named as such.
+        plan: Type.Unknown(),
         deadline: Type.String({ minLength: 1, maxLength: 64 }),
       },
       { additionalProperties: false },
@@ -185,7 +187,13 @@ export function checkMessage<K extends keyof MessageTypes>(
   value: unknown,
 ): { ok: true; message: MessageTypes[K] } | { ok: false; reason: string } {
   const schema: TSchema = SCHEMAS[kind];
-  if (Value.Check(schema, value)) return { ok: true, message: value as MessageTypes[K] };
-  const first = Value.Errors(schema, value).First();
-  return { ok: false, reason: `${kind} field ${first?.path || '/'}: ${first?.message ?? 'invalid'}` };
+  if (!Value.Check(schema, value)) {
+    const first = Value.Errors(schema, value).First();
+    return { ok: false, reason: `${kind} field ${first?.path || '/'}: ${first?.message ?? 'invalid'}` };
+  }
+  if (kind === 'signedAnnouncement') {
+    const plan = checkRoundPlan((value as Signed<{ plan: unknown }>).body.plan);
+    if (!plan.ok) return plan;
+  }
+  return { ok: true, message: value as MessageTypes[K] };
 }

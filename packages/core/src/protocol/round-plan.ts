@@ -1,0 +1,81 @@
+import { Type, type Static, type TInteger, type TLiteral, type TObject, type TOptional } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { DistillConfigSchema, type DistillConfigProperties } from '../generator/distill-config.js';
+
+/**
+ * The round plan: what a coordinator asks every site to do in a training round, signed into the
+ * round's announcement. One schema for the coordinator's config, the announcement and the site.
+ * A field may be added in a new plan version; a site refuses a version it does not know.
+ */
+export const ROUND_PLAN_VERSION: 1 = 1;
+
+/**
+ * Distill options a federation sets for every site. Not among them: the architecture (the global
+ * bundle fixes it) and the number of steps (`localSteps` per round); `seed` is the base each
+ * site's own seed is derived from.
+ */
+type RoundDistillProperties = {
+  [K in Exclude<keyof DistillConfigProperties, 'steps' | 'noiseDimension' | 'hiddenUnits'>]: TOptional<
+    DistillConfigProperties[K]
+  >;
+};
+export const RoundDistillSchema: TObject<RoundDistillProperties> = Type.Partial(
+  Type.Omit(DistillConfigSchema, ['steps', 'noiseDimension', 'hiddenUnits'], { additionalProperties: false }),
+  { additionalProperties: false },
+);
+export type RoundDistillOptions = Static<typeof RoundDistillSchema>;
+
+/** A federation's per-round training settings, as its coordinator config states them. */
+export const RoundSettingsSchema: TObject<{ localSteps: TInteger; distill: TObject<RoundDistillProperties> }> =
+  Type.Object(
+    {
+      /** Generator steps each site trains per round. */
+      localSteps: Type.Integer({ minimum: 1, default: 200 }),
+      distill: Type.Object(RoundDistillSchema.properties, { additionalProperties: false, default: {} }),
+    },
+    { additionalProperties: false },
+  );
+export type RoundSettings = Static<typeof RoundSettingsSchema>;
+
+export const RoundPlanSchema: TObject<{
+  planVersion: TLiteral<typeof ROUND_PLAN_VERSION>;
+  localSteps: TInteger;
+  stepOffset: TInteger;
+  distill: TObject<RoundDistillProperties>;
+}> = Type.Object(
+  {
+    planVersion: Type.Literal(ROUND_PLAN_VERSION),
+    localSteps: RoundSettingsSchema.properties.localSteps,
+    /** Steps the federation trained before this round: a site's step counter continues from here. */
+    stepOffset: Type.Integer({ minimum: 0 }),
+    distill: RoundSettingsSchema.properties.distill,
+  },
+  { additionalProperties: false },
+);
+export type RoundPlan = Static<typeof RoundPlanSchema>;
+
+/** The plan of a training round after `trainingRoundsDone` earlier ones. */
+export function planRound(settings: RoundSettings, trainingRoundsDone: number): RoundPlan {
+  return {
+    planVersion: ROUND_PLAN_VERSION,
+    localSteps: settings.localSteps,
+    stepOffset: trainingRoundsDone * settings.localSteps,
+    distill: { ...settings.distill },
+  };
+}
+
+/**
+ * A site's check of a received plan: a plan version it does not know is named as such (the
+ * coordinator runs a newer emodistill), before any field is looked at.
+ */
+export function checkRoundPlan(value: unknown): { ok: true; plan: RoundPlan } | { ok: false; reason: string } {
+  const version = (value as { planVersion?: unknown } | null)?.planVersion;
+  if (version !== ROUND_PLAN_VERSION)
+    return {
+      ok: false,
+      reason: `round plan version ${JSON.stringify(version)} is not known to this site agent (it knows version ${ROUND_PLAN_VERSION}): install the coordinator's emodistill version on this site`,
+    };
+  if (Value.Check(RoundPlanSchema, value)) return { ok: true, plan: value };
+  const errors = [...Value.Errors(RoundPlanSchema, value)].map((e) => `${e.path || '/'} ${e.message}`);
+  return { ok: false, reason: `round plan: ${[...new Set(errors)].join('; ')}` };
+}
