@@ -1,6 +1,6 @@
 import { Type, TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { KeyPair } from '@emodistill/core/federation';
+import { PublicStatusSchema, type KeyPair } from '@emodistill/core/federation';
 import type { CoordinatorConfig } from './config.js';
 import { adminApi } from './plugins/admin.js';
 import { createAuthenticator } from './plugins/authenticate.js';
@@ -71,17 +71,7 @@ export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
     {
       schema: {
         response: {
-          200: Type.Object(
-            {
-              round: Type.Union([Type.Integer(), Type.Null()]),
-              kind: Type.Union([Type.String(), Type.Null()]),
-              state: Type.Union([Type.String(), Type.Null()]),
-              acceptedUpdates: Type.Integer(),
-              latestVersion: Type.Union([Type.Integer(), Type.Null()]),
-              finished: Type.Boolean(),
-            },
-            { additionalProperties: false },
-          ),
+          200: PublicStatusSchema,
         },
       },
     },

@@ -1,4 +1,12 @@
-import { AUTH_HEADER, EmodistillError, ERROR_CODES, readKeyFile, signRequest, encodeKey } from '@emodistill/core';
+import {
+  AUTH_HEADER,
+  EmodistillError,
+  ERROR_CODES,
+  readErrorReply,
+  readKeyFile,
+  signRequest,
+  encodeKey,
+} from '@emodistill/core/federation';
 
 /** Where the coordinator's admin API is and which operator key signs the requests. */
 export interface AdminEndpoint {
@@ -42,10 +50,10 @@ export async function adminRequest(
     );
   }
   if (!response.ok) {
-    const reply = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+    const reply = readErrorReply(await response.json().catch(() => undefined));
     throw new EmodistillError(
       ERROR_CODES.invalidOption,
-      `coordinator refused ${method} ${path}: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim(),
+      `coordinator refused ${method} ${path}: HTTP ${response.status} ${reply.code} ${reply.message}`.trim(),
     );
   }
   return binary ? new Uint8Array(await response.arrayBuffer()) : response.json();

@@ -10,6 +10,6 @@ export { setUpFederation, splitSpeakersOverSites } from './federation-setup.js';
 export { cliExecutable, spawnCli, spawnCoordinator } from './processes.js';
 
 export type { AdminEndpoint } from './admin-client.js';
-export type { PublicStatus, SimulationOptions, SimulationResult } from './run-simulation.js';
+export type { SimulationOptions, SimulationResult } from './run-simulation.js';
 export type { FederationLayout, FederationSetupOptions } from './federation-setup.js';
 export type { CliProcess } from './processes.js';

@@ -10,10 +10,13 @@ import {
   verifyGeneratorBundle,
   writeGeneratorBundle,
   decodeGeneratorBundle,
+  PublicStatusSchema,
   type DownstreamResult,
   type FeatureSet,
   type GeneratorBundle,
+  type PublicStatus,
 } from '@emodistill/core';
+import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
 import { adminRequest } from './admin-client.js';
 import { setUpFederation, type FederationSetupOptions, type FederationLayout } from './federation-setup.js';
@@ -32,15 +35,6 @@ export interface SimulationOptions extends Omit<FederationSetupOptions, 'train' 
   readonly afterRounds?: (federation: { readonly url: string; readonly layout: FederationLayout }) => Promise<void>;
   /** Export with the release gate (every training site's passing attestation); falls back to a plain export when refused. */
   readonly release?: boolean;
-}
-
-export interface PublicStatus {
-  readonly round: number | null;
-  readonly kind: string | null;
-  readonly state: string | null;
-  readonly acceptedUpdates: number;
-  readonly latestVersion: number | null;
-  readonly finished: boolean;
 }
 
 export interface SimulationResult {
@@ -93,7 +87,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     }));
     const poll = setInterval(() => {
       void fetch(`${coordinator.url}/status`)
-        .then(async (response) => options.onStatus?.((await response.json()) as PublicStatus))
+        .then(async (response) => {
+          const status: unknown = await response.json();
+          if (Value.Check(PublicStatusSchema, status)) options.onStatus?.(status);
+        })
         .catch(() => undefined);
     }, 1000);
     try {

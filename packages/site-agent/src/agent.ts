@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
 import { io, type Socket } from 'socket.io-client';
 import type { Logger } from 'pino';
 import { retryAfterMilliseconds } from './retry-after.js';
@@ -15,6 +16,7 @@ import {
   encodeSafetensors,
   ERROR_CODES,
   PROTOCOL,
+  readErrorReply,
   readFeatureSet,
   readKeyFile,
   resolveDistillConfig,
@@ -22,6 +24,7 @@ import {
   selectRows,
   signRequest,
   trainSteps,
+  UpdateAcceptedSchema,
   verifyBytes,
   AUTH_HEADER,
   type DistillTrainer,
@@ -239,23 +242,24 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
           },
           body: update.payload,
         });
-        const reply = (await response.json().catch(() => ({}))) as {
-          code?: string;
-          message?: string;
-          duplicate?: boolean;
-        };
+        const body: unknown = await response.json().catch(() => undefined);
         if (response.ok)
           return void log.info(
-            { round: announcement.round, duplicate: reply.duplicate, bytes: update.payload.byteLength },
+            {
+              round: announcement.round,
+              duplicate: Value.Check(UpdateAcceptedSchema, body) && body.duplicate,
+              bytes: update.payload.byteLength,
+            },
             'update accepted',
           );
+        const reply = readErrorReply(body);
         if (reply.code === 'DUPLICATE')
           return void log.info({ round: announcement.round }, 'update was already accepted');
         // Refused for good: the caller reports the round as failed, so the coordinator stops waiting.
         if (response.status < 500)
           throw new EmodistillError(
             ERROR_CODES.invalidOption,
-            `update for round ${announcement.round} refused: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim(),
+            `update for round ${announcement.round} refused: HTTP ${response.status} ${reply.code} ${reply.message}`.trim(),
           );
         retryAfterMs = retryAfterMilliseconds(response.headers.get('retry-after'));
         log.warn(

@@ -2,8 +2,12 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { keepRawJsonBodies } from './raw-json.js';
 import {
+  AdminStatusSchema,
   checkMessage,
   decodeGeneratorBundle,
+  ErrorReplySchema,
+  SiteViewSchema,
+  VersionViewSchema,
   encodeGeneratorBundle,
   signGeneratorBundle,
   type KeyPair,
@@ -12,7 +16,6 @@ import type { RoundRunner, RunnerStatus } from '../rounds/round-runner.js';
 import type { CoordinatorStore } from '../store/store.js';
 import { AUTH_HEADER, type Authenticate } from './authenticate.js';
 import type { SiteGateway } from './site-gateway.js';
-import { ErrorReply } from './site-api.js';
 import { refuseAnyBody } from './error-replies.js';
 
 export interface AdminApiOptions {
@@ -22,49 +25,6 @@ export interface AdminApiOptions {
   readonly gateway: SiteGateway;
   readonly authenticate: Authenticate;
 }
-
-const RoundView = Type.Object(
-  {
-    round: Type.Integer(),
-    kind: Type.String(),
-    state: Type.String(),
-    baseVersion: Type.Integer(),
-    deadline: Type.String(),
-    openedAt: Type.String(),
-    participants: Type.Array(Type.String()),
-  },
-  { additionalProperties: false },
-);
-const StatusReply = Type.Object(
-  {
-    round: Type.Union([RoundView, Type.Null()]),
-    acceptedSites: Type.Array(Type.String()),
-    droppedSites: Type.Array(Type.String()),
-    connectedSites: Type.Array(Type.String()),
-    latestVersion: Type.Union([
-      Type.Object(
-        {
-          version: Type.Integer(),
-          round: Type.Integer(),
-          sha256: Type.String(),
-          weightsSha256: Type.String(),
-          sites: Type.Array(Type.String()),
-          createdAt: Type.String(),
-        },
-        { additionalProperties: false },
-      ),
-      Type.Null(),
-    ]),
-    trainingRoundsDone: Type.Integer(),
-    targetTrainingRounds: Type.Integer(),
-    finished: Type.Boolean(),
-  },
-  { additionalProperties: false },
-);
-const SiteView = Type.Object(
-  { siteId: Type.String(), publicKey: Type.String(), revoked: Type.Boolean(), connected: Type.Boolean() },
-  { additionalProperties: false },
-);
 
 const view = (status: RunnerStatus) => ({
   ...status,
@@ -96,24 +56,13 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     request.log.info({ path: request.url, method: request.method }, 'admin request');
   });
 
-  typed.get('/admin/status', { schema: { response: { 200: StatusReply, '4xx': ErrorReply } } }, async () =>
+  typed.get('/admin/status', { schema: { response: { 200: AdminStatusSchema, '4xx': ErrorReplySchema } } }, async () =>
     view(runner().status()),
   );
 
-  const VersionView = Type.Object(
-    {
-      version: Type.Integer(),
-      round: Type.Integer(),
-      sha256: Type.String(),
-      weightsSha256: Type.String(),
-      sites: Type.Array(Type.String()),
-      createdAt: Type.String(),
-    },
-    { additionalProperties: false },
-  );
   typed.get(
     '/admin/versions',
-    { schema: { response: { 200: Type.Array(VersionView), '4xx': ErrorReply } } },
+    { schema: { response: { 200: Type.Array(VersionViewSchema), '4xx': ErrorReplySchema } } },
     async () => store.listVersions().map((v) => ({ ...v, sites: [...v.sites] })),
   );
 
@@ -122,7 +71,7 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     {
       schema: {
         body: Type.Object({ rounds: Type.Integer({ minimum: 1, maximum: 10_000 }) }, { additionalProperties: false }),
-        response: { 200: StatusReply, '4xx': ErrorReply },
+        response: { 200: AdminStatusSchema, '4xx': ErrorReplySchema },
       },
     },
     async (request) => view(runner().startRounds(request.body.rounds)),
@@ -130,14 +79,18 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
 
   typed.post(
     '/admin/rounds/abort',
-    { preValidation: refuseAnyBody, schema: { response: { 200: StatusReply, '4xx': ErrorReply } } },
+    { preValidation: refuseAnyBody, schema: { response: { 200: AdminStatusSchema, '4xx': ErrorReplySchema } } },
     async () => view(runner().abort()),
   );
 
-  typed.get('/admin/sites', { schema: { response: { 200: Type.Array(SiteView), '4xx': ErrorReply } } }, async () => {
-    const connected = new Set(gateway.connectedSites());
-    return store.listSites().map((s) => ({ ...s, connected: connected.has(s.siteId) }));
-  });
+  typed.get(
+    '/admin/sites',
+    { schema: { response: { 200: Type.Array(SiteViewSchema), '4xx': ErrorReplySchema } } },
+    async () => {
+      const connected = new Set(gateway.connectedSites());
+      return store.listSites().map((s) => ({ ...s, connected: connected.has(s.siteId) }));
+    },
+  );
 
   typed.post(
     '/admin/sites',
@@ -150,7 +103,7 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
           },
           { additionalProperties: false },
         ),
-        response: { 200: SiteView, '4xx': ErrorReply },
+        response: { 200: SiteViewSchema, '4xx': ErrorReplySchema },
       },
     },
     async (request) => {
@@ -171,7 +124,7 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
       preValidation: refuseAnyBody,
       schema: {
         params: Type.Object({ siteId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }) }),
-        response: { 200: SiteView, '4xx': ErrorReply },
+        response: { 200: SiteViewSchema, '4xx': ErrorReplySchema },
       },
     },
     async (request, reply) => {
@@ -190,26 +143,22 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     {
       schema: {
         querystring: Type.Object({ release: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-        response: { 200: Type.Unknown(), '4xx': ErrorReply },
+        response: { 200: Type.Unknown(), '4xx': ErrorReplySchema },
       },
     },
     async (request, reply) => {
       const latest = store.latestVersion();
       const bytes = latest && store.versionBundle(latest.version);
       if (!latest || !bytes)
-        return reply
-          .code(409)
-          .send({
-            code: 'NO_MODEL',
-            message: 'no global generator yet: run the statistics round and at least one training round first',
-          });
+        return reply.code(409).send({
+          code: 'NO_MODEL',
+          message: 'no global generator yet: run the statistics round and at least one training round first',
+        });
       if (latest.version < 2)
-        return reply
-          .code(409)
-          .send({
-            code: 'NO_MODEL',
-            message: 'the global generator is still untrained (only the statistics round has run)',
-          });
+        return reply.code(409).send({
+          code: 'NO_MODEL',
+          message: 'the global generator is still untrained (only the statistics round has run)',
+        });
       const bundle = decodeGeneratorBundle(bytes, `global version ${latest.version}`);
       // Only current-version attestations count and are published (a stored version 1 names a site's local path).
       const attestations = store
@@ -223,12 +172,10 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
         const missing = trainers.filter((siteId) => !passing.has(siteId));
         if (missing.length > 0) {
           request.log.warn({ version: latest.version, missing, failing }, 'release refused');
-          return reply
-            .code(409)
-            .send({
-              code: 'RELEASE_BLOCKED',
-              message: `release needs a passing audit attestation of global version ${latest.version} from every site that trained it; missing or failing: ${missing.join(', ')}${failing.length ? ` (failed: ${failing.join(', ')})` : ''}`,
-            });
+          return reply.code(409).send({
+            code: 'RELEASE_BLOCKED',
+            message: `release needs a passing audit attestation of global version ${latest.version} from every site that trained it; missing or failing: ${missing.join(', ')}${failing.length ? ` (failed: ${failing.join(', ')})` : ''}`,
+          });
         }
       }
       const provenance = {

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
-import { Type, type TObject, type TString, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ATTESTATION_VERSION,
   checkMessage,
+  ErrorReplySchema,
+  httpStatusOf,
   PROTOCOL,
+  UpdateAcceptedSchema,
   verifyAttestation,
   UPDATE_REJECTIONS,
   type UpdateRejection,
@@ -23,36 +26,11 @@ const UPDATE_HEADER = PROTOCOL.updateHeader;
 const SHA256_HEADER = PROTOCOL.sha256Header;
 /** What a deferred upload is told to wait (the site agent honours Retry-After). */
 const RETRY_AFTER_SECONDS = 1;
-export const ErrorReply: TObject<{ code: TString; message: TString }> = Type.Object(
-  { code: Type.String(), message: Type.String() },
-  { additionalProperties: false },
-);
-
 /** Counters the metrics endpoint reports. */
 export interface UpdateCounters {
   accepted: number;
   readonly rejected: Map<string, number>;
 }
-
-/** HTTP status per rejection: the client's fault (4xx), with conflict and size called out. */
-const STATUS: Record<UpdateRejection, number> = {
-  MALFORMED: 400,
-  UNKNOWN_SITE: 403,
-  BAD_SIGNATURE: 403,
-  WRONG_ROUND: 409,
-  NOT_PARTICIPANT: 409,
-  WRONG_BASE_VERSION: 409,
-  TIME_OUT_OF_WINDOW: 400,
-  EXAMPLES_OUT_OF_RANGE: 422,
-  REPLAY: 409,
-  DUPLICATE: 409,
-  OVERSIZED: 413,
-  PAYLOAD_HASH: 400,
-  SHAPE_MISMATCH: 422,
-  NON_FINITE: 422,
-  NORM_EXCEEDED: 422,
-  FEATURE_SPACE: 422,
-};
 
 export interface SiteApiOptions {
   readonly store: CoordinatorStore;
@@ -81,7 +59,7 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     {
       schema: {
         params: Type.Object({ version: Type.Integer({ minimum: 1 }) }),
-        response: { 200: Type.Unknown(), '4xx': ErrorReply },
+        response: { 200: Type.Unknown(), '4xx': ErrorReplySchema },
       },
     },
     async (request, reply) => {
@@ -115,7 +93,7 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
             { recorded: Type.Literal(true), version: Type.Integer(), passed: Type.Boolean() },
             { additionalProperties: false },
           ),
-          '4xx': ErrorReply,
+          '4xx': ErrorReplySchema,
         },
       },
     },
@@ -196,7 +174,7 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
       { round: (request.params as { round?: unknown }).round, siteId, reason, detail: message },
       'update rejected',
     );
-    return reply.code(STATUS[reason]).send({ code: reason, message });
+    return reply.code(httpStatusOf(reason)).send({ code: reason, message });
   };
 
   /**
@@ -279,12 +257,9 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
       schema: {
         params: Type.Object({ round: Type.Integer({ minimum: 0 }) }),
         response: {
-          200: Type.Object(
-            { accepted: Type.Literal(true), duplicate: Type.Boolean(), round: Type.Integer(), siteId: Type.String() },
-            { additionalProperties: false },
-          ),
-          '4xx': ErrorReply,
-          '5xx': ErrorReply,
+          200: UpdateAcceptedSchema,
+          '4xx': ErrorReplySchema,
+          '5xx': ErrorReplySchema,
         },
       },
     },
