@@ -35,6 +35,8 @@ describe('@emodistill/core public API', () => {
       'assertBundleMatches',
       'assertCompatible',
       'assertSameLayout',
+      'buildAggregatedBundle',
+      'buildInitialBundle',
       'canonicalBytes',
       'checkMessage',
       'clipByGlobalNorm',

@@ -20,6 +20,7 @@ export {
   verifyGeneratorBundle,
   writeGeneratorBundle,
 } from './formats/generator-bundle.js';
+export { buildAggregatedBundle, buildInitialBundle } from './formats/federated-bundle.js';
 export { decodeSafetensors, encodeSafetensors } from './formats/safetensors.js';
 export { aggregateWeightedMean } from './aggregation/weighted-mean.js';
 export { aggregateCoordinateMedian } from './aggregation/coordinate-median.js';
@@ -71,7 +72,13 @@ export type { Rng } from './random/rng.js';
 export type { Standardiser } from './stats/standardise.js';
 export type { DistillConfig, DistillOptions } from './generator/distill-config.js';
 export type { LatentComponent, LatentPrior } from './generator/latent-prior.js';
-export type { BundleSignature, GeneratorBundle, GeneratorBundleMetadata } from './formats/generator-bundle.js';
+export type {
+  BundleSignature,
+  FederationProvenance,
+  GeneratorBundle,
+  GeneratorBundleMetadata,
+} from './formats/generator-bundle.js';
+export type { AggregatedBundleOptions, InitialBundleOptions, SiteStatistics } from './formats/federated-bundle.js';
 export type { GeneratorArchitecture } from './generator/initial-weights.js';
 export type { FeatureMoments } from './aggregation/moments.js';
 export type { KeyPair } from './crypto/signing.js';

@@ -1,4 +1,5 @@
 import {
+  buildAggregatedBundle,
   decodeGeneratorBundle,
   initialGeneratorWeights,
   type GeneratorArchitecture,
@@ -34,8 +35,8 @@ export interface TrainingUpdate {
 }
 
 /**
- * The next global version after a training round: the strategy's aggregate of the sites' deltas
- * added to the base version's weights, with the federation's provenance brought up to date.
+ * The next global version after a training round: the strategy aggregates the sites' deltas (in
+ * the generator's layout), core's buildAggregatedBundle adds them to the base version's weights.
  */
 export function nextGlobalModel(options: {
   /** The base version's bundle file. */
@@ -56,29 +57,12 @@ export function nextGlobalModel(options: {
   const delta = options.aggregate(
     updates.map((u) => ({ siteId: u.siteId, numExamples: u.numExamples, delta: byName(u.tensors) })),
   );
-  const weights = byName(base.weights).map((tensor, t) => ({
-    name: tensor.name,
-    shape: [...tensor.shape],
-    values: Float32Array.from(tensor.values, (v, i) => v + delta[t]!.values[i]!),
-  }));
-  const previous = base.metadata.provenance;
-  const federation = previous.federation as { sites: string[]; trainingRounds: number };
-  return {
-    ...base,
-    metadata: {
-      ...base.metadata,
-      provenance: {
-        ...previous,
-        createdAt: options.createdAt,
-        steps: previous.steps + options.localSteps,
-        federation: {
-          ...federation,
-          trainingRounds: federation.trainingRounds + 1,
-          sites: [...new Set([...federation.sites, ...updates.map((u) => u.siteId)])].sort(),
-          lastRound: options.round,
-        },
-      },
-    },
-    weights,
-  };
+  return buildAggregatedBundle({
+    base,
+    delta,
+    round: options.round,
+    sites: updates.map((u) => u.siteId),
+    steps: options.localSteps,
+    createdAt: options.createdAt,
+  });
 }

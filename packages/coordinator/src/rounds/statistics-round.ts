@@ -1,10 +1,8 @@
 import {
-  combineMoments,
+  buildInitialBundle,
   decodeSafetensors,
-  initialGeneratorWeights,
   PROTOCOL,
   sameFeatureSpace,
-  siteLatentPrior,
   type FeatureSpec,
   type GeneratorArchitecture,
   type GeneratorBundle,
@@ -26,7 +24,7 @@ const MOMENT_TENSORS = { mean: PROTOCOL.momentMeanTensor, variance: PROTOCOL.mom
 const MAX_MOMENT_MEAN = 1e18;
 
 /** What a site says about its data in a statistics payload's metadata. */
-export interface SiteStatistics {
+export interface StatisticsMetadata {
   readonly classNames: readonly string[];
   readonly featureSpec: FeatureSpec;
   readonly speakers: number;
@@ -51,9 +49,9 @@ export interface StatisticsUpdate {
   readonly payload: { readonly tensors: WeightSnapshot; readonly metadata: Readonly<Record<string, string>> };
 }
 
-export function parseStatistics(metadata: Readonly<Record<string, string>>): SiteStatistics | undefined {
+export function parseStatistics(metadata: Readonly<Record<string, string>>): StatisticsMetadata | undefined {
   try {
-    const parsed = JSON.parse(metadata[SITE_STATISTICS_KEY] ?? '') as Partial<SiteStatistics>;
+    const parsed = JSON.parse(metadata[SITE_STATISTICS_KEY] ?? '') as Partial<StatisticsMetadata>;
     const spec = parsed.featureSpec;
     if (
       !Array.isArray(parsed.classNames) ||
@@ -117,7 +115,7 @@ export function checkStatistics(
   return undefined;
 }
 
-/** The first global version: every site's moments combined, seeded initial weights, one latent region per site. */
+/** The first global version, from the round's accepted statistics (formats/federated-bundle.ts in core). */
 export function statisticsBundle(options: {
   readonly updates: readonly StatisticsUpdate[];
   readonly config: CoordinatorConfig;
@@ -125,59 +123,29 @@ export function statisticsBundle(options: {
   readonly strategy: string;
   readonly createdAt: string;
 }): GeneratorBundle {
-  const { updates, config, architecture } = options;
+  const { updates, config } = options;
   const tensor = (update: StatisticsUpdate, name: string): Float32Array =>
     update.payload.tensors.find((t) => t.name === name)!.values;
-  const standardiser = combineMoments(
-    updates.map((u) => ({
-      count: u.numExamples,
-      mean: tensor(u, MOMENT_TENSORS.mean),
-      variance: tensor(u, MOMENT_TENSORS.variance),
-    })),
-  );
-  const statistics = updates.map((u) => parseStatistics(u.payload.metadata)!);
-  return {
-    metadata: {
-      formatVersion: '1',
-      architecture: {
-        kind: 'conditional-mlp-generator',
-        noiseDimension: architecture.noiseDimension,
-        hiddenUnits: [...architecture.hiddenUnits],
-        activation: 'leakyRelu',
-        outputDimension: architecture.outputDimension,
-        conditioning: 'concat-one-hot',
-      },
-      classNames: [...config.model.classNames],
-      featureSpec: statistics[0]!.featureSpec,
-      trainingConfig: { localSteps: config.training.localSteps, ...config.training.distill },
-      provenance: {
-        createdAt: options.createdAt,
-        tool: 'emodistill 0.1.0',
-        trainingRows: updates.reduce((sum, u) => sum + u.numExamples, 0),
-        trainingSpeakers: statistics.reduce((sum, s) => sum + s.speakers, 0),
-        corpusSource: 'federated',
-        steps: 0,
-        seconds: 0,
-        backend: 'federated',
-        federation: {
-          strategy: options.strategy,
-          trainingRounds: 0,
-          sites: updates.map((u) => u.siteId),
-          statisticsRound: 0,
-        },
-      },
-      ...(config.training.latentRadius > 0 && {
-        // Sorted so the regions do not depend on the order the sites' statistics arrived in.
-        latentPrior: siteLatentPrior(
-          [...updates]
-            .sort((a, b) => (a.siteId < b.siteId ? -1 : 1))
-            .map((u) => ({ name: u.siteId, numExamples: u.numExamples })),
-          architecture.noiseDimension,
-          config.training.latentRadius,
-        ),
-      }),
-    },
-    weights: initialGeneratorWeights(architecture, config.model.seed),
-    standardiser,
-  };
+  return buildInitialBundle({
+    sites: updates.map((u) => {
+      const { featureSpec, speakers } = parseStatistics(u.payload.metadata)!;
+      return {
+        siteId: u.siteId,
+        numExamples: u.numExamples,
+        mean: tensor(u, MOMENT_TENSORS.mean),
+        variance: tensor(u, MOMENT_TENSORS.variance),
+        featureSpec,
+        speakers,
+      };
+    }),
+    architecture: options.architecture,
+    classNames: config.model.classNames,
+    seed: config.model.seed,
+    latentRadius: config.training.latentRadius,
+    trainingConfig: { localSteps: config.training.localSteps, ...config.training.distill },
+    strategy: options.strategy,
+    // As ever: the first version names round 0, even when a failed round 0 made a later round gather the statistics.
+    statisticsRound: 0,
+    createdAt: options.createdAt,
+  });
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   decodeSafetensors,
+  planRound,
   encodeGeneratorBundle,
   snapshotSha256,
   type GeneratorBundle,
@@ -69,18 +70,6 @@ export function configureRound(selection: RoundSelection): RoundConfiguration {
   };
 }
 
-/** What each participant does in a round: the announcement's plan. */
-export function roundPlan(
-  training: CoordinatorConfig['training'],
-  trainingRoundsDone: number,
-): RoundAnnouncement['config'] {
-  return {
-    localSteps: training.localSteps,
-    distill: training.distill,
-    stepOffset: trainingRoundsDone * training.localSteps,
-  };
-}
-
 const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 export function createFederationStrategy(options: FederationStrategyOptions): FederationStrategy {
@@ -99,7 +88,7 @@ export function createFederationStrategy(options: FederationStrategyOptions): Fe
         kind: round.kind,
         baseVersion: round.baseVersion,
         baseSha256: base ? sha256Hex(base) : '',
-        config: roundPlan(config.training, trainingRoundsDone),
+        plan: planRound(config.training, trainingRoundsDone),
         deadline: round.deadline,
       };
     },

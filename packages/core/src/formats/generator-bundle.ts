@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { Type, type Static } from '@sinclair/typebox';
+import {
+  Type,
+  type Static,
+  type TArray,
+  type TInteger,
+  type TObject,
+  type TOptional,
+  type TString,
+} from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { canonicalBytes, encodeKey, signBytes, verifyBytes, type KeyPair } from '../crypto/signing.js';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
@@ -15,6 +23,28 @@ export const GENERATOR_BUNDLE_FORMAT_VERSION = '1';
 const METADATA_KEY = 'emodistill.generator_bundle';
 const MEAN_TENSOR = 'standardiser/mean';
 const STD_TENSOR = 'standardiser/std';
+
+/**
+ * A federated bundle's provenance: the coordinator's aggregation strategy, the training rounds
+ * aggregated into it and every site that took part. Centrally trained bundles have none.
+ */
+const FederationProvenanceSchema: TObject<{
+  strategy: TString;
+  trainingRounds: TInteger;
+  sites: TArray<TString>;
+  statisticsRound: TOptional<TInteger>;
+  lastRound: TOptional<TInteger>;
+}> = Type.Object({
+  strategy: Type.String(),
+  trainingRounds: Type.Integer({ minimum: 0 }),
+  /** Every site whose update is in the weights. */
+  sites: Type.Array(Type.String()),
+  /** The round whose statistics made the first version (absent in bundles of early test fixtures). */
+  statisticsRound: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** The last training round aggregated (absent before the first). */
+  lastRound: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+export type FederationProvenance = Static<typeof FederationProvenanceSchema>;
 
 const BundleMetadataSchema = Type.Object(
   {
@@ -52,6 +82,7 @@ const BundleMetadataSchema = Type.Object(
         steps: Type.Integer({ minimum: 0 }),
         seconds: Type.Number({ minimum: 0 }),
         backend: Type.String(),
+        federation: Type.Optional(FederationProvenanceSchema),
       },
       { additionalProperties: true },
     ),
@@ -105,6 +136,8 @@ export interface GeneratorBundleMetadata {
     readonly steps: number;
     readonly seconds: number;
     readonly backend: string;
+    /** Set by a federation's coordinator (formats/federated-bundle.ts). */
+    readonly federation?: Readonly<FederationProvenance>;
     readonly [key: string]: unknown;
   };
   readonly latentPrior?: LatentPrior;
