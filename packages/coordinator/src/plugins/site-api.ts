@@ -15,7 +15,7 @@ import {
 import type { CoordinatorConfig } from '../config.js';
 import { intakeUpdate, updateLayouts, type IntakeContext } from '../rounds/intake.js';
 import type { RoundRunner } from '../rounds/round-runner.js';
-import { firstStatistics } from '../rounds/statistics-round.js';
+import { firstStatistics } from '../strategies/statistics-round.js';
 import type { CoordinatorStore } from '../store/store.js';
 import { AUTH_HEADER, type Authenticate } from './authenticate.js';
 import { keepRawJsonBodies } from './raw-json.js';

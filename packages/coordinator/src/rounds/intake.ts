@@ -12,8 +12,8 @@ import {
 } from '@emodistill/core/federation';
 import type { CoordinatorConfig } from '../config.js';
 import type { RoundKind, RoundRecord, SiteRecord } from '../store/store.js';
-import { generatorArchitecture, generatorLayout, type TensorLayout } from './global-model.js';
-import { checkStatistics, statisticsLayout, type FirstStatistics } from './statistics-round.js';
+import { generatorArchitecture, generatorLayout, type TensorLayout } from '../strategies/global-model.js';
+import { checkStatistics, statisticsLayout, type FirstStatistics } from '../strategies/statistics-round.js';
 
 /**
  * An update upload at one of its two stages: its signed header, before the body is read (so a

@@ -34,7 +34,7 @@ export function createRoundRunner(options: RoundRunnerOptions): RoundRunner {
     store,
     rounds: config.rounds,
     transport,
-    strategy: createFederationStrategy({ config, store, clock }),
+    strategy: createFederationStrategy({ config, store, now: () => clock.now() }),
     sign,
     log: options.log.child({ component: 'rounds' }),
     clock,

@@ -8,9 +8,8 @@ import {
   type RoundAnnouncement,
 } from '@emodistill/core/federation';
 import type { CoordinatorConfig } from '../config.js';
-import type { Clock } from '../rounds/clock.js';
-import { generatorArchitecture, generatorLayout, nextGlobalModel } from '../rounds/global-model.js';
-import { statisticsBundle } from '../rounds/statistics-round.js';
+import { generatorArchitecture, generatorLayout, nextGlobalModel } from './global-model.js';
+import { statisticsBundle } from './statistics-round.js';
 import type { AcceptedUpdate, CoordinatorStore, RoundKind, RoundRecord, VersionRecord } from '../store/store.js';
 import { createStrategy, type StrategyId } from './registry.js';
 
@@ -57,7 +56,8 @@ export interface FederationStrategy {
 export interface FederationStrategyOptions {
   readonly config: CoordinatorConfig;
   readonly store: Pick<CoordinatorStore, 'payloadOf' | 'versionBundle'>;
-  readonly clock: Clock;
+  /** Milliseconds since the epoch (the scheduler's clock): when a version is made. */
+  readonly now: () => number;
 }
 
 /** Every connected site on the allow-list takes part; round 0 gathers statistics, every later round trains. */
@@ -73,7 +73,7 @@ export function configureRound(selection: RoundSelection): RoundConfiguration {
 const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 export function createFederationStrategy(options: FederationStrategyOptions): FederationStrategy {
-  const { config, store, clock } = options;
+  const { config, store, now } = options;
   const aggregation = createStrategy(config.strategy);
   const architecture = generatorArchitecture(config.model);
   const layout = generatorLayout(architecture);
@@ -96,7 +96,7 @@ export function createFederationStrategy(options: FederationStrategyOptions): Fe
       const payloads = updates.map((u) =>
         decodeSafetensors(store.payloadOf(round.round, u.siteId), `update of ${u.siteId} in round ${round.round}`),
       );
-      const createdAt = new Date(clock.now()).toISOString();
+      const createdAt = new Date(now()).toISOString();
       const bundle: GeneratorBundle =
         round.kind === 'statistics'
           ? statisticsBundle({
