@@ -1,4 +1,5 @@
-import { Type, TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { typeBoxValidatorCompiler, type TypeBoxTypeProvider } from './plugins/typebox-validation.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { PublicStatusSchema, type KeyPair } from '@emodistill/core/federation';
 import type { CoordinatorConfig } from './config.js';
@@ -56,9 +57,7 @@ export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
     store.close();
   });
   replyWithCodes(app);
-  // TypeBox's own checker: converts path and query strings, but never coerces or strips a body
-  // (fastify's default Ajv would turn {"rounds":"2"} into 2 and drop unknown properties).
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(typeBoxValidatorCompiler);
   void app.register(siteApi, { store, config, runner: getRunner, authenticate, counters });
   void app.register(adminApi, { store, keys, runner: getRunner, gateway, authenticate });
 

@@ -1,4 +1,5 @@
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { type TypeBoxTypeProvider } from './typebox-validation.js';
 import type { FastifyInstance } from 'fastify';
 import { keepRawJsonBodies } from './raw-json.js';
 import {

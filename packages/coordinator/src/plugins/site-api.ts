@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { type TypeBoxTypeProvider } from './typebox-validation.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ATTESTATION_VERSION,
