@@ -61,7 +61,7 @@ function context(overrides: Partial<IntakeContext> = {}): IntakeContext {
   };
 }
 
-/** A training delta of `value` everywhere (norm grows with it), or a statistics payload. */
+/** A training delta of `value` everywhere (its norm grows with it). */
 function trainingPayload(value = 0.01): Uint8Array {
   return encodeSafetensors(
     LAYOUTS.training.map((l) => ({
@@ -69,6 +69,7 @@ function trainingPayload(value = 0.01): Uint8Array {
       shape: [...l.shape],
       values: new Float32Array(l.shape.reduce((n, d) => n * d, 1)).fill(value),
     })),
+    {},
   );
 }
 
