@@ -1,3 +1,13 @@
+import {
+  Type,
+  type Static,
+  type TArray,
+  type TBoolean,
+  type TLiteral,
+  type TNumber,
+  type TObject,
+  type TString,
+} from '@sinclair/typebox';
 import { canonicalBytes, verifyBytes } from '../crypto/signing.js';
 
 /** The attestation format this release makes and accepts. */
@@ -5,30 +15,54 @@ export const ATTESTATION_VERSION = 2 as const;
 
 /**
  * What a site signs after a privacy audit: the figures the release gate needs, never data.
- * Version 2 names its subject by hash only: version 1 also carried `subject`, the audited file's
- * path on the site's machine, which the released bundle then published.
+ * Version 2 names its subject by hash only (`subjectSha256`: of the audited generator bundle file,
+ * or of the synthetic set file): version 1 also carried `subject`, the audited file's path on the
+ * site's machine, which the released bundle then published. `signature` is Ed25519 over
+ * canonicalBytes(body), base64.
  */
-export interface AttestationBody {
-  readonly kind: 'emodistill-audit-attestation';
-  readonly version: typeof ATTESTATION_VERSION;
-  /** sha256 (hex) of the audited generator bundle file, or of the synthetic set file: the only name of the subject. */
-  readonly subjectSha256: string;
-  readonly passed: boolean;
-  readonly checks: readonly {
-    readonly name: string;
-    readonly value: number;
-    readonly threshold: number;
-    readonly passed: boolean;
-  }[];
-  readonly createdAt: string;
-  readonly sitePublicKey: string;
-}
+export const AttestationSchema: TObject<{
+  body: TObject<{
+    kind: TLiteral<'emodistill-audit-attestation'>;
+    version: TLiteral<typeof ATTESTATION_VERSION>;
+    subjectSha256: TString;
+    passed: TBoolean;
+    checks: TArray<TObject<{ name: TString; value: TNumber; threshold: TNumber; passed: TBoolean }>>;
+    createdAt: TString;
+    sitePublicKey: TString;
+  }>;
+  signature: TString;
+}> = Type.Object(
+  {
+    body: Type.Object(
+      {
+        kind: Type.Literal('emodistill-audit-attestation'),
+        version: Type.Literal(ATTESTATION_VERSION),
+        subjectSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+        passed: Type.Boolean(),
+        checks: Type.Array(
+          Type.Object(
+            {
+              name: Type.String({ maxLength: 128 }),
+              value: Type.Number(),
+              threshold: Type.Number(),
+              passed: Type.Boolean(),
+            },
+            { additionalProperties: false },
+          ),
+          { maxItems: 64 },
+        ),
+        createdAt: Type.String({ maxLength: 64 }),
+        sitePublicKey: Type.String({ minLength: 1, maxLength: 64 }),
+      },
+      { additionalProperties: false },
+    ),
+    signature: Type.String({ minLength: 1, maxLength: 256 }),
+  },
+  { additionalProperties: false },
+);
 
-export interface Attestation {
-  readonly body: AttestationBody;
-  /** Ed25519 over canonicalBytes(body), base64. */
-  readonly signature: string;
-}
+export type Attestation = Readonly<Static<typeof AttestationSchema>>;
+export type AttestationBody = Attestation['body'];
 
 /** True only for an untampered attestation signed by the key it names (compare that key with your allow-list). */
 export function verifyAttestation(attestation: Attestation): boolean {
