@@ -49,6 +49,21 @@ describe('toEmodistillError', () => {
     expect(result.code).toBe('MANIFEST_ROW');
   });
 
+  it("returns another package's coded error (a subclass with its own codes) unchanged", () => {
+    // arrange
+    const OTHER_ERRORS = { refused: 'OTHER_REFUSED' } as const;
+    class OtherError extends EmodistillError<(typeof OTHER_ERRORS)[keyof typeof OTHER_ERRORS]> {}
+    const original = new OtherError(OTHER_ERRORS.refused, 'coordinator refused site "a"');
+
+    // act
+    const result = toEmodistillError(original);
+
+    // assert
+    expect(result).toBe(original);
+    expect(result).toBeInstanceOf(EmodistillError);
+    expect(result.code).toBe('OTHER_REFUSED');
+  });
+
   it('wraps any other Error as INTERNAL, keeping its message and the original as cause', () => {
     // arrange
     const original = new TypeError('x is undefined');
