@@ -7,7 +7,7 @@ import { DistillConfigSchema, type DistillConfigProperties } from '../generator/
  * round's announcement. One schema for the coordinator's config, the announcement and the site.
  * A field may be added in a new plan version; a site refuses a version it does not know.
  */
-export const ROUND_PLAN_VERSION: 1 = 1;
+export const ROUND_PLAN_VERSION = 1 as const;
 
 /**
  * Distill options a federation sets for every site. Not among them: the architecture (the global
