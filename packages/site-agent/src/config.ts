@@ -1,5 +1,14 @@
 import { dirname, resolve } from 'node:path';
-import { Type } from '@sinclair/typebox';
+import {
+  Type,
+  type Static,
+  type TArray,
+  type TLiteral,
+  type TObject,
+  type TOptional,
+  type TString,
+  type TUnion,
+} from '@sinclair/typebox';
 import {
   BACKEND_NAMES,
   COMPUTE_PATHS,
@@ -10,7 +19,16 @@ import {
 } from '@emodistill/core';
 
 /** A site's config file (JSON); paths are relative to it. */
-const SiteConfigSchema = Type.Object(
+const SiteConfigSchema: TObject<{
+  siteId: TString;
+  keyFile: TString;
+  coordinator: TObject<{ url: TString; publicKey: TString }>;
+  features: TString;
+  auditHoldoutSpeakers: TArray<TString>;
+  backend: TUnion<TLiteral<BackendName>[]>;
+  compute: TUnion<TLiteral<ComputePath>[]>;
+  finalBundle: TOptional<TString>;
+}> = Type.Object(
   {
     siteId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
     /** This site's key file (`emodistill keys generate`); its public key is on the coordinator's allow-list. */
@@ -44,16 +62,7 @@ const SiteConfigSchema = Type.Object(
 );
 
 /** The validated site config (see the schema above). */
-export interface SiteConfig {
-  readonly siteId: string;
-  readonly keyFile: string;
-  readonly coordinator: { readonly url: string; readonly publicKey: string };
-  readonly features: string;
-  readonly auditHoldoutSpeakers: readonly string[];
-  readonly backend: BackendName;
-  readonly compute: ComputePath;
-  readonly finalBundle?: string;
-}
+export type SiteConfig = Readonly<Static<typeof SiteConfigSchema>>;
 
 export function resolveSiteConfig(raw: unknown, source: string, baseDir: string): SiteConfig {
   const config = validateConfig(SiteConfigSchema, raw, source) as SiteConfig;
