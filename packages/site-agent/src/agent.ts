@@ -12,9 +12,7 @@ import {
   createDistillTrainer,
   latentOffsetOf,
   decodeGeneratorBundle,
-  EmodistillError,
   encodeSafetensors,
-  ERROR_CODES,
   PROTOCOL,
   readErrorReply,
   readFeatureSet,
@@ -32,6 +30,7 @@ import {
   type StepLosses,
 } from '@emodistill/core';
 import type { SiteConfig } from './config.js';
+import { SITE_AGENT_ERRORS, SiteAgentError } from './errors.js';
 import { prepareUpdate, statisticsPayload, weightDelta, type PreparedUpdate } from './local-update.js';
 
 export interface SiteProgress {
@@ -66,6 +65,12 @@ function siteSeed(siteId: string, base: number): number {
   return (base + hash) % 0x7fffffff;
 }
 
+/** Writes `bytes` to `path`, creating its folder. */
+async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, bytes);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -82,8 +87,8 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
   const holdout = new Set(config.auditHoldoutSpeakers);
   const set = selectRows(all, (i) => !holdout.has(all.speakers[i]!));
   if (set.ids.length === 0)
-    throw new EmodistillError(
-      ERROR_CODES.invalidOption,
+    throw new SiteAgentError(
+      SITE_AGENT_ERRORS.noTrainingRows,
       `${config.features}: no rows left after removing the audit-holdout speakers`,
     );
   log.info(
@@ -117,7 +122,7 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
     const path = `/models/${version}`;
     let response: Response | undefined;
     for (let attempt = 0; !response; attempt++) {
-      if (stopped) throw new EmodistillError(ERROR_CODES.invalidOption, 'site agent stopped');
+      if (stopped) throw new SiteAgentError(SITE_AGENT_ERRORS.stopped, 'site agent stopped');
       let retryAfterMs: number | undefined;
       try {
         const answer = await fetch(`${baseUrl}${path}`, { headers: { [AUTH_HEADER]: signed('GET', path) } });
@@ -128,24 +133,24 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
       }
       if (!response) {
         if (Date.now() > deadline)
-          throw new EmodistillError(
-            ERROR_CODES.invalidOption,
+          throw new SiteAgentError(
+            SITE_AGENT_ERRORS.downloadFailed,
             `download of global version ${version} kept failing until the round's deadline`,
           );
         await sleep(Math.min(retryAfterMs ?? Math.min(8000, 250 * 2 ** attempt), Math.max(0, deadline - Date.now())));
       }
     }
     if (!response.ok)
-      throw new EmodistillError(
-        ERROR_CODES.invalidOption,
+      throw new SiteAgentError(
+        SITE_AGENT_ERRORS.downloadRefused,
         `download of global version ${version} refused: HTTP ${response.status} ${await response.text()}`,
       );
     const bytes = new Uint8Array(await response.arrayBuffer());
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     // The signed announcement names the hash: a model altered in transit or by a proxy is refused.
     if (sha256 !== expectedSha256)
-      throw new EmodistillError(
-        ERROR_CODES.bundleFormat,
+      throw new SiteAgentError(
+        SITE_AGENT_ERRORS.modelHashMismatch,
         `global version ${version} has sha256 ${sha256}, the coordinator signed ${expectedSha256}`,
       );
     return bytes;
@@ -207,7 +212,7 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
       afterStep: async () => {
         // Keep socket.io heartbeats and reconnections alive while training.
         await yieldToEventLoop();
-        if (stopped) throw new EmodistillError(ERROR_CODES.invalidOption, 'site agent stopped');
+        if (stopped) throw new SiteAgentError(SITE_AGENT_ERRORS.stopped, 'site agent stopped');
       },
     });
     const delta = weightDelta(trainer.generatorWeights(), bundle.weights);
@@ -257,8 +262,8 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
           return void log.info({ round: announcement.round }, 'update was already accepted');
         // Refused for good: the caller reports the round as failed, so the coordinator stops waiting.
         if (response.status < 500)
-          throw new EmodistillError(
-            ERROR_CODES.invalidOption,
+          throw new SiteAgentError(
+            SITE_AGENT_ERRORS.updateRefused,
             `update for round ${announcement.round} refused: HTTP ${response.status} ${reply.code} ${reply.message}`.trim(),
           );
         retryAfterMs = retryAfterMilliseconds(response.headers.get('retry-after'));
@@ -267,7 +272,7 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
           'upload deferred by the coordinator; retrying',
         );
       } catch (error) {
-        if (error instanceof EmodistillError) throw error;
+        if (error instanceof SiteAgentError) throw error;
         log.warn({ round: announcement.round, attempt, error: (error as Error).message }, 'upload failed; retrying');
       }
       if (Date.now() > deadline)
@@ -291,13 +296,16 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
 
   async function onFinished(version: number, sha256: string): Promise<void> {
     let finalBundle: string | undefined;
-    if (config.finalBundle) {
+    const path = config.finalBundle;
+    if (path) {
       const bytes = await download(version, sha256);
       decodeGeneratorBundle(bytes, `global version ${version}`);
-      await mkdir(dirname(config.finalBundle), { recursive: true });
       // The exact bytes the coordinator signed for: an audit attestation names their sha256.
-      await writeFile(config.finalBundle, bytes);
-      finalBundle = config.finalBundle;
+      await writeBytes(path, bytes).catch((error: Error) => {
+        const message = `cannot write the final global generator to finalBundle ${path}: ${error.message}`;
+        throw new SiteAgentError(SITE_AGENT_ERRORS.finalBundleUnwritable, message, { cause: error });
+      });
+      finalBundle = path;
     }
     log.info({ version, sha256 }, 'federation finished');
     settle?.resolve({ version, sha256, ...(finalBundle && { finalBundle }) });
@@ -317,8 +325,8 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
     if (error.message.startsWith('unauthorised')) {
       log.error({ reason: error.message }, 'the coordinator refused this site');
       settle?.reject(
-        new EmodistillError(
-          ERROR_CODES.invalidOption,
+        new SiteAgentError(
+          SITE_AGENT_ERRORS.siteRefused,
           `coordinator ${baseUrl} refused site "${config.siteId}": ${error.message}`,
         ),
       );
