@@ -11,6 +11,7 @@ import {
 import { corpus } from '../test/fixtures.js';
 import { signAttestation, verifyAttestation } from './attestation.js';
 import { runAudit } from './audit.js';
+import { PRIVACY_AUDIT_ERRORS, PrivacyAuditError } from './errors.js';
 import { evaluateGate } from './gate.js';
 
 beforeAll(async () => {
@@ -37,6 +38,53 @@ describe('runAudit', () => {
     expect(report.gate.passed).toBe(false);
     expect(report.summary.at(-1)).toContain('FAIL');
     expect(JSON.parse(JSON.stringify(report)).version).toBe(1);
+  });
+});
+
+describe('runAudit refuses, before any metric, sets it cannot audit', () => {
+  it('a synthetic set without rows (AUDIT_SET_EMPTY)', () => {
+    // arrange
+    const members = corpus(['a', 'b'], 4, 1);
+    const holdout = corpus(['x'], 4, 2);
+    const empty: FeatureSet = {
+      ...members,
+      ids: [],
+      speakers: [],
+      emotions: [],
+      sessions: [],
+      features: new Float32Array(0),
+    };
+
+    // act
+    const audit = (): unknown => runAudit(empty, members, holdout, { subject: 'empty', resamples: 10 });
+
+    // assert
+    expect(audit).toThrow(PrivacyAuditError);
+    expect(audit).toThrow(
+      expect.objectContaining({
+        code: PRIVACY_AUDIT_ERRORS.emptySet,
+        message: 'the synthetic set has no rows: nothing to audit',
+      }),
+    );
+  });
+
+  it('member data of a single speaker (TOO_FEW_MEMBER_SPEAKERS, naming it; was a tfjs oneHot error)', () => {
+    // arrange
+    const members = corpus(['a'], 8, 1);
+    const holdout = corpus(['x'], 4, 2);
+
+    // act
+    const audit = (): unknown => runAudit(members, members, holdout, { subject: 'one speaker', resamples: 10 });
+
+    // assert
+    expect(audit).toThrow(
+      expect.objectContaining({
+        code: PRIVACY_AUDIT_ERRORS.tooFewMemberSpeakers,
+        message: expect.stringMatching(
+          /^the member set has a single speaker \(a\): the speaker-ID probes need at least 2/,
+        ),
+      }),
+    );
   });
 });
 

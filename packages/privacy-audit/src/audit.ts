@@ -6,6 +6,7 @@ import {
   labelIndices,
   type FeatureSet,
 } from '@emodistill/core';
+import { PRIVACY_AUDIT_ERRORS, PrivacyAuditError } from './errors.js';
 import { DEFAULT_GATE, evaluateGate, type GateCheck, type GateConfig } from './gate.js';
 import type { Estimate } from './metrics/bootstrap.js';
 import { measureMemorisation } from './metrics/dcr.js';
@@ -73,6 +74,19 @@ export interface EmbeddedPoint {
 const percent = (value: number): string => `${(value * 100).toFixed(1)} %`;
 const interval = (e: Estimate): string => `${e.value.toFixed(2)} [${e.low.toFixed(2)}, ${e.high.toFixed(2)}]`;
 
+/** Refuses sets the audit's metrics cannot be computed on, naming the set and what it lacks. */
+function assertAuditable(sets: Readonly<Record<'synthetic' | 'member' | 'holdout', FeatureSet>>): void {
+  for (const [name, set] of Object.entries(sets))
+    if (set.ids.length === 0)
+      throw new PrivacyAuditError(PRIVACY_AUDIT_ERRORS.emptySet, `the ${name} set has no rows: nothing to audit`);
+  const speakers = new Set(sets.member.speakers);
+  if (speakers.size < 2)
+    throw new PrivacyAuditError(
+      PRIVACY_AUDIT_ERRORS.tooFewMemberSpeakers,
+      `the member set has a single speaker (${[...speakers].join()}): the speaker-ID probes need at least 2; audit with member data of 2 or more speakers`,
+    );
+}
+
 /**
  * Audits a synthetic set against the site's real member data (speakers the generator trained on)
  * and holdout data (speakers it never saw), all in the members' standardised feature space.
@@ -85,6 +99,7 @@ export function runAudit(
 ): AuditReport {
   assertCompatible(members, synthetic, 'member and synthetic sets');
   assertCompatible(members, holdout, 'member and holdout sets');
+  assertAuditable({ synthetic, member: members, holdout });
   const standardiser = fitStandardiser(members.features, members.dimension);
   const rows = (
     set: FeatureSet,

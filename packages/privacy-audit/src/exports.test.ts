@@ -6,6 +6,8 @@ describe('@emodistill/privacy-audit public API', () => {
     expect(Object.keys(audit).sort()).toEqual([
       'AUDIT_REPORT_VERSION',
       'DEFAULT_GATE',
+      'PRIVACY_AUDIT_ERRORS',
+      'PrivacyAuditError',
       'bootstrap',
       'evaluateGate',
       'inferMembership',

@@ -2,6 +2,7 @@ export { AUDIT_REPORT_VERSION, runAudit } from './audit.js';
 export { signAttestation, verifyAttestation } from './attestation.js';
 export { renderAuditHtml } from './report/html.js';
 export { DEFAULT_GATE, evaluateGate } from './gate.js';
+export { PRIVACY_AUDIT_ERRORS, PrivacyAuditError } from './errors.js';
 export { bootstrap } from './metrics/bootstrap.js';
 export { measureMemorisation } from './metrics/dcr.js';
 export { nearestDistances } from './metrics/distances.js';
@@ -12,6 +13,7 @@ export { probeEmotionModelRepresentations, probeSyntheticSpeakerInformation } fr
 export type { AuditOptions, AuditReport, EmbeddedPoint } from './audit.js';
 export type { Attestation, AttestationBody } from './attestation.js';
 export type { GateCheck, GateConfig, GateInputs } from './gate.js';
+export type { PrivacyAuditErrorCode } from './errors.js';
 export type { BootstrapOptions, Estimate } from './metrics/bootstrap.js';
 export type { MemorisationResult } from './metrics/dcr.js';
 export type { Rows } from './metrics/distances.js';
