@@ -417,7 +417,7 @@ describe('emodistill federation commands: operator mistakes', () => {
     expect([unreachable.code, unreachable.stderr]).toEqual([
       EXIT_CODES.failure,
       expect.stringMatching(
-        /^emodistill: error \[INVALID_OPTION\] cannot reach the coordinator at http:\/\/127\.0\.0\.1:9: .*\n$/,
+        /^emodistill: error \[COORDINATOR_UNREACHABLE\] cannot reach the coordinator at http:\/\/127\.0\.0\.1:9: .*\n$/,
       ),
     ]);
     expect([noKey.code, noKey.stderr]).toEqual([EXIT_CODES.failure, expect.stringMatching(/missing\.key/)]);

@@ -3,8 +3,9 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AUTH_HEADER, ERROR_CODES, generateKeyPair, writeKeyFile } from '@emodistill/core';
+import { AUTH_HEADER, generateKeyPair, writeKeyFile } from '@emodistill/core';
 import { adminRequest } from './admin-client.js';
+import { HARNESS_ERRORS } from './errors.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'emodistill-admin-'));
 const adminKey = join(dir, 'admin.key');
@@ -31,7 +32,7 @@ describe('adminRequest', () => {
       expect(await adminRequest({ url, adminKey }, 'POST', '/admin/rounds', { rounds: 2 })).toEqual({ ok: 1 });
       expect(seen).toEqual([{ method: 'POST', url: '/admin/rounds', signed: true, body: '{"rounds":2}' }]);
       await expect(adminRequest({ url, adminKey }, 'GET', '/admin/refused')).rejects.toMatchObject({
-        code: ERROR_CODES.invalidOption,
+        code: HARNESS_ERRORS.adminRequestRefused,
         message: 'coordinator refused GET /admin/refused: HTTP 409 E_STATE no',
       });
     } finally {
@@ -41,7 +42,7 @@ describe('adminRequest', () => {
 
   it('says when the coordinator cannot be reached', async () => {
     await expect(adminRequest({ url: 'http://127.0.0.1:1', adminKey }, 'GET', '/admin/status')).rejects.toMatchObject({
-      code: ERROR_CODES.invalidOption,
+      code: HARNESS_ERRORS.coordinatorUnreachable,
       message: expect.stringMatching(/^cannot reach the coordinator at http:\/\/127\.0\.0\.1:1: /),
     });
   });

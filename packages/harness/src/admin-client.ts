@@ -1,12 +1,5 @@
-import {
-  AUTH_HEADER,
-  EmodistillError,
-  ERROR_CODES,
-  readErrorReply,
-  readKeyFile,
-  signRequest,
-  encodeKey,
-} from '@emodistill/core/federation';
+import { AUTH_HEADER, readErrorReply, readKeyFile, signRequest, encodeKey } from '@emodistill/core/federation';
+import { HARNESS_ERRORS, HarnessError } from './errors.js';
 
 /** Where the coordinator's admin API is and which operator key signs the requests. */
 export interface AdminEndpoint {
@@ -44,15 +37,15 @@ export async function adminRequest(
       ...(body !== undefined && { body: text }),
     });
   } catch (error) {
-    throw new EmodistillError(
-      ERROR_CODES.invalidOption,
+    throw new HarnessError(
+      HARNESS_ERRORS.coordinatorUnreachable,
       `cannot reach the coordinator at ${endpoint.url}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`,
     );
   }
   if (!response.ok) {
     const reply = readErrorReply(await response.json().catch(() => undefined));
-    throw new EmodistillError(
-      ERROR_CODES.invalidOption,
+    throw new HarnessError(
+      HARNESS_ERRORS.adminRequestRefused,
       `coordinator refused ${method} ${path}: HTTP ${response.status} ${reply.code} ${reply.message}`.trim(),
     );
   }

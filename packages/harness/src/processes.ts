@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EmodistillError, ERROR_CODES } from '@emodistill/core';
+import { HARNESS_ERRORS, HarnessError } from './errors.js';
 
 let cliExecutablePath: string | undefined;
 
@@ -28,8 +28,8 @@ export function cliExecutable(): string {
       if (entry) return (cliExecutablePath = realpathSync(resolve(packageDir, entry)));
     }
     if (dirname(dir) === dir)
-      throw new EmodistillError(
-        ERROR_CODES.internal,
+      throw new HarnessError(
+        HARNESS_ERRORS.cliNotFound,
         `cannot find the emodistill executable: no node_modules/@emodistill/cli with an emodistill bin above ${start} (run npm install)`,
       );
   }
@@ -71,8 +71,8 @@ export async function spawnCoordinator(
     const timer = setTimeout(
       () =>
         reject(
-          new EmodistillError(
-            ERROR_CODES.internal,
+          new HarnessError(
+            HARNESS_ERRORS.coordinatorStartFailed,
             `coordinator did not start within ${timeoutMs / 1000} s; see ${logPath}`,
           ),
         ),
@@ -89,7 +89,10 @@ export async function spawnCoordinator(
     void process.exited.then((code) => {
       clearTimeout(timer);
       reject(
-        new EmodistillError(ERROR_CODES.internal, `coordinator exited (${code}) before listening; see ${logPath}`),
+        new HarnessError(
+          HARNESS_ERRORS.coordinatorStartFailed,
+          `coordinator exited (${code}) before listening; see ${logPath}`,
+        ),
       );
     });
   });

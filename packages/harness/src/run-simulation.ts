@@ -1,7 +1,5 @@
 import { join } from 'node:path';
 import {
-  EmodistillError,
-  ERROR_CODES,
   evaluateDownstream,
   loadGenerator,
   sampleFeatureSet,
@@ -19,6 +17,7 @@ import {
 import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
 import { adminRequest } from './admin-client.js';
+import { HARNESS_ERRORS, HarnessError } from './errors.js';
 import { setUpFederation, type FederationSetupOptions, type FederationLayout } from './federation-setup.js';
 import { spawnCli, spawnCoordinator } from './processes.js';
 
@@ -97,8 +96,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       const codes = await Promise.all(sites.map(async ({ site, process }) => ({ site, code: await process.exited })));
       const failed = codes.filter(({ code }) => code !== 0);
       if (failed.length > 0)
-        throw new EmodistillError(
-          ERROR_CODES.internal,
+        throw new HarnessError(
+          HARNESS_ERRORS.siteProcessFailed,
           `site ${failed.map(({ site, code }) => `${site.siteId} exited with ${code} (log: ${join(layout.dir, `${site.siteId}.log`)})`).join('; ')}`,
         );
     } finally {
@@ -120,7 +119,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     bytes ??= (await adminRequest(admin, 'GET', '/admin/export', undefined, true)) as Uint8Array;
     const bundle = decodeGeneratorBundle(bytes, 'exported global generator');
     if (verifyGeneratorBundle(bundle) !== layout.coordinatorPublicKey)
-      throw new EmodistillError(ERROR_CODES.bundleFormat, 'the exported bundle is not signed by the coordinator');
+      throw new HarnessError(
+        HARNESS_ERRORS.exportNotCoordinatorSigned,
+        `the exported bundle is not signed by the coordinator's key ${layout.coordinatorPublicKey}`,
+      );
     const bundlePath = join(options.outDir, 'global.bundle');
     await writeGeneratorBundle(bundlePath, bundle);
     options.log.info({ bundlePath }, 'global generator exported');
