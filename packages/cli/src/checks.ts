@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { EmodistillError, ERROR_CODES, type FeatureSet } from '@emodistill/core';
+import type { FeatureSet } from '@emodistill/core';
+import { CLI_ERRORS, CliError } from './errors.js';
 
 /**
  * Checks a command runs before its work, so that a mistake in the command line is reported at
@@ -38,18 +39,18 @@ export async function checkOutputPaths(outputs: readonly (OutputPath | undefined
   const problems = (await Promise.all(outputs.filter((output) => output !== undefined).map(outputProblem))).filter(
     (problem) => problem !== undefined,
   );
-  if (problems.length > 0) throw new EmodistillError(ERROR_CODES.invalidOption, problems.join('; '));
+  if (problems.length > 0) throw new CliError(CLI_ERRORS.outputNotWritable, problems.join('; '));
 }
 
 /** Refuses a working folder whose parent directory is missing (the folder itself may be created). */
 export async function checkWorkingFolderParent(option: string, folder: string): Promise<void> {
   const problem = await directoryProblem(dirname(resolve(folder)));
-  if (problem) throw new EmodistillError(ERROR_CODES.invalidOption, `${option} ${folder}: ${problem}`);
+  if (problem) throw new CliError(CLI_ERRORS.runFolderRefused, `${option} ${folder}: ${problem}`);
 }
 
 /** Refuses a feature set without rows; `what` names it (`--train train.arrow`). */
 export function requireRows(set: FeatureSet, what: string): void {
-  if (set.ids.length === 0) throw new EmodistillError(ERROR_CODES.invalidOption, `${what} has no rows`);
+  if (set.ids.length === 0) throw new CliError(CLI_ERRORS.noRows, `${what} has no rows`);
 }
 
 /** Refuses a feature set in which a class has no rows (a generator cannot learn a class it never sees). */
@@ -57,8 +58,8 @@ export function requireEveryClass(set: FeatureSet, what: string): void {
   const present = new Set(set.emotions);
   const empty = set.classNames.filter((name) => !present.has(name));
   if (empty.length > 0) {
-    throw new EmodistillError(
-      ERROR_CODES.invalidOption,
+    throw new CliError(
+      CLI_ERRORS.classWithoutRows,
       `${what} has no rows of class${empty.length > 1 ? 'es' : ''} ${empty.join(', ')} (classes: ${set.classNames.join(', ')}); distillation needs training rows of every class`,
     );
   }

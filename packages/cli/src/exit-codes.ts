@@ -1,3 +1,5 @@
+import { EmodistillError, ERROR_CODES } from '@emodistill/core';
+
 /** Process exit codes of `emodistill` (documented in the README). */
 export const EXIT_CODES = {
   ok: 0,
@@ -10,3 +12,16 @@ export const EXIT_CODES = {
   /** A bug: please report it with the log. */
   internal: 70,
 } as const;
+
+export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
+
+/**
+ * The exit code of a command that threw: a coded error of any package (core's, the coordinator's, the
+ * site agent's, the privacy audit's, the harness's or the CLI's own) is the user's to fix, 1; anything
+ * else, core's INTERNAL included, is a bug, 70.
+ */
+export function exitCodeOf(error: unknown): ExitCode {
+  return error instanceof EmodistillError && error.code !== ERROR_CODES.internal
+    ? EXIT_CODES.failure
+    : EXIT_CODES.internal;
+}

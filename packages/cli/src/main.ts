@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { EmodistillError, toEmodistillError } from '@emodistill/core';
+import { toEmodistillError } from '@emodistill/core';
 import type { CommandContext } from './context.js';
 import { auditCommand } from './commands/audit.js';
 import { benchCommand } from './commands/bench.js';
@@ -11,7 +11,7 @@ import { coordinatorCommand, roundCommand, siteCommand, sitesCommand } from './c
 import { keysCommand } from './commands/keys.js';
 import { simulateCommand } from './commands/simulate.js';
 import { sampleCommand } from './commands/sample.js';
-import { EXIT_CODES } from './exit-codes.js';
+import { EXIT_CODES, exitCodeOf } from './exit-codes.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
 
 /** Where output goes: the process streams by default, buffers in tests. */
@@ -86,9 +86,10 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
       // commander already printed the usage message (or help/version, which exit 0).
       return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
     }
-    const normalised = toEmodistillError(error);
-    io.stderr(`emodistill: error [${normalised.code}] ${normalised.message}\n`);
-    if (!(error instanceof EmodistillError) && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
-    return error instanceof EmodistillError ? EXIT_CODES.failure : EXIT_CODES.internal;
+    const { code, message } = toEmodistillError(error);
+    io.stderr(`emodistill: error [${code}] ${message}\n`);
+    const exitCode = exitCodeOf(error);
+    if (exitCode === EXIT_CODES.internal && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+    return exitCode;
   }
 }

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { EmodistillError, ERROR_CODES } from '@emodistill/core';
 import { checkWorkingFolderParent } from './checks.js';
+import { CLI_ERRORS, CliError } from './errors.js';
 
 /**
  * `demo` and `simulate` own their working folder: a marker file says which run made it, and a
@@ -70,14 +70,14 @@ export async function claimRunFolder(option: string, folder: string, command: Ru
   const dir = resolve(folder);
   const info = await stat(dir).catch(() => undefined);
   if (info && !info.isDirectory())
-    throw new EmodistillError(ERROR_CODES.invalidOption, `${option} ${folder} is a file, not a folder`);
+    throw new CliError(CLI_ERRORS.runFolderRefused, `${option} ${folder} is a file, not a folder`);
   const names = info ? await readdir(dir) : [];
   const previous = info ? await readMarker(dir) : undefined;
   const removable = names.filter((name) => previous && isRunEntry(name, RUN_ENTRIES[previous.command]));
   const conflicts = names.filter((name) => !removable.includes(name) && isRunEntry(name, RUN_ENTRIES[command]));
   if (conflicts.length > 0) {
-    throw new EmodistillError(
-      ERROR_CODES.invalidOption,
+    throw new CliError(
+      CLI_ERRORS.runFolderRefused,
       `${option} ${folder} already holds ${conflicts.join(', ')}, which ${RUN_MARKER_FILE} does not mark as an earlier demo or simulate run's; give a new or empty folder, or remove them yourself`,
     );
   }

@@ -1,12 +1,24 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeKey, generateKeyPair, readFeatureSet, selectRows, writeFeatureSet } from '@emodistill/core';
+import {
+  buildInitialBundle,
+  encodeGeneratorBundle,
+  encodeKey,
+  generateKeyPair,
+  readFeatureSet,
+  selectRows,
+  signGeneratorBundle,
+  writeFeatureSet,
+  type GeneratorBundle,
+} from '@emodistill/core';
 import { EXIT_CODES, main } from '../src/index.js';
 
 const EMODB_WAV = fileURLToPath(new URL('../../../../shared/datasets/emodb/wav', import.meta.url));
@@ -434,6 +446,86 @@ describe('emodistill federation commands: operator mistakes', () => {
   });
 });
 
+/** Global version 1 of a two-class, three-dimension federation, as the coordinator builds it (unsigned). */
+function federatedBundle(): GeneratorBundle {
+  const featureSpec = { name: 'test', version: '1', params: {}, dimensionNames: ['a', 'b', 'c'] };
+  return buildInitialBundle({
+    sites: [
+      {
+        siteId: 'lab-a',
+        numExamples: 8,
+        mean: new Float32Array(3),
+        variance: Float32Array.of(1, 1, 1),
+        featureSpec,
+        speakers: 2,
+      },
+    ],
+    architecture: { noiseDimension: 2, hiddenUnits: [4], classCount: 2, outputDimension: 3 },
+    classNames: ['angry', 'sad'],
+    seed: 0,
+    latentRadius: 0,
+    trainingConfig: {},
+    strategy: 'fed-avg',
+    statisticsRound: 0,
+    createdAt: new Date(0).toISOString(),
+  });
+}
+
+describe('emodistill coordinator export of a bundle without a valid signature', () => {
+  it('refuses an unsigned and an altered export with one line (exit 1, not 70) and writes nothing', async () => {
+    // arrange: a stand-in coordinator whose /admin/export answers with the bundle of the request's path
+    const adminKey = join(dir, 'export-admin.key');
+    await run('keys', 'generate', '--out', adminKey);
+    const signed = signGeneratorBundle(federatedBundle(), generateKeyPair());
+    const altered = {
+      ...signed,
+      metadata: { ...signed.metadata, provenance: { ...signed.metadata.provenance, trainingRows: 9999 } },
+    };
+    const exports: Record<string, Uint8Array> = {
+      '/unsigned/admin/export': encodeGeneratorBundle(federatedBundle()),
+      '/altered/admin/export?release=true': encodeGeneratorBundle(altered),
+    };
+    const server = createServer((request, response) => response.end(exports[request.url ?? '']));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const out = join(dir, 'exported.bundle');
+
+    // act
+    const unsigned = await run(
+      'coordinator',
+      'export',
+      '--url',
+      `${url}/unsigned`,
+      '--admin-key',
+      adminKey,
+      '--out',
+      out,
+    );
+    const tampered = await run(
+      'coordinator',
+      'export',
+      '--release',
+      '--url',
+      `${url}/altered`,
+      '--admin-key',
+      adminKey,
+      '--out',
+      out,
+    ).finally(() => server.close());
+
+    // assert
+    expectOneLineRefusal(
+      unsigned,
+      'EXPORT_UNSIGNED',
+      new RegExp(
+        `the bundle exported by ${url}/unsigned carries no valid signature \\(unsigned\\); nothing was written to ${out}`,
+      ),
+    );
+    expectOneLineRefusal(tampered, 'EXPORT_UNSIGNED', /carries no valid signature \(altered after signing\)/);
+    await expect(stat(out)).rejects.toThrow();
+  });
+});
+
 /** Exit 1 and exactly one line `emodistill: error [CODE] …` (no stack trace). */
 function expectOneLineRefusal(result: { code: number; stderr: string }, code: string, message: RegExp): void {
   expect(result.code, result.stderr).toBe(EXIT_CODES.failure);
@@ -557,7 +649,7 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
     // assert
     expectOneLineRefusal(
       result,
-      'INVALID_OPTION',
+      'OUTPUT_NOT_WRITABLE',
       new RegExp(` ${out}: directory ${missingDir} does not exist \\(create it first\\)`),
     );
   });
@@ -580,10 +672,10 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
     );
 
     // assert
-    expectOneLineRefusal(noRows, 'INVALID_OPTION', new RegExp(`${empty} has no rows`));
+    expectOneLineRefusal(noRows, 'NO_ROWS', new RegExp(`${empty} has no rows`));
     expectOneLineRefusal(
       noSurprise,
-      'INVALID_OPTION',
+      'CLASS_WITHOUT_ROWS',
       new RegExp(
         `${emptyClass} has no rows of class surprise \\(classes: anger, happiness, neutral, sadness, surprise\\)`,
       ),
@@ -612,10 +704,10 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
     );
 
     // assert
-    expectOneLineRefusal(noRows, 'INVALID_OPTION', new RegExp(`--train ${empty} has no rows`));
+    expectOneLineRefusal(noRows, 'NO_ROWS', new RegExp(`--train ${empty} has no rows`));
     expectOneLineRefusal(
       same,
-      'INVALID_OPTION',
+      'SPEAKER_OVERLAP',
       new RegExp(
         `speakers 03, 08, 10 of --test ${features} are also in --train ${features}, .*--allow-speaker-overlap`,
       ),
@@ -645,7 +737,7 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
     // assert
     expectOneLineRefusal(
       result,
-      'INVALID_OPTION',
+      'NO_ROWS',
       new RegExp(`--test-speakers 03,08,10 are every speaker of ${features}: nothing would be left for ${outTrain}`),
     );
     await expect(stat(outTrain)).rejects.toThrow();
@@ -670,6 +762,38 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
     expect(result.stderr).not.toMatch(/Cannot read|null/);
   });
 
+  it('audit --key names a missing bundle with its code, not the file system error of its hashing', async () => {
+    // arrange
+    const { train, test } = await mistakeFixtures();
+    const key = join(dir, 'audit-site.key');
+    await run('keys', 'generate', '--out', key);
+    const bundle = join(dir, 'never-written.bundle');
+
+    // act
+    const result = await run(
+      'audit',
+      '--members',
+      train,
+      '--holdout',
+      test,
+      '--bundle',
+      bundle,
+      '--key',
+      key,
+      '--out',
+      join(dir, 'never-audited.json'),
+      '--backend',
+      'wasm',
+    );
+
+    // assert
+    expectOneLineRefusal(
+      result,
+      'BUNDLE_FORMAT',
+      new RegExp(`${bundle} is not a usable generator bundle: file not found`),
+    );
+  });
+
   it('sites add checks the site id and the public key before sending anything', async () => {
     // arrange: no coordinator listens at the URL, so only a check before the request can answer
     const adminKey = join(dir, 'sites-admin.key');
@@ -683,12 +807,12 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
     // assert
     expectOneLineRefusal(
       badKey,
-      'INVALID_OPTION',
+      'INVALID_SITE_ARGUMENT',
       /sites add: <public-key> "not-a-key" is not an Ed25519 public key: expected 44 base64 characters ending in "=" .*got 9 characters\n$/,
     );
     expectOneLineRefusal(
       badBoth,
-      'INVALID_OPTION',
+      'INVALID_SITE_ARGUMENT',
       /sites add: <name> "lab c" must be 1 to 64 letters, digits, "_", "\." or "-"; <public-key> "AAAA" is not an Ed25519 public key/,
     );
   });

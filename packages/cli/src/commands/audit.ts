@@ -4,8 +4,6 @@ import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import {
   assertBundleMatches,
-  EmodistillError,
-  ERROR_CODES,
   loadGenerator,
   readFeatureSet,
   readGeneratorBundle,
@@ -25,6 +23,7 @@ import {
   type AuditReport,
 } from '@emodistill/privacy-audit';
 import { checkOutputPaths, requireRows } from '../checks.js';
+import { CLI_ERRORS, CliError } from '../errors.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { backendOption, computeOption, parsePositiveInt } from '../options.js';
@@ -68,14 +67,11 @@ export interface AuditRun {
 /** The audited set, the file it came from and the report's label for it: the file name only, never a path of this machine. */
 async function syntheticSetFor(run: AuditRun): Promise<{ set: FeatureSet; path: string; subject: string }> {
   if (run.bundle && run.synthetic)
-    throw new EmodistillError(ERROR_CODES.invalidOption, 'give either --bundle or --synthetic, not both');
+    throw new CliError(CLI_ERRORS.conflictingOptions, 'give either --bundle or --synthetic, not both');
   if (run.synthetic)
     return { set: await readFeatureSet(run.synthetic), path: run.synthetic, subject: basename(run.synthetic) };
   if (!run.bundle)
-    throw new EmodistillError(
-      ERROR_CODES.invalidOption,
-      'audit needs --bundle <gen.bundle> or --synthetic <synth.arrow>',
-    );
+    throw new CliError(CLI_ERRORS.missingOption, 'audit needs --bundle <gen.bundle> or --synthetic <synth.arrow>');
   const bundle = await readGeneratorBundle(run.bundle);
   assertBundleMatches(bundle, run.members, run.membersSource);
   const generator = loadGenerator(bundle, run.bundle);
@@ -105,12 +101,13 @@ export async function auditToFiles(
 ): Promise<{ report: AuditReport; htmlPath: string; attestation?: Attestation; attestationPath?: string }> {
   const shared = [...new Set(run.holdout.speakers)].filter((speaker) => run.members.speakers.includes(speaker));
   if (shared.length)
-    throw new EmodistillError(
-      ERROR_CODES.invalidOption,
+    throw new CliError(
+      CLI_ERRORS.speakerOverlap,
       `holdout speakers ${shared.join(', ')} are also in ${run.membersSource}; audit-holdout speakers must be unseen`,
     );
   const subjectPath = run.bundle ?? run.synthetic;
-  const hashBefore = subjectPath && run.key ? await sha256Of(subjectPath) : undefined;
+  // A file unreadable now is reported, coded, when it is read below (and one that appears meanwhile counts as changed).
+  const hashBefore = subjectPath && run.key ? await sha256Of(subjectPath).catch(() => undefined) : undefined;
   const { set, path, subject } = await syntheticSetFor(run);
   const report = runAudit(set, run.members, run.holdout, {
     subject,
@@ -124,8 +121,8 @@ export async function auditToFiles(
   const subjectSha256 = await sha256Of(path);
   // The attestation must name the bytes that were audited.
   if (subjectSha256 !== hashBefore)
-    throw new EmodistillError(
-      ERROR_CODES.invalidOption,
+    throw new CliError(
+      CLI_ERRORS.auditedFileChanged,
       `${path} changed while it was being audited; run the audit again`,
     );
   const attestationPath = `${run.out.replace(/\.json$/, '')}.attestation.json`;

@@ -1,7 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
-  EmodistillError,
-  ERROR_CODES,
   extractFeatureSet,
   importEmbeddings,
   listEmodb,
@@ -19,6 +17,7 @@ import {
   type LabelCount,
 } from '@emodistill/core';
 import { checkOutputPaths } from '../checks.js';
+import { CLI_ERRORS, CliError } from '../errors.js';
 import type { CommandContext } from '../context.js';
 import { formatTable } from '../format.js';
 import { createProgress } from '../progress.js';
@@ -59,8 +58,8 @@ function listCorpus(
       return listManifest(path, { classes: flags.classes });
     case 'folders':
       if (!flags.speakerRegex)
-        throw new EmodistillError(
-          ERROR_CODES.invalidOption,
+        throw new CliError(
+          CLI_ERRORS.missingOption,
           'corpus import folders needs --speaker-regex (e.g. "^(\\w+?)_" for spk01_take3.wav)',
         );
       return listFolders(path, { speakerRegex: flags.speakerRegex, classes: flags.classes });
@@ -77,8 +76,8 @@ async function importCorpus(
   let set: FeatureSet;
   if (format === 'embeddings') {
     if (!flags.manifest)
-      throw new EmodistillError(
-        ERROR_CODES.invalidOption,
+      throw new CliError(
+        CLI_ERRORS.missingOption,
         'corpus import embeddings needs --manifest <file> (CSV/JSONL with emotion,speaker per .npy row)',
       );
     set = await importEmbeddings(path, flags.manifest, { model: flags.model, classes: flags.classes });
@@ -188,8 +187,8 @@ export function corpusCommand(context: () => CommandContext): Command {
       ]);
       const { train, test } = splitBySpeakers(await readFeatureSet(file), flags.testSpeakers);
       if (train.ids.length === 0)
-        throw new EmodistillError(
-          ERROR_CODES.invalidOption,
+        throw new CliError(
+          CLI_ERRORS.noRows,
           `--test-speakers ${flags.testSpeakers.join(',')} are every speaker of ${file}: nothing would be left for ${flags.outTrain}`,
         );
       await writeFeatureSet(flags.outTrain, train);

@@ -2,8 +2,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { Command } from 'commander';
 import {
-  EmodistillError,
-  ERROR_CODES,
   evaluateDownstream,
   extractFeatureSet,
   foldsFor,
@@ -18,6 +16,7 @@ import {
 import { runSimulation, spawnCli } from '@emodistill/harness';
 import type { AuditReport } from '@emodistill/privacy-audit';
 import { renderDemoHtml, type DemoReport, type DemoSiteAudit } from '../demo-report.js';
+import { CLI_ERRORS, CliError } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { claimRunFolder } from '../run-folder.js';
 import type { CommandContext } from '../context.js';
@@ -41,8 +40,8 @@ async function loadDemoCorpusGenerator(): Promise<DemoCorpusModule> {
   try {
     return (await import(DEMO_CORPUS_MODULE)) as DemoCorpusModule;
   } catch (error) {
-    throw new EmodistillError(
-      ERROR_CODES.invalidOption,
+    throw new CliError(
+      CLI_ERRORS.demoToolsMissing,
       'the demo corpus generator (tools/ of the emodistill repository) is not installed: run the demo from a clone after `npm ci`',
       { cause: error },
     );
@@ -150,8 +149,8 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
         );
         const code = await audit.exited;
         if (code !== 0 && code !== EXIT_CODES.gateFailed)
-          throw new EmodistillError(
-            ERROR_CODES.internal,
+          throw new CliError(
+            CLI_ERRORS.demoAuditFailed,
             `the audit of ${site.siteId} failed (exit ${code}); see ${join(layout.dir, `${site.siteId}-audit.log`)}`,
           );
         const reportPath = join(dirname(site.config), 'audit-report.json');

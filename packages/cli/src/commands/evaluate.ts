@@ -1,7 +1,5 @@
 import { Command } from 'commander';
 import {
-  EmodistillError,
-  ERROR_CODES,
   evaluateDownstream,
   readFeatureSet,
   selectBackend,
@@ -10,6 +8,7 @@ import {
 } from '@emodistill/core';
 import { requireRows, sharedSpeakers } from '../checks.js';
 import type { CommandContext } from '../context.js';
+import { CLI_ERRORS, CliError } from '../errors.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
 import { backendOption, computeOption, parsePositiveInt } from '../options.js';
 
@@ -43,8 +42,8 @@ export function evaluateCommand(context: () => CommandContext): Command {
       requireRows(test, `--test ${flags.test}`);
       const shared = sharedSpeakers(train, test);
       if (shared.length > 0 && !flags.allowSpeakerOverlap) {
-        throw new EmodistillError(
-          ERROR_CODES.invalidOption,
+        throw new CliError(
+          CLI_ERRORS.speakerOverlap,
           `speakers ${shared.join(', ')} of --test ${flags.test} are also in --train ${flags.train}, so the test is not on held-out speakers; split by speaker (corpus split) or pass --allow-speaker-overlap`,
         );
       }

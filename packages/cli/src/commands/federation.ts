@@ -2,8 +2,6 @@ import { Command, InvalidArgumentError } from 'commander';
 import {
   AUTH_HEADER,
   decodeGeneratorBundle,
-  EmodistillError,
-  ERROR_CODES,
   readFeatureSet,
   readKeyFile,
   selectBackend,
@@ -23,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { joinFederation, loadSiteConfig, type SiteConfig } from '@emodistill/site-agent';
 import { auditToFiles, parseFraction } from './audit.js';
 import { checkOutputPaths } from '../checks.js';
+import { CLI_ERRORS, CliError } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { backendOption, computeOption } from '../options.js';
 import type { CommandContext } from '../context.js';
@@ -85,7 +84,11 @@ export function coordinatorCommand(context: () => CommandContext): Command {
     )) as Uint8Array;
     const bundle = decodeGeneratorBundle(bytes, `export from ${flags.url}`);
     const signer = verifyGeneratorBundle(bundle);
-    if (!signer) throw new Error('the exported bundle carries no valid coordinator signature');
+    if (!signer)
+      throw new CliError(
+        CLI_ERRORS.exportUnsigned,
+        `the bundle exported by ${flags.url} carries no valid signature (${bundle.metadata.signature ? 'altered after signing' : 'unsigned'}); nothing was written to ${flags.out}`,
+      );
     await writeGeneratorBundle(flags.out, bundle);
     const provenance = bundle.metadata.provenance as {
       federation?: { trainingRounds?: number; sites?: string[] };
@@ -150,7 +153,7 @@ function checkSiteArguments(name: string, publicKey: string): void {
           `<public-key> ${JSON.stringify(publicKey.length > 60 ? `${publicKey.slice(0, 57)}…` : publicKey)} is not an Ed25519 public key: expected 44 base64 characters ending in "=" (as \`emodistill keys generate\` prints it), got ${publicKey.length} characters`,
         ]),
   ];
-  if (problems.length > 0) throw new EmodistillError(ERROR_CODES.invalidOption, `sites add: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new CliError(CLI_ERRORS.invalidSiteArgument, `sites add: ${problems.join('; ')}`);
 }
 
 export function sitesCommand(context: () => CommandContext): Command {
@@ -232,6 +235,12 @@ async function uploadAttestation(
       ),
     },
     body,
+  }).catch((error: Error & { cause?: Error }) => {
+    throw new CliError(
+      CLI_ERRORS.attestationUndelivered,
+      `cannot send the attestation to the coordinator at ${config.coordinator.url} (coordinator.url of the site config): ${error.cause?.message ?? error.message}`,
+      { cause: error },
+    );
   });
   const reply = (await response.json().catch(() => ({}))) as {
     code?: string;
@@ -240,8 +249,8 @@ async function uploadAttestation(
     passed?: boolean;
   };
   if (!response.ok)
-    throw new EmodistillError(
-      ERROR_CODES.invalidOption,
+    throw new CliError(
+      CLI_ERRORS.attestationRefused,
       `coordinator refused the attestation: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim(),
     );
   return { version: reply.version!, passed: reply.passed! };
@@ -279,11 +288,10 @@ export function siteCommand(context: () => CommandContext): Command {
       const config = await loadSiteConfig(flags.config);
       await selectBackend(flags.backend, flags.compute);
       const bundle = flags.bundle ?? config.finalBundle;
-      if (!bundle)
-        throw new EmodistillError(ERROR_CODES.invalidOption, `${flags.config} names no finalBundle; pass --bundle`);
+      if (!bundle) throw new CliError(CLI_ERRORS.missingOption, `${flags.config} names no finalBundle; pass --bundle`);
       if (config.auditHoldoutSpeakers.length === 0)
-        throw new EmodistillError(
-          ERROR_CODES.invalidOption,
+        throw new CliError(
+          CLI_ERRORS.noHoldoutSpeakers,
           `${flags.config}: auditHoldoutSpeakers is empty; the audit needs speakers the generator never saw`,
         );
       const out = flags.out ?? join(dirname(bundle), 'audit-report.json');

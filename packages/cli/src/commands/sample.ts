@@ -2,8 +2,6 @@ import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import {
   assertBundleMatches,
-  EmodistillError,
-  ERROR_CODES,
   labelIndices,
   loadGenerator,
   readFeatureSet,
@@ -18,6 +16,7 @@ import {
 } from '@emodistill/core';
 import { checkOutputPaths } from '../checks.js';
 import type { CommandContext } from '../context.js';
+import { CLI_ERRORS, CliError } from '../errors.js';
 import { describeSummary } from './corpus.js';
 import { backendOption, computeOption, parseNonNegativeNumber, parsePositiveInt } from '../options.js';
 
@@ -57,8 +56,8 @@ export function sampleCommand(context: () => CommandContext): Command {
       let realClassCounts: number[] | undefined;
       if (flags.prior === 'real') {
         if (!flags.real)
-          throw new EmodistillError(
-            ERROR_CODES.invalidOption,
+          throw new CliError(
+            CLI_ERRORS.missingOption,
             '--prior real needs --real <train.arrow> (the class distribution to follow)',
           );
         const real = await readFeatureSet(flags.real);

@@ -1,0 +1,48 @@
+import { EmodistillError } from '@emodistill/core';
+
+/**
+ * Error codes of the `emodistill` command line: a command line or input the user must change. Every
+ * value is unique, here and across the packages (checked by a test). Any of them exits 1 (EXIT_CODES).
+ */
+export const CLI_ERRORS = {
+  /** A file to write (`--out`, `--json`, …) is in a missing or read-only directory, or is a directory. */
+  outputNotWritable: 'OUTPUT_NOT_WRITABLE',
+  /** A demo/simulate working folder is a file, has no parent, or holds files no earlier run made. */
+  runFolderRefused: 'RUN_FOLDER_REFUSED',
+  /** An option that another option, the input format or the config makes necessary is missing. */
+  missingOption: 'MISSING_OPTION',
+  /** Options that exclude each other were given together. */
+  conflictingOptions: 'CONFLICTING_OPTIONS',
+  /** A feature set given (or the training side of a split) has no rows. */
+  noRows: 'NO_ROWS',
+  /** A training set has no rows of one of its classes. */
+  classWithoutRows: 'CLASS_WITHOUT_ROWS',
+  /** Test or audit-holdout speakers also occur in the training or member data. */
+  speakerOverlap: 'SPEAKER_OVERLAP',
+  /** A site config names no auditHoldoutSpeakers, so the site cannot be audited. */
+  noHoldoutSpeakers: 'NO_HOLDOUT_SPEAKERS',
+  /** The audited bundle or synthetic set changed while it was audited: the attestation would name other bytes. */
+  auditedFileChanged: 'AUDITED_FILE_CHANGED',
+  /** A `sites add` argument (site id or public key) the coordinator would refuse. */
+  invalidSiteArgument: 'INVALID_SITE_ARGUMENT',
+  /** The attestation could not be sent: no coordinator answered at the site config's URL. */
+  attestationUndelivered: 'ATTESTATION_UNDELIVERED',
+  /** The coordinator answered the attestation with an error (its reply's code and message follow). */
+  attestationRefused: 'ATTESTATION_REFUSED',
+  /** The bundle `coordinator export` received carries no valid signature (unsigned, or altered on the way). */
+  exportUnsigned: 'EXPORT_UNSIGNED',
+  /** The demo's corpus generator (tools/ of the repository) is not installed. */
+  demoToolsMissing: 'DEMO_TOOLS_MISSING',
+  /** A site's audit in the demo failed (its log is named). */
+  demoAuditFailed: 'DEMO_AUDIT_FAILED',
+} as const;
+
+export type CliErrorCode = (typeof CLI_ERRORS)[keyof typeof CLI_ERRORS];
+
+/** A command refused; carries one of CLI_ERRORS. */
+export class CliError extends EmodistillError<CliErrorCode> {
+  constructor(code: CliErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'CliError';
+  }
+}
