@@ -1,120 +1,194 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import * as federation from './federation.js';
 import * as core from './index.js';
+import * as learning from './learning.js';
+import * as speech from './speech.js';
+
+/*
+ * The value exports of each entry point in package.json#exports, sorted. Update a list deliberately
+ * when the API changes, so the change shows up in review.
+ */
+
+/** `@emodistill/core/federation` (no tfjs). */
+const FEDERATION = [
+  'ATTESTATION_VERSION',
+  'AUTH_HEADER',
+  'AdminStatusSchema',
+  'DEFAULT_LATENT_RADIUS',
+  'DistillConfigSchema',
+  'ERROR_CODES',
+  'EmodistillError',
+  'ErrorReplySchema',
+  'GENERATOR_BUNDLE_FORMAT_VERSION',
+  'PROTOCOL',
+  'PublicStatusSchema',
+  'REPLY_CODES',
+  'REQUEST_MAX_SKEW_MS',
+  'ROUND_PLAN_VERSION',
+  'RoundDistillSchema',
+  'RoundPlanSchema',
+  'RoundSettingsSchema',
+  'RoundViewSchema',
+  'SiteViewSchema',
+  'UPDATE_REJECTIONS',
+  'UpdateAcceptedSchema',
+  'VersionViewSchema',
+  'aggregateCoordinateMedian',
+  'aggregateTrimmedMean',
+  'aggregateWeightedMean',
+  'applyStandardiser',
+  'assertBundleMatches',
+  'assertSameLayout',
+  'buildAggregatedBundle',
+  'buildInitialBundle',
+  'canonicalBytes',
+  'checkMessage',
+  'checkRoundPlan',
+  'clipByGlobalNorm',
+  'combineMoments',
+  'computeMoments',
+  'createRng',
+  'decodeGeneratorBundle',
+  'decodeSafetensors',
+  'encodeGeneratorBundle',
+  'encodeKey',
+  'encodeSafetensors',
+  'fitStandardiser',
+  'generateKeyPair',
+  'globalNorm',
+  'httpStatusOf',
+  'initialGeneratorWeights',
+  'latentOffsetOf',
+  'planRound',
+  'readErrorReply',
+  'readGeneratorBundle',
+  'readJsonFile',
+  'readKeyFile',
+  'resolveDistillConfig',
+  'sameFeatureSpace',
+  'shuffledIndices',
+  'signBytes',
+  'signGeneratorBundle',
+  'signRequest',
+  'siteLatentPrior',
+  'snapshotSha256',
+  'toEmodistillError',
+  'validateConfig',
+  'validateUpdate',
+  'validateUpdateHeader',
+  'verifyAttestation',
+  'verifyBytes',
+  'verifyGeneratorBundle',
+  'verifyRequest',
+  'writeGeneratorBundle',
+  'writeKeyFile',
+];
+
+/** `@emodistill/core/speech` (no tfjs). */
+const SPEECH = [
+  'EMODB_EMOTIONS',
+  'EMODB_SPEAKER_SEX',
+  'ERROR_CODES',
+  'EmodistillError',
+  'FEATURE_SET_FORMAT_VERSION',
+  'FUNCTIONAL_NAMES',
+  'PROSODIC_FUNCTIONALS_PARAMS',
+  'createProsodicFunctionalsExtractor',
+  'decodeWav',
+  'extractFeatureSet',
+  'featureSetFromArrow',
+  'featureSetToArrow',
+  'importEmbeddings',
+  'labelIndices',
+  'listEmodb',
+  'listFolders',
+  'listIemocap',
+  'listManifest',
+  'readFeatureSet',
+  'readWavFile',
+  'resample',
+  'restrictClasses',
+  'selectRows',
+  'summarise',
+  'summariseFeatureSet',
+  'toEmodistillError',
+  'writeFeatureSet',
+];
+
+/** `@emodistill/core/learning` (tfjs). */
+const LEARNING = [
+  'ABLATIONS',
+  'BACKEND_NAMES',
+  'COMPUTE_PATHS',
+  'CORESET_METHODS',
+  'EMODB_FOLDS',
+  'ERROR_CODES',
+  'EmodistillError',
+  'applySnapshot',
+  'assertCompatible',
+  'confusionMatrix',
+  'createDistillTrainer',
+  'createGeneratorBundle',
+  'createMlp',
+  'createRng',
+  'distill',
+  'evaluateDownstream',
+  'foldsFor',
+  'loadGenerator',
+  'meanAndStd',
+  'parseFoldProtocol',
+  'planClassCounts',
+  'resolveClassifierConfig',
+  'runDistillBenchmark',
+  'sampleFeatureSet',
+  'selectBackend',
+  'selectCoreset',
+  'setWasmMatmulOverrides',
+  'shuffledIndices',
+  'splitBySpeakers',
+  'toEmodistillError',
+  'toSnapshot',
+  'trainClassifier',
+  'trainSteps',
+  'unweightedAverageRecall',
+  'weightedAccuracy',
+];
 
 describe('@emodistill/core public API', () => {
-  it('exports exactly these values (update this list deliberately when the API changes)', () => {
+  it('has the entry points this test snapshots, and no other', () => {
+    // arrange
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      exports: Record<string, unknown>;
+    };
+
+    // act
+    const entries = Object.keys(manifest.exports).sort();
+
+    // assert
+    expect(entries).toEqual(['.', './federation', './learning', './speech']);
+  });
+
+  it.each([
+    ['@emodistill/core/federation', federation, FEDERATION],
+    ['@emodistill/core/speech', speech, SPEECH],
+    ['@emodistill/core/learning', learning, LEARNING],
+  ])('%s exports exactly these values', (_entry, layer, expected) => {
     // arrange / act
+    const names = Object.keys(layer).sort();
+
+    // assert
+    expect(names).toEqual(expected);
+  });
+
+  it('@emodistill/core exports exactly the values of its three layers, nothing of its own', () => {
+    // arrange
+    const layers = [...new Set([...FEDERATION, ...SPEECH, ...LEARNING])].sort();
+
+    // act
     const names = Object.keys(core).sort();
 
     // assert
-    expect(names).toEqual([
-      'ABLATIONS',
-      'ATTESTATION_VERSION',
-      'AUTH_HEADER',
-      'BACKEND_NAMES',
-      'COMPUTE_PATHS',
-      'CORESET_METHODS',
-      'DEFAULT_LATENT_RADIUS',
-      'EMODB_EMOTIONS',
-      'EMODB_FOLDS',
-      'EMODB_SPEAKER_SEX',
-      'ERROR_CODES',
-      'EmodistillError',
-      'FEATURE_SET_FORMAT_VERSION',
-      'FUNCTIONAL_NAMES',
-      'GENERATOR_BUNDLE_FORMAT_VERSION',
-      'PROSODIC_FUNCTIONALS_PARAMS',
-      'PROTOCOL',
-      'REQUEST_MAX_SKEW_MS',
-      'UPDATE_REJECTIONS',
-      'aggregateCoordinateMedian',
-      'aggregateTrimmedMean',
-      'aggregateWeightedMean',
-      'applySnapshot',
-      'applyStandardiser',
-      'assertBundleMatches',
-      'assertCompatible',
-      'assertSameLayout',
-      'buildAggregatedBundle',
-      'buildInitialBundle',
-      'canonicalBytes',
-      'checkMessage',
-      'clipByGlobalNorm',
-      'combineMoments',
-      'computeMoments',
-      'confusionMatrix',
-      'createDistillTrainer',
-      'createGeneratorBundle',
-      'createMlp',
-      'createProsodicFunctionalsExtractor',
-      'createRng',
-      'decodeGeneratorBundle',
-      'decodeSafetensors',
-      'decodeWav',
-      'distill',
-      'encodeGeneratorBundle',
-      'encodeKey',
-      'encodeSafetensors',
-      'evaluateDownstream',
-      'extractFeatureSet',
-      'featureSetFromArrow',
-      'featureSetToArrow',
-      'fitStandardiser',
-      'foldsFor',
-      'generateKeyPair',
-      'globalNorm',
-      'importEmbeddings',
-      'initialGeneratorWeights',
-      'labelIndices',
-      'latentOffsetOf',
-      'listEmodb',
-      'listFolders',
-      'listIemocap',
-      'listManifest',
-      'loadGenerator',
-      'meanAndStd',
-      'parseFoldProtocol',
-      'planClassCounts',
-      'readFeatureSet',
-      'readGeneratorBundle',
-      'readJsonFile',
-      'readKeyFile',
-      'readWavFile',
-      'resample',
-      'resolveClassifierConfig',
-      'resolveDistillConfig',
-      'restrictClasses',
-      'runDistillBenchmark',
-      'sameFeatureSpace',
-      'sampleFeatureSet',
-      'selectBackend',
-      'selectCoreset',
-      'selectRows',
-      'setWasmMatmulOverrides',
-      'shuffledIndices',
-      'signBytes',
-      'signGeneratorBundle',
-      'signRequest',
-      'siteLatentPrior',
-      'snapshotSha256',
-      'splitBySpeakers',
-      'summarise',
-      'summariseFeatureSet',
-      'toEmodistillError',
-      'toSnapshot',
-      'trainClassifier',
-      'unweightedAverageRecall',
-      'validateConfig',
-      'validateUpdate',
-      'validateUpdateHeader',
-      'verifyAttestation',
-      'verifyBytes',
-      'verifyGeneratorBundle',
-      'verifyRequest',
-      'weightedAccuracy',
-      'writeFeatureSet',
-      'writeGeneratorBundle',
-      'writeKeyFile',
-    ]);
+    expect(names).toEqual(layers);
   });
 });
