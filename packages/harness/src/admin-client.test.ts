@@ -46,4 +46,23 @@ describe('adminRequest', () => {
       message: expect.stringMatching(/^cannot reach the coordinator at http:\/\/127\.0\.0\.1:1: /),
     });
   });
+
+  it('says when the server at the URL is not a coordinator (a reply that is not JSON)', async () => {
+    // arrange: a web server that answers every path with a page
+    const server = createServer((_request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end('<html>welcome</html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+
+    // act
+    const request = adminRequest({ url, adminKey }, 'GET', '/admin/status').finally(() => server.close());
+
+    // assert
+    await expect(request).rejects.toMatchObject({
+      code: HARNESS_ERRORS.notACoordinator,
+      message: `the server at ${url} answered GET /admin/status with text/html, not the coordinator's JSON (it begins "<html>welcome</html>"); is it the coordinator's URL?`,
+    });
+  });
 });

@@ -49,5 +49,14 @@ export async function adminRequest(
       `coordinator refused ${method} ${path}: HTTP ${response.status} ${reply.code} ${reply.message}`.trim(),
     );
   }
-  return binary ? new Uint8Array(await response.arrayBuffer()) : response.json();
+  if (binary) return new Uint8Array(await response.arrayBuffer());
+  const reply = await response.text();
+  try {
+    return JSON.parse(reply) as unknown;
+  } catch {
+    throw new HarnessError(
+      HARNESS_ERRORS.notACoordinator,
+      `the server at ${endpoint.url} answered ${method} ${path} with ${response.headers.get('content-type') ?? 'no content type'}, not the coordinator's JSON (it begins ${JSON.stringify(reply.slice(0, 40))}); is it the coordinator's URL?`,
+    );
+  }
 }

@@ -17,6 +17,8 @@ export const HARNESS_ERRORS = {
   coordinatorUnreachable: 'COORDINATOR_UNREACHABLE',
   /** The coordinator answered an admin request with an error (its reply's code and message follow). */
   adminRequestRefused: 'ADMIN_REQUEST_REFUSED',
+  /** The server at the URL answered an admin request with something other than JSON: not a coordinator. */
+  notACoordinator: 'NOT_A_COORDINATOR',
 } as const;
 
 export type HarnessErrorCode = (typeof HARNESS_ERRORS)[keyof typeof HARNESS_ERRORS];
