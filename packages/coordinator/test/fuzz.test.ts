@@ -1322,11 +1322,9 @@ describe('coordinator fuzz: HTTP and socket.io surface of a training round', () 
       fc.constant(null).map(() => ({ token: authHeader(intruder, genuine) })),
       fc.constant(null).map(() => ({ token: authHeader(siteA, { ...genuine, path: '/socket.io/' }) })),
       fc.constant(null).map(() => ({ token: authHeader(siteA, { ...genuine, method: 'POST' }) })),
-      fc
-        .constant(null)
-        .map(() => ({
-          token: authHeader(siteA, { ...genuine, time: new Date(Date.now() - 2 * REQUEST_MAX_SKEW_MS).toISOString() }),
-        })),
+      fc.constant(null).map(() => ({
+        token: authHeader(siteA, { ...genuine, time: new Date(Date.now() - 2 * REQUEST_MAX_SKEW_MS).toISOString() }),
+      })),
       fc
         .constant(null)
         .map(() => ({ token: authHeader(fixture.admin, { ...genuine, role: 'admin', id: fixture.admin.publicKey }) })),

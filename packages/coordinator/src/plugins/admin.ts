@@ -167,7 +167,7 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
         .filter((a) => checkMessage('attestation', a.attestation).ok);
       if (request.query.release) {
         // The release gate: every site that trained this generator audited it and passed.
-        const trainers = (bundle.metadata.provenance.federation as { sites?: string[] } | undefined)?.sites ?? [];
+        const trainers = bundle.metadata.provenance.federation?.sites ?? [];
         const passing = new Set(attestations.filter((a) => a.attestation.body.passed).map((a) => a.siteId));
         const failing = attestations.filter((a) => !a.attestation.body.passed).map((a) => a.siteId);
         const missing = trainers.filter((siteId) => !passing.has(siteId));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import { expectEmodistillError } from '../../test/fixtures.js';
-import { resolveDistillConfig, type DistillOptions } from './config.js';
+import { resolveDistillConfig, type DistillOptions } from './distill-config.js';
 
 describe('resolveDistillConfig', () => {
   it('fills the documented defaults', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createGeneratorNetwork } from './networks.js';
+import { createGeneratorNetwork } from '../distill/networks.js';
 import { initialGeneratorWeights } from './initial-weights.js';
 import { applySnapshot, toSnapshot } from '../models/weight-snapshot.js';
 

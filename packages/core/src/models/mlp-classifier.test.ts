@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../random/rng.js';
 import { expectNoTensorLeak } from '../../test/tensor-leak.js';
 import { resolveClassifierConfig, trainClassifier, type ClassifierData } from './mlp-classifier.js';
-import { unweightedAverageRecall } from './metrics.js';
+import { unweightedAverageRecall } from '../evaluate/metrics.js';
 
 /** Two Gaussian-ish blobs in 4-D, class = sign of the first coordinate's centre; imbalanced 3:1. */
 function separableData(rows: number, seed: number): ClassifierData {
