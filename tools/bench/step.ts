@@ -9,7 +9,10 @@
  * explicit-transpose WASM kernels; stock tfjs kernels), --torch (also run
  * tools/bench/plain_wgan_gp_torch.py with Debian's /usr/bin/python3 and print the tfjs/PyTorch
  * ratio of the plain step, measured in the same sitting), --emodb <wav dir> (first a full
- * default-settings distillation of EmoDB 7-class, its time and the peak RSS after it).
+ * default-settings distillation of EmoDB 7-class, its time and the peak RSS after it),
+ * --rows 1000,6000 (instead: generator steps per second over --scaling-steps steps (default 1000)
+ * including the classifier pool's training and refreshes, at each number of training rows, with
+ * the default pool bound and with pool training bounded by epochs only, as before the bound).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -35,25 +38,29 @@ const { values: args } = parseArgs({
     compute: { type: 'string', default: 'onnxruntime,wasm,stock' },
     torch: { type: 'boolean', default: false },
     emodb: { type: 'string' },
+    rows: { type: 'string' },
+    'scaling-steps': { type: 'string', default: '1000' },
   },
 });
 const DIMENSION = 221;
 const ROWS = 512;
+/** Per-member pool training bounded by epochs alone (30 epochs over every row), as before poolMaxSteps. */
+const EPOCHS_ONLY = Number.MAX_SAFE_INTEGER;
 const CLASSES = 4;
 const TORCH_PYTHON = '/usr/bin/python3';
 const TORCH_SCRIPT = fileURLToPath(new URL('./plain_wgan_gp_torch.py', import.meta.url));
 
 /** Random features: the step's cost does not depend on the values. */
-function syntheticSet(): FeatureSet {
+function syntheticSet(rows = ROWS): FeatureSet {
   let state = 12345;
   const next = (): number => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-  const emotions = Array.from({ length: ROWS }, (_, i) => `c${i % CLASSES}`);
+  const emotions = Array.from({ length: rows }, (_, i) => `c${i % CLASSES}`);
   return {
     ids: emotions.map((_, i) => String(i)),
     speakers: emotions.map((_, i) => `s${i % 8}`),
     emotions,
     sessions: emotions.map(() => ''),
-    features: Float32Array.from({ length: ROWS * DIMENSION }, next),
+    features: Float32Array.from({ length: rows * DIMENSION }, next),
     dimension: DIMENSION,
     classNames: Array.from({ length: CLASSES }, (_, c) => `c${c}`),
     spec: {
@@ -139,6 +146,39 @@ async function measureEmodb(wavDir: string): Promise<void> {
   console.log(
     `EmoDB 7-class (${set.ids.length} utterances), ${result.steps} steps: ${result.seconds.toFixed(0)} s (${((result.seconds * 1000) / result.steps).toFixed(1)} ms/step incl. pool training), peak RSS ${peakRssMiB().toFixed(0)} MiB (${before.toFixed(0)} MiB after feature extraction)`,
   );
+}
+
+/** Generator steps per second over `steps` steps from scratch, pool training and refreshes included. */
+function stepsPerSecond(rows: number, steps: number, poolMaxSteps: number): number {
+  const trainer = createDistillTrainer(syntheticSet(rows), resolveDistillConfig({ steps, poolMaxSteps }));
+  try {
+    const started = performance.now();
+    trainer.preparePool(0);
+    for (let step = 0; step < steps; step++) trainer.step(step, step === steps - 1);
+    return steps / ((performance.now() - started) / 1000);
+  } finally {
+    trainer.dispose();
+  }
+}
+
+if (args.rows) {
+  await selectBackend(args.backends.split(',')[0] as 'wasm' | 'cpu');
+  const steps = Number(args['scaling-steps']);
+  const config = resolveDistillConfig({});
+  console.log(
+    `steps/s over ${steps} generator steps incl. the pool (${config.poolSize} members, one retrained every ${config.poolRefreshSteps} steps, ${config.poolEpochs} epochs), backend ${args.backends.split(',')[0]}`,
+  );
+  const rowCounts = args.rows.split(',').map(Number);
+  for (const [label, bound] of [
+    [`poolMaxSteps ${config.poolMaxSteps} (default)`, config.poolMaxSteps],
+    ['epochs only (before the bound)', EPOCHS_ONLY],
+  ] as const) {
+    const rates = rowCounts.map((rows) => stepsPerSecond(rows, steps, bound));
+    console.log(
+      `${label.padEnd(34)} ${rowCounts.map((rows, i) => `${rows} rows ${rates[i]!.toFixed(1)} steps/s`).join(' · ')} · ratio ${(rates.at(-1)! / rates[0]!).toFixed(2)}`,
+    );
+  }
+  process.exit(0);
 }
 
 const timedSteps = Number(args.steps);

@@ -14,10 +14,15 @@ export interface ClassifierPool {
 /** @param memberSeeds one training seed per member (the pool's size) */
 export function createClassifierPool(
   data: ClassifierData,
-  options: { memberSeeds: readonly number[]; epochs: number },
+  options: { memberSeeds: readonly number[]; epochs: number; maxSteps: number },
 ): ClassifierPool {
   const train = (index: number, seed: number): TrainedClassifier =>
-    trainClassifier(data, { hiddenUnits: MEMBER_WIDTHS[index % MEMBER_WIDTHS.length]!, epochs: options.epochs, seed });
+    trainClassifier(data, {
+      hiddenUnits: MEMBER_WIDTHS[index % MEMBER_WIDTHS.length]!,
+      epochs: options.epochs,
+      maxSteps: options.maxSteps,
+      seed,
+    });
   const members = options.memberSeeds.map((seed, i) => train(i, seed));
   return {
     members,

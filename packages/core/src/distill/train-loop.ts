@@ -145,7 +145,11 @@ export function createDistillTrainer(
         config.softmaxMatchingWeight > 0
           ? createClassifierPool(
               { x: standardised, labels, dimension: set.dimension, classCount },
-              { memberSeeds: poolSeedsAfter(config, stepsDone), epochs: config.poolEpochs },
+              {
+                memberSeeds: poolSeedsAfter(config, stepsDone),
+                epochs: config.poolEpochs,
+                maxSteps: config.poolMaxSteps,
+              },
             )
           : undefined;
     },

@@ -24,6 +24,7 @@ describe('resolveDistillConfig', () => {
       poolSize: 3,
       poolRefreshSteps: 500,
       poolEpochs: 30,
+      poolMaxSteps: 600,
       seed: 0,
     });
   });

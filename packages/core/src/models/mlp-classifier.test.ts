@@ -64,6 +64,32 @@ describe('trainClassifier', () => {
     expect(other).not.toEqual(first);
   });
 
+  it('stops after maxSteps minibatch steps: 2 steps of batch 20 on 40 rows are exactly its first epoch', () => {
+    // arrange
+    const data = separableData(40, 3);
+    const run = (options: { epochs: number; maxSteps?: number }): number[] => {
+      const classifier = trainClassifier(data, { ...TINY, batchSize: 20, seed: 5, ...options });
+      try {
+        return Array.from(classifier.predictProbabilities(data.x));
+      } finally {
+        classifier.dispose();
+      }
+    };
+
+    // act
+    const [oneEpoch, boundedToTwoSteps, threeEpochs, boundAboveTotal] = [
+      run({ epochs: 1 }),
+      run({ epochs: 3, maxSteps: 2 }),
+      run({ epochs: 3 }),
+      run({ epochs: 3, maxSteps: 100 }),
+    ];
+
+    // assert
+    expect(boundedToTwoSteps).toEqual(oneEpoch);
+    expect(boundAboveTotal).toEqual(threeEpochs);
+    expect(threeEpochs).not.toEqual(oneEpoch);
+  });
+
   it('leaves its input unchanged and leaks no tensors', () => {
     // arrange
     const data = separableData(40, 4);
@@ -85,6 +111,7 @@ describe('resolveClassifierConfig', () => {
     expect(defaults).toEqual({
       hiddenUnits: [256, 256],
       epochs: 60,
+      maxSteps: Number.POSITIVE_INFINITY,
       batchSize: 32,
       learningRate: 1e-3,
       dropout: 0.3,

@@ -8,6 +8,8 @@ export interface ClassifierOptions {
   readonly hiddenUnits?: readonly number[];
   /** Default 60. */
   readonly epochs?: number;
+  /** Stop after this many minibatch steps even if epochs remain (bounds the cost on large sets); default no bound. */
+  readonly maxSteps?: number;
   /** Default 32. */
   readonly batchSize?: number;
   /** Adam step size, default 1e-3. */
@@ -26,6 +28,7 @@ export function resolveClassifierConfig(options: ClassifierOptions = {}): Classi
   return {
     hiddenUnits: options.hiddenUnits ?? [256, 256],
     epochs: options.epochs ?? 60,
+    maxSteps: options.maxSteps ?? Number.POSITIVE_INFINITY,
     batchSize: options.batchSize ?? 32,
     learningRate: options.learningRate ?? 1e-3,
     dropout: options.dropout ?? 0.3,
@@ -80,9 +83,9 @@ export function trainClassifier(data: ClassifierData, options: ClassifierOptions
   const rng = createRng(config.seed);
   try {
     let step = 0;
-    for (let epoch = 0; epoch < config.epochs; epoch++) {
+    for (let epoch = 0; epoch < config.epochs && step < config.maxSteps; epoch++) {
       const order = shuffledIndices(rows, rng);
-      for (let start = 0; start < rows; start += config.batchSize) {
+      for (let start = 0; start < rows && step < config.maxSteps; start += config.batchSize) {
         const batch = order.subarray(start, Math.min(rows, start + config.batchSize));
         step++;
         tf.tidy(() => {
