@@ -10,14 +10,17 @@ describe('@emodistill/harness public API', () => {
     expect(names).toEqual([
       'HARNESS_ERRORS',
       'HarnessError',
+      'TRAINING_SLOTS_ENV',
       'adminRequest',
       'cliExecutable',
+      'createTrainingSlots',
       'evaluateGenerator',
       'runSimulation',
       'setUpFederation',
       'spawnCli',
       'spawnCoordinator',
       'splitSpeakersOverSites',
+      'trainingSlotFromParent',
     ]);
   });
 });

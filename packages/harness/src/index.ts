@@ -9,9 +9,11 @@ export { evaluateGenerator, runSimulation } from './run-simulation.js';
 export { setUpFederation, splitSpeakersOverSites } from './federation-setup.js';
 export { cliExecutable, spawnCli, spawnCoordinator } from './processes.js';
 export { HARNESS_ERRORS, HarnessError } from './errors.js';
+export { createTrainingSlots, trainingSlotFromParent, TRAINING_SLOTS_ENV } from './training-slots.js';
 
 export type { AdminEndpoint } from './admin-client.js';
 export type { SimulationOptions, SimulationResult } from './run-simulation.js';
 export type { FederationLayout, FederationSetupOptions } from './federation-setup.js';
 export type { CliProcess } from './processes.js';
 export type { HarnessErrorCode } from './errors.js';
+export type { TrainingSlots } from './training-slots.js';

@@ -43,10 +43,15 @@ export interface CliProcess {
   stdout(): string;
 }
 
-/** Runs `emodistill <args>` as a child process; its stderr (JSON logs) goes to `logPath`. */
-export function spawnCli(args: readonly string[], logPath: string, env: NodeJS.ProcessEnv = {}): CliProcess {
+/** Runs `emodistill <args>` as a child process; its stderr (JSON logs) goes to `logPath`; `ipc` opens a channel to it. */
+export function spawnCli(
+  args: readonly string[],
+  logPath: string,
+  env: NodeJS.ProcessEnv = {},
+  options: { readonly ipc?: boolean } = {},
+): CliProcess {
   const child = spawn(process.execPath, [cliExecutable(), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
   const log = createWriteStream(logPath, { flags: 'a' });

@@ -20,6 +20,7 @@ import { adminRequest } from './admin-client.js';
 import { HARNESS_ERRORS, HarnessError } from './errors.js';
 import { setUpFederation, type FederationSetupOptions, type FederationLayout } from './federation-setup.js';
 import { spawnCli, spawnCoordinator } from './processes.js';
+import { createTrainingSlots, TRAINING_SLOTS_ENV } from './training-slots.js';
 
 export interface SimulationOptions extends Omit<FederationSetupOptions, 'train' | 'dir'> {
   readonly train: FeatureSet;
@@ -34,6 +35,8 @@ export interface SimulationOptions extends Omit<FederationSetupOptions, 'train' 
   readonly afterRounds?: (federation: { readonly url: string; readonly layout: FederationLayout }) => Promise<void>;
   /** Export with the release gate (every training site's passing attestation); falls back to a plain export when refused. */
   readonly release?: boolean;
+  /** At most this many sites train at once (every site still trains every round); default no bound. */
+  readonly maxParallelSites?: number;
 }
 
 export interface SimulationResult {
@@ -77,13 +80,17 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const coordinator = await spawnCoordinator(layout.coordinatorConfig, join(layout.dir, 'coordinator.log'));
   try {
     await layout.writeSiteConfigs(coordinator.url);
-    const sites = layout.sites.map((site) => ({
-      site,
-      process: spawnCli(
+    const slots = options.maxParallelSites ? createTrainingSlots(options.maxParallelSites) : undefined;
+    const sites = layout.sites.map((site) => {
+      const process = spawnCli(
         ['--log-level', 'info', 'site', 'join', '--config', site.config, '--exit-when-done'],
         join(layout.dir, `${site.siteId}.log`),
-      ),
-    }));
+        slots ? { [TRAINING_SLOTS_ENV]: 'ipc' } : {},
+        { ipc: slots !== undefined },
+      );
+      slots?.serve(process.child);
+      return { site, process };
+    });
     const poll = setInterval(() => {
       void fetch(`${coordinator.url}/status`)
         .then(async (response) => {

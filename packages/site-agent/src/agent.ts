@@ -43,6 +43,11 @@ export interface SiteProgress {
 export interface JoinOptions {
   readonly log: Logger;
   readonly onProgress?: (progress: SiteProgress) => void;
+  /**
+   * Awaited before each round's local training, which gives the slot back when it ends (a
+   * simulation of many sites on one machine uses it to bound how many train at once).
+   */
+  readonly trainingSlot?: () => Promise<() => void>;
 }
 
 /** How the federation ended for this site. */
@@ -175,62 +180,68 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
       `global version ${announcement.baseVersion}`,
     );
     assertBundleMatches(bundle, set, config.features);
-    const { localSteps, stepOffset, distill: planned } = announcement.plan;
-    if (!trainer) {
-      const { noiseDimension, hiddenUnits } = bundle.metadata.architecture;
-      const distill = resolveDistillConfig({
-        ...planned,
-        noiseDimension,
-        hiddenUnits: [...hiddenUnits],
-        seed: siteSeed(config.siteId, planned.seed ?? 0),
+    // In a simulation with a bound on sites training at once, wait for a slot (pool training included).
+    const releaseSlot = await options.trainingSlot?.();
+    try {
+      const { localSteps, stepOffset, distill: planned } = announcement.plan;
+      if (!trainer) {
+        const { noiseDimension, hiddenUnits } = bundle.metadata.architecture;
+        const distill = resolveDistillConfig({
+          ...planned,
+          noiseDimension,
+          hiddenUnits: [...hiddenUnits],
+          seed: siteSeed(config.siteId, planned.seed ?? 0),
+        });
+        const latentOffset = latentOffsetOf(bundle.metadata.latentPrior, config.siteId);
+        if (latentOffset)
+          log.info(
+            { round: announcement.round, radius: Math.hypot(...latentOffset) },
+            "training in this site's latent region",
+          );
+        else if (bundle.metadata.latentPrior)
+          log.warn(
+            { round: announcement.round },
+            'the global generator has no latent region for this site (it missed the statistics round): training on the whole latent space',
+          );
+        // Train in the federation's standardised space (from every site's moments), not a local one.
+        trainer = createDistillTrainer(set, distill, { standardiser: bundle.standardiser, latentOffset });
+        trainer.preparePool(stepOffset);
+      }
+      trainer.loadGeneratorWeights(bundle.weights, `global version ${announcement.baseVersion}`);
+      const started = performance.now();
+      const losses = await trainSteps(trainer, stepOffset, stepOffset + localSteps, {
+        onProgress: (progress) =>
+          options.onProgress?.({
+            round: announcement.round,
+            step: progress.step - stepOffset,
+            steps: localSteps,
+            losses: progress.losses,
+          }),
+        afterStep: async () => {
+          // Keep socket.io heartbeats and reconnections alive while training.
+          await yieldToEventLoop();
+          if (stopped) throw new SiteAgentError(SITE_AGENT_ERRORS.stopped, 'site agent stopped');
+        },
       });
-      const latentOffset = latentOffsetOf(bundle.metadata.latentPrior, config.siteId);
-      if (latentOffset)
-        log.info(
-          { round: announcement.round, radius: Math.hypot(...latentOffset) },
-          "training in this site's latent region",
-        );
-      else if (bundle.metadata.latentPrior)
-        log.warn(
-          { round: announcement.round },
-          'the global generator has no latent region for this site (it missed the statistics round): training on the whole latent space',
-        );
-      // Train in the federation's standardised space (from every site's moments), not a local one.
-      trainer = createDistillTrainer(set, distill, { standardiser: bundle.standardiser, latentOffset });
-      trainer.preparePool(stepOffset);
-    }
-    trainer.loadGeneratorWeights(bundle.weights, `global version ${announcement.baseVersion}`);
-    const started = performance.now();
-    const losses = await trainSteps(trainer, stepOffset, stepOffset + localSteps, {
-      onProgress: (progress) =>
-        options.onProgress?.({
+      const delta = weightDelta(trainer.generatorWeights(), bundle.weights);
+      log.info(
+        { round: announcement.round, steps: localSteps, seconds: (performance.now() - started) / 1000 },
+        'local training done',
+      );
+      return prepareUpdate(
+        {
+          siteId: config.siteId,
           round: announcement.round,
-          step: progress.step - stepOffset,
-          steps: localSteps,
-          losses: progress.losses,
-        }),
-      afterStep: async () => {
-        // Keep socket.io heartbeats and reconnections alive while training.
-        await yieldToEventLoop();
-        if (stopped) throw new SiteAgentError(SITE_AGENT_ERRORS.stopped, 'site agent stopped');
-      },
-    });
-    const delta = weightDelta(trainer.generatorWeights(), bundle.weights);
-    log.info(
-      { round: announcement.round, steps: localSteps, seconds: (performance.now() - started) / 1000 },
-      'local training done',
-    );
-    return prepareUpdate(
-      {
-        siteId: config.siteId,
-        round: announcement.round,
-        baseVersion: announcement.baseVersion,
-        numExamples: set.ids.length,
-        metrics: { wasserstein: losses?.wasserstein ?? 0, adversarial: losses?.adversarial ?? 0, localSteps },
-      },
-      encodeSafetensors(delta, {}),
-      keys,
-    );
+          baseVersion: announcement.baseVersion,
+          numExamples: set.ids.length,
+          metrics: { wasserstein: losses?.wasserstein ?? 0, adversarial: losses?.adversarial ?? 0, localSteps },
+        },
+        encodeSafetensors(delta, {}),
+        keys,
+      );
+    } finally {
+      releaseSlot?.();
+    }
   }
 
   /** Uploads until accepted (or already accepted), refused for good, or past the round's deadline. */

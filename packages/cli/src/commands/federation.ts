@@ -15,7 +15,7 @@ import {
   type ComputePath,
 } from '@emodistill/core';
 import { loadCoordinatorConfig, startCoordinator, type RunnerStatus } from '@emodistill/coordinator';
-import { adminRequest } from '@emodistill/harness';
+import { adminRequest, trainingSlotFromParent } from '@emodistill/harness';
 import { DEFAULT_GATE } from '@emodistill/privacy-audit';
 import { dirname, join } from 'node:path';
 import { joinFederation, loadSiteConfig, type SiteConfig } from '@emodistill/site-agent';
@@ -327,8 +327,10 @@ export function siteCommand(context: () => CommandContext): Command {
       const { log, print } = context();
       const config = await loadSiteConfig(flags.config);
       const progress = createProgress(`site ${config.siteId}`);
+      const trainingSlot = trainingSlotFromParent();
       const agent = await joinFederation(config, {
         log,
+        ...(trainingSlot && { trainingSlot }),
         onProgress: ({ round, step, steps, losses }) =>
           progress.update(step, steps, `round ${round}${losses ? ` W ${losses.wasserstein.toFixed(2)}` : ''}`),
       });

@@ -28,6 +28,7 @@ interface SimulateFlags {
   latentRadius: number;
   seed: number;
   seeds: number;
+  maxParallelSites?: number;
   backend: BackendName;
   compute: ComputePath;
   json?: boolean;
@@ -85,6 +86,11 @@ export function simulateCommand(context: () => CommandContext): Command {
     )
     .option('--seeds <n>', 'classifier seeds in the evaluation', parsePositiveInt, 3)
     .option(
+      '--max-parallel-sites <n>',
+      'at most this many sites train at once on this machine (every site still trains every round; default: no bound)',
+      parsePositiveInt,
+    )
+    .option(
       '--out <dir>',
       "working directory (throwaway keys, configs, logs, the exported bundle); a re-run replaces the previous run's files there",
       'emodistill-simulation',
@@ -116,6 +122,7 @@ export function simulateCommand(context: () => CommandContext): Command {
         ipc: flags.ipc,
         evaluationSeeds: Array.from({ length: flags.seeds }, (_, i) => i),
         log,
+        ...(flags.maxParallelSites && { maxParallelSites: flags.maxParallelSites }),
         onStatus: (status) => {
           const line = `round ${status.round ?? '-'} (${status.kind ?? '-'}) ${status.state ?? ''}: ${status.acceptedUpdates}/${flags.sites} updates; global version ${status.latestVersion ?? '-'}`;
           if (line !== last) process.stderr.write(`${line}\n`);
