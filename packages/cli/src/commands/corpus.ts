@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   extractFeatureSet,
@@ -20,6 +21,7 @@ import { checkOutputPaths } from '../checks.js';
 import { CLI_ERRORS, CliError } from '../errors.js';
 import type { CommandContext } from '../context.js';
 import { formatTable } from '../format.js';
+import { parsePositiveInt } from '../options.js';
 import { createProgress } from '../progress.js';
 
 export const CORPUS_FORMATS = ['emodb', 'iemocap', 'manifest', 'folders', 'embeddings'] as const;
@@ -32,6 +34,7 @@ interface ImportFlags {
   manifest?: string;
   classes?: string[];
   model?: string;
+  workers: number;
   json?: boolean;
 }
 
@@ -87,12 +90,13 @@ async function importCorpus(
     const progress = createProgress('extracting');
     try {
       const result = await extractFeatureSet(listing, {
+        workers: flags.workers,
         onProgress: (done, total, entry) => progress.update(done, total, entry.id),
       });
       set = result.set;
       const { audioSeconds, extractionSeconds } = result.stats;
       context.log.info(
-        { audioSeconds, extractionSeconds, realtimeFactor: audioSeconds / extractionSeconds },
+        { audioSeconds, extractionSeconds, realtimeFactor: audioSeconds / extractionSeconds, workers: flags.workers },
         'features extracted',
       );
     } finally {
@@ -150,6 +154,11 @@ export function corpusCommand(context: () => CommandContext): Command {
       parseList,
     )
     .option('--model <name>', 'embeddings: the model that produced them, recorded in the feature spec')
+    .addOption(
+      new Option('--workers <n>', 'worker threads extracting audio files in parallel; 1 extracts in-process')
+        .argParser(parsePositiveInt)
+        .default(availableParallelism(), `the number of cores, ${availableParallelism()} here`),
+    )
     .option('--json', 'print the summary as JSON')
     .action((format: CorpusFormat, path: string, flags: ImportFlags) => importCorpus(format, path, flags, context()));
 
