@@ -19,7 +19,7 @@ interface WorkerEntry {
 
 /**
  * The worker module next to this one: `extract-worker.js` in the built dist. Run from source
- * (vitest, tsx), `extract-worker.ts` is bundled with esbuild (a dependency of tsx and vitest) into a
+ * (vitest, tsx), `extract-worker.ts` is bundled with esbuild (a dev dependency: dist never runs this) into a
  * temporary file first, since Node 20 applies no TypeScript loader inside worker threads.
  */
 async function resolveWorkerEntry(): Promise<WorkerEntry> {
