@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +31,11 @@ async function writeCorpus(dir: string): Promise<CorpusListing> {
     entries.push({ id: `clip${i}`, audioPath, emotion: i % 2 ? 'sad' : 'happy', speaker: `s${i % 3}`, session: '' });
   }
   return { source: 'manifest', task: 'custom', classNames: ['happy', 'sad'], entries };
+}
+
+/** Threads of this process (Linux), to see worker threads come and go. */
+function threadCount(): number {
+  return readdirSync('/proc/self/task').length;
 }
 
 /** Replaces entry `index` of a listing with a file holding `bytes`. */
@@ -74,6 +80,25 @@ describe('extractFeatureSet with worker threads', () => {
     const { dimension } = one.set;
     expect(one.set.features.subarray(0, dimension)).not.toEqual(one.set.features.subarray(dimension, 2 * dimension));
   });
+
+  it.runIf(process.platform === 'linux')(
+    'starts no thread with 1 worker, and one thread per worker otherwise',
+    async () => {
+      // arrange
+      const listing = await writeCorpus(temp.path);
+      await extractFeatureSet(listing, { workers: 1 }); // loads the resampler and fills the libuv pool
+      const before = threadCount();
+      const during: Record<number, number[]> = { 1: [], 2: [] };
+
+      // act
+      for (const workers of [1, 2])
+        await extractFeatureSet(listing, { workers, onProgress: () => during[workers]!.push(threadCount() - before) });
+
+      // assert
+      expect(new Set(during[1])).toEqual(new Set([0]));
+      expect(Math.min(...during[2]!)).toBeGreaterThanOrEqual(2);
+    },
+  );
 
   it('reports a corrupt WAV by name from a worker, the first broken file in listing order', async () => {
     // arrange
