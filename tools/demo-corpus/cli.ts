@@ -1,14 +1,18 @@
 import { parseArgs } from 'node:util';
 import { generateDemoCorpus } from './generate.ts';
 
-const USAGE = 'usage: tsx tools/demo-corpus/cli.ts --out <dir> [--speakers N] [--sentences N] [--seed N]';
+const USAGE =
+  'usage: tsx tools/demo-corpus/cli.ts --out <dir> [--speakers N] ' +
+  '[--sentences N | --utterances-per-speaker N] [--seed N] [--workers N]';
 
 const { values } = parseArgs({
   options: {
     out: { type: 'string' },
     speakers: { type: 'string' },
     sentences: { type: 'string' },
+    'utterances-per-speaker': { type: 'string' },
     seed: { type: 'string' },
+    workers: { type: 'string' },
   },
   strict: true,
 });
@@ -31,7 +35,9 @@ const result = await generateDemoCorpus({
   outDir: values.out,
   speakers: parseIntegerFlag('speakers', values.speakers),
   sentencesPerEmotion: parseIntegerFlag('sentences', values.sentences),
+  utterancesPerSpeaker: parseIntegerFlag('utterances-per-speaker', values['utterances-per-speaker']),
   seed: parseIntegerFlag('seed', values.seed),
+  workers: parseIntegerFlag('workers', values.workers),
 });
 const elapsedSeconds = (performance.now() - startMs) / 1000;
 console.log(

@@ -1,4 +1,4 @@
-import type { Rng } from './prng.ts';
+import { gaussian, type Rng } from './prng.ts';
 
 /** Time constant of the envelope that shapes breath noise, in seconds (about a syllable's attack). */
 const BREATH_ENVELOPE_SECONDS = 0.01;
@@ -20,6 +20,57 @@ export function applySpectralTilt(samples: Float32Array, tilt: number): Float32A
     out[n] = previousOut;
   }
   return out;
+}
+
+/**
+ * Peaking-EQ biquad (Bristow-Johnson's Audio EQ Cookbook): boosts (`gainDb` > 0) or cuts a band
+ * around `frequencyHz`, leaving the rest of the spectrum at unit gain. Used for a speaker's
+ * fixed resonance and anti-resonance, which real speakers carry in every utterance.
+ * @returns a new array (caller owns it)
+ */
+export function applyPeakingFilter(
+  samples: Float32Array,
+  band: { frequencyHz: number; gainDb: number; q: number; sampleRateHz: number },
+): Float32Array {
+  const a = 10 ** (band.gainDb / 40);
+  const omega = (2 * Math.PI * band.frequencyHz) / band.sampleRateHz;
+  const alpha = Math.sin(omega) / (2 * band.q);
+  const cos = Math.cos(omega);
+  const a0 = 1 + alpha / a;
+  const [b0, b1, b2] = [(1 + alpha * a) / a0, (-2 * cos) / a0, (1 - alpha * a) / a0];
+  const [a1, a2] = [(-2 * cos) / a0, (1 - alpha / a) / a0];
+  const out = new Float32Array(samples.length);
+  let [x1, x2, y1, y2] = [0, 0, 0, 0];
+  for (let n = 0; n < samples.length; n++) {
+    const x = samples[n] ?? 0;
+    const y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+    [x2, x1, y2, y1] = [x1, x, y1, y];
+    out[n] = y;
+  }
+  return out;
+}
+
+/** Correlation time of the shimmer envelope, in seconds (a few glottal cycles). */
+const SHIMMER_SECONDS = 0.008;
+
+/**
+ * Amplitude irregularity (shimmer): multiplies by 1 + `depth`·g[n], g a unit-variance Gaussian
+ * process low-passed to a few glottal cycles, so a rough voice's loudness flickers.
+ * @param depth 0–1; 0 returns a copy
+ * @returns a new array (caller owns it)
+ */
+export function addShimmer(
+  samples: Float32Array,
+  options: { depth: number; sampleRateHz: number; rng: Rng },
+): Float32Array {
+  const decay = Math.exp(-1 / (SHIMMER_SECONDS * options.sampleRateHz));
+  // A one-pole low-pass of unit-variance white noise has variance (1 − decay) / (1 + decay).
+  const norm = Math.sqrt((1 + decay) / (1 - decay));
+  let state = 0;
+  return samples.map((x) => {
+    state = decay * state + (1 - decay) * gaussian(options.rng);
+    return x * Math.max(0, 1 + options.depth * norm * state);
+  });
 }
 
 export interface BreathNoiseOptions {

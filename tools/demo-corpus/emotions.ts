@@ -67,8 +67,8 @@ export interface UtteranceProsody {
 }
 
 /**
- * The speaker's baseline moved by the emotion's profile, scaled by the speaker's
- * expressiveness, plus Gaussian jitter drawn from `rng`.
+ * The speaker's baseline (including their own tilt and breathiness) moved by the emotion's
+ * profile, scaled by the speaker's expressiveness, plus Gaussian jitter drawn from `rng`.
  */
 export function utteranceProsody(speaker: Speaker, emotion: Emotion, rng: Rng): UtteranceProsody {
   const profile = PROFILES[emotion];
@@ -78,8 +78,8 @@ export function utteranceProsody(speaker: Speaker, emotion: Emotion, rng: Rng): 
     pitchRange: speaker.pitchRange * profile.rangeFactor ** strength * Math.exp(JITTER.logRange * gaussian(rng)),
     rateWpm: speaker.rateWpm * profile.rateFactor ** strength * Math.exp(JITTER.logRate * gaussian(rng)),
     levelDb: speaker.levelDb + strength * profile.levelDb + JITTER.levelDb * gaussian(rng),
-    tilt: clamp(strength * profile.tilt + JITTER.tilt * gaussian(rng), -0.9, 0.9),
-    breathDb: NEUTRAL_BREATH_DB + strength * profile.breathDb + JITTER.breathDb * gaussian(rng),
+    tilt: clamp(speaker.tilt + strength * profile.tilt + JITTER.tilt * gaussian(rng), -0.9, 0.9),
+    breathDb: NEUTRAL_BREATH_DB + speaker.breathDb + strength * profile.breathDb + JITTER.breathDb * gaussian(rng),
   };
 }
 

@@ -4,11 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateDemoCorpus, type DemoCorpusOptions, type DemoCorpusResult } from './index.ts';
+import {
+  DEMO_CORPUS_GENERATOR_VERSION,
+  generateDemoCorpus,
+  type DemoCorpusOptions,
+  type DemoCorpusResult,
+} from './index.ts';
 
 // Synthesis takes a few seconds; the root vitest run has no config that raises the defaults.
 const GENERATION_TIMEOUT_MS = 120_000;
-const SMALL: Omit<DemoCorpusOptions, 'outDir'> = { speakers: 8, sentencesPerEmotion: 2, seed: 7 };
+const SMALL: Omit<DemoCorpusOptions, 'outDir'> = { speakers: 8, utterancesPerSpeaker: 8, seed: 7 };
 
 interface ManifestRow {
   path: string;
@@ -24,12 +29,14 @@ const progress: [number, number][] = [];
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'demo-corpus-'));
+  // One corpus rendered on the calling thread, the other by two worker threads.
   first = await generateDemoCorpus({
     ...SMALL,
+    workers: 1,
     outDir: join(workDir, 'a'),
     onProgress: (done, total) => progress.push([done, total]),
   });
-  second = await generateDemoCorpus({ ...SMALL, outDir: join(workDir, 'b') });
+  second = await generateDemoCorpus({ ...SMALL, workers: 2, outDir: join(workDir, 'b') });
 }, GENERATION_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -56,7 +63,28 @@ describe('generateDemoCorpus', () => {
       speaker: 'spk01',
       session: '1',
     });
+    expect(progress).toHaveLength(64);
     expect(progress.at(-1)).toEqual([64, 64]);
+  });
+
+  it('records the options and totals in corpus.json', async () => {
+    // act
+    const description: unknown = JSON.parse(await readFile(first.descriptionPath, 'utf8'));
+
+    // assert
+    expect(first.descriptionPath).toBe(join(workDir, 'a', 'corpus.json'));
+    expect(description).toEqual({
+      generator: '@emodistill/tools/demo-corpus',
+      generatorVersion: DEMO_CORPUS_GENERATOR_VERSION,
+      seed: 7,
+      speakers: 8,
+      utterancesPerSpeaker: 8,
+      emotions: ['neutral', 'happy', 'angry', 'sad'],
+      utterances: 64,
+      sampleRateHz: 16000,
+      seconds: Math.round(first.seconds * 1000) / 1000,
+      manifest: 'manifest.csv',
+    });
   });
 
   it('writes 16 kHz mono 16-bit PCM files whose durations add up to the reported total', async () => {
@@ -77,12 +105,12 @@ describe('generateDemoCorpus', () => {
     expect(seconds / rows.length).toBeGreaterThan(1); // each sentence takes seconds to say
   });
 
-  it('gives byte-identical files for the same options', async () => {
+  it('gives byte-identical files for the same options, on one thread or two workers', async () => {
     // arrange
     const rows = await readManifest(first.manifestPath);
 
     // act
-    const paths = ['manifest.csv', ...rows.map((row) => row.path)];
+    const paths = ['manifest.csv', 'corpus.json', ...rows.map((row) => row.path)];
     const hashesA = await Promise.all(paths.map((path) => sha256(join(workDir, 'a', path))));
     const hashesB = await Promise.all(paths.map((path) => sha256(join(workDir, 'b', path))));
 
@@ -116,6 +144,17 @@ describe('generateDemoCorpus', () => {
     await expect(generateDemoCorpus({ outDir: join(workDir, 'c'), speakers: 7 })).rejects.toThrow(
       'speakers must be an integer in [8, 99], got 7',
     );
+    await expect(stat(join(workDir, 'c'))).rejects.toThrow('ENOENT');
+  });
+
+  it('rejects too many utterances per speaker, or both ways of giving the count, before writing anything', async () => {
+    // act / assert
+    await expect(generateDemoCorpus({ outDir: join(workDir, 'c'), utterancesPerSpeaker: 161 })).rejects.toThrow(
+      'utterancesPerSpeaker must be an integer in [4, 160], got 161',
+    );
+    await expect(
+      generateDemoCorpus({ outDir: join(workDir, 'c'), utterancesPerSpeaker: 8, sentencesPerEmotion: 2 }),
+    ).rejects.toThrow('give sentencesPerEmotion (2) or utterancesPerSpeaker (8), not both');
     await expect(stat(join(workDir, 'c'))).rejects.toThrow('ENOENT');
   });
 });

@@ -1,2 +1,2 @@
-export { generateDemoCorpus } from './generate.ts';
+export { DEMO_CORPUS_GENERATOR_VERSION, generateDemoCorpus } from './generate.ts';
 export type { DemoCorpusOptions, DemoCorpusResult } from './generate.ts';

@@ -1,4 +1,4 @@
-import { createRng } from '@emodistill/core';
+import { createRng } from '@emodistill/core/federation';
 
 /** A seeded source of uniform numbers in [0, 1). */
 export type Rng = () => number;

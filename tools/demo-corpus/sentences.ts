@@ -1,6 +1,7 @@
 /**
  * Short English sentences with emotionally neutral content, so that (as in EmoDB) only the way
- * they are spoken carries the emotion. Plain ASCII without `&`, `<` or `>`.
+ * they are spoken carries the emotion. Plain ASCII without `&`, `<` or `>`. The first twelve are
+ * the original set, so small corpora keep their sentences; 40 allow 160 utterances per speaker.
  */
 export const SENTENCES: readonly string[] = [
   'The train leaves the station at seven tomorrow morning.',
@@ -15,4 +16,32 @@ export const SENTENCES: readonly string[] = [
   'You can find the keys in the top drawer.',
   'It will probably rain again this evening.',
   'The children are walking home from school now.',
+  'The bus to the airport stops outside the library.',
+  'My brother is moving to a flat near the river.',
+  'The shop closes at six on Saturdays.',
+  'We ordered two chairs and a small lamp.',
+  'The report is on the second shelf of the cupboard.',
+  'Our flight lands just after midnight.',
+  'The dog has been sleeping under the stairs all day.',
+  'I will call the plumber about the kitchen sink.',
+  'The new timetable starts at the beginning of March.',
+  'She keeps her bicycle in the shed behind the house.',
+  'There are three letters for you on the mat.',
+  'He usually takes the early train to work.',
+  'The museum is open until five on weekdays.',
+  'We need to buy milk, bread and some apples.',
+  'The window in the back room will not close.',
+  'They are painting the walls of the hallway green.',
+  'Your appointment has been booked for next Tuesday.',
+  'The lift on the third floor is out of order.',
+  'I left my umbrella in the car this morning.',
+  'The teacher handed out the new books today.',
+  'Dinner will be ready in about twenty minutes.',
+  'The road to the village is closed for repairs.',
+  'He wrote the phone number on the back of the card.',
+  'The printer in the office needs new paper.',
+  'We watched the football match with our neighbours.',
+  'The water in the lake was cold this year.',
+  'She is changing trains in the next town.',
+  'The builders will finish the roof by Friday.',
 ];
