@@ -41,6 +41,8 @@ export interface BenchmarkRow {
   readonly row: string;
   readonly ipc: number | null;
   readonly uar: { mean: number; std: number };
+  /** UAR per fold (mean over the classifier seeds), in fold order: for paired comparisons between rows. */
+  readonly uarPerFold: readonly number[];
   readonly wa: { mean: number; std: number };
   readonly trainSeconds: number;
   readonly trainBytes: number;
@@ -63,6 +65,7 @@ interface Accumulator {
   row: string;
   ipc: number | null;
   uars: number[];
+  foldUars: number[];
   was: number[];
   seconds: number[];
   bytes: number[];
@@ -109,12 +112,13 @@ export async function runDistillBenchmark(
   const record = (row: string, ipc: number | null, train: FeatureSet, test: FeatureSet): void => {
     const result = evaluateDownstream(train, test, { seeds: options.seeds });
     const key = `${row}@${ipc ?? 'all'}`;
-    const accumulator = rows.get(key) ?? { row, ipc, uars: [], was: [], seconds: [], bytes: [] };
+    const accumulator = rows.get(key) ?? { row, ipc, uars: [], foldUars: [], was: [], seconds: [], bytes: [] };
     result.runs.forEach((run) => {
       accumulator.uars.push(run.uar);
       accumulator.was.push(run.wa);
       accumulator.seconds.push(run.trainSeconds);
     });
+    accumulator.foldUars.push(meanAndStd(result.runs.map((run) => run.uar)).mean);
     accumulator.bytes.push(result.trainBytes);
     rows.set(key, accumulator);
   };
@@ -166,6 +170,7 @@ export async function runDistillBenchmark(
         row: acc.row,
         ipc: acc.ipc,
         uar: meanAndStd(acc.uars),
+        uarPerFold: acc.foldUars,
         wa: meanAndStd(acc.was),
         trainSeconds,
         trainBytes,
