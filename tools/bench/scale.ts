@@ -13,7 +13,7 @@
  * The CLI runs as its own process (the built `emodistill`): build first.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -60,6 +60,7 @@ async function audioBytes(manifest: string | undefined): Promise<number | undefi
 }
 
 const work = args.out ?? (await mkdtemp(join(tmpdir(), 'emodistill-scale-')));
+await mkdir(work, { recursive: true });
 let manifest: string | undefined;
 let generationSeconds: number | undefined;
 let importSeconds: number | undefined;
