@@ -29,14 +29,16 @@ const progress: [number, number][] = [];
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'demo-corpus-'));
-  // One corpus rendered on the calling thread, the other by two worker threads.
-  first = await generateDemoCorpus({
-    ...SMALL,
-    workers: 1,
-    outDir: join(workDir, 'a'),
-    onProgress: (done, total) => progress.push([done, total]),
-  });
-  second = await generateDemoCorpus({ ...SMALL, workers: 2, outDir: join(workDir, 'b') });
+  // One corpus rendered on the calling thread, the other by two worker threads, at the same time.
+  [first, second] = await Promise.all([
+    generateDemoCorpus({
+      ...SMALL,
+      workers: 1,
+      outDir: join(workDir, 'a'),
+      onProgress: (done, total) => progress.push([done, total]),
+    }),
+    generateDemoCorpus({ ...SMALL, workers: 2, outDir: join(workDir, 'b') }),
+  ]);
 }, GENERATION_TIMEOUT_MS);
 
 afterAll(async () => {
