@@ -38,6 +38,11 @@ const result = await generateDemoCorpus({
   utterancesPerSpeaker: parseIntegerFlag('utterances-per-speaker', values['utterances-per-speaker']),
   seed: parseIntegerFlag('seed', values.seed),
   workers: parseIntegerFlag('workers', values.workers),
+}).catch((error: unknown) => {
+  // A bad option is the user's to fix: one line and the usage, not a stack.
+  if (!(error instanceof RangeError)) throw error;
+  console.error(`${error.message}\n${USAGE}`);
+  process.exit(2);
 });
 const elapsedSeconds = (performance.now() - startMs) / 1000;
 console.log(
