@@ -31,7 +31,11 @@ async function simulate(sites: number, limit: number): Promise<{ most: number; t
       });
       slots.serve(child);
       child.on('message', (message: { event?: string }) => {
-        if (message.event === 'start') (training++, trainings++, (most = Math.max(most, training)));
+        if (message.event === 'start') {
+          training++;
+          trainings++;
+          most = Math.max(most, training);
+        }
         if (message.event === 'end') training--;
       });
       // Each exits by itself: the channel does not hold a finished process.
