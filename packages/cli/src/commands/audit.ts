@@ -131,18 +131,9 @@ export async function auditToFiles(
   return { report, htmlPath, attestation, attestationPath };
 }
 
-export function auditCommand(context: () => CommandContext): Command {
-  return new Command('audit')
-    .description(
-      'measure speaker-identity leakage of a generator (or synthetic set) against real member and holdout data; exit 0 pass, 3 fail',
-    )
-    .requiredOption('--members <train.arrow>', 'the real data the generator was trained on')
-    .requiredOption('--holdout <holdout.arrow>', 'real data of audit-holdout speakers the generator never saw')
-    .option('--bundle <gen.bundle>', 'generator to audit (sampled at --ipc per class)')
-    .option('--synthetic <synth.arrow>', 'or a synthetic set to audit')
-    .option('--ipc <n>', 'points per class sampled from --bundle', parsePositiveInt, 50)
-    .requiredOption('--out <report.json>', 'audit report (JSON; the HTML page is written beside it)')
-    .option('--key <site.key>', 'sign an attestation with this site key (written beside the report)')
+/** The release gate's thresholds, the bootstrap and the compute options, shared by `audit` and `site audit`. */
+export function addAuditOptions(command: Command): Command {
+  return command
     .option(
       '--max-auc <auc>',
       'gate: upper 95 % CI bound of membership AUC',
@@ -157,25 +148,40 @@ export function auditCommand(context: () => CommandContext): Command {
     )
     .option('--resamples <n>', 'bootstrap resamples', parsePositiveInt, 1000)
     .addOption(backendOption())
-    .addOption(computeOption())
-    .action(async (flags: AuditFlags) => {
-      const { log, print, setExitCode } = context();
-      await checkOutputPaths([{ option: '--out', path: flags.out }]);
-      // The key signs the attestation at the end: a missing one must stop the audit before it runs.
-      if (flags.key) await readKeyFile(flags.key);
-      await selectBackend(flags.backend, flags.compute);
-      const [members, holdout] = await Promise.all([readFeatureSet(flags.members), readFeatureSet(flags.holdout)]);
-      requireRows(members, `--members ${flags.members}`);
-      requireRows(holdout, `--holdout ${flags.holdout}`);
-      const { report, htmlPath, attestationPath } = await auditToFiles({
-        ...flags,
-        members,
-        holdout,
-        membersSource: flags.members,
-      });
-      if (attestationPath) print(`signed attestation: ${attestationPath}`);
-      log.info({ passed: report.gate.passed, out: flags.out }, 'audit finished');
-      print([...report.summary, `report: ${flags.out} and ${htmlPath}`].join('\n'));
-      if (!report.gate.passed) setExitCode(EXIT_CODES.gateFailed);
+    .addOption(computeOption());
+}
+
+export function auditCommand(context: () => CommandContext): Command {
+  return addAuditOptions(
+    new Command('audit')
+      .description(
+        'measure speaker-identity leakage of a generator (or synthetic set) against real member and holdout data; exit 0 pass, 3 fail',
+      )
+      .requiredOption('--members <train.arrow>', 'the real data the generator was trained on')
+      .requiredOption('--holdout <holdout.arrow>', 'real data of audit-holdout speakers the generator never saw')
+      .option('--bundle <gen.bundle>', 'generator to audit (sampled at --ipc per class)')
+      .option('--synthetic <synth.arrow>', 'or a synthetic set to audit')
+      .option('--ipc <n>', 'points per class sampled from --bundle', parsePositiveInt, 50)
+      .requiredOption('--out <report.json>', 'audit report (JSON; the HTML page is written beside it)')
+      .option('--key <site.key>', 'sign an attestation with this site key (written beside the report)'),
+  ).action(async (flags: AuditFlags) => {
+    const { log, print, setExitCode } = context();
+    await checkOutputPaths([{ option: '--out', path: flags.out }]);
+    // The key signs the attestation at the end: a missing one must stop the audit before it runs.
+    if (flags.key) await readKeyFile(flags.key);
+    await selectBackend(flags.backend, flags.compute);
+    const [members, holdout] = await Promise.all([readFeatureSet(flags.members), readFeatureSet(flags.holdout)]);
+    requireRows(members, `--members ${flags.members}`);
+    requireRows(holdout, `--holdout ${flags.holdout}`);
+    const { report, htmlPath, attestationPath } = await auditToFiles({
+      ...flags,
+      members,
+      holdout,
+      membersSource: flags.members,
     });
+    if (attestationPath) print(`signed attestation: ${attestationPath}`);
+    log.info({ passed: report.gate.passed, out: flags.out }, 'audit finished');
+    print([...report.summary, `report: ${flags.out} and ${htmlPath}`].join('\n'));
+    if (!report.gate.passed) setExitCode(EXIT_CODES.gateFailed);
+  });
 }

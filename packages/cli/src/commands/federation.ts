@@ -16,14 +16,12 @@ import {
 } from '@emodistill/core';
 import { loadCoordinatorConfig, startCoordinator, type RunnerStatus } from '@emodistill/coordinator';
 import { adminRequest, trainingSlotFromParent } from '@emodistill/harness';
-import { DEFAULT_GATE } from '@emodistill/privacy-audit';
 import { dirname, join } from 'node:path';
 import { joinFederation, loadSiteConfig, type SiteConfig } from '@emodistill/site-agent';
-import { auditToFiles, parseFraction } from './audit.js';
+import { addAuditOptions, auditToFiles } from './audit.js';
 import { checkOutputPaths } from '../checks.js';
 import { CLI_ERRORS, CliError } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { backendOption, computeOption } from '../options.js';
 import type { CommandContext } from '../context.js';
 import { addAdminOptions, type AdminFlags } from '../admin-client.js';
 import { formatTable } from '../format.js';
@@ -258,64 +256,50 @@ async function uploadAttestation(
 
 export function siteCommand(context: () => CommandContext): Command {
   const site = new Command('site').description('take part in a federation as a site');
-  site
-    .command('audit')
-    .description(
-      "audit the final global generator on this site's data (members: its training speakers; holdout: its auditHoldoutSpeakers), sign the attestation and send it to the coordinator; exit 0 pass, 3 fail",
-    )
-    .requiredOption('--config <file>', 'site config (JSON)')
-    .option('--bundle <gen.bundle>', "generator to audit (default: the config's finalBundle)")
-    .option('--out <report.json>', 'audit report (default: audit-report.json beside the bundle)')
-    .option('--no-upload', 'only write the report and attestation')
-    .option('--ipc <n>', 'points per class sampled from the generator', parsePositiveInt, 50)
-    .option(
-      '--max-auc <auc>',
-      'gate: upper 95 % CI bound of membership AUC',
-      parseFraction,
-      DEFAULT_GATE.maxMembershipAucUpper,
-    )
-    .option(
-      '--max-memorisation-excess <share>',
-      'gate: allowed memorised share above the holdout baseline',
-      parseFraction,
-      DEFAULT_GATE.maxMemorisationExcess,
-    )
-    .option('--resamples <n>', 'bootstrap resamples', parsePositiveInt, 1000)
-    .addOption(backendOption())
-    .addOption(computeOption())
-    .action(async (flags: SiteAuditFlags) => {
-      const { print, setExitCode } = context();
-      const config = await loadSiteConfig(flags.config);
-      await selectBackend(flags.backend, flags.compute);
-      const bundle = flags.bundle ?? config.finalBundle;
-      if (!bundle) throw new CliError(CLI_ERRORS.missingOption, `${flags.config} names no finalBundle; pass --bundle`);
-      if (config.auditHoldoutSpeakers.length === 0)
-        throw new CliError(
-          CLI_ERRORS.noHoldoutSpeakers,
-          `${flags.config}: auditHoldoutSpeakers is empty; the audit needs speakers the generator never saw`,
-        );
-      const out = flags.out ?? join(dirname(bundle), 'audit-report.json');
-      await checkOutputPaths([flags.out ? { option: '--out', path: flags.out } : undefined]);
-      const all = await readFeatureSet(config.features);
-      const { train: members, test: holdout } = splitBySpeakers(all, config.auditHoldoutSpeakers);
-      const { report, htmlPath, attestation } = await auditToFiles({
-        ...flags,
-        members,
-        holdout,
-        membersSource: config.features,
-        bundle,
-        out,
-        key: config.keyFile,
-      });
-      print([...report.summary, `report: ${out} and ${htmlPath}`].join('\n'));
-      if (flags.upload && attestation) {
-        const recorded = await uploadAttestation(config, attestation);
-        print(
-          `attestation of global version ${recorded.version} recorded by the coordinator (${recorded.passed ? 'pass' : 'fail'})`,
-        );
-      }
-      if (!report.gate.passed) setExitCode(EXIT_CODES.gateFailed);
+  addAuditOptions(
+    site
+      .command('audit')
+      .description(
+        "audit the final global generator on this site's data (members: its training speakers; holdout: its auditHoldoutSpeakers), sign the attestation and send it to the coordinator; exit 0 pass, 3 fail",
+      )
+      .requiredOption('--config <file>', 'site config (JSON)')
+      .option('--bundle <gen.bundle>', "generator to audit (default: the config's finalBundle)")
+      .option('--out <report.json>', 'audit report (default: audit-report.json beside the bundle)')
+      .option('--no-upload', 'only write the report and attestation')
+      .option('--ipc <n>', 'points per class sampled from the generator', parsePositiveInt, 50),
+  ).action(async (flags: SiteAuditFlags) => {
+    const { print, setExitCode } = context();
+    const config = await loadSiteConfig(flags.config);
+    await selectBackend(flags.backend, flags.compute);
+    const bundle = flags.bundle ?? config.finalBundle;
+    if (!bundle) throw new CliError(CLI_ERRORS.missingOption, `${flags.config} names no finalBundle; pass --bundle`);
+    if (config.auditHoldoutSpeakers.length === 0)
+      throw new CliError(
+        CLI_ERRORS.noHoldoutSpeakers,
+        `${flags.config}: auditHoldoutSpeakers is empty; the audit needs speakers the generator never saw`,
+      );
+    const out = flags.out ?? join(dirname(bundle), 'audit-report.json');
+    await checkOutputPaths([flags.out ? { option: '--out', path: flags.out } : undefined]);
+    const all = await readFeatureSet(config.features);
+    const { train: members, test: holdout } = splitBySpeakers(all, config.auditHoldoutSpeakers);
+    const { report, htmlPath, attestation } = await auditToFiles({
+      ...flags,
+      members,
+      holdout,
+      membersSource: config.features,
+      bundle,
+      out,
+      key: config.keyFile,
     });
+    print([...report.summary, `report: ${out} and ${htmlPath}`].join('\n'));
+    if (flags.upload && attestation) {
+      const recorded = await uploadAttestation(config, attestation);
+      print(
+        `attestation of global version ${recorded.version} recorded by the coordinator (${recorded.passed ? 'pass' : 'fail'})`,
+      );
+    }
+    if (!report.gate.passed) setExitCode(EXIT_CODES.gateFailed);
+  });
   site
     .command('join')
     .description(
