@@ -15,6 +15,7 @@ import {
   distill,
   extractFeatureSet,
   listEmodb,
+  disposeGenerator,
   loadGenerator,
   sampleFeatureSet,
   selectBackend,
@@ -58,7 +59,7 @@ const result = await distill(members, { steps: Number(args.steps) });
 console.log(`distillation: ${result.steps} steps in ${result.seconds.toFixed(0)} s`);
 const generator = loadGenerator(createGeneratorBundle(result, members, backend), 'bench');
 const synthetic = sampleFeatureSet(generator, { ipc: 50, prior: 'balanced', seed: 1 }, 'distillation generator');
-generator.network.dispose();
+disposeGenerator(generator);
 
 const subjects: [string, FeatureSet][] = [
   ['real subset IPC 50', selectCoreset(members, 'random', 50, 0)],

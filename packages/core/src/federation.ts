@@ -8,6 +8,8 @@ export { sameFeatureSpace } from './features/feature-spec.js';
 export { createRng, shuffledIndices } from './random/rng.js';
 export { applyStandardiser, fitStandardiser } from './stats/standardise.js';
 export { resolveDistillConfig } from './generator/distill-config.js';
+export { DISTILL_METHODS, methodPreset } from './generator/distill-methods.js';
+export type { DistillMethod, MethodPreset } from './generator/distill-methods.js';
 export { DEFAULT_LATENT_RADIUS, latentOffsetOf, siteLatentPrior } from './generator/latent-prior.js';
 export {
   assertBundleMatches,
@@ -77,6 +79,7 @@ export type {
   FederationProvenance,
   GeneratorBundle,
   GeneratorBundleMetadata,
+  SamplingDefaults,
 } from './formats/generator-bundle.js';
 export type { AggregatedBundleOptions, InitialBundleOptions, SiteStatistics } from './formats/federated-bundle.js';
 export type { GeneratorArchitecture } from './generator/initial-weights.js';

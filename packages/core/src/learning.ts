@@ -9,15 +9,30 @@ export type { Rng } from './random/rng.js';
 export { BACKEND_NAMES, COMPUTE_PATHS, selectBackend } from './backend/select-backend.js';
 export { setWasmMatmulOverrides } from './backend/wasm-matmul.js';
 export { createMlp } from './models/mlp.js';
-export { confusionMatrix, meanAndStd, unweightedAverageRecall, weightedAccuracy } from './evaluate/metrics.js';
+export {
+  confusionMatrix,
+  meanAndStd,
+  pairedDifference,
+  unweightedAverageRecall,
+  weightedAccuracy,
+} from './evaluate/metrics.js';
+export type { PairedDifference } from './evaluate/metrics.js';
 export { resolveClassifierConfig, trainClassifier } from './models/mlp-classifier.js';
 export { assertCompatible, evaluateDownstream } from './evaluate/downstream.js';
 export { EMODB_FOLDS, foldsFor, parseFoldProtocol, splitBySpeakers } from './evaluate/folds.js';
 export { CORESET_METHODS, selectCoreset } from './evaluate/coresets.js';
-export { ABLATIONS, runDistillBenchmark } from './evaluate/distill-benchmark.js';
+export { LOSS_ABLATIONS, ablationsOf, runDistillBenchmark } from './evaluate/distill-benchmark.js';
 export { createDistillTrainer, distill, trainSteps } from './distill/train-loop.js';
-export { planClassCounts, sampleFeatureSet } from './distill/sample.js';
-export { createGeneratorBundle, loadGenerator } from './distill/bundle.js';
+export {
+  SAMPLE_LABELS,
+  applyLabeler,
+  planClassCounts,
+  sampleFeatureSet,
+  withLabelerProbabilities,
+} from './distill/sample.js';
+export { selectByHerding } from './distill/select-samples.js';
+export { createGeneratorNetwork } from './distill/networks.js';
+export { createGeneratorBundle, disposeGenerator, loadGenerator } from './distill/bundle.js';
 export { applySnapshot, toSnapshot } from './models/weight-snapshot.js';
 
 export type { BackendName, ComputePath } from './backend/select-backend.js';
@@ -32,10 +47,12 @@ export type { DownstreamOptions, DownstreamResult, DownstreamRun } from './evalu
 export type { FoldProtocol, SpeakerSplit } from './evaluate/folds.js';
 export type { CoresetMethod } from './evaluate/coresets.js';
 export type {
+  BenchmarkAblation,
+  BenchmarkDifference,
+  BenchmarkMethod,
   BenchmarkRow,
   DistillBenchmarkOptions,
   DistillBenchmarkResult,
-  DistillVariant,
 } from './evaluate/distill-benchmark.js';
 export type {
   DistillProgress,
@@ -46,4 +63,4 @@ export type {
   StepLosses,
   TrainStepsOptions,
 } from './distill/train-loop.js';
-export type { GeneratorForSampling, SampleOptions, SamplePrior } from './distill/sample.js';
+export type { GeneratorForSampling, SampleLabels, SampleOptions, SamplePrior } from './distill/sample.js';

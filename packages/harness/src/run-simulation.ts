@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   evaluateDownstream,
+  disposeGenerator,
   loadGenerator,
   sampleFeatureSet,
   selectRows,
@@ -65,7 +66,7 @@ export function evaluateGenerator(
     const synthetic = sampleFeatureSet(generator, { ipc, prior: 'balanced', seed: 1 }, 'federated');
     return evaluateDownstream(synthetic, test, { seeds });
   } finally {
-    generator.network.dispose();
+    disposeGenerator(generator);
   }
 }
 

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import {
   assertBundleMatches,
+  disposeGenerator,
   loadGenerator,
   readFeatureSet,
   readGeneratorBundle,
@@ -83,7 +84,7 @@ async function syntheticSetFor(run: AuditRun): Promise<{ set: FeatureSet; path: 
       subject,
     };
   } finally {
-    generator.network.dispose();
+    disposeGenerator(generator);
   }
 }
 

@@ -1,13 +1,16 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import {
+  DISTILL_METHODS,
   createGeneratorBundle,
   distill,
+  methodPreset,
   readFeatureSet,
   resolveDistillConfig,
   selectBackend,
   writeGeneratorBundle,
   type BackendName,
   type ComputePath,
+  type DistillMethod,
   type DistillOptions,
 } from '@emodistill/core';
 import { checkOutputPaths, requireEveryClass, requireRows } from '../checks.js';
@@ -17,6 +20,8 @@ import { backendOption, computeOption, parseNonNegativeNumber, parsePositiveInt 
 
 interface DistillFlags {
   out: string;
+  method: DistillMethod;
+  ema?: number;
   steps?: number;
   seed?: number;
   backend: BackendName;
@@ -37,7 +42,20 @@ export function distillCommand(context: () => CommandContext): Command {
     )
     .argument('<train.arrow>', 'training feature set (the held-out speakers must not be in it)')
     .requiredOption('--out <gen.bundle>', 'generator bundle to write (safetensors + metadata)')
+    .addOption(
+      new Option(
+        '--method <name>',
+        "default: the benchmark's best (weight average, a labeler in the bundle, soft labels, oversample and select) · paper: the paper's losses alone",
+      )
+        .choices(DISTILL_METHODS)
+        .default('default'),
+    )
     .option('--steps <n>', 'generator steps (default 2000)', parsePositiveInt)
+    .option(
+      '--ema <decay>',
+      "decay of the generator's weight average, 0 for none (default: the method's)",
+      parseNonNegativeNumber,
+    )
     .option('--seed <n>', 'seed of every random draw (default 0)', parseNonNegativeNumber)
     .option('--alpha <w>', 'weight of feature matching L_FM (default 0.01)', parseNonNegativeNumber)
     .option('--beta <w>', 'weight of softmax matching L_SML (default 1)', parseNonNegativeNumber)
@@ -59,7 +77,10 @@ export function distillCommand(context: () => CommandContext): Command {
       requireEveryClass(set, trainPath);
       const backend = await selectBackend(flags.backend, flags.compute);
       log.info({ backend }, 'backend ready');
+      const preset = methodPreset(flags.method);
       const options: DistillOptions = {
+        ...preset.distill,
+        ...(flags.ema !== undefined && { emaDecay: flags.ema }),
         ...(flags.steps !== undefined && { steps: flags.steps }),
         ...(flags.seed !== undefined && { seed: flags.seed }),
         ...(flags.alpha !== undefined && { featureMatchingWeight: flags.alpha }),
@@ -71,7 +92,7 @@ export function distillCommand(context: () => CommandContext): Command {
       const config = resolveDistillConfig(options);
       log.info(
         { rows: set.ids.length, classes: set.classNames.length, dimension: set.dimension, config },
-        'distillation started',
+        `distillation started (method ${flags.method})`,
       );
       const progress = createProgress('distilling');
       const result = await distill(set, config, {
@@ -88,7 +109,7 @@ export function distillCommand(context: () => CommandContext): Command {
         },
       });
       progress.stop();
-      await writeGeneratorBundle(flags.out, createGeneratorBundle(result, set, backend));
+      await writeGeneratorBundle(flags.out, createGeneratorBundle(result, set, backend, preset.sampling));
       log.info(
         { out: flags.out, seconds: result.seconds, stepsPerSecond: result.steps / result.seconds },
         'generator bundle written',

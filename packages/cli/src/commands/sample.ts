@@ -3,6 +3,8 @@ import { Command, Option } from 'commander';
 import {
   assertBundleMatches,
   labelIndices,
+  disposeGenerator,
+  SAMPLE_LABELS,
   loadGenerator,
   readFeatureSet,
   readGeneratorBundle,
@@ -12,6 +14,7 @@ import {
   writeFeatureSet,
   type BackendName,
   type ComputePath,
+  type SampleLabels,
   type SamplePrior,
 } from '@emodistill/core';
 import { checkOutputPaths } from '../checks.js';
@@ -22,6 +25,8 @@ import { backendOption, computeOption, parseNonNegativeNumber, parsePositiveInt 
 
 interface SampleFlags {
   ipc: number;
+  labels?: SampleLabels;
+  oversample?: number;
   prior: SamplePrior;
   seed: number;
   out: string;
@@ -43,6 +48,17 @@ export function sampleCommand(context: () => CommandContext): Command {
       )
         .choices(['balanced', 'real'])
         .default('balanced'),
+    )
+    .addOption(
+      new Option(
+        '--labels <labels>',
+        "hard: the conditioning class · soft: also the bundle labeler's class probabilities, in the file's probability column (default: the bundle's sampling)",
+      ).choices(SAMPLE_LABELS),
+    )
+    .option(
+      '--oversample <n>',
+      "draw n candidates per point and keep those herding picks in the labeler's embedding (default: the bundle's sampling)",
+      parsePositiveInt,
     )
     .option('--real <train.arrow>', 'real training set whose class distribution --prior real follows')
     .option('--seed <n>', 'sampling seed', parseNonNegativeNumber, 1)
@@ -69,14 +85,21 @@ export function sampleCommand(context: () => CommandContext): Command {
       try {
         const set = sampleFeatureSet(
           generator,
-          { ipc: flags.ipc, prior: flags.prior, seed: flags.seed, realClassCounts },
+          {
+            ipc: flags.ipc,
+            prior: flags.prior,
+            seed: flags.seed,
+            realClassCounts,
+            ...(flags.labels && { labels: flags.labels }),
+            ...(flags.oversample && { oversample: flags.oversample }),
+          },
           `synthetic:${basename(bundlePath)}`,
         );
         await writeFeatureSet(flags.out, set);
         log.info({ out: flags.out, rows: set.ids.length }, 'synthetic set written');
         print(`wrote ${flags.out}\n${describeSummary(summariseFeatureSet(set))}`);
       } finally {
-        generator.network.dispose();
+        disposeGenerator(generator);
       }
     });
 }

@@ -1,50 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { EmodistillError, ERROR_CODES, type ErrorCode } from '../errors.js';
+import { resolveWorkerModule } from '../io/worker-module.js';
 import type { CorpusEntry } from './corpus-listing.js';
 import type { EntryFeatures } from './extract-entry.js';
 import type { ExtractionReply, ExtractionTask } from './extract-worker.js';
 
 /** Called with each file's features as it is extracted, by listing index. */
 export type OnExtracted = (index: number, result: EntryFeatures) => void;
-
-interface WorkerEntry {
-  /** Path of the worker module for piscina. */
-  readonly filename: string;
-  readonly dispose: () => Promise<void>;
-}
-
-/**
- * The worker module next to this one: `extract-worker.js` in the built dist. Run from source
- * (vitest, tsx), `extract-worker.ts` is bundled with esbuild (a dev dependency: dist never runs this) into a
- * temporary file first, since Node 20 applies no TypeScript loader inside worker threads.
- */
-async function resolveWorkerEntry(): Promise<WorkerEntry> {
-  if (!import.meta.url.endsWith('.ts'))
-    return { filename: fileURLToPath(new URL('./extract-worker.js', import.meta.url)), dispose: async () => {} };
-  const { build } = await import('esbuild');
-  const dir = await mkdtemp(join(tmpdir(), 'emodistill-extract-worker-'));
-  const outfile = join(dir, 'extract-worker.mjs');
-  try {
-    await build({
-      entryPoints: [fileURLToPath(new URL('./extract-worker.ts', import.meta.url))],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      logLevel: 'silent',
-      // Bundled CommonJS dependencies call require() for Node built-ins.
-      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    });
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-  return { filename: outfile, dispose: () => rm(dir, { recursive: true, force: true }) };
-}
 
 function workerFailure(audioPath: string, error: unknown): ExtractionReply {
   const reason = error instanceof Error ? error.message : String(error);
@@ -62,7 +24,7 @@ export async function extractInWorkers(
   threads: number,
   onExtracted: OnExtracted,
 ): Promise<void> {
-  const entry = await resolveWorkerEntry();
+  const entry = await resolveWorkerModule(import.meta.url, 'extract-worker');
   const failures = new Map<number, EmodistillError>();
   try {
     const pool = new Piscina<ExtractionTask, ExtractionReply>({

@@ -1,15 +1,20 @@
-import { createMlp } from '../models/mlp.js';
+import { createMlp, type Mlp } from '../models/mlp.js';
+import { createLabelerNetwork } from './labeler.js';
 import type { FeatureSet } from '../formats/feature-set.js';
-import type { GeneratorBundle } from '../formats/generator-bundle.js';
+import type { GeneratorBundle, SamplingDefaults } from '../formats/generator-bundle.js';
 import { applySnapshot } from '../models/weight-snapshot.js';
 import type { GeneratorForSampling } from './sample.js';
 import type { DistillResult } from './train-loop.js';
 
-/** Packs a finished distillation with its provenance. */
+/**
+ * Packs a finished distillation with its provenance; `sampling` (the method's) becomes the
+ * bundle's default for `sample`.
+ */
 export function createGeneratorBundle(
   result: DistillResult,
   trainingSet: FeatureSet,
   backend: string,
+  sampling?: SamplingDefaults,
 ): GeneratorBundle {
   return {
     metadata: {
@@ -39,13 +44,15 @@ export function createGeneratorBundle(
         seconds: result.seconds,
         backend,
       },
+      ...(result.labelerWeights && { labeler: { hiddenUnits: [...result.config.labelerHiddenUnits] } }),
+      ...(sampling && { sampling: { ...sampling } }),
     },
-    weights: result.generatorWeights,
+    weights: [...result.generatorWeights, ...(result.labelerWeights ?? [])],
     standardiser: result.standardiser,
   };
 }
 
-/** Rebuilds the generator network from a bundle; the caller disposes `network`. */
+/** Rebuilds the generator network (and labeler) from a bundle; the caller disposes them (`disposeGenerator`). */
 export function loadGenerator(bundle: GeneratorBundle, source: string): GeneratorForSampling {
   const { architecture, classNames, featureSpec } = bundle.metadata;
   const network = createMlp({
@@ -56,13 +63,25 @@ export function loadGenerator(bundle: GeneratorBundle, source: string): Generato
     seed: 0,
     name: 'generator',
   });
+  let labeler: Mlp | undefined;
   try {
     applySnapshot(network, bundle.weights, source);
+    if (bundle.metadata.labeler) {
+      labeler = createLabelerNetwork(
+        architecture.outputDimension,
+        classNames.length,
+        bundle.metadata.labeler.hiddenUnits,
+      );
+      applySnapshot(labeler, bundle.weights, source);
+    }
   } catch (error) {
     network.dispose();
+    labeler?.dispose();
     throw error;
   }
   return {
+    ...(labeler && { labeler }),
+    ...(bundle.metadata.sampling && { sampling: bundle.metadata.sampling }),
     network,
     noiseDimension: architecture.noiseDimension,
     classNames,
@@ -70,4 +89,10 @@ export function loadGenerator(bundle: GeneratorBundle, source: string): Generato
     spec: featureSpec,
     latentPrior: bundle.metadata.latentPrior,
   };
+}
+
+/** Frees what `loadGenerator` built. */
+export function disposeGenerator(generator: GeneratorForSampling): void {
+  generator.network.dispose();
+  generator.labeler?.dispose();
 }

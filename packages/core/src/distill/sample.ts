@@ -4,9 +4,14 @@ import type { FeatureSpec } from '../features/feature-spec.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { Mlp } from '../models/mlp.js';
 import type { Standardiser } from '../stats/standardise.js';
+import type { SamplingDefaults } from '../formats/generator-bundle.js';
 import { latentOffsets, type LatentPrior } from '../generator/latent-prior.js';
+import { selectByHerding } from './select-samples.js';
 
 export type SamplePrior = 'balanced' | 'real';
+export const SAMPLE_LABELS = ['hard', 'soft'] as const;
+/** hard: each point's conditioning class · soft: the bundle's labeler's class probabilities too. */
+export type SampleLabels = (typeof SAMPLE_LABELS)[number];
 
 export interface SampleOptions {
   /** Points per class (balanced), or the average per class (real prior: same total). */
@@ -15,6 +20,14 @@ export interface SampleOptions {
   readonly seed: number;
   /** Real class counts, required for the `real` prior. */
   readonly realClassCounts?: readonly number[];
+  /** Default: the bundle's sampling, else hard. Soft needs a labeler. */
+  readonly labels?: SampleLabels;
+  /**
+   * Draw this many candidates per point kept, and keep the points that herding picks in the
+   * labeler's hidden layer (oversample and select). Default: the bundle's sampling, else 1 (every
+   * draw kept). Above 1 needs a labeler.
+   */
+  readonly oversample?: number;
 }
 
 /** Rows per class: ipc each, or ipc·C split by the real class distribution (largest remainder). */
@@ -45,24 +58,21 @@ export interface GeneratorForSampling {
   readonly spec: FeatureSpec;
   /** Absent: z ~ N(0, I). */
   readonly latentPrior?: LatentPrior;
+  /** A real-trained emotion classifier on standardised features, for soft labels and selection. */
+  readonly labeler?: Mlp;
+  /** The method's sampling, from the bundle: the defaults of SampleOptions.labels and .oversample. */
+  readonly sampling?: SamplingDefaults;
 }
 
-/** Draws a synthetic feature set in the real data's (unstandardised) feature space. */
-export function sampleFeatureSet(
-  generator: GeneratorForSampling,
-  options: SampleOptions,
-  provenance: string,
-): FeatureSet {
+/** Draws `labels.length` points of the given classes, standardised, row-major. */
+function generateStandardised(generator: GeneratorForSampling, labels: Int32Array, seed: number): Float32Array {
   const classCount = generator.classNames.length;
-  const perClass = planClassCounts(classCount, options);
-  const labels = Int32Array.from(perClass.flatMap((count, c) => new Array<number>(count).fill(c)));
-  const dimension = generator.standardiser.mean.length;
-  const standardised = tf.tidy(() => {
-    const standardNoise = tf.randomNormal([labels.length, generator.noiseDimension], 0, 1, 'float32', options.seed);
+  return tf.tidy(() => {
+    const standardNoise = tf.randomNormal([labels.length, generator.noiseDimension], 0, 1, 'float32', seed);
     const noise = generator.latentPrior
       ? tf.add(
           standardNoise,
-          tf.tensor2d(latentOffsets(generator.latentPrior, labels.length, generator.noiseDimension, options.seed), [
+          tf.tensor2d(latentOffsets(generator.latentPrior, labels.length, generator.noiseDimension, seed), [
             labels.length,
             generator.noiseDimension,
           ]),
@@ -71,6 +81,68 @@ export function sampleFeatureSet(
     const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), classCount).toFloat();
     return generator.network.apply(tf.concat([noise, oneHot], 1) as tf.Tensor2D).output.dataSync() as Float32Array;
   });
+}
+
+/** The labeler's view of standardised rows: class probabilities [N, C] and hidden activations [N, width]. */
+export function applyLabeler(
+  labeler: Mlp,
+  standardised: Float32Array,
+  dimension: number,
+): { probabilities: Float32Array; embedding: Float32Array; width: number } {
+  return tf.tidy(() => {
+    const rows = standardised.length / dimension;
+    const { output, penultimate } = labeler.apply(tf.tensor2d(standardised, [rows, dimension]));
+    return {
+      probabilities: tf.softmax(output).dataSync() as Float32Array,
+      embedding: penultimate.dataSync() as Float32Array,
+      width: penultimate.shape[1],
+    };
+  });
+}
+
+function requireLabeler(generator: GeneratorForSampling, what: string): Mlp {
+  if (!generator.labeler)
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `${what} needs a labeler in the generator bundle, and this bundle has none (trained with --method paper?)`,
+    );
+  return generator.labeler;
+}
+
+/**
+ * Draws a synthetic feature set in the real data's (unstandardised) feature space: `ipc` points
+ * per class (or the real prior), optionally selected from `oversample`× as many candidates and
+ * with soft labels (see SampleOptions).
+ */
+export function sampleFeatureSet(
+  generator: GeneratorForSampling,
+  options: SampleOptions,
+  provenance: string,
+): FeatureSet {
+  const classCount = generator.classNames.length;
+  const perClass = planClassCounts(classCount, options);
+  const oversample = options.oversample ?? generator.sampling?.oversample ?? 1;
+  const soft = (options.labels ?? generator.sampling?.labels) === 'soft';
+  if (!Number.isInteger(oversample) || oversample < 1)
+    throw new EmodistillError(ERROR_CODES.invalidOption, `--oversample must be a positive integer, got ${oversample}`);
+  const dimension = generator.standardiser.mean.length;
+  const candidateLabels = Int32Array.from(
+    perClass.flatMap((count, c) => new Array<number>(count * oversample).fill(c)),
+  );
+  const candidates = generateStandardised(generator, candidateLabels, options.seed);
+  let labels = candidateLabels;
+  let standardised = candidates;
+  let probabilities: Float32Array | undefined;
+  if (oversample > 1 || soft) {
+    const labeler = requireLabeler(generator, oversample > 1 ? '--oversample above 1' : 'soft labels');
+    const view = applyLabeler(labeler, candidates, dimension);
+    const kept = oversample > 1 ? selectByHerding(view.embedding, view.width, candidateLabels, perClass) : undefined;
+    if (kept) {
+      labels = Int32Array.from(kept, (row) => candidateLabels[row]!);
+      standardised = gatherRows(candidates, kept, dimension);
+    }
+    if (soft) probabilities = kept ? gatherRows(view.probabilities, kept, classCount) : view.probabilities;
+  }
   const features = new Float32Array(standardised.length);
   for (let i = 0; i < features.length; i++)
     features[i] =
@@ -86,5 +158,24 @@ export function sampleFeatureSet(
     classNames: generator.classNames,
     spec: generator.spec,
     corpus: { source: provenance, task: `ipc${options.ipc}-${options.prior}`, createdAt: new Date().toISOString() },
+    ...(probabilities && { probabilities }),
   };
+}
+
+/** Rows `indices` of a row-major [N, width] array. */
+function gatherRows(values: Float32Array, indices: Int32Array, width: number): Float32Array {
+  const out = new Float32Array(indices.length * width);
+  indices.forEach((row, i) => out.set(values.subarray(row * width, (row + 1) * width), i * width));
+  return out;
+}
+
+/**
+ * The same rows with soft labels from the generator's labeler: what a real coreset gets when it
+ * is compared with a soft-labelled synthetic set (the same label treatment).
+ */
+export function withLabelerProbabilities(set: FeatureSet, generator: GeneratorForSampling): FeatureSet {
+  const labeler = requireLabeler(generator, 'soft labels');
+  const { mean, std } = generator.standardiser;
+  const standardised = set.features.map((value, i) => (value - mean[i % set.dimension]!) / std[i % set.dimension]!);
+  return { ...set, probabilities: applyLabeler(labeler, standardised, set.dimension).probabilities };
 }

@@ -15,6 +15,8 @@ import { criticLossAndGradients } from './losses/wgan-gp-gradients.js';
 import { LEAKY_SLOPE } from '../models/mlp.js';
 import { createFusedAdam, type FusedAdam } from '../optim/fused-adam.js';
 import { createDistillNetworks, type DistillNetworks } from './networks.js';
+import { createWeightAverage } from './weight-average.js';
+import { trainLabeler } from './labeler.js';
 
 /** Loss values of one generator step; a term that is switched off (weight 0) reads 0. */
 export interface StepLosses {
@@ -45,6 +47,8 @@ export interface DistillRunOptions {
 export interface DistillResult {
   readonly config: DistillConfig;
   readonly generatorWeights: WeightSnapshot;
+  /** Present when config.labelerHiddenUnits is not empty. */
+  readonly labelerWeights?: WeightSnapshot;
   readonly standardiser: Standardiser;
   readonly classNames: readonly string[];
   readonly dimension: number;
@@ -92,6 +96,8 @@ export interface DistillTrainer {
   /** One generator step (n_critic critic updates first); losses only when `report` (a backend sync). */
   step(step: number, report: boolean): StepLosses | undefined;
   generatorWeights(): WeightSnapshot;
+  /** The moving average of the generator's weights (config.emaDecay > 0), else its weights: what a distillation releases. */
+  releasedGeneratorWeights(): WeightSnapshot;
   /** Replaces the generator's weights (federation: the round's global generator); critic, optimizers and pool stay. */
   loadGeneratorWeights(weights: WeightSnapshot, source: string): void;
   dispose(): void;
@@ -134,6 +140,7 @@ export function createDistillTrainer(
     config,
   };
   let pool: ClassifierPool | undefined;
+  const average = config.emaDecay > 0 ? createWeightAverage(networks.generator, config.emaDecay) : undefined;
   return {
     config,
     standardiser,
@@ -157,16 +164,20 @@ export function createDistillTrainer(
       if (pool && step > 0 && step % config.poolRefreshSteps === 0) {
         pool.refresh((step / config.poolRefreshSteps) % config.poolSize, stepSeed(config.seed, step, 99));
       }
-      return trainStep(
+      const losses = trainStep(
         { networks, pool, generatorOptimizer, criticOptimizer },
         { ...inputs, latentOffset: options.latentOffset, step, report },
       );
+      average?.update();
+      return losses;
     },
     generatorWeights: () => toSnapshot(networks.generator),
+    releasedGeneratorWeights: () => average?.snapshot() ?? toSnapshot(networks.generator),
     loadGeneratorWeights: (weights, source) => applySnapshot(networks.generator, weights, source),
     dispose() {
       networks.dispose();
       pool?.dispose();
+      average?.dispose();
       generatorOptimizer.dispose();
       criticOptimizer.dispose();
     },
@@ -232,9 +243,23 @@ export async function distill(
           await saveCheckpoint(run.checkpoint.path, trainer.checkpointState, { step: stepsDone, fingerprint });
       },
     });
+    const labelerWeights =
+      config.labelerHiddenUnits.length > 0
+        ? trainLabeler(
+            {
+              x: applyStandardiser(set.features, trainer.standardiser),
+              labels: labelIndices(set),
+              dimension: set.dimension,
+              classCount: set.classNames.length,
+            },
+            config.labelerHiddenUnits,
+            config.seed,
+          )
+        : undefined;
     return {
       config,
-      generatorWeights: trainer.generatorWeights(),
+      generatorWeights: trainer.releasedGeneratorWeights(),
+      ...(labelerWeights && { labelerWeights }),
       standardiser: trainer.standardiser,
       classNames: set.classNames,
       dimension: set.dimension,

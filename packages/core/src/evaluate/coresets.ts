@@ -2,6 +2,7 @@ import { EmodistillError, ERROR_CODES } from '../errors.js';
 import { labelIndices, selectRows, type FeatureSet } from '../formats/feature-set.js';
 import { createRng, shuffledIndices } from '../random/rng.js';
 import { applyStandardiser, fitStandardiser } from '../stats/standardise.js';
+import { herd } from '../stats/herding.js';
 
 export const CORESET_METHODS = ['random', 'herding', 'k-center'] as const;
 export type CoresetMethod = (typeof CORESET_METHODS)[number];
@@ -14,35 +15,6 @@ function squaredDistance(x: Float32Array, row: number, v: ArrayLike<number>, dim
     sum += diff * diff;
   }
   return sum;
-}
-
-/**
- * Herding (Welling 2009; the selection of iCaRL): greedily add the row that brings the running
- * mean of the selection closest to the class mean.
- */
-function herd(x: Float32Array, rows: readonly number[], count: number, dimension: number): number[] {
-  const classMean = new Float64Array(dimension);
-  for (const row of rows) for (let d = 0; d < dimension; d++) classMean[d]! += x[row * dimension + d]! / rows.length;
-  const selectedSum = new Float64Array(dimension);
-  const selected: number[] = [];
-  const remaining = new Set(rows);
-  while (selected.length < count) {
-    let best = -1;
-    let bestDistance = Infinity;
-    const k = selected.length + 1;
-    for (const row of remaining) {
-      let distance = 0;
-      for (let d = 0; d < dimension; d++) {
-        const diff = classMean[d]! - (selectedSum[d]! + x[row * dimension + d]!) / k;
-        distance += diff * diff;
-      }
-      if (distance < bestDistance) [best, bestDistance] = [row, distance];
-    }
-    selected.push(best);
-    remaining.delete(best);
-    for (let d = 0; d < dimension; d++) selectedSum[d]! += x[best * dimension + d]!;
-  }
-  return selected;
 }
 
 /** Greedy k-center (Sener & Savarese 2018): start from a seeded row, then always the farthest. */

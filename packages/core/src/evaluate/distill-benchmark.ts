@@ -1,48 +1,87 @@
-import { distill } from '../distill/train-loop.js';
-import { resolveDistillConfig, type DistillOptions } from '../generator/distill-config.js';
-import { createGeneratorBundle, loadGenerator } from '../distill/bundle.js';
-import { sampleFeatureSet, type SamplePrior } from '../distill/sample.js';
+import type { DistillResult } from '../distill/train-loop.js';
+import { createDistillPool, type DistillPoolOptions } from '../distill/distill-pool.js';
+import { resolveDistillConfig, type DistillConfig, type DistillOptions } from '../generator/distill-config.js';
+import type { SamplingDefaults } from '../formats/generator-bundle.js';
+import { createGeneratorBundle, disposeGenerator, loadGenerator } from '../distill/bundle.js';
+import {
+  sampleFeatureSet,
+  withLabelerProbabilities,
+  type GeneratorForSampling,
+  type SampleLabels,
+} from '../distill/sample.js';
 import { labelIndices, type FeatureSet } from '../formats/feature-set.js';
-import { selectCoreset, type CoresetMethod } from './coresets.js';
+import { CORESET_METHODS, selectCoreset, type CoresetMethod } from './coresets.js';
 import { evaluateDownstream } from './downstream.js';
 import { foldsFor, splitBySpeakers, type FoldProtocol } from './folds.js';
-import { meanAndStd } from './metrics.js';
+import { meanAndStd, pairedDifference } from './metrics.js';
 
-/** A distillation variant: the default losses, or one term switched off (ablation). */
-export interface DistillVariant {
+/** A distillation method as the benchmark runs it: training settings and sampling. */
+export interface BenchmarkMethod {
   readonly name: string;
-  readonly options: DistillOptions;
+  readonly distill: DistillOptions;
+  readonly sampling: SamplingDefaults;
 }
 
-export const ABLATIONS: readonly DistillVariant[] = [
-  { name: 'no L_FM', options: { featureMatchingWeight: 0 } },
-  { name: 'no L_SML', options: { softmaxMatchingWeight: 0 } },
-  { name: 'no L_DIV', options: { diversityWeight: 0 } },
+/** A variant of the first method with one part changed: training (retrains) or sampling only. */
+export interface BenchmarkAblation {
+  readonly name: string;
+  readonly distill?: DistillOptions;
+  readonly sampling?: Partial<SamplingDefaults>;
+}
+
+/** The ablations of the paper's loss terms; a method's own parts are ablated by `ablationsOf`. */
+export const LOSS_ABLATIONS: readonly BenchmarkAblation[] = [
+  { name: 'no L_FM', distill: { featureMatchingWeight: 0 } },
+  { name: 'no L_SML', distill: { softmaxMatchingWeight: 0 } },
+  { name: 'no L_DIV', distill: { diversityWeight: 0 } },
 ];
+
+/** One ablation per part the method adds to the paper's (weight average, soft labels, selection), then the loss terms. */
+export function ablationsOf(method: BenchmarkMethod): BenchmarkAblation[] {
+  const config = resolveDistillConfig(method.distill);
+  return [
+    ...(config.emaDecay > 0 ? [{ name: 'no EMA', distill: { emaDecay: 0 } }] : []),
+    ...(method.sampling.labels === 'soft' ? [{ name: 'hard labels', sampling: { labels: 'hard' as const } }] : []),
+    ...(method.sampling.oversample > 1 ? [{ name: 'no selection', sampling: { oversample: 1 } }] : []),
+    ...LOSS_ABLATIONS,
+  ];
+}
 
 export interface DistillBenchmarkOptions {
   readonly protocol: FoldProtocol;
   readonly ipcs: readonly number[];
   /** Downstream classifier seeds per training set. */
   readonly seeds: readonly number[];
-  readonly distill?: DistillOptions;
-  /** Also distil with each loss term off (3 more distillations per fold) at this IPC. */
+  /** One distillation per fold and generator seed (the seed of the distillation). */
+  readonly generatorSeeds: readonly number[];
+  /** Compared side by side; the first is the main one (ablations and the real prior apply to it). */
+  readonly methods: readonly BenchmarkMethod[];
+  /** Also run these variants of the first method at `ablationIpc`, with the first generator seed. */
+  readonly ablations?: readonly BenchmarkAblation[];
   readonly ablationIpc?: number;
   /** Also compare the real class prior with the balanced one at this IPC. */
   readonly priorIpc?: number;
+  /** Default all three: random, herding, k-center. */
   readonly coresets?: readonly CoresetMethod[];
   readonly backend: string;
   readonly sexOf?: (speaker: string) => string | undefined;
-  readonly onFold?: (fold: number, folds: number, testSpeakers: readonly string[]) => void;
+  /** Distil in worker threads (default: one at a time, in this thread, on its backend). */
+  readonly workers?: DistillPoolOptions;
+  /** As each distillation starts: fold, generator seed and method, counted over the whole run. */
+  readonly onDistill?: (done: number, total: number, detail: string) => void;
 }
 
-/** One row of the table: a training-set kind at an IPC, over folds × seeds. */
+/** One row of the table: a training-set kind at an IPC, over folds × generator seeds × classifier seeds. */
 export interface BenchmarkRow {
   readonly row: string;
   readonly ipc: number | null;
+  /** The label treatment: soft rows train on a labeler's class probabilities. */
+  readonly labels: SampleLabels;
+  /** An ablation or the real prior: the synthetic row it varies (compared with it, not with the coresets). */
+  readonly variantOf?: string;
   readonly uar: { mean: number; std: number };
-  /** UAR per fold (mean over the classifier seeds), in fold order: for paired comparisons between rows. */
-  readonly uarPerFold: readonly number[];
+  /** UAR per fold (mean over generator and classifier seeds), in fold order: for paired comparisons. */
+  readonly perFold: readonly number[];
   readonly wa: { mean: number; std: number };
   readonly trainSeconds: number;
   readonly trainBytes: number;
@@ -51,24 +90,50 @@ export interface BenchmarkRow {
   readonly relativeBytes: number;
 }
 
+/** A method's synthetic row minus a comparison row at the same IPC, paired by fold. */
+export interface BenchmarkDifference {
+  readonly row: string;
+  readonly versus: string;
+  readonly ipc: number | null;
+  readonly mean: number;
+  /** Student-t 95 % interval over the folds. */
+  readonly interval: readonly [number, number];
+  readonly perFold: readonly number[];
+}
+
 export interface DistillBenchmarkResult {
   readonly protocol: FoldProtocol;
   readonly folds: readonly (readonly string[])[];
+  readonly generatorSeeds: readonly number[];
   readonly rows: readonly BenchmarkRow[];
-  readonly distillSecondsPerFold: number;
+  readonly pairedDifferences: readonly BenchmarkDifference[];
+  readonly distillSecondsPerRun: number;
   readonly stepsPerSecond: number;
   readonly backend: string;
-  readonly config: ReturnType<typeof resolveDistillConfig>;
+  readonly methods: readonly (BenchmarkMethod & { readonly config: DistillConfig })[];
+  readonly seconds: number;
 }
 
 interface Accumulator {
   row: string;
   ipc: number | null;
-  uars: number[];
-  foldUars: number[];
+  labels: SampleLabels;
+  variantOf?: string;
+  /** Per fold: the runs' UARs (generator seeds × classifier seeds). */
+  foldRuns: number[][];
   was: number[];
   seconds: number[];
   bytes: number[];
+}
+
+interface DistillJob {
+  readonly fold: number;
+  readonly seedIndex: number;
+  readonly seed: number;
+  readonly method: BenchmarkMethod;
+  /** Set for a retrained ablation of the main method. */
+  readonly ablation?: BenchmarkAblation;
+  readonly detail: string;
 }
 
 function classCounts(set: FeatureSet): number[] {
@@ -76,111 +141,245 @@ function classCounts(set: FeatureSet): number[] {
   return set.classNames.map((_, c) => labels.filter((label) => label === c).length);
 }
 
-async function synthesise(
-  train: FeatureSet,
-  options: DistillOptions,
-  backend: string,
-  samples: readonly { ipc: number; prior: SamplePrior }[],
-): Promise<{ sets: FeatureSet[]; seconds: number; steps: number }> {
-  const result = await distill(train, options);
-  const generator = loadGenerator(createGeneratorBundle(result, train, backend), 'benchmark');
-  try {
-    const realClassCounts = classCounts(train);
-    return {
-      sets: samples.map(({ ipc, prior }) =>
-        sampleFeatureSet(generator, { ipc, prior, seed: 1, realClassCounts }, 'synthetic'),
-      ),
-      seconds: result.seconds,
-      steps: result.steps,
-    };
-  } finally {
-    generator.network.dispose();
-  }
-}
+const synthesisName = (method: BenchmarkMethod, methods: readonly BenchmarkMethod[]): string =>
+  methods.length > 1 ? `synthetic ${method.name}` : 'synthetic';
+const coresetName = (method: CoresetMethod, labels: SampleLabels): string =>
+  labels === 'soft' ? `${method} soft` : method;
 
 /**
- * The distillation benchmark: per fold, train the downstream classifier on real-full, random and
- * coreset subsets and synthetic sets at each IPC (plus ablations and the real prior), test on the
- * fold's held-out speakers, and aggregate over folds × seeds.
+ * The distillation benchmark: per fold, train the downstream classifier on real-full, on random,
+ * herding and k-center subsets and on each method's synthetic sets at each IPC, test on the fold's
+ * held-out speakers. Every generator seed gets its own distillation; a coreset row gets the label
+ * treatment of the method it is compared with (soft: the same bundle's labeler labels it). Rows
+ * aggregate per fold first, so methods compare by paired per-fold differences.
  */
 export async function runDistillBenchmark(
   set: FeatureSet,
   options: DistillBenchmarkOptions,
 ): Promise<DistillBenchmarkResult> {
+  const started = performance.now();
   const folds = foldsFor(set, options.protocol, options.sexOf);
+  const coresets = options.coresets ?? CORESET_METHODS;
   const rows = new Map<string, Accumulator>();
-  const record = (row: string, ipc: number | null, train: FeatureSet, test: FeatureSet): void => {
+  const record = (
+    fold: number,
+    row: string,
+    ipc: number | null,
+    labels: SampleLabels,
+    train: FeatureSet,
+    test: FeatureSet,
+    variantOf?: string,
+  ): void => {
     const result = evaluateDownstream(train, test, { seeds: options.seeds });
     const key = `${row}@${ipc ?? 'all'}`;
-    const accumulator = rows.get(key) ?? { row, ipc, uars: [], foldUars: [], was: [], seconds: [], bytes: [] };
-    result.runs.forEach((run) => {
-      accumulator.uars.push(run.uar);
-      accumulator.was.push(run.wa);
-      accumulator.seconds.push(run.trainSeconds);
-    });
-    accumulator.foldUars.push(meanAndStd(result.runs.map((run) => run.uar)).mean);
+    const accumulator = rows.get(key) ?? {
+      row,
+      ipc,
+      labels,
+      ...(variantOf && { variantOf }),
+      foldRuns: [],
+      was: [],
+      seconds: [],
+      bytes: [],
+    };
+    (accumulator.foldRuns[fold] ??= []).push(...result.runs.map((run) => run.uar));
+    accumulator.was.push(...result.runs.map((run) => run.wa));
+    accumulator.seconds.push(...result.runs.map((run) => run.trainSeconds));
     accumulator.bytes.push(result.trainBytes);
     rows.set(key, accumulator);
   };
+  const [main] = options.methods;
+  if (!main) throw new Error('runDistillBenchmark: no method to benchmark');
+  const ablationIpc = options.ablationIpc;
+  const ablations = ablationIpc ? (options.ablations ?? []) : [];
+  const splits = folds.map((testSpeakers) => splitBySpeakers(set, testSpeakers));
+  const jobs: DistillJob[] = folds.flatMap((testSpeakers, fold) => [
+    ...options.generatorSeeds.flatMap((seed, seedIndex) =>
+      options.methods.map((method) => ({
+        fold,
+        seedIndex,
+        seed,
+        method,
+        detail: `fold ${fold + 1} (${testSpeakers.join('+')}), seed ${seed}, ${method.name}`,
+      })),
+    ),
+    ...ablations
+      .filter((ablation) => ablation.distill)
+      .map((ablation) => ({
+        fold,
+        seedIndex: 0,
+        seed: options.generatorSeeds[0] ?? 0,
+        method: {
+          name: ablation.name,
+          distill: { ...main.distill, ...ablation.distill },
+          sampling: { ...main.sampling, ...ablation.sampling },
+        },
+        ablation,
+        detail: `fold ${fold + 1} (${testSpeakers.join('+')}), ${ablation.name}`,
+      })),
+  ]);
+  const pool = await createDistillPool(options.workers ?? { threads: 1, backend: 'auto', compute: 'auto' });
+  // Distillations run ahead of the evaluations, as many as the pool has threads; results are used in job order.
+  const running = new Map<number, Promise<DistillResult>>();
+  const startJob = (index: number): Promise<DistillResult> | undefined => {
+    const job = jobs[index];
+    if (!job) return undefined;
+    if (!running.has(index)) {
+      options.onDistill?.(index, jobs.length, job.detail);
+      running.set(index, pool.distill(splits[job.fold]!.train, { ...job.method.distill, seed: job.seed }));
+    }
+    return running.get(index);
+  };
   let distillSeconds = 0;
   let distillSteps = 0;
-  for (const [index, testSpeakers] of folds.entries()) {
-    options.onFold?.(index + 1, folds.length, testSpeakers);
-    const { train, test } = splitBySpeakers(set, testSpeakers);
-    record('real-full', null, train, test);
-    for (const ipc of options.ipcs) {
-      record('random-real', ipc, selectCoreset(train, 'random', ipc, index), test);
-      for (const method of options.coresets ?? ['herding'])
-        record(`coreset ${method}`, ipc, selectCoreset(train, method, ipc, index), test);
-    }
-    const samples = [
-      ...options.ipcs.map((ipc) => ({ ipc, prior: 'balanced' as const })),
-      ...(options.priorIpc ? [{ ipc: options.priorIpc, prior: 'real' as const }] : []),
-    ];
-    const main = await synthesise(train, options.distill ?? {}, options.backend, samples);
-    distillSeconds += main.seconds;
-    distillSteps += main.steps;
-    samples.forEach(({ ipc, prior }, i) =>
-      record(prior === 'balanced' ? 'synthetic' : 'synthetic real-prior', ipc, main.sets[i]!, test),
-    );
-    if (options.ablationIpc) {
-      for (const ablation of ABLATIONS) {
-        const variant = await synthesise(train, { ...options.distill, ...ablation.options }, options.backend, [
-          { ipc: options.ablationIpc, prior: 'balanced' },
-        ]);
-        record(`synthetic ${ablation.name}`, options.ablationIpc, variant.sets[0]!, test);
+  try {
+    for (const [index, job] of jobs.entries()) {
+      for (let ahead = index; ahead < index + Math.max(1, options.workers?.threads ?? 1); ahead++)
+        void startJob(ahead)?.catch(() => {});
+      const result = await startJob(index)!;
+      running.delete(index);
+      distillSeconds += result.seconds;
+      distillSteps += result.steps;
+      const { train, test } = splits[job.fold]!;
+      const generator = loadGenerator(
+        createGeneratorBundle(result, train, options.backend, job.method.sampling),
+        'benchmark',
+      );
+      try {
+        evaluateJob(job, generator, train, test);
+      } finally {
+        disposeGenerator(generator);
       }
     }
+  } finally {
+    await Promise.allSettled(running.values());
+    await pool.close();
   }
+
+  function evaluateJob(job: DistillJob, generator: GeneratorForSampling, train: FeatureSet, test: FeatureSet): void {
+    const { fold, seedIndex, method } = job;
+    const sample = (ipc: number, sampling?: Partial<SamplingDefaults>): FeatureSet =>
+      sampleFeatureSet(generator, { ipc, prior: 'balanced', seed: 1, ...sampling }, 'synthetic');
+    const mainName = synthesisName(main!, options.methods);
+    if (job.ablation) {
+      record(
+        fold,
+        `${mainName} ${job.ablation.name}`,
+        ablationIpc!,
+        method.sampling.labels,
+        sample(ablationIpc!),
+        test,
+        mainName,
+      );
+      return;
+    }
+    if (seedIndex === 0 && method === main) record(fold, 'real-full', null, 'hard', train, test);
+    const name = synthesisName(method, options.methods);
+    for (const ipc of options.ipcs) {
+      record(fold, name, ipc, method.sampling.labels, sample(ipc), test);
+      for (const coreset of coresets) {
+        const key = coresetName(coreset, method.sampling.labels);
+        // One coreset row per label treatment, recorded once per fold and generator seed whichever method asks.
+        if ((rows.get(`${key}@${ipc}`)?.foldRuns[fold]?.length ?? 0) >= (seedIndex + 1) * options.seeds.length)
+          continue;
+        // Each generator seed draws its own random subset, as it draws its own generator.
+        const subset = selectCoreset(train, coreset, ipc, fold * 1000 + seedIndex);
+        const labelled = method.sampling.labels === 'soft' ? withLabelerProbabilities(subset, generator) : subset;
+        record(fold, key, ipc, method.sampling.labels, labelled, test);
+      }
+    }
+    if (seedIndex !== 0 || method !== main) return;
+    if (options.priorIpc)
+      record(
+        fold,
+        `${name} real-prior`,
+        options.priorIpc,
+        method.sampling.labels,
+        sampleFeatureSet(
+          generator,
+          { ipc: options.priorIpc, prior: 'real', seed: 1, realClassCounts: classCounts(train) },
+          'synthetic',
+        ),
+        test,
+        name,
+      );
+    for (const ablation of ablations.filter((a) => !a.distill))
+      record(
+        fold,
+        `${name} ${ablation.name}`,
+        ablationIpc!,
+        ablation.sampling?.labels ?? method.sampling.labels,
+        sample(ablationIpc!, ablation.sampling),
+        test,
+        name,
+      );
+  }
+
+  return summarise(rows, {
+    protocol: options.protocol,
+    folds,
+    generatorSeeds: options.generatorSeeds,
+    distillSecondsPerRun: distillSeconds / Math.max(1, jobs.length),
+    stepsPerSecond: distillSteps / distillSeconds,
+    backend: options.backend,
+    methods: options.methods.map((method) => ({ ...method, config: resolveDistillConfig(method.distill) })),
+    seconds: (performance.now() - started) / 1000,
+  });
+}
+
+/** Rows in order of first appearance grouped by kind, then by IPC; paired differences of every synthetic row. */
+function summarise(
+  rows: ReadonlyMap<string, Accumulator>,
+  rest: Omit<DistillBenchmarkResult, 'rows' | 'pairedDifferences'>,
+): DistillBenchmarkResult {
   const reference = rows.get('real-full@all')!;
-  // Group the table by kind of training set (in order of first appearance), then by IPC.
   const kinds = [...new Set([...rows.values()].map((acc) => acc.row))];
   const ordered = [...rows.values()].sort(
     (a, b) => kinds.indexOf(a.row) - kinds.indexOf(b.row) || (a.ipc ?? 0) - (b.ipc ?? 0),
   );
   const referenceSeconds = meanAndStd(reference.seconds).mean;
   const referenceBytes = meanAndStd(reference.bytes).mean;
-  return {
-    protocol: options.protocol,
-    folds,
-    rows: ordered.map((acc) => {
-      const trainSeconds = meanAndStd(acc.seconds).mean;
-      const trainBytes = meanAndStd(acc.bytes).mean;
-      return {
-        row: acc.row,
-        ipc: acc.ipc,
-        uar: meanAndStd(acc.uars),
-        uarPerFold: acc.foldUars,
-        wa: meanAndStd(acc.was),
-        trainSeconds,
-        trainBytes,
-        relativeTrainTime: trainSeconds / referenceSeconds,
-        relativeBytes: trainBytes / referenceBytes,
-      };
-    }),
-    distillSecondsPerFold: distillSeconds / folds.length,
-    stepsPerSecond: distillSteps / distillSeconds,
-    backend: options.backend,
-    config: resolveDistillConfig(options.distill),
+  const table: BenchmarkRow[] = ordered.map((acc) => {
+    const trainSeconds = meanAndStd(acc.seconds).mean;
+    const trainBytes = meanAndStd(acc.bytes).mean;
+    return {
+      row: acc.row,
+      ipc: acc.ipc,
+      labels: acc.labels,
+      ...(acc.variantOf && { variantOf: acc.variantOf }),
+      uar: meanAndStd(acc.foldRuns.flat()),
+      perFold: acc.foldRuns.map((runs) => meanAndStd(runs).mean),
+      wa: meanAndStd(acc.was),
+      trainSeconds,
+      trainBytes,
+      relativeTrainTime: trainSeconds / referenceSeconds,
+      relativeBytes: trainBytes / referenceBytes,
+    };
+  });
+  const realFull = table.find((row) => row.row === 'real-full')!;
+  const difference = (row: BenchmarkRow, other: BenchmarkRow): BenchmarkDifference => {
+    const paired = pairedDifference(row.perFold, other.perFold);
+    return {
+      row: row.row,
+      versus: other.row,
+      ipc: row.ipc,
+      mean: paired.mean,
+      interval: paired.interval,
+      perFold: paired.perPair,
+    };
   };
+  // A method's synthetic rows against each coreset of the same label treatment and real-full; a variant against its row.
+  const pairedDifferences = table.flatMap((row) => {
+    if (row.variantOf) {
+      const base = table.find((other) => other.row === row.variantOf && other.ipc === row.ipc);
+      return base ? [difference(row, base)] : [];
+    }
+    if (!row.row.startsWith('synthetic')) return [];
+    const coresetRows = table.filter(
+      (other) =>
+        other.ipc === row.ipc && CORESET_METHODS.some((method) => other.row === coresetName(method, row.labels)),
+    );
+    return [...coresetRows, realFull].map((other) => difference(row, other));
+  });
+  return { ...rest, rows: table, pairedDifferences };
 }

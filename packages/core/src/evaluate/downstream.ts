@@ -64,7 +64,7 @@ export function evaluateDownstream(
   const runs = (options.seeds ?? [0, 1, 2]).map((seed) => {
     const started = performance.now();
     const classifier = trainClassifier(
-      { x, labels, dimension: train.dimension, classCount },
+      { x, labels, dimension: train.dimension, classCount, targets: train.probabilities },
       { ...options.classifier, seed },
     );
     const trainSeconds = (performance.now() - started) / 1000;

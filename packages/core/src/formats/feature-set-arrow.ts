@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import {
+  Data,
   Field,
   FixedSizeList,
   Float32,
@@ -56,16 +57,29 @@ function formatError(source: string, reason: string, cause?: unknown): Emodistil
   );
 }
 
-/** Serialises a feature set as an Arrow IPC file (readable by pyarrow, pandas, polars). */
+/** A fixed_size_list<float32>[width] column of `rows` rows over row-major `values`. */
+function floatRows(values: Float32Array, width: number, rows: number): { field: (name: string) => Field; data: Data } {
+  const type = new FixedSizeList(width, new Field('value', new Float32(), false));
+  return {
+    field: (name) => new Field(name, type, false),
+    data: makeData({
+      type,
+      length: rows,
+      nullCount: 0,
+      child: makeData({ type: new Float32(), length: rows * width, data: values }),
+    }),
+  };
+}
+
+/**
+ * Serialises a feature set as an Arrow IPC file (readable by pyarrow, pandas, polars): columns
+ * id, speaker, emotion, session (utf8), features (fixed_size_list<float32>[dimension]) and, for
+ * soft-labelled sets, probabilities (fixed_size_list<float32>[classes], in classNames order).
+ */
 export function featureSetToArrow(set: FeatureSet): Uint8Array {
   const rows = set.ids.length;
-  const featureType = new FixedSizeList(set.dimension, new Field('value', new Float32(), false));
-  const features = makeData({
-    type: featureType,
-    length: rows,
-    nullCount: 0,
-    child: makeData({ type: new Float32(), length: rows * set.dimension, data: set.features }),
-  });
+  const features = floatRows(set.features, set.dimension, rows);
+  const probabilities = set.probabilities && floatRows(set.probabilities, set.classNames.length, rows);
   const columns: [string, Vector][] = [
     ['id', vectorFromArray(set.ids as string[], new Utf8())],
     ['speaker', vectorFromArray(set.speakers as string[], new Utf8())],
@@ -80,14 +94,19 @@ export function featureSetToArrow(set: FeatureSet): Uint8Array {
   };
   const fields = [
     ...columns.map(([name]) => new Field(name, new Utf8(), false)),
-    new Field('features', featureType, false),
+    features.field('features'),
+    ...(probabilities ? [probabilities.field('probabilities')] : []),
   ];
   const schema = new Schema(fields, new Map([[METADATA_KEY, JSON.stringify(metadata)]]));
   const data = makeData({
     type: new Struct(fields),
     length: rows,
     nullCount: 0,
-    children: [...columns.map(([, vector]) => vector.data[0]!), features],
+    children: [
+      ...columns.map(([, vector]) => vector.data[0]!),
+      features.data,
+      ...(probabilities ? [probabilities.data] : []),
+    ],
   });
   return tableToIPC(new Table(schema, [new RecordBatch(schema, data)]), 'file');
 }
@@ -145,25 +164,18 @@ export function featureSetFromArrow(bytes: Uint8Array, source: string): FeatureS
     const first = Value.Errors(MetadataSchema, metadata).First();
     throw formatError(source, `metadata field ${first?.path || '/'}: ${first?.message ?? 'invalid'}`);
   }
-  const featureColumn = table.getChild('features');
   const dimension = metadata.spec.dimensionNames.length;
-  if (!featureColumn || !(featureColumn.type instanceof FixedSizeList) || featureColumn.type.listSize !== dimension) {
+  const features = readFloatRows(table, 'features', dimension, source, `the ${dimension} dimension names`);
+  const classCount = metadata.classNames.length;
+  const probabilities = table.getChild('probabilities')
+    ? readFloatRows(table, 'probabilities', classCount, source, `the ${classCount} class names`)
+    : undefined;
+  const badRow = probabilities ? firstInvalidDistribution(probabilities, classCount) : -1;
+  if (badRow >= 0)
     throw formatError(
       source,
-      `column "features" must be fixed_size_list<float32>[${dimension}] to match the ${dimension} dimension names`,
+      `column "probabilities" row ${badRow} is not a probability distribution (values in [0, 1] summing to 1)`,
     );
-  }
-  const features = new Float32Array(table.numRows * dimension);
-  let offset = 0;
-  for (const chunk of featureColumn.data) {
-    const child = chunk.children[0]!;
-    const values = (child.values as Float32Array).subarray(
-      child.offset + chunk.offset * dimension,
-      child.offset + (chunk.offset + chunk.length) * dimension,
-    );
-    features.set(values, offset);
-    offset += values.length;
-  }
   const emotions = readStrings(table, 'emotion', source);
   const known = new Set(metadata.classNames);
   const unknownRow = emotions.findIndex((emotion) => !known.has(emotion));
@@ -182,7 +194,41 @@ export function featureSetFromArrow(bytes: Uint8Array, source: string): FeatureS
     classNames: metadata.classNames,
     spec: metadata.spec,
     corpus: metadata.corpus,
+    ...(probabilities && { probabilities }),
   };
+}
+
+/** Rows of a fixed_size_list<float32>[width] column, row-major, over every record batch. */
+function readFloatRows(table: Table, column: string, width: number, source: string, matching: string): Float32Array {
+  const vector = table.getChild(column);
+  if (!vector || !(vector.type instanceof FixedSizeList) || vector.type.listSize !== width)
+    throw formatError(source, `column "${column}" must be fixed_size_list<float32>[${width}] to match ${matching}`);
+  const out = new Float32Array(table.numRows * width);
+  let offset = 0;
+  for (const chunk of vector.data) {
+    const child = chunk.children[0]!;
+    const values = (child.values as Float32Array).subarray(
+      child.offset + chunk.offset * width,
+      child.offset + (chunk.offset + chunk.length) * width,
+    );
+    out.set(values, offset);
+    offset += values.length;
+  }
+  return out;
+}
+
+/** The first row that is no probability distribution (float32 rounding allowed), or −1. */
+function firstInvalidDistribution(probabilities: Float32Array, classCount: number): number {
+  for (let row = 0; row * classCount < probabilities.length; row++) {
+    let sum = 0;
+    for (let c = 0; c < classCount; c++) {
+      const p = probabilities[row * classCount + c]!;
+      if (!(p >= 0 && p <= 1)) return row;
+      sum += p;
+    }
+    if (Math.abs(sum - 1) > 1e-3) return row;
+  }
+  return -1;
 }
 
 /** Writes atomically (temp file + rename) so a crash never leaves a half-written set. */

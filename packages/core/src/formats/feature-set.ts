@@ -24,6 +24,11 @@ export interface FeatureSet {
   readonly classNames: readonly string[];
   readonly spec: FeatureSpec;
   readonly corpus: CorpusInfo;
+  /**
+   * Soft labels: class probabilities per row, row-major [N, classNames.length] (synthetic sets
+   * sampled with `--labels soft`); a classifier trains on them instead of the one-hot emotions.
+   */
+  readonly probabilities?: Float32Array;
 }
 
 /** Rows of `set` whose index passes `keep`, with the same metadata (class names unchanged). */
@@ -33,6 +38,8 @@ export function selectRows(set: FeatureSet, keep: (index: number) => boolean): F
   indices.forEach((row, i) =>
     features.set(set.features.subarray(row * set.dimension, (row + 1) * set.dimension), i * set.dimension),
   );
+  const classCount = set.classNames.length;
+  const probabilities = set.probabilities;
   return {
     ...set,
     ids: indices.map((i) => set.ids[i]!),
@@ -40,6 +47,11 @@ export function selectRows(set: FeatureSet, keep: (index: number) => boolean): F
     emotions: indices.map((i) => set.emotions[i]!),
     sessions: indices.map((i) => set.sessions[i]!),
     features,
+    ...(probabilities && {
+      probabilities: Float32Array.from(
+        indices.flatMap((row) => [...probabilities.subarray(row * classCount, (row + 1) * classCount)]),
+      ),
+    }),
   };
 }
 
@@ -52,5 +64,7 @@ export function labelIndices(set: FeatureSet): Int32Array {
 /** Keeps only rows of the given classes, which become the class list (in the given order). */
 export function restrictClasses(set: FeatureSet, classNames: readonly string[]): FeatureSet {
   const keep = new Set(classNames);
-  return { ...selectRows(set, (i) => keep.has(set.emotions[i]!)), classNames: [...classNames] };
+  // Probabilities over the old classes mean nothing over the new ones: the subset gets hard labels.
+  const { probabilities: _dropped, ...subset } = selectRows(set, (i) => keep.has(set.emotions[i]!));
+  return { ...subset, classNames: [...classNames] };
 }

@@ -86,6 +86,20 @@ const BundleMetadataSchema = Type.Object(
       },
       { additionalProperties: true },
     ),
+    /** The labeler's hidden layers when the bundle carries one (tensors `labeler/…`): soft labels and selection. */
+    labeler: Type.Optional(
+      Type.Object(
+        { hiddenUnits: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1 }) },
+        { additionalProperties: false },
+      ),
+    ),
+    /** How `sample` draws from this generator unless told otherwise (the method's sampling; absent: hard, no oversampling). */
+    sampling: Type.Optional(
+      Type.Object(
+        { labels: Type.Union([Type.Literal('hard'), Type.Literal('soft')]), oversample: Type.Integer({ minimum: 1 }) },
+        { additionalProperties: false },
+      ),
+    ),
     /** Federated generators: the sites' latent regions to sample from (distill/latent-prior.ts); absent: z ~ N(0, I). */
     latentPrior: Type.Optional(
       Type.Object(
@@ -140,8 +154,16 @@ export interface GeneratorBundleMetadata {
     readonly federation?: Readonly<FederationProvenance>;
     readonly [key: string]: unknown;
   };
+  readonly labeler?: { readonly hiddenUnits: readonly number[] };
+  readonly sampling?: SamplingDefaults;
   readonly latentPrior?: LatentPrior;
   readonly signature?: BundleSignature;
+}
+
+/** A method's sampling: hard or soft labels, and how many candidates to draw per point kept. */
+export interface SamplingDefaults {
+  readonly labels: 'hard' | 'soft';
+  readonly oversample: number;
 }
 
 /** Ed25519 over canonicalBytes({ metadata without signature, tensorsSha256 }), base64; key base64. */

@@ -25,6 +25,8 @@ export type DistillConfigProperties = {
   poolRefreshSteps: TInteger;
   poolEpochs: TInteger;
   poolMaxSteps: TInteger;
+  emaDecay: TNumber;
+  labelerHiddenUnits: TArray<TInteger>;
   seed: TInteger;
 };
 
@@ -57,6 +59,17 @@ export const DistillConfigSchema: TObject<DistillConfigProperties> = Type.Object
      * corpus. 600 leaves EmoDB's training (≤ 535 rows: 30 epochs ≤ 510 steps) as it was.
      */
     poolMaxSteps: Type.Integer({ minimum: 1, default: 600 }),
+    /**
+     * Decay of the exponential moving average of the generator's weights, which is then what the
+     * distillation releases (with the warm-up of distill/weight-average.ts); 0: no average, the last weights.
+     */
+    emaDecay: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0 }),
+    /**
+     * Hidden layers of the labeler: an emotion classifier trained on the real (standardised)
+     * rows and released in the bundle, for soft labels and oversample-and-select at sampling
+     * time (the classifier pool never leaves the training). Empty: no labeler.
+     */
+    labelerHiddenUnits: Type.Array(Type.Integer({ minimum: 1 }), { default: [] }),
     seed: Type.Integer({ default: 0 }),
   },
   { additionalProperties: false },

@@ -20,6 +20,8 @@ export interface ClassifierOptions {
   readonly seed?: number;
   /** Weight the loss by inverse class frequency (targets UAR), default true. */
   readonly balanceClasses?: boolean;
+  /** Prefix of the variable names, default `classifier`. */
+  readonly name?: string;
 }
 
 export type ClassifierConfig = Required<ClassifierOptions>;
@@ -34,6 +36,7 @@ export function resolveClassifierConfig(options: ClassifierOptions = {}): Classi
     dropout: options.dropout ?? 0.3,
     seed: options.seed ?? 0,
     balanceClasses: options.balanceClasses ?? true,
+    name: options.name ?? 'classifier',
   };
 }
 
@@ -52,12 +55,29 @@ export interface ClassifierData {
   readonly labels: Int32Array;
   readonly dimension: number;
   readonly classCount: number;
+  /**
+   * Soft labels: class probabilities per row, row-major [N, classCount], trained on instead of the
+   * one-hot `labels` (which still set the class weights). Absent: hard labels.
+   */
+  readonly targets?: Float32Array;
 }
 
 function classWeights(labels: Int32Array, classCount: number, balance: boolean): Float32Array {
   const counts = new Float32Array(classCount);
   labels.forEach((label) => counts[label]!++);
   return Float32Array.from(counts, (count) => (balance && count > 0 ? labels.length / (classCount * count) : 1));
+}
+
+/** Per-row targets scaled by their row's class weight: one-hot rows, or the given probabilities. */
+function weightedTargets(data: ClassifierData, balance: boolean): tf.Tensor2D {
+  const { labels, classCount, targets } = data;
+  const weights = classWeights(labels, classCount, balance);
+  const values = targets ? Float32Array.from(targets) : new Float32Array(labels.length * classCount);
+  labels.forEach((label, row) => {
+    if (!targets) values[row * classCount + label] = 1;
+    for (let c = 0; c < classCount; c++) values[row * classCount + c]! *= weights[label]!;
+  });
+  return tf.tensor2d(values, [labels.length, classCount]);
 }
 
 /** Trains an MLP with Adam on cross-entropy; shuffling, init and dropout follow `seed`. */
@@ -71,15 +91,13 @@ export function trainClassifier(data: ClassifierData, options: ClassifierOptions
     outputDimension: classCount,
     activation: 'relu',
     seed: config.seed,
-    name: 'classifier',
+    name: config.name,
   });
   const optimizer = tf.train.adam(config.learningRate);
   const x = tf.tensor2d(data.x, [rows, dimension]);
-  const oneHot = tf.tidy(() =>
-    tf
-      .oneHot(tf.tensor1d(labels, 'int32'), classCount)
-      .mul(tf.tensor1d(classWeights(labels, classCount, config.balanceClasses))),
-  );
+  if (data.targets && data.targets.length !== rows * classCount)
+    throw new Error(`trainClassifier: ${data.targets.length} target values for ${rows} rows × ${classCount} classes`);
+  const targets = weightedTargets(data, config.balanceClasses);
   const rng = createRng(config.seed);
   try {
     let step = 0;
@@ -91,7 +109,7 @@ export function trainClassifier(data: ClassifierData, options: ClassifierOptions
         tf.tidy(() => {
           const indices = tf.tensor1d(batch, 'int32');
           const xb = tf.gather(x, indices) as tf.Tensor2D;
-          const yb = tf.gather(oneHot, indices);
+          const yb = tf.gather(targets, indices);
           optimizer.minimize(
             () => {
               const { output, penultimate } = network.apply(xb, config.dropout, config.seed * 100003 + step);
@@ -107,7 +125,7 @@ export function trainClassifier(data: ClassifierData, options: ClassifierOptions
     }
   } finally {
     x.dispose();
-    oneHot.dispose();
+    targets.dispose();
     optimizer.dispose();
   }
   const predictProbabilities = (input: Float32Array): Float32Array =>

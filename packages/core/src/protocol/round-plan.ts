@@ -15,12 +15,14 @@ export const ROUND_PLAN_VERSION = 1 as const;
  * site's own seed is derived from.
  */
 type RoundDistillProperties = {
-  [K in Exclude<keyof DistillConfigProperties, 'steps' | 'noiseDimension' | 'hiddenUnits'>]: TOptional<
-    DistillConfigProperties[K]
-  >;
+  [
+    K in Exclude<keyof DistillConfigProperties, 'steps' | 'noiseDimension' | 'hiddenUnits' | 'labelerHiddenUnits'>
+  ]: TOptional<DistillConfigProperties[K]>;
 };
 export const RoundDistillSchema: TObject<RoundDistillProperties> = Type.Partial(
-  Type.Omit(DistillConfigSchema, ['steps', 'noiseDimension', 'hiddenUnits'], { additionalProperties: false }),
+  Type.Omit(DistillConfigSchema, ['steps', 'noiseDimension', 'hiddenUnits', 'labelerHiddenUnits'], {
+    additionalProperties: false,
+  }),
   { additionalProperties: false },
 );
 export type RoundDistillOptions = Static<typeof RoundDistillSchema>;
