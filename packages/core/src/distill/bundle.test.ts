@@ -11,8 +11,8 @@ import {
 } from '../formats/generator-bundle.js';
 import { createRng } from '../random/rng.js';
 import { expectEmodistillError, float32Bits } from '../../test/fixtures.js';
-import { createGeneratorBundle, loadGenerator } from './bundle.js';
-import { sampleFeatureSet, type SampleOptions } from './sample.js';
+import { createGeneratorBundle, disposeGenerator, loadGenerator } from './bundle.js';
+import { sampleFeatureSet, withLabelerProbabilities, type SampleOptions } from './sample.js';
 import { distill, type DistillResult } from './train-loop.js';
 
 /** 40 rows × 6 dims, two classes, four speakers. */
@@ -98,7 +98,10 @@ describe('generator bundle of a distillation', () => {
       steps: 3,
       backend: 'wasm',
     });
-    expect(bundle.weights).toBe(result.generatorWeights);
+    expect(bundle.weights).toEqual(result.generatorWeights);
+    expect(result.labelerWeights).toBeUndefined();
+    expect(bundle.metadata.labeler).toBeUndefined();
+    expect(bundle.metadata.sampling).toBeUndefined();
     expect(bundle.standardiser).toBe(result.standardiser);
   });
 
@@ -163,5 +166,176 @@ describe('generator bundle of a distillation', () => {
       'generator/dense0/kernel',
     );
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('generator bundle with a labeler and sampling defaults', () => {
+  let originalBackend: string;
+  let set: FeatureSet;
+  let result: DistillResult;
+  beforeAll(async () => {
+    await tf.ready();
+    originalBackend = tf.getBackend();
+    expect(await selectBackend('wasm')).toMatch(/^wasm/);
+    set = makeSet();
+    result = await distill(set, {
+      hiddenUnits: [16],
+      batchSize: 8,
+      noiseDimension: 4,
+      poolSize: 1,
+      poolEpochs: 2,
+      criticSteps: 2,
+      steps: 2,
+      labelerHiddenUnits: [4],
+      seed: 2,
+    });
+  });
+  afterAll(async () => {
+    await tf.setBackend(originalBackend);
+  });
+
+  const SAMPLING = { labels: 'soft', oversample: 2 } as const;
+
+  /** Decodes the encoded bundle of `result` with SAMPLING. */
+  function roundTripped(): GeneratorBundle {
+    return decodeGeneratorBundle(
+      encodeGeneratorBundle(createGeneratorBundle(result, set, 'wasm', SAMPLING)),
+      'l.safetensors',
+    );
+  }
+
+  it('records the labeler (hidden layers and tensors `labeler/…`) and the sampling defaults', () => {
+    // arrange / act
+    const bundle = createGeneratorBundle(result, set, 'wasm', SAMPLING);
+
+    // assert
+    expect(result.config.labelerHiddenUnits).toEqual([4]);
+    expect(bundle.metadata.labeler).toEqual({ hiddenUnits: [4] });
+    expect(bundle.metadata.sampling).toEqual(SAMPLING);
+    expect(bundle.weights.map((t) => [t.name, t.shape])).toEqual([
+      ...result.generatorWeights.map((t) => [t.name, t.shape]),
+      ['labeler/dense0/kernel', [6, 4]],
+      ['labeler/dense0/bias', [4]],
+      ['labeler/dense1/kernel', [4, 2]],
+      ['labeler/dense1/bias', [2]],
+    ]);
+  });
+
+  it('decodes to a generator with a labeler and sampling defaults that samples soft labels, as before encoding', () => {
+    // arrange
+    const before = tf.memory().numTensors;
+    const options: SampleOptions = { ipc: 3, prior: 'balanced', seed: 4 };
+
+    // act
+    const decoded = roundTripped();
+    const generator = loadGenerator(decoded, 'l.safetensors');
+    const loaded = tf.memory().numTensors;
+    const original = loadGenerator(createGeneratorBundle(result, set, 'wasm', SAMPLING), 'memory');
+    let sampled: FeatureSet, reference: FeatureSet;
+    try {
+      sampled = sampleFeatureSet(generator, options, 'l.safetensors');
+      reference = sampleFeatureSet(original, options, 'memory');
+    } finally {
+      disposeGenerator(generator);
+      disposeGenerator(original);
+    }
+    const after = tf.memory().numTensors;
+
+    // assert
+    expect(decoded.metadata.labeler).toEqual({ hiddenUnits: [4] });
+    expect(decoded.metadata.sampling).toEqual(SAMPLING);
+    expect(generator.labeler?.variableNames).toEqual([
+      'labeler/dense0/kernel',
+      'labeler/dense0/bias',
+      'labeler/dense1/kernel',
+      'labeler/dense1/bias',
+    ]);
+    expect(generator.sampling).toEqual(SAMPLING);
+    expect(loaded - before).toBe(4 + 4); // the generator's and the labeler's variables
+    expect(after).toBe(before);
+    expect(sampled.emotions).toEqual(['neutral', 'neutral', 'neutral', 'angry', 'angry', 'angry']);
+    expect(sampled.probabilities).toHaveLength(6 * 2);
+    for (let row = 0; row < 6; row++)
+      expect(sampled.probabilities![2 * row]! + sampled.probabilities![2 * row + 1]!).toBeCloseTo(1, 5);
+    expect(float32Bits(sampled.features)).toEqual(float32Bits(reference.features));
+    expect(float32Bits(sampled.probabilities!)).toEqual(float32Bits(reference.probabilities!));
+  });
+
+  it('carries a labeler trained on the real rows: it tells the two classes of the training set apart', () => {
+    // arrange
+    const generator = loadGenerator(roundTripped(), 'l.safetensors');
+
+    // act
+    let labelled: FeatureSet;
+    try {
+      labelled = withLabelerProbabilities(set, generator);
+    } finally {
+      disposeGenerator(generator);
+    }
+
+    // assert: row i is class i % 2 (neutral, angry)
+    const correct = set.emotions.filter((_, row) => {
+      const angry = labelled.probabilities![2 * row + 1]! > labelled.probabilities![2 * row]!;
+      return angry === (row % 2 === 1);
+    }).length;
+    expect(correct).toBeGreaterThanOrEqual(36);
+  });
+
+  it('refuses a bundle whose labeler tensors are missing, naming the tensor, and frees what it built', async () => {
+    // arrange
+    const bundle = roundTripped();
+    const missing: GeneratorBundle = {
+      ...bundle,
+      weights: bundle.weights.filter((t) => !t.name.startsWith('labeler/')),
+    };
+    const before = tf.memory().numTensors;
+
+    // act / assert
+    await expectEmodistillError(
+      () => loadGenerator(missing, 'missing.safetensors'),
+      ERROR_CODES.bundleMismatch,
+      'missing.safetensors',
+      'labeler/dense0/kernel',
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses a bundle whose labeler tensors have another shape than its metadata says, and frees what it built', async () => {
+    // arrange: the metadata claims hidden [5], the tensors are of hidden [4]
+    const bundle = roundTripped();
+    const wrong: GeneratorBundle = { ...bundle, metadata: { ...bundle.metadata, labeler: { hiddenUnits: [5] } } };
+    const before = tf.memory().numTensors;
+
+    // act / assert
+    await expectEmodistillError(
+      () => loadGenerator(wrong, 'wrong.safetensors'),
+      ERROR_CODES.bundleMismatch,
+      'wrong.safetensors',
+      'labeler/dense0/kernel',
+      '[6, 4]',
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('gives no labeler without labeler metadata, and then refuses soft labels', async () => {
+    // arrange: same tensors, no labeler in the metadata
+    const { labeler: _labeler, sampling: _sampling, ...metadata } = roundTripped().metadata;
+    const bundle: GeneratorBundle = { ...roundTripped(), metadata };
+
+    // act
+    const generator = loadGenerator(bundle, 'plain.safetensors');
+
+    // assert
+    try {
+      expect(generator.labeler).toBeUndefined();
+      expect(generator.sampling).toBeUndefined();
+      await expectEmodistillError(
+        () => sampleFeatureSet(generator, { ipc: 2, prior: 'balanced', seed: 0, labels: 'soft' }, 'plain'),
+        ERROR_CODES.invalidOption,
+        'labeler',
+      );
+    } finally {
+      disposeGenerator(generator);
+    }
   });
 });

@@ -4,8 +4,18 @@ import { ERROR_CODES } from '../errors.js';
 import { applySnapshot, toSnapshot } from '../models/weight-snapshot.js';
 import { expectEmodistillError, float32Bits } from '../../test/fixtures.js';
 import { createGeneratorNetwork } from './networks.js';
-import { planClassCounts, sampleFeatureSet, type GeneratorForSampling, type SampleOptions } from './sample.js';
+import {
+  applyLabeler,
+  planClassCounts,
+  sampleFeatureSet,
+  withLabelerProbabilities,
+  type GeneratorForSampling,
+  type SampleOptions,
+} from './sample.js';
 import { useWasmBackend } from '../../test/backend.js';
+import type { FeatureSet } from '../formats/feature-set.js';
+import { createLabelerNetwork } from './labeler.js';
+import { selectByHerding } from './select-samples.js';
 
 const SPEC = { name: 'synthetic', version: '1', params: {}, dimensionNames: ['a', 'b', 'c'] };
 const MEAN = Float32Array.from([10, -5, 0.5]);
@@ -236,5 +246,348 @@ describe('sampleFeatureSet', () => {
     // assert
     fromPrior.forEach((value, i) => expect(value).toBeCloseTo(fromShifted[i]!, 3));
     expect(float32Bits(plain)).not.toEqual(float32Bits(fromPrior));
+  });
+});
+
+describe('sampleFeatureSet with a labeler: soft labels and oversample-and-select', () => {
+  useWasmBackend();
+
+  /**
+   * A 3-D, 2-class generator (noise 4, hidden [5]) with a labeler (hidden [4]) whose weights are
+   * its seeded init plus non-zero biases. `identity`: standardiser mean 0, std 1, so the sampled
+   * features are the standardised rows themselves, bit for bit.
+   */
+  function makeGenerator(options: { identity?: boolean; labeler?: boolean } = {}): GeneratorForSampling {
+    const { identity = false, labeler = true } = options;
+    const network = createGeneratorNetwork(
+      { dimension: 3, classCount: 2 },
+      { noiseDimension: 4, hiddenUnits: [5], seed: 3 },
+    );
+    const labelerNetwork = labeler ? createLabelerNetwork(3, 2, [4]) : undefined;
+    if (labelerNetwork)
+      applySnapshot(
+        labelerNetwork,
+        toSnapshot(labelerNetwork).map((t) =>
+          t.name.endsWith('bias') ? { ...t, values: t.values.map((_, i) => 0.2 * i - 0.1) } : t,
+        ),
+        'test',
+      );
+    return {
+      network,
+      noiseDimension: 4,
+      classNames: ['angry', 'sad'],
+      standardiser: identity
+        ? { mean: new Float32Array(3), std: new Float32Array(3).fill(1) }
+        : { mean: MEAN, std: STD },
+      spec: SPEC,
+      ...(labelerNetwork && { labeler: labelerNetwork }),
+    };
+  }
+
+  function dispose(generator: GeneratorForSampling): void {
+    generator.network.dispose();
+    generator.labeler?.dispose();
+  }
+
+  /** Rows of a row-major [N, 3] array, as arrays (for membership checks). */
+  function rowsOf(values: Float32Array): number[][] {
+    return Array.from({ length: values.length / 3 }, (_, row) => Array.from(values.subarray(row * 3, row * 3 + 3)));
+  }
+
+  it("gives soft labels: probability rows that sum to 1 and are the labeler's softmax on the standardised rows", () => {
+    // arrange
+    const generator = makeGenerator();
+    const identity = makeGenerator({ identity: true });
+
+    // act
+    let soft: FeatureSet, identitySoft: FeatureSet;
+    let expected: Float32Array, expectedIdentity: Float32Array;
+    try {
+      soft = sampleFeatureSet(generator, { ipc: 4, prior: 'balanced', seed: 5, labels: 'soft' }, 'g');
+      identitySoft = sampleFeatureSet(identity, { ipc: 4, prior: 'balanced', seed: 5, labels: 'soft' }, 'g');
+      const standardised = soft.features.map((value, i) => (value - MEAN[i % 3]!) / STD[i % 3]!);
+      expected = applyLabeler(generator.labeler!, standardised, 3).probabilities;
+      expectedIdentity = applyLabeler(identity.labeler!, identitySoft.features, 3).probabilities;
+    } finally {
+      dispose(generator);
+      dispose(identity);
+    }
+
+    // assert
+    expect(soft.emotions).toEqual(['angry', 'angry', 'angry', 'angry', 'sad', 'sad', 'sad', 'sad']);
+    expect(soft.probabilities).toHaveLength(8 * 2);
+    for (let row = 0; row < 8; row++) {
+      expect(soft.probabilities![row * 2]! + soft.probabilities![row * 2 + 1]!).toBeCloseTo(1, 6);
+      expect(soft.probabilities![row * 2]!).toBeGreaterThan(0);
+    }
+    soft.probabilities!.forEach((p, i) => expect(p).toBeCloseTo(expected[i]!, 4));
+    expect(float32Bits(identitySoft.probabilities!)).toEqual(float32Bits(expectedIdentity));
+    // the labeler's probabilities are not one-hot, nor the same for every row
+    expect(new Set(Array.from(soft.probabilities!)).size).toBeGreaterThan(2);
+  });
+
+  it('keeps exactly ipc per class with oversample 5, each a candidate of its class, the ones herding picks', () => {
+    // arrange: oversample 5 at ipc 3 draws the 15 per class that ipc 15 draws (same seed, same labels)
+    const generator = makeGenerator({ identity: true });
+
+    // act
+    let kept: FeatureSet, candidates: FeatureSet;
+    let expectedRows: Int32Array;
+    try {
+      kept = sampleFeatureSet(generator, { ipc: 3, prior: 'balanced', seed: 8, oversample: 5 }, 'g');
+      candidates = sampleFeatureSet(generator, { ipc: 15, prior: 'balanced', seed: 8 }, 'g');
+      const view = applyLabeler(generator.labeler!, candidates.features, 3);
+      const labels = Int32Array.from(candidates.emotions, (e) => (e === 'angry' ? 0 : 1));
+      expectedRows = selectByHerding(view.embedding, view.width, labels, [3, 3]);
+    } finally {
+      dispose(generator);
+    }
+
+    // assert
+    expect(kept.emotions).toEqual(['angry', 'angry', 'angry', 'sad', 'sad', 'sad']);
+    expect(kept.ids).toEqual([0, 1, 2, 3, 4, 5].map((i) => `synthetic-${kept.emotions[i]}-${i}`));
+    expect('probabilities' in kept).toBe(false);
+    const candidateRows = rowsOf(candidates.features);
+    rowsOf(kept.features).forEach((row, i) => {
+      const match = candidateRows.findIndex((candidate) => candidate.every((v, d) => Object.is(v, row[d])));
+      expect(match, `kept row ${i}`).toBeGreaterThanOrEqual(0);
+      expect(candidates.emotions[match]).toBe(kept.emotions[i]);
+    });
+    expect(rowsOf(kept.features)).toEqual(Array.from(expectedRows, (row) => candidateRows[row]));
+    // selection, not the first draws of each class
+    expect(rowsOf(kept.features)).not.toEqual([0, 1, 2, 15, 16, 17].map((row) => candidateRows[row]));
+  });
+
+  it('is deterministic for a seed with oversampling and soft labels, and differs for another seed', () => {
+    // arrange
+    const generator = makeGenerator();
+    const options = (seed: number): SampleOptions => ({
+      ipc: 2,
+      prior: 'balanced',
+      seed,
+      labels: 'soft',
+      oversample: 4,
+    });
+    const before = tf.memory().numTensors;
+
+    // act
+    let first: FeatureSet, again: FeatureSet, other: FeatureSet;
+    try {
+      first = sampleFeatureSet(generator, options(1), 'g');
+      again = sampleFeatureSet(generator, options(1), 'g');
+      other = sampleFeatureSet(generator, options(2), 'g');
+    } finally {
+      dispose(generator);
+    }
+    const after = tf.memory().numTensors;
+
+    // assert
+    expect(float32Bits(again.features)).toEqual(float32Bits(first.features));
+    expect(float32Bits(again.probabilities!)).toEqual(float32Bits(first.probabilities!));
+    expect(float32Bits(other.features)).not.toEqual(float32Bits(first.features));
+    expect(first.probabilities).toHaveLength(4 * 2);
+    expect(after).toBe(before - 8); // only the generator's and the labeler's 4 variables each went away
+  });
+
+  it('soft-labels the kept candidates with their own probabilities when selecting', () => {
+    // arrange
+    const generator = makeGenerator({ identity: true });
+
+    // act
+    let kept: FeatureSet;
+    let expected: Float32Array;
+    try {
+      kept = sampleFeatureSet(generator, { ipc: 2, prior: 'balanced', seed: 4, oversample: 3, labels: 'soft' }, 'g');
+      expected = applyLabeler(generator.labeler!, kept.features, 3).probabilities;
+    } finally {
+      dispose(generator);
+    }
+
+    // assert
+    expect(kept.emotions).toEqual(['angry', 'angry', 'sad', 'sad']);
+    expect(float32Bits(kept.probabilities!)).toEqual(float32Bits(expected));
+  });
+
+  it('with hard labels and oversample 1 gives what a generator without a labeler gives, with no probabilities', () => {
+    // arrange
+    const withLabeler = makeGenerator();
+    const without = makeGenerator({ labeler: false });
+    const options: SampleOptions = { ipc: 3, prior: 'real', seed: 6, realClassCounts: [1, 2] };
+
+    // act
+    let explicit: FeatureSet, implicit: FeatureSet, plain: FeatureSet;
+    try {
+      explicit = sampleFeatureSet(withLabeler, { ...options, labels: 'hard', oversample: 1 }, 'g');
+      implicit = sampleFeatureSet(withLabeler, options, 'g');
+      plain = sampleFeatureSet(without, options, 'g');
+    } finally {
+      dispose(withLabeler);
+      dispose(without);
+    }
+
+    // assert
+    for (const set of [explicit, implicit]) {
+      expect(float32Bits(set.features)).toEqual(float32Bits(plain.features));
+      expect(set.emotions).toEqual(plain.emotions);
+      expect('probabilities' in set).toBe(false);
+    }
+    expect('probabilities' in plain).toBe(false);
+  });
+
+  it("uses the generator's sampling defaults when the options omit labels and oversample, and lets options override them", () => {
+    // arrange
+    const base = makeGenerator();
+    const generator: GeneratorForSampling = { ...base, sampling: { labels: 'soft', oversample: 3 } };
+    const options: SampleOptions = { ipc: 2, prior: 'balanced', seed: 9 };
+
+    // act
+    let byDefault: FeatureSet, explicit: FeatureSet, overridden: FeatureSet, plain: FeatureSet;
+    try {
+      byDefault = sampleFeatureSet(generator, options, 'g');
+      explicit = sampleFeatureSet(base, { ...options, labels: 'soft', oversample: 3 }, 'g');
+      overridden = sampleFeatureSet(generator, { ...options, labels: 'hard', oversample: 1 }, 'g');
+      plain = sampleFeatureSet(base, options, 'g');
+    } finally {
+      dispose(base);
+    }
+
+    // assert
+    expect(float32Bits(byDefault.features)).toEqual(float32Bits(explicit.features));
+    expect(float32Bits(byDefault.probabilities!)).toEqual(float32Bits(explicit.probabilities!));
+    expect(float32Bits(byDefault.features)).not.toEqual(float32Bits(plain.features));
+    expect(float32Bits(overridden.features)).toEqual(float32Bits(plain.features));
+    expect('probabilities' in overridden).toBe(false);
+  });
+
+  it.each([
+    ['soft labels', { labels: 'soft' }],
+    ['--oversample above 1', { oversample: 2 }],
+  ] as const)('refuses %s without a labeler with INVALID_OPTION, naming the labeler', async (what, extra) => {
+    // arrange
+    const generator = makeGenerator({ labeler: false });
+    const before = tf.memory().numTensors;
+
+    // act / assert
+    try {
+      await expectEmodistillError(
+        () => sampleFeatureSet(generator, { ipc: 2, prior: 'balanced', seed: 0, ...extra }, 'g'),
+        ERROR_CODES.invalidOption,
+        what,
+        'labeler',
+      );
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      dispose(generator);
+    }
+  });
+
+  it('refuses sampling defaults that need a labeler on a generator without one', async () => {
+    // arrange
+    const base = makeGenerator({ labeler: false });
+    const generator: GeneratorForSampling = { ...base, sampling: { labels: 'hard', oversample: 4 } };
+
+    // act / assert
+    try {
+      await expectEmodistillError(
+        () => sampleFeatureSet(generator, { ipc: 2, prior: 'balanced', seed: 0 }, 'g'),
+        ERROR_CODES.invalidOption,
+        'labeler',
+      );
+    } finally {
+      dispose(base);
+    }
+  });
+
+  it.each([0, -1, 2.5, Number.NaN])('refuses oversample %s with INVALID_OPTION', async (oversample) => {
+    // arrange
+    const generator = makeGenerator();
+
+    // act / assert
+    try {
+      await expectEmodistillError(
+        () => sampleFeatureSet(generator, { ipc: 2, prior: 'balanced', seed: 0, oversample }, 'g'),
+        ERROR_CODES.invalidOption,
+        '--oversample',
+      );
+    } finally {
+      dispose(generator);
+    }
+  });
+});
+
+describe('withLabelerProbabilities', () => {
+  useWasmBackend();
+
+  /** Two rows per class in the real feature space (mean 10, −5, 0.5 ± a few std). */
+  function realSet(): FeatureSet {
+    return {
+      ids: ['r0', 'r1', 'r2', 'r3'],
+      speakers: ['s1', 's1', 's2', 's2'],
+      emotions: ['angry', 'sad', 'angry', 'sad'],
+      sessions: ['', '', '', ''],
+      features: Float32Array.from([12, -5.1, 3, 8, -4.8, -1, 10.5, -5, 0.5, 6, -5.3, 6]),
+      dimension: 3,
+      classNames: ['angry', 'sad'],
+      spec: SPEC,
+      corpus: { source: 'real', task: 'custom', createdAt: '2025-01-01T00:00:00.000Z' },
+    };
+  }
+
+  function generatorWith(labeler: boolean): GeneratorForSampling {
+    const network = createGeneratorNetwork(
+      { dimension: 3, classCount: 2 },
+      { noiseDimension: 4, hiddenUnits: [5], seed: 3 },
+    );
+    return {
+      network,
+      noiseDimension: 4,
+      classNames: ['angry', 'sad'],
+      standardiser: { mean: MEAN, std: STD },
+      spec: SPEC,
+      ...(labeler && { labeler: createLabelerNetwork(3, 2, [6]) }),
+    };
+  }
+
+  it("adds the labeler's probabilities on the standardised rows and keeps every row as it was", () => {
+    // arrange
+    const set = realSet();
+    const generator = generatorWith(true);
+    const standardised = Float32Array.from(set.features, (value, i) => (value - MEAN[i % 3]!) / STD[i % 3]!);
+
+    // act
+    let labelled: FeatureSet;
+    let expected: Float32Array;
+    try {
+      labelled = withLabelerProbabilities(set, generator);
+      expected = applyLabeler(generator.labeler!, standardised, 3).probabilities;
+    } finally {
+      generator.network.dispose();
+      generator.labeler!.dispose();
+    }
+
+    // assert
+    expect(labelled.probabilities).toHaveLength(4 * 2);
+    labelled.probabilities!.forEach((p, i) => expect(p).toBeCloseTo(expected[i]!, 5));
+    for (let row = 0; row < 4; row++)
+      expect(labelled.probabilities![2 * row]! + labelled.probabilities![2 * row + 1]!).toBeCloseTo(1, 6);
+    const { probabilities: _added, ...rest } = labelled;
+    expect(rest).toEqual(set);
+    expect('probabilities' in set).toBe(false);
+  });
+
+  it('refuses a generator without a labeler with INVALID_OPTION', async () => {
+    // arrange
+    const generator = generatorWith(false);
+
+    // act / assert
+    try {
+      await expectEmodistillError(
+        () => withLabelerProbabilities(realSet(), generator),
+        ERROR_CODES.invalidOption,
+        'labeler',
+      );
+    } finally {
+      generator.network.dispose();
+    }
   });
 });

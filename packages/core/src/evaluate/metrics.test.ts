@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { confusionMatrix, meanAndStd, unweightedAverageRecall, weightedAccuracy } from './metrics.js';
+import { confusionMatrix, meanAndStd, pairedDifference, unweightedAverageRecall, weightedAccuracy } from './metrics.js';
 
 // Three classes, six utterances: class 0 recall 2/3, class 1 recall 1/2, class 2 recall 1/1.
 const TRUTH = Int32Array.from([0, 0, 0, 1, 1, 2]);
@@ -92,5 +92,68 @@ describe('meanAndStd', () => {
   it('gives std 0 for a single value', () => {
     // arrange / act / assert
     expect(meanAndStd([0.7])).toEqual({ mean: 0.7, std: 0 });
+  });
+});
+
+describe('pairedDifference', () => {
+  it('gives a − b per pair, their mean and a Student-t 95 % interval (5 pairs: t(0.975, 4) = 2.7764)', () => {
+    // arrange: per pair 2, 4, 3, 5, 1 → mean 3, squared deviations 1 + 1 + 0 + 4 + 4 = 10,
+    // s² = 10/4, standard error √(2.5/5) = √0.5, half-width 2.776445·√0.5 = 1.963243
+    const b = [10, 9, 11, 10, 12];
+    const a = [12, 13, 14, 15, 13];
+
+    // act
+    const result = pairedDifference(a, b);
+
+    // assert
+    expect(result.perPair).toEqual([2, 4, 3, 5, 1]);
+    expect(result.mean).toBe(3);
+    const half = 2.776445 * Math.sqrt(0.5);
+    expect(result.interval[0]).toBeCloseTo(3 - half, 5);
+    expect(result.interval[1]).toBeCloseTo(3 + half, 5);
+    expect(result.interval[0]).toBeCloseTo(1.036757, 5);
+    expect(result.interval[1]).toBeCloseTo(4.963243, 5);
+  });
+
+  it('keeps the order and sign of the pairs (a − b, not b − a) and leaves its inputs unchanged', () => {
+    // arrange
+    const a = [0.6, 0.5];
+    const b = [0.7, 0.2];
+    const [aCopy, bCopy] = [[...a], [...b]];
+
+    // act
+    const result = pairedDifference(a, b);
+
+    // assert: two pairs, t(0.975, 1) = 12.7062; per pair −0.1, 0.3 → mean 0.1, s = √0.08, se = 0.2
+    expect(result.perPair[0]).toBeCloseTo(-0.1, 12);
+    expect(result.perPair[1]).toBeCloseTo(0.3, 12);
+    expect(result.mean).toBeCloseTo(0.1, 12);
+    expect(result.interval[0]).toBeCloseTo(0.1 - 12.706205 * 0.2, 5);
+    expect(result.interval[1]).toBeCloseTo(0.1 + 12.706205 * 0.2, 5);
+    expect(a).toEqual(aCopy);
+    expect(b).toEqual(bCopy);
+  });
+
+  it('gives an interval of zero width when every pair differs by the same amount', () => {
+    // arrange / act
+    const result = pairedDifference([3, 4, 5], [1, 2, 3]);
+
+    // assert
+    expect(result).toEqual({ mean: 2, interval: [2, 2], perPair: [2, 2, 2] });
+  });
+
+  it('gives an unbounded interval for one pair', () => {
+    // arrange / act
+    const result = pairedDifference([0.8], [0.75]);
+
+    // assert
+    expect(result.mean).toBeCloseTo(0.05, 12);
+    expect(result.interval).toEqual([-Infinity, Infinity]);
+  });
+
+  it('refuses lists of different lengths or no pairs at all, naming both lengths', () => {
+    // arrange / act / assert
+    expect(() => pairedDifference([1, 2, 3], [1, 2])).toThrow(/3 and 2 values/);
+    expect(() => pairedDifference([], [])).toThrow(/0 and 0 values/);
   });
 });

@@ -283,6 +283,133 @@ describe('featureSetToArrow / featureSetFromArrow', () => {
   });
 });
 
+describe('featureSetToArrow / featureSetFromArrow: the probabilities column', () => {
+  /** Soft labels over the 3 classes, row-major [3, 3], awkward float32 values that still sum to 1. */
+  const PROBABILITIES = Float32Array.from([0.7, 0.1, 0.2, 1e-30, 1 / 3, 2 / 3, 0, 1, 0]);
+
+  it('round-trips the probabilities of a soft-labelled set bit for bit', () => {
+    // arrange
+    const set = makeSet({ probabilities: PROBABILITIES });
+
+    // act
+    const back = featureSetFromArrow(featureSetToArrow(set), 'soft.arrow');
+
+    // assert
+    expect(back.probabilities).toBeInstanceOf(Float32Array);
+    expect(float32Bits(back.probabilities!)).toEqual(float32Bits(PROBABILITIES));
+    expect(float32Bits(back.features)).toEqual(float32Bits(set.features));
+    expect(back.emotions).toEqual(set.emotions);
+  });
+
+  it('writes probabilities as a sixth column, fixed_size_list<float32>[classes]', () => {
+    // arrange
+    const set = makeSet({ probabilities: PROBABILITIES });
+
+    // act
+    const table = tableFromIPC(featureSetToArrow(set));
+
+    // assert
+    expect(table.schema.fields.map((field) => field.name)).toEqual([
+      'id',
+      'speaker',
+      'emotion',
+      'session',
+      'features',
+      'probabilities',
+    ]);
+    expect(String(table.schema.fields[5]!.type)).toMatch(/FixedSizeList\[3\]<Float32>/);
+    expect(table.schema.fields[5]!.nullable).toBe(false);
+    expect(Array.from(table.getChild('probabilities')!.get(1) as Iterable<number>)).toEqual(
+      Array.from(PROBABILITIES.subarray(3, 6)),
+    );
+  });
+
+  it('reads a set without the column back with no probabilities at all', () => {
+    // arrange
+    const bytes = featureSetToArrow(makeSet());
+
+    // act
+    const back = featureSetFromArrow(bytes, 'hard.arrow');
+
+    // assert
+    expect(tableFromIPC(bytes).getChild('probabilities')).toBeNull();
+    expect('probabilities' in back).toBe(false);
+  });
+
+  it('reads probabilities split into several record batches in row order', () => {
+    // arrange
+    const table = tableFromIPC(featureSetToArrow(makeSet({ probabilities: PROBABILITIES })));
+    const batches = [table.slice(0, 1), table.slice(1, 3)].flatMap((part) => part.batches);
+    const bytes = tableToIPC(new Table(table.schema, batches), 'file');
+
+    // act
+    const back = featureSetFromArrow(bytes, 'batches.arrow');
+
+    // assert
+    expect(float32Bits(back.probabilities!)).toEqual(float32Bits(PROBABILITIES));
+  });
+
+  it.each([
+    ['a row that sums to 0.9', Float32Array.from([0.7, 0.1, 0.2, 0.3, 0.3, 0.3, 0, 1, 0]), 1],
+    ['a negative value', Float32Array.from([0.7, 0.1, 0.2, 0.5, 0.5, 0, 1.2, -0.2, 0]), 2],
+    ['a value above 1', Float32Array.from([1.5, -0.5, 0, 0.5, 0.5, 0, 0, 1, 0]), 0],
+    ['NaN', Float32Array.from([0.7, 0.1, 0.2, 0.5, 0.5, 0, Number.NaN, 1, 0]), 2],
+  ])('refuses a probabilities column with %s, naming the file and the row', async (_, probabilities, row) => {
+    // arrange
+    const bytes = featureSetToArrow(makeSet({ probabilities }));
+
+    // act / assert
+    await expectEmodistillError(
+      () => featureSetFromArrow(bytes, 'bad-soft.arrow'),
+      ERROR_CODES.featureSetFormat,
+      'bad-soft.arrow',
+      'probabilities',
+      `row ${row} `,
+    );
+  });
+
+  it('accepts rows whose float32 sums are off by rounding only', () => {
+    // arrange: 0.1 + 0.2 + 0.7 in float32 is not exactly 1, nor are thirds
+    const probabilities = Float32Array.from([0.1, 0.2, 0.7, 1 / 3, 1 / 3, 1 / 3, 0.05, 0.05, 0.9]);
+
+    // act
+    const back = featureSetFromArrow(featureSetToArrow(makeSet({ probabilities })), 'rounding.arrow');
+
+    // assert
+    expect(float32Bits(back.probabilities!)).toEqual(float32Bits(probabilities));
+  });
+
+  it('refuses a probabilities column whose width disagrees with the class names', async () => {
+    // arrange: a two-class set whose metadata then names a third class; a three-class set given a fourth
+    const twoClasses = makeSet({
+      classNames: ['happy', 'sad'],
+      probabilities: Float32Array.from([0.5, 0.5, 1, 0, 0, 1]),
+    });
+    const narrow = withMetadataField(featureSetToArrow(twoClasses), (m) => {
+      (m.classNames as string[]).push('neutral');
+    });
+    const wide = withMetadataField(featureSetToArrow(makeSet({ probabilities: PROBABILITIES })), (m) => {
+      (m.classNames as string[]).push('zzz');
+    });
+
+    // act / assert
+    await expectEmodistillError(
+      () => featureSetFromArrow(narrow, 'narrow.arrow'),
+      ERROR_CODES.featureSetFormat,
+      'narrow.arrow',
+      'probabilities',
+      'fixed_size_list<float32>[3]',
+    );
+    await expectEmodistillError(
+      () => featureSetFromArrow(wide, 'wide.arrow'),
+      ERROR_CODES.featureSetFormat,
+      'wide.arrow',
+      'probabilities',
+      'fixed_size_list<float32>[4]',
+    );
+  });
+});
+
 describe('writeFeatureSet / readFeatureSet', () => {
   const temp = useTempDir();
 

@@ -53,6 +53,36 @@ describe('selectRows', () => {
   });
 });
 
+describe('selectRows with soft labels', () => {
+  it('keeps the probabilities of the kept rows, in order, and leaves the input unchanged', () => {
+    // arrange: row i's probabilities over [angry, happy, sad] start with i/10
+    const probabilities = Float32Array.from([0, 0.25, 0.75, 0.1, 0.4, 0.5, 0.2, 0.7, 0.1, 0.3, 0.3, 0.4]);
+    const set: FeatureSet = { ...makeSet(), probabilities };
+
+    // act
+    const selected = selectRows(set, (i) => i === 1 || i === 3);
+
+    // assert
+    expect(selected.probabilities).toBeInstanceOf(Float32Array);
+    expect(Array.from(selected.probabilities!)).toEqual(Array.from(Float32Array.from([0.1, 0.4, 0.5, 0.3, 0.3, 0.4])));
+    expect(selected.ids).toEqual(['u1', 'u3']);
+    expect(set.probabilities).toEqual(Float32Array.from([0, 0.25, 0.75, 0.1, 0.4, 0.5, 0.2, 0.7, 0.1, 0.3, 0.3, 0.4]));
+  });
+
+  it('gives an empty probabilities array when nothing is kept, and none when the set has none', () => {
+    // arrange
+    const soft: FeatureSet = { ...makeSet(), probabilities: new Float32Array(12).fill(1 / 3) };
+
+    // act
+    const empty = selectRows(soft, () => false);
+    const hard = selectRows(makeSet(), () => true);
+
+    // assert
+    expect(empty.probabilities).toEqual(new Float32Array(0));
+    expect('probabilities' in hard).toBe(false);
+  });
+});
+
 describe('restrictClasses', () => {
   it('keeps only rows of the given classes, which become the class list in the given order', () => {
     // arrange / act
@@ -62,5 +92,18 @@ describe('restrictClasses', () => {
     expect(restricted.ids).toEqual(['u0', 'u1', 'u3']);
     expect(restricted.classNames).toEqual(['sad', 'angry']);
     expect(Array.from(labelIndices(restricted))).toEqual([0, 1, 0]);
+  });
+
+  it('drops soft labels: probabilities over the old classes mean nothing over the new ones', () => {
+    // arrange
+    const set: FeatureSet = { ...makeSet(), probabilities: new Float32Array(12).fill(1 / 3) };
+
+    // act
+    const restricted = restrictClasses(set, ['sad', 'angry']);
+
+    // assert
+    expect('probabilities' in restricted).toBe(false);
+    expect(restricted.ids).toEqual(['u0', 'u1', 'u3']);
+    expect(set.probabilities).toHaveLength(12);
   });
 });

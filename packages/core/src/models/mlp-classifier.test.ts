@@ -4,6 +4,8 @@ import { createRng } from '../random/rng.js';
 import { expectNoTensorLeak } from '../../test/tensor-leak.js';
 import { resolveClassifierConfig, trainClassifier, type ClassifierData } from './mlp-classifier.js';
 import { unweightedAverageRecall } from '../evaluate/metrics.js';
+import { float32Bits } from '../../test/fixtures.js';
+import { toSnapshot } from './weight-snapshot.js';
 
 /** Two Gaussian-ish blobs in 4-D, class = sign of the first coordinate's centre; imbalanced 3:1. */
 function separableData(rows: number, seed: number): ClassifierData {
@@ -101,6 +103,98 @@ describe('trainClassifier', () => {
   });
 });
 
+describe('trainClassifier with soft targets', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  /** The trained network's weights (bit patterns, by name) and its probabilities on `x`. */
+  function train(
+    data: ClassifierData,
+    seed: number,
+  ): { weights: Map<string, Uint32Array>; probabilities: Float32Array } {
+    const classifier = trainClassifier(data, { ...TINY, epochs: 4, dropout: 0.3, seed });
+    try {
+      return {
+        weights: new Map(toSnapshot(classifier.network).map((t) => [t.name, float32Bits(t.values)])),
+        probabilities: classifier.predictProbabilities(data.x),
+      };
+    } finally {
+      classifier.dispose();
+    }
+  }
+
+  it('trains bit-identically on targets that are the one-hot labels as on the hard labels alone (same seed)', () => {
+    // arrange
+    const data = separableData(40, 7);
+    const oneHot = new Float32Array(40 * 2);
+    data.labels.forEach((label, row) => (oneHot[row * 2 + label] = 1));
+
+    // act
+    const hard = train(data, 3);
+    const soft = train({ ...data, targets: oneHot }, 3);
+
+    // assert
+    expect([...soft.weights.keys()]).toEqual([...hard.weights.keys()]);
+    expect(hard.weights.size).toBe(4);
+    hard.weights.forEach((bits, name) => expect(soft.weights.get(name), name).toEqual(bits));
+    expect(float32Bits(soft.probabilities)).toEqual(float32Bits(hard.probabilities));
+  });
+
+  it('moves the predictions toward the class the targets favour, against the hard labels', () => {
+    // arrange: every row, whatever its label, says 90 % class 1
+    const data = separableData(80, 8);
+    const targets = Float32Array.from({ length: 80 * 2 }, (_, i) => (i % 2 === 1 ? 0.9 : 0.1));
+    const classZeroRows = [...data.labels.keys()].filter((row) => data.labels[row] === 0);
+    const meanClassOne = (probabilities: Float32Array): number =>
+      classZeroRows.reduce((sum, row) => sum + probabilities[row * 2 + 1]!, 0) / classZeroRows.length;
+
+    // act
+    const classifier = (d: ClassifierData): Float32Array => {
+      const trained = trainClassifier(d, { ...TINY, seed: 1 });
+      try {
+        return trained.predictProbabilities(d.x);
+      } finally {
+        trained.dispose();
+      }
+    };
+    const hard = classifier(data);
+    const soft = classifier({ ...data, targets });
+
+    // assert: on the class-0 rows, hard labels give class 1 little weight, the soft targets most
+    expect(meanClassOne(hard)).toBeLessThan(0.3);
+    expect(meanClassOne(soft)).toBeGreaterThan(0.6);
+  });
+
+  it('names its variables with the given prefix', () => {
+    // arrange / act
+    const classifier = trainClassifier(separableData(16, 9), { ...TINY, epochs: 1, name: 'labeler' });
+    const names = classifier.network.variableNames;
+    classifier.dispose();
+
+    // assert
+    expect(names).toEqual([
+      'labeler/dense0/kernel',
+      'labeler/dense0/bias',
+      'labeler/dense1/kernel',
+      'labeler/dense1/bias',
+    ]);
+  });
+
+  it.each([
+    [40 * 2 - 1, '79 target values for 40 rows × 2 classes'],
+    [40, '40 target values for 40 rows × 2 classes'],
+  ])('refuses %i target values for 40 rows of 2 classes, and leaks no tensors', (length, message) => {
+    // arrange
+    const data: ClassifierData = { ...separableData(40, 10), targets: new Float32Array(length).fill(0.5) };
+    const before = tf.memory().numTensors;
+
+    // act / assert
+    expect(() => trainClassifier(data, TINY)).toThrow(message);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('resolveClassifierConfig', () => {
   it('fills the documented defaults and keeps given values', () => {
     // arrange / act
@@ -117,6 +211,7 @@ describe('resolveClassifierConfig', () => {
       dropout: 0.3,
       seed: 0,
       balanceClasses: true,
+      name: 'classifier',
     });
     expect(custom).toMatchObject({ epochs: 5, balanceClasses: false, batchSize: 32 });
   });
