@@ -51,7 +51,13 @@ const runs = (n: number, stateful = false): { numRuns: number; seed?: number; en
 });
 
 // A tiny generator (noise 2 + 2 classes → 4 hidden → 3 features): small payloads, same code paths.
-const MODEL = { classNames: ['angry', 'sad'], featureDimension: 3, noiseDimension: 2, hiddenUnits: [4] };
+const MODEL = {
+  classNames: ['angry', 'sad'],
+  featureDimension: 3,
+  noiseDimension: 2,
+  hiddenUnits: [4],
+  labelerHiddenUnits: [],
+};
 const ARCHITECTURE = { noiseDimension: 2, hiddenUnits: [4], classCount: 2, outputDimension: 3 };
 const LAYOUT = initialGeneratorWeights(ARCHITECTURE, 0).map((t) => ({ name: t.name, shape: [...t.shape] }));
 const MAX_PAYLOAD_BYTES = 8192;

@@ -17,8 +17,10 @@ export {
   weightedAccuracy,
 } from './evaluate/metrics.js';
 export type { PairedDifference } from './evaluate/metrics.js';
-export { resolveClassifierConfig, trainClassifier } from './models/mlp-classifier.js';
+export { resolveClassifierConfig, trainClassifier, trainClassifierOnStream } from './models/mlp-classifier.js';
 export { assertCompatible, evaluateDownstream } from './evaluate/downstream.js';
+export { evaluateGeneratorStream } from './evaluate/generator-stream.js';
+export type { StreamOptions, StreamResult } from './evaluate/generator-stream.js';
 export { EMODB_FOLDS, foldsFor, parseFoldProtocol, splitBySpeakers } from './evaluate/folds.js';
 export { CORESET_METHODS, selectCoreset } from './evaluate/coresets.js';
 export { LOSS_ABLATIONS, ablationsOf, runDistillBenchmark } from './evaluate/distill-benchmark.js';
@@ -26,12 +28,14 @@ export { createDistillTrainer, distill, trainSteps } from './distill/train-loop.
 export {
   SAMPLE_LABELS,
   applyLabeler,
+  generateRows,
   planClassCounts,
   sampleFeatureSet,
   withLabelerProbabilities,
 } from './distill/sample.js';
 export { selectByHerding } from './distill/select-samples.js';
 export { createGeneratorNetwork } from './distill/networks.js';
+export { createLabelerNetwork, trainLabeler } from './distill/labeler.js';
 export { createGeneratorBundle, disposeGenerator, loadGenerator } from './distill/bundle.js';
 export { applySnapshot, toSnapshot } from './models/weight-snapshot.js';
 

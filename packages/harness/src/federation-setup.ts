@@ -6,6 +6,7 @@ import {
   selectRows,
   writeFeatureSet,
   writeKeyFile,
+  type DistillMethod,
   type FeatureSet,
   type KeyPair,
 } from '@emodistill/core';
@@ -32,6 +33,8 @@ export interface FederationSetupOptions {
   readonly rounds: number;
   readonly localSteps: number;
   readonly distill?: Readonly<Record<string, number | number[]>>;
+  /** The distillation method (coordinator `training.method`); default: the coordinator's. */
+  readonly method?: DistillMethod;
   /** The sites' latent regions (coordinator `training.latentRadius`); default: the coordinator's. */
   readonly latentRadius?: number;
   /** Seed of the initial global generator (coordinator `model.seed`); default: the coordinator's. */
@@ -105,6 +108,7 @@ export async function setUpFederation(
           ...(options.modelSeed !== undefined && { seed: options.modelSeed }),
         },
         training: {
+          ...(options.method && { method: options.method }),
           localSteps: options.localSteps,
           distill: options.distill ?? {},
           ...(options.latentRadius !== undefined && { latentRadius: options.latentRadius }),

@@ -19,7 +19,11 @@ describe('a site agent given a round plan of a version it does not know', () => 
       kind: 'training',
       baseVersion: 1,
       baseSha256: 'a'.repeat(64),
-      plan: { ...planRound({ localSteps: 5, distill: {} }, 1), planVersion: 2, privacy: { dpNoise: 1.1 } },
+      plan: {
+        ...planRound({ method: 'default', localSteps: 5, distill: {} }, 1),
+        planVersion: 2,
+        privacy: { dpNoise: 1.1 },
+      },
       deadline: new Date(Date.now() + 60_000).toISOString(),
     };
     const failed = new Promise<unknown>((resolve) =>

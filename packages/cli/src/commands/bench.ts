@@ -98,6 +98,7 @@ interface BenchFlags {
   oversample?: number;
   ablations?: boolean;
   prior?: boolean;
+  stream?: true | number;
   coresets: CoresetMethod[];
   workers: number;
   json?: string;
@@ -141,6 +142,11 @@ export function benchCommand(context: () => CommandContext): Command {
       '--ablations',
       'also run the main method with each of its parts and loss terms off, 1 generator seed (at IPC 50, or the largest IPC below it)',
     )
+    .option(
+      '--stream [steps]',
+      "also train on the main method's generator as a stream of fresh samples (default 1000 steps)",
+      parsePositiveInt,
+    )
     .option('--prior', 'also sample with the real class prior (at the same IPC as the ablations)')
     .option('--coresets <list>', `coreset methods (${CORESET_METHODS.join(', ')})`, parseCoresets, [
       ...CORESET_METHODS,
@@ -181,6 +187,7 @@ export function benchCommand(context: () => CommandContext): Command {
         ablations: ablationsOf(methods[0]!),
         ablationIpc: flags.ablations ? comparisonIpc : undefined,
         priorIpc: flags.prior ? comparisonIpc : undefined,
+        ...(flags.stream && { stream: { steps: flags.stream === true ? 1000 : flags.stream } }),
         coresets: flags.coresets,
         backend,
         workers: { threads: flags.workers, backend: flags.backend, compute: flags.compute },

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import {
   DEFAULT_LATENT_RADIUS,
+  DISTILL_METHODS,
   EMODB_FOLDS,
   foldsFor,
   readFeatureSet,
@@ -10,6 +11,7 @@ import {
   splitBySpeakers,
   type BackendName,
   type ComputePath,
+  type DistillMethod,
 } from '@emodistill/core';
 import { runSimulation } from '@emodistill/harness';
 import type { CommandContext } from '../context.js';
@@ -25,6 +27,7 @@ interface SimulateFlags {
   ipc: number;
   out: string;
   strategy: 'fed-avg' | 'fed-median' | 'fed-trimmed-avg';
+  method: DistillMethod;
   latentRadius: number;
   seed: number;
   seeds: number;
@@ -63,6 +66,14 @@ export function simulateCommand(context: () => CommandContext): Command {
     .option(
       '--test-speakers <a,b>',
       'held-out speakers for evaluation (default: EmoDB 03,08; otherwise the first of 5 speaker folds)',
+    )
+    .addOption(
+      new Option(
+        '--method <name>',
+        "distillation method (as distill's): the coordinator's round plan and the bundle's sampling",
+      )
+        .choices(DISTILL_METHODS)
+        .default('default'),
     )
     .option('--rounds <n>', 'training rounds', parsePositiveInt, 10)
     .option('--local-steps <n>', 'generator steps per site per round', parsePositiveInt, 200)
@@ -116,6 +127,7 @@ export function simulateCommand(context: () => CommandContext): Command {
         rounds: flags.rounds,
         localSteps: flags.localSteps,
         strategy: flags.strategy,
+        method: flags.method,
         latentRadius: flags.latentRadius,
         modelSeed: flags.seed,
         distill: { seed: flags.seed },

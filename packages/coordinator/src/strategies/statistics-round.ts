@@ -1,6 +1,7 @@
 import {
   buildInitialBundle,
   decodeSafetensors,
+  planRound,
   PROTOCOL,
   sameFeatureSpace,
   type FeatureSpec,
@@ -10,7 +11,7 @@ import {
 } from '@emodistill/core/federation';
 import type { CoordinatorConfig } from '../config.js';
 import type { CoordinatorStore } from '../store/store.js';
-import type { TensorLayout } from './global-model.js';
+import { federationSampling, type TensorLayout } from './global-model.js';
 
 /**
  * The statistics round (round 0): each site sends its feature moments and what its features are;
@@ -142,8 +143,13 @@ export function statisticsBundle(options: {
     classNames: config.model.classNames,
     seed: config.model.seed,
     latentRadius: config.training.latentRadius,
-    trainingConfig: { localSteps: config.training.localSteps, ...config.training.distill },
+    trainingConfig: {
+      method: config.training.method,
+      localSteps: config.training.localSteps,
+      ...planRound(config.training, 0).distill,
+    },
     strategy: options.strategy,
+    sampling: federationSampling(config),
     // As ever: the first version names round 0, even when a failed round 0 made a later round gather the statistics.
     statisticsRound: 0,
     createdAt: options.createdAt,

@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina';
 import type { BackendName, ComputePath } from '../backend/select-backend.js';
-import { EmodistillError, type ErrorCode } from '../errors.js';
+import { EmodistillError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { DistillOptions } from '../generator/distill-config.js';
 import { resolveWorkerModule } from '../io/worker-module.js';
@@ -35,8 +35,17 @@ export async function createDistillPool(options: DistillPoolOptions): Promise<Di
     minThreads: options.threads,
     maxThreads: options.threads,
   });
+  // A worker that dies outside a task (its module gone, out of memory) must not take this process with it.
+  let workerFailure: Error | undefined;
+  pool.on('error', (error: Error) => {
+    workerFailure = error;
+  });
+  let closed = false;
   return {
     async distill(set, distillOptions) {
+      if (closed) throw new EmodistillError(ERROR_CODES.internal, 'the distillation pool is closed');
+      if (workerFailure)
+        throw new EmodistillError(ERROR_CODES.internal, `a distillation worker failed: ${workerFailure.message}`);
       const reply = await pool.run({
         set,
         options: distillOptions,
@@ -47,6 +56,8 @@ export async function createDistillPool(options: DistillPoolOptions): Promise<Di
       return reply;
     },
     async close() {
+      if (closed) return;
+      closed = true;
       await pool.destroy();
       await module.dispose();
     },

@@ -8,10 +8,16 @@ export const LABELER_NAME = 'labeler';
 
 /**
  * Trains the labeler (see DistillConfig.labelerHiddenUnits) on standardised real rows with the
- * downstream classifier's recipe. @returns its weights, named `labeler/…`
+ * downstream classifier's recipe; in a federated round from the global labeler's weights, for at
+ * most the round's steps. @returns its weights, named `labeler/…`
  */
-export function trainLabeler(data: ClassifierData, hiddenUnits: readonly number[], seed: number): WeightSnapshot {
-  const labeler = trainClassifier(data, { hiddenUnits, seed, name: LABELER_NAME });
+export function trainLabeler(
+  data: ClassifierData,
+  hiddenUnits: readonly number[],
+  seed: number,
+  round?: { readonly initialWeights: WeightSnapshot; readonly maxSteps: number },
+): WeightSnapshot {
+  const labeler = trainClassifier(data, { hiddenUnits, seed, name: LABELER_NAME, ...round });
   try {
     return toSnapshot(labeler.network);
   } finally {

@@ -64,8 +64,11 @@ export interface GeneratorForSampling {
   readonly sampling?: SamplingDefaults;
 }
 
-/** Draws `labels.length` points of the given classes, standardised, row-major. */
-function generateStandardised(generator: GeneratorForSampling, labels: Int32Array, seed: number): Float32Array {
+/**
+ * G(z, y) for `labels.length` points of the given classes, z from the generator's latent prior
+ * with `seed`: standardised rows as a tensor (the caller owns it).
+ */
+export function generateRows(generator: GeneratorForSampling, labels: Int32Array, seed: number): tf.Tensor2D {
   const classCount = generator.classNames.length;
   return tf.tidy(() => {
     const standardNoise = tf.randomNormal([labels.length, generator.noiseDimension], 0, 1, 'float32', seed);
@@ -79,7 +82,7 @@ function generateStandardised(generator: GeneratorForSampling, labels: Int32Arra
         )
       : standardNoise;
     const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), classCount).toFloat();
-    return generator.network.apply(tf.concat([noise, oneHot], 1) as tf.Tensor2D).output.dataSync() as Float32Array;
+    return generator.network.apply(tf.concat([noise, oneHot], 1) as tf.Tensor2D).output;
   });
 }
 
@@ -129,7 +132,7 @@ export function sampleFeatureSet(
   const candidateLabels = Int32Array.from(
     perClass.flatMap((count, c) => new Array<number>(count * oversample).fill(c)),
   );
-  const candidates = generateStandardised(generator, candidateLabels, options.seed);
+  const candidates = tf.tidy(() => generateRows(generator, candidateLabels, options.seed).dataSync() as Float32Array);
   let labels = candidateLabels;
   let standardised = candidates;
   let probabilities: Float32Array | undefined;

@@ -23,7 +23,8 @@ export function warmedDecay(decay: number, k: number): number {
 }
 
 export function createWeightAverage(network: Mlp, decay: number): WeightAverage {
-  const averages = network.variables.map((variable) => tf.variable(variable.clone(), false));
+  // tidy frees the clones' own handles; the variables keep the data.
+  const averages = tf.tidy(() => network.variables.map((variable) => tf.variable(variable.clone(), false)));
   let updates = 0;
   return {
     update() {

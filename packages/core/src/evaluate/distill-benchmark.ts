@@ -11,7 +11,8 @@ import {
 } from '../distill/sample.js';
 import { labelIndices, type FeatureSet } from '../formats/feature-set.js';
 import { CORESET_METHODS, selectCoreset, type CoresetMethod } from './coresets.js';
-import { evaluateDownstream } from './downstream.js';
+import { evaluateDownstream, type DownstreamRun } from './downstream.js';
+import { evaluateGeneratorStream } from './generator-stream.js';
 import { foldsFor, splitBySpeakers, type FoldProtocol } from './folds.js';
 import { meanAndStd, pairedDifference } from './metrics.js';
 
@@ -61,6 +62,8 @@ export interface DistillBenchmarkOptions {
   readonly ablationIpc?: number;
   /** Also compare the real class prior with the balanced one at this IPC. */
   readonly priorIpc?: number;
+  /** Also train the downstream classifier on the main method's generator as a stream (fresh samples every step). */
+  readonly stream?: { readonly steps: number };
   /** Default all three: random, herding, k-center. */
   readonly coresets?: readonly CoresetMethod[];
   readonly backend: string;
@@ -171,6 +174,17 @@ export async function runDistillBenchmark(
     variantOf?: string,
   ): void => {
     const result = evaluateDownstream(train, test, { seeds: options.seeds });
+    recordRuns(fold, row, ipc, labels, result.runs, result.trainBytes, variantOf);
+  };
+  const recordRuns = (
+    fold: number,
+    row: string,
+    ipc: number | null,
+    labels: SampleLabels,
+    runs: readonly DownstreamRun[],
+    bytes: number,
+    variantOf?: string,
+  ): void => {
     const key = `${row}@${ipc ?? 'all'}`;
     const accumulator = rows.get(key) ?? {
       row,
@@ -182,10 +196,10 @@ export async function runDistillBenchmark(
       seconds: [],
       bytes: [],
     };
-    (accumulator.foldRuns[fold] ??= []).push(...result.runs.map((run) => run.uar));
-    accumulator.was.push(...result.runs.map((run) => run.wa));
-    accumulator.seconds.push(...result.runs.map((run) => run.trainSeconds));
-    accumulator.bytes.push(result.trainBytes);
+    (accumulator.foldRuns[fold] ??= []).push(...runs.map((run) => run.uar));
+    accumulator.was.push(...runs.map((run) => run.wa));
+    accumulator.seconds.push(...runs.map((run) => run.trainSeconds));
+    accumulator.bytes.push(bytes);
     rows.set(key, accumulator);
   };
   const [main] = options.methods;
@@ -275,6 +289,14 @@ export async function runDistillBenchmark(
     }
     if (seedIndex === 0 && method === main) record(fold, 'real-full', null, 'hard', train, test);
     const name = synthesisName(method, options.methods);
+    if (options.stream && method === main) {
+      const result = evaluateGeneratorStream(generator, test, { seeds: options.seeds, steps: options.stream.steps });
+      // What the stream trains from is the generator (and labeler) itself.
+      const bytes = generator.network.variables
+        .concat(generator.labeler?.variables ?? [])
+        .reduce((sum, v) => sum + v.size * 4, 0);
+      recordRuns(fold, `${name} stream`, null, result.labels, result.runs, bytes);
+    }
     for (const ipc of options.ipcs) {
       record(fold, name, ipc, method.sampling.labels, sample(ipc), test);
       for (const coreset of coresets) {

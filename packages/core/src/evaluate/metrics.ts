@@ -1,3 +1,5 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- jstat ships no typings, and packages compiling these sources must see ours
+/// <reference path="../types/jstat.d.ts" />
 import jstat from 'jstat';
 
 /** Confusion counts [true][predicted] over `classCount` classes. */

@@ -78,6 +78,16 @@ function floatRows(values: Float32Array, width: number, rows: number): { field: 
  */
 export function featureSetToArrow(set: FeatureSet): Uint8Array {
   const rows = set.ids.length;
+  if (set.features.length !== rows * set.dimension)
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `feature set: ${set.features.length} feature values for ${rows} rows × ${set.dimension} dimensions`,
+    );
+  if (set.probabilities && set.probabilities.length !== rows * set.classNames.length)
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `feature set: ${set.probabilities.length} probabilities for ${rows} rows × ${set.classNames.length} classes`,
+    );
   const features = floatRows(set.features, set.dimension, rows);
   const probabilities = set.probabilities && floatRows(set.probabilities, set.classNames.length, rows);
   const columns: [string, Vector][] = [

@@ -1,10 +1,10 @@
 import { combineMoments } from '../aggregation/moments.js';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
 import { sameFeatureSpace, type FeatureSpec } from '../features/feature-spec.js';
-import { initialGeneratorWeights, type GeneratorArchitecture } from '../generator/initial-weights.js';
+import { initialModelWeights, type GeneratorArchitecture } from '../generator/initial-weights.js';
 import { siteLatentPrior } from '../generator/latent-prior.js';
 import type { WeightSnapshot } from '../tensors/named-tensor.js';
-import type { GeneratorBundle } from './generator-bundle.js';
+import type { GeneratorBundle, SamplingDefaults } from './generator-bundle.js';
 
 /**
  * The global generator bundles of a federation, as pure functions of what the coordinator holds:
@@ -39,6 +39,8 @@ export interface InitialBundleOptions {
   readonly trainingConfig: Readonly<Record<string, unknown>>;
   /** The aggregation strategy's id. */
   readonly strategy: string;
+  /** The federation's method's sampling, the bundle's default for `sample`; absent: hard labels, every draw kept. */
+  readonly sampling?: SamplingDefaults;
   /** The round that gathered the statistics. */
   readonly statisticsRound: number;
   /** ISO-8601. */
@@ -111,6 +113,10 @@ export function buildInitialBundle(options: InitialBundleOptions): GeneratorBund
           statisticsRound: options.statisticsRound,
         },
       },
+      ...(architecture.labelerHiddenUnits?.length && {
+        labeler: { hiddenUnits: [...architecture.labelerHiddenUnits] },
+      }),
+      ...(options.sampling && { sampling: { ...options.sampling } }),
       ...(options.latentRadius > 0 && {
         // Sorted so the regions do not depend on the order the sites' statistics arrived in.
         latentPrior: siteLatentPrior(
@@ -122,7 +128,7 @@ export function buildInitialBundle(options: InitialBundleOptions): GeneratorBund
         ),
       }),
     },
-    weights: initialGeneratorWeights(architecture, options.seed),
+    weights: initialModelWeights(architecture, options.seed),
     standardiser,
   };
 }

@@ -1,4 +1,4 @@
-import { createRng } from '../random/rng.js';
+import { createRng, type Rng } from '../random/rng.js';
 import type { NamedTensor, WeightSnapshot } from '../tensors/named-tensor.js';
 
 export interface GeneratorArchitecture {
@@ -6,6 +6,24 @@ export interface GeneratorArchitecture {
   readonly hiddenUnits: readonly number[];
   readonly classCount: number;
   readonly outputDimension: number;
+  /** Hidden layers of the labeler trained beside the generator; absent or empty: none. */
+  readonly labelerHiddenUnits?: readonly number[];
+}
+
+/** Glorot-uniform kernels and zero biases of a dense stack with layer sizes `sizes`, named `name/dense{i}/…`. */
+function glorotLayers(name: string, sizes: readonly number[], rng: Rng): NamedTensor[] {
+  return sizes.slice(1).flatMap((units, i): NamedTensor[] => {
+    const fanIn = sizes[i]!;
+    const limit = Math.sqrt(6 / (fanIn + units));
+    return [
+      {
+        name: `${name}/dense${i}/kernel`,
+        shape: [fanIn, units],
+        values: Float32Array.from({ length: fanIn * units }, () => (2 * rng.next() - 1) * limit),
+      },
+      { name: `${name}/dense${i}/bias`, shape: [units], values: new Float32Array(units) },
+    ];
+  });
 }
 
 /**
@@ -14,22 +32,28 @@ export interface GeneratorArchitecture {
  * without tfjs. Seeded: the same architecture and seed give the same bytes.
  */
 export function initialGeneratorWeights(architecture: GeneratorArchitecture, seed: number): WeightSnapshot {
-  const rng = createRng(seed);
   const sizes = [
     architecture.noiseDimension + architecture.classCount,
     ...architecture.hiddenUnits,
     architecture.outputDimension,
   ];
-  return sizes.slice(1).flatMap((units, i): NamedTensor[] => {
-    const fanIn = sizes[i]!;
-    const limit = Math.sqrt(6 / (fanIn + units));
-    return [
-      {
-        name: `generator/dense${i}/kernel`,
-        shape: [fanIn, units],
-        values: Float32Array.from({ length: fanIn * units }, () => (2 * rng.next() - 1) * limit),
-      },
-      { name: `generator/dense${i}/bias`, shape: [units], values: new Float32Array(units) },
-    ];
-  });
+  return glorotLayers('generator', sizes, createRng(seed));
+}
+
+/**
+ * Every weight a federation's global model starts with: the generator's, then the labeler's
+ * (features → classes, named as the labeler network names them) when the architecture has one.
+ */
+export function initialModelWeights(architecture: GeneratorArchitecture, seed: number): WeightSnapshot {
+  const labeler = architecture.labelerHiddenUnits ?? [];
+  return [
+    ...initialGeneratorWeights(architecture, seed),
+    ...(labeler.length > 0
+      ? glorotLayers(
+          'labeler',
+          [architecture.outputDimension, ...labeler, architecture.classCount],
+          createRng((seed ^ 0x5bd1e995) >>> 0),
+        )
+      : []),
+  ];
 }

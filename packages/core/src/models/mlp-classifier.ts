@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createMlp, type Mlp } from './mlp.js';
 import { createRng, shuffledIndices } from '../random/rng.js';
+import type { WeightSnapshot } from '../tensors/named-tensor.js';
+import { applySnapshot } from './weight-snapshot.js';
 
 /** Downstream emotion classifier settings; defaults measured on EmoDB (see bench:baseline). */
 export interface ClassifierOptions {
@@ -22,9 +24,11 @@ export interface ClassifierOptions {
   readonly balanceClasses?: boolean;
   /** Prefix of the variable names, default `classifier`. */
   readonly name?: string;
+  /** Start from these weights (matched by name) instead of the seeded initialisation: a federated round. */
+  readonly initialWeights?: WeightSnapshot;
 }
 
-export type ClassifierConfig = Required<ClassifierOptions>;
+export type ClassifierConfig = Required<Omit<ClassifierOptions, 'initialWeights'>>;
 
 export function resolveClassifierConfig(options: ClassifierOptions = {}): ClassifierConfig {
   return {
@@ -80,11 +84,12 @@ function weightedTargets(data: ClassifierData, balance: boolean): tf.Tensor2D {
   return tf.tensor2d(values, [labels.length, classCount]);
 }
 
-/** Trains an MLP with Adam on cross-entropy; shuffling, init and dropout follow `seed`. */
-export function trainClassifier(data: ClassifierData, options: ClassifierOptions = {}): TrainedClassifier {
-  const config = resolveClassifierConfig(options);
-  const { dimension, classCount, labels } = data;
-  const rows = labels.length;
+/** A classifier network and its Adam update on one minibatch of (rows, weighted targets). */
+function createClassifierTraining(
+  dimension: number,
+  classCount: number,
+  config: ClassifierConfig,
+): { network: Mlp; update(x: tf.Tensor2D, targets: tf.Tensor, step: number): void; dispose(): void } {
   const network = createMlp({
     inputDimension: dimension,
     hiddenUnits: config.hiddenUnits,
@@ -94,9 +99,34 @@ export function trainClassifier(data: ClassifierData, options: ClassifierOptions
     name: config.name,
   });
   const optimizer = tf.train.adam(config.learningRate);
-  const x = tf.tensor2d(data.x, [rows, dimension]);
+  return {
+    network,
+    update(x, targets, step) {
+      optimizer.minimize(
+        () => {
+          const { output, penultimate } = network.apply(x, config.dropout, config.seed * 100003 + step);
+          penultimate.dispose();
+          // Weighted cross-entropy, normalised by the batch's total weight.
+          return tf.div(tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(output)))), tf.sum(targets)) as tf.Scalar;
+        },
+        false,
+        network.variables as tf.Variable[],
+      );
+    },
+    dispose: () => optimizer.dispose(),
+  };
+}
+
+/** Trains an MLP with Adam on cross-entropy; shuffling, init and dropout follow `seed`. */
+export function trainClassifier(data: ClassifierData, options: ClassifierOptions = {}): TrainedClassifier {
+  const config = resolveClassifierConfig(options);
+  const { dimension, classCount, labels } = data;
+  const rows = labels.length;
   if (data.targets && data.targets.length !== rows * classCount)
     throw new Error(`trainClassifier: ${data.targets.length} target values for ${rows} rows × ${classCount} classes`);
+  const training = createClassifierTraining(dimension, classCount, config);
+  if (options.initialWeights) applySnapshot(training.network, options.initialWeights, 'initial classifier weights');
+  const x = tf.tensor2d(data.x, [rows, dimension]);
   const targets = weightedTargets(data, config.balanceClasses);
   const rng = createRng(config.seed);
   try {
@@ -108,26 +138,42 @@ export function trainClassifier(data: ClassifierData, options: ClassifierOptions
         step++;
         tf.tidy(() => {
           const indices = tf.tensor1d(batch, 'int32');
-          const xb = tf.gather(x, indices) as tf.Tensor2D;
-          const yb = tf.gather(targets, indices);
-          optimizer.minimize(
-            () => {
-              const { output, penultimate } = network.apply(xb, config.dropout, config.seed * 100003 + step);
-              penultimate.dispose();
-              // Weighted cross-entropy, normalised by the batch's total weight.
-              return tf.div(tf.neg(tf.sum(tf.mul(yb, tf.logSoftmax(output)))), tf.sum(yb)) as tf.Scalar;
-            },
-            false,
-            network.variables as tf.Variable[],
-          );
+          training.update(tf.gather(x, indices) as tf.Tensor2D, tf.gather(targets, indices), step);
         });
       }
     }
   } finally {
     x.dispose();
     targets.dispose();
-    optimizer.dispose();
+    training.dispose();
   }
+  return trainedClassifier(training.network, dimension, classCount);
+}
+
+/**
+ * Trains the classifier on a stream: `steps` minibatches, each made fresh by `draw(step)` (rows and
+ * targets summing to 1 per row; called inside a tidy), e.g. new samples of a generator every step.
+ * `epochs`, `maxSteps` and `balanceClasses` do not apply: the stream sets the batches.
+ */
+export function trainClassifierOnStream(
+  draw: (step: number) => { x: tf.Tensor2D; targets: tf.Tensor2D },
+  shape: { dimension: number; classCount: number; steps: number },
+  options: ClassifierOptions = {},
+): TrainedClassifier {
+  const training = createClassifierTraining(shape.dimension, shape.classCount, resolveClassifierConfig(options));
+  try {
+    for (let step = 1; step <= shape.steps; step++)
+      tf.tidy(() => {
+        const { x, targets } = draw(step);
+        training.update(x, targets, step);
+      });
+  } finally {
+    training.dispose();
+  }
+  return trainedClassifier(training.network, shape.dimension, shape.classCount);
+}
+
+function trainedClassifier(network: Mlp, dimension: number, classCount: number): TrainedClassifier {
   const predictProbabilities = (input: Float32Array): Float32Array =>
     tf.tidy(() => {
       const { output } = network.apply(tf.tensor2d(input, [input.length / dimension, dimension]));

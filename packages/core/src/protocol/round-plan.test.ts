@@ -1,19 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes, generateKeyPair, signBytes } from '../crypto/signing.js';
 import { checkMessage } from './messages.js';
+import { methodPreset } from '../generator/distill-methods.js';
 import { checkRoundPlan, planRound, ROUND_PLAN_VERSION } from './round-plan.js';
 
-const settings = { localSteps: 200, distill: { diversityWeight: 0.2, seed: 3 } };
+const settings = { method: 'paper' as const, localSteps: 200, distill: { diversityWeight: 0.2, seed: 3 } };
 
 describe('the round plan', () => {
-  it('continues the step counter over the training rounds done', () => {
+  it("continues the step counter over the training rounds done, with the method's settings under the config's", () => {
     expect(planRound(settings, 0)).toEqual({
       planVersion: ROUND_PLAN_VERSION,
       localSteps: 200,
       stepOffset: 0,
-      distill: { diversityWeight: 0.2, seed: 3 },
+      distill: { ...methodPreset('paper').distill, labelerHiddenUnits: undefined, diversityWeight: 0.2, seed: 3 },
     });
     expect(planRound(settings, 3).stepOffset).toBe(600);
+    expect(planRound({ ...settings, method: 'default', distill: { emaDecay: 0.5 } }, 0).distill).toEqual({
+      ...methodPreset('default').distill,
+      labelerHiddenUnits: undefined,
+      emaDecay: 0.5,
+    });
   });
 
   it('a plan of another version is refused by name, before its fields are read', () => {

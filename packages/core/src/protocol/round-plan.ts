@@ -1,6 +1,15 @@
-import { Type, type Static, type TInteger, type TLiteral, type TObject, type TOptional } from '@sinclair/typebox';
+import {
+  Type,
+  type Static,
+  type TInteger,
+  type TLiteral,
+  type TObject,
+  type TOptional,
+  type TUnion,
+} from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { DistillConfigSchema, type DistillConfigProperties } from '../generator/distill-config.js';
+import { DistillConfigSchema, type DistillConfigProperties, type DistillOptions } from '../generator/distill-config.js';
+import { DISTILL_METHODS, methodPreset, type DistillMethod } from '../generator/distill-methods.js';
 
 /**
  * The round plan: what a coordinator asks every site to do in a training round, signed into the
@@ -28,15 +37,23 @@ export const RoundDistillSchema: TObject<RoundDistillProperties> = Type.Partial(
 export type RoundDistillOptions = Static<typeof RoundDistillSchema>;
 
 /** A federation's per-round training settings, as its coordinator config states them. */
-export const RoundSettingsSchema: TObject<{ localSteps: TInteger; distill: TObject<RoundDistillProperties> }> =
-  Type.Object(
-    {
-      /** Generator steps each site trains per round. */
-      localSteps: Type.Integer({ minimum: 1, default: 200 }),
-      distill: Type.Object(RoundDistillSchema.properties, { additionalProperties: false, default: {} }),
-    },
-    { additionalProperties: false },
-  );
+export const RoundSettingsSchema: TObject<{
+  method: TUnion<TLiteral<DistillMethod>[]>;
+  localSteps: TInteger;
+  distill: TObject<RoundDistillProperties>;
+}> = Type.Object(
+  {
+    /** The distillation method (generator/distill-methods.ts); `distill` overrides its settings. */
+    method: Type.Union(
+      DISTILL_METHODS.map((method) => Type.Literal(method)),
+      { default: 'default' },
+    ),
+    /** Generator steps each site trains per round. */
+    localSteps: Type.Integer({ minimum: 1, default: 200 }),
+    distill: Type.Object(RoundDistillSchema.properties, { additionalProperties: false, default: {} }),
+  },
+  { additionalProperties: false },
+);
 export type RoundSettings = Static<typeof RoundSettingsSchema>;
 
 export const RoundPlanSchema: TObject<{
@@ -62,8 +79,20 @@ export function planRound(settings: RoundSettings, trainingRoundsDone: number): 
     planVersion: ROUND_PLAN_VERSION,
     localSteps: settings.localSteps,
     stepOffset: trainingRoundsDone * settings.localSteps,
-    distill: { ...settings.distill },
+    distill: { ...roundDistillOf(methodPreset(settings.method).distill), ...settings.distill },
   };
+}
+
+/** The round-plan part of distill options: without the architecture and the step count, which a round does not set. */
+function roundDistillOf(options: DistillOptions): RoundDistillOptions {
+  const {
+    steps: _steps,
+    noiseDimension: _noise,
+    hiddenUnits: _hidden,
+    labelerHiddenUnits: _labeler,
+    ...round
+  } = options;
+  return round;
 }
 
 /**
