@@ -249,6 +249,36 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
       '--out',
       join(dir, 'x.arrow'),
     );
+    const hard = await run(
+      'sample',
+      bundle,
+      '--ipc',
+      '3',
+      '--labels',
+      'hard',
+      '--oversample',
+      '1',
+      '--out',
+      join(dir, 'synth-hard.arrow'),
+      '--backend',
+      'wasm',
+    );
+    const stream = () =>
+      run(
+        'evaluate',
+        '--generator',
+        bundle,
+        '--test',
+        join(dir, 'four-test.arrow'),
+        '--steps',
+        '5',
+        '--seeds',
+        '1',
+        '--json',
+        '--backend',
+        'wasm',
+      );
+    const [streamed, streamedAgain] = [await stream(), await stream()];
 
     // assert
     expect(first.code, first.stderr).toBe(EXIT_CODES.ok);
@@ -264,6 +294,16 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
     expect((await readFeatureSet(join(dir, 'synth-prior.arrow'))).ids).toHaveLength(7 * 4);
     expect(evaluated.code, evaluated.stderr).toBe(EXIT_CODES.ok);
     expect(JSON.parse(evaluated.stdout).trainRows).toBe(28);
+    // The default method's bundle samples soft labels (its labeler's probabilities), unless told otherwise.
+    const probabilities = synthetic.probabilities!;
+    expect(probabilities).toHaveLength(7 * 4 * 4);
+    expect(probabilities.slice(0, 4).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(hard.code, hard.stderr).toBe(EXIT_CODES.ok);
+    expect((await readFeatureSet(join(dir, 'synth-hard.arrow'))).probabilities).toBeUndefined();
+    expect(streamed.code, streamed.stderr).toBe(EXIT_CODES.ok);
+    const streamResult = JSON.parse(streamed.stdout);
+    expect(streamResult).toMatchObject({ steps: 5, batchSize: 32, labels: 'soft' });
+    expect(JSON.parse(streamedAgain.stdout).runs[0].uar).toBe(streamResult.runs[0].uar);
     expect(mismatch.code).toBe(EXIT_CODES.failure);
     expect(mismatch.stderr).toContain('[BUNDLE_MISMATCH]');
   });
@@ -284,6 +324,10 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
       '2',
       '--seeds',
       '1',
+      '--generator-seeds',
+      '2',
+      '--workers',
+      '2',
       '--steps',
       '2',
       '--prior',
@@ -295,11 +339,29 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
 
     // assert
     expect(result.code, result.stderr).toBe(EXIT_CODES.ok);
-    for (const row of ['real-full', 'random-real', 'coreset herding', 'synthetic', 'synthetic real-prior'])
+    for (const row of [
+      'real-full',
+      'random soft',
+      'herding soft',
+      'k-center soft',
+      'synthetic',
+      'synthetic real-prior',
+    ])
       expect(result.stdout).toContain(row);
     const json = JSON.parse(await readFile(join(dir, 'bench.json'), 'utf8'));
     expect(json.folds).toHaveLength(3);
+    expect(json.generatorSeeds).toEqual([0, 1]);
     expect(json.rows.find((r: { row: string }) => r.row === 'real-full').relativeBytes).toBe(1);
+    const synthetic = json.rows.find((r: { row: string }) => r.row === 'synthetic');
+    expect(synthetic.perFold).toHaveLength(3);
+    // Paired differences: the synthetic row against each coreset of its label treatment and real-full, by fold.
+    const versus = json.pairedDifferences
+      .filter((d: { row: string }) => d.row === 'synthetic')
+      .map((d: { versus: string }) => d.versus);
+    expect(versus).toEqual(['random soft', 'herding soft', 'k-center soft', 'real-full']);
+    const random = json.rows.find((r: { row: string }) => r.row === 'random soft');
+    const difference = json.pairedDifferences.find((d: { versus: string }) => d.versus === 'random soft');
+    expect(difference.perFold).toEqual(synthetic.perFold.map((u: number, i: number) => u - random.perFold[i]));
   });
 });
 
