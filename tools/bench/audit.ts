@@ -1,9 +1,13 @@
 /**
  * `npm run bench:audit`: the privacy audit on EmoDB (4-class) for three synthetic sets side by
  * side — a real random subset at IPC 50 (the reference point), a leaky control that emits member
- * records plus 1 % noise (must fail), and the distillation generator sampled at IPC 50.
+ * records plus 1 % noise (must fail), and the distillation generator of each method (default:
+ * default,paper) sampled at IPC 50 the way its bundle samples (the default method: soft labels and
+ * oversample-and-select with the released labeler), so what the new default adds to a release is
+ * audited beside the paper's method.
  * Members: every speaker but the audit holdout (03, 08, 09, 10: two female, two male).
- * Options: --emodb <wav dir>, --steps N (distillation, default 2000), --out <dir> for the reports.
+ * Options: --emodb <wav dir>, --steps N (distillation, default 2000), --methods default,paper,
+ * --out <dir> for the reports.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,10 +21,12 @@ import {
   listEmodb,
   disposeGenerator,
   loadGenerator,
+  methodPreset,
   sampleFeatureSet,
   selectBackend,
   selectCoreset,
   splitBySpeakers,
+  type DistillMethod,
   type FeatureSet,
 } from '@emodistill/core';
 import { renderAuditHtml, runAudit, type AuditReport } from '@emodistill/privacy-audit';
@@ -29,6 +35,7 @@ const { values: args } = parseArgs({
   options: {
     emodb: { type: 'string', default: fileURLToPath(new URL('../../../shared/datasets/emodb/wav', import.meta.url)) },
     steps: { type: 'string', default: '2000' },
+    methods: { type: 'string', default: 'default,paper' },
     out: { type: 'string', default: 'bench-audit' },
   },
 });
@@ -55,17 +62,21 @@ function leakyControl(real: FeatureSet): FeatureSet {
 }
 
 const started = performance.now();
-const result = await distill(members, { steps: Number(args.steps) });
-console.log(`distillation: ${result.steps} steps in ${result.seconds.toFixed(0)} s`);
-const generator = loadGenerator(createGeneratorBundle(result, members, backend), 'bench');
-const synthetic = sampleFeatureSet(generator, { ipc: 50, prior: 'balanced', seed: 1 }, 'distillation generator');
-disposeGenerator(generator);
-
 const subjects: [string, FeatureSet][] = [
   ['real subset IPC 50', selectCoreset(members, 'random', 50, 0)],
   ['leaky control', leakyControl(members)],
-  ['distillation IPC 50', synthetic],
 ];
+for (const method of args.methods.split(',') as DistillMethod[]) {
+  const preset = methodPreset(method, { steps: Number(args.steps) });
+  const result = await distill(members, preset.distill);
+  console.log(`distillation (${method}): ${result.steps} steps in ${result.seconds.toFixed(0)} s`);
+  const generator = loadGenerator(createGeneratorBundle(result, members, backend, preset.sampling), 'bench');
+  subjects.push([
+    `distillation ${method} IPC 50`,
+    sampleFeatureSet(generator, { ipc: 50, prior: 'balanced', seed: 1 }, `distillation generator (${method})`),
+  ]);
+  disposeGenerator(generator);
+}
 await mkdir(args.out, { recursive: true });
 const reports: AuditReport[] = [];
 for (const [name, subject] of subjects) {

@@ -6,7 +6,7 @@ import type { Mlp } from '../models/mlp.js';
 import type { Standardiser } from '../stats/standardise.js';
 import type { SamplingDefaults } from '../formats/generator-bundle.js';
 import { latentOffsets, type LatentPrior } from '../generator/latent-prior.js';
-import { selectByHerding } from './select-samples.js';
+import { selectCandidates, type SelectionMethod } from './select-samples.js';
 
 export type SamplePrior = 'balanced' | 'real';
 export const SAMPLE_LABELS = ['hard', 'soft'] as const;
@@ -28,6 +28,10 @@ export interface SampleOptions {
    * draw kept). Above 1 needs a labeler.
    */
   readonly oversample?: number;
+  /** Default: the bundle's sampling, else herding. */
+  readonly selection?: SelectionMethod;
+  /** Soft labels are softmax(logits / temperature). Default: the bundle's sampling, else 1. */
+  readonly temperature?: number;
 }
 
 /** Rows per class: ipc each, or ipc·C split by the real class distribution (largest remainder). */
@@ -86,17 +90,21 @@ export function generateRows(generator: GeneratorForSampling, labels: Int32Array
   });
 }
 
-/** The labeler's view of standardised rows: class probabilities [N, C] and hidden activations [N, width]. */
+/**
+ * The labeler's view of standardised rows: class probabilities [N, C] (softmax of the logits
+ * divided by `temperature`) and hidden activations [N, width].
+ */
 export function applyLabeler(
   labeler: Mlp,
   standardised: Float32Array,
   dimension: number,
+  temperature = 1,
 ): { probabilities: Float32Array; embedding: Float32Array; width: number } {
   return tf.tidy(() => {
     const rows = standardised.length / dimension;
     const { output, penultimate } = labeler.apply(tf.tensor2d(standardised, [rows, dimension]));
     return {
-      probabilities: tf.softmax(output).dataSync() as Float32Array,
+      probabilities: tf.softmax(temperature === 1 ? output : tf.div(output, temperature)).dataSync() as Float32Array,
       embedding: penultimate.dataSync() as Float32Array,
       width: penultimate.shape[1],
     };
@@ -138,8 +146,12 @@ export function sampleFeatureSet(
   let probabilities: Float32Array | undefined;
   if (oversample > 1 || soft) {
     const labeler = requireLabeler(generator, oversample > 1 ? '--oversample above 1' : 'soft labels');
-    const view = applyLabeler(labeler, candidates, dimension);
-    const kept = oversample > 1 ? selectByHerding(view.embedding, view.width, candidateLabels, perClass) : undefined;
+    const view = applyLabeler(labeler, candidates, dimension, options.temperature ?? generator.sampling?.temperature);
+    const selection = options.selection ?? generator.sampling?.selection ?? 'herding';
+    const kept =
+      oversample > 1
+        ? selectCandidates(view.embedding, view.width, candidateLabels, perClass, selection, options.seed)
+        : undefined;
     if (kept) {
       labels = Int32Array.from(kept, (row) => candidateLabels[row]!);
       standardised = gatherRows(candidates, kept, dimension);
@@ -180,5 +192,6 @@ export function withLabelerProbabilities(set: FeatureSet, generator: GeneratorFo
   const labeler = requireLabeler(generator, 'soft labels');
   const { mean, std } = generator.standardiser;
   const standardised = set.features.map((value, i) => (value - mean[i % set.dimension]!) / std[i % set.dimension]!);
-  return { ...set, probabilities: applyLabeler(labeler, standardised, set.dimension).probabilities };
+  const temperature = generator.sampling?.temperature;
+  return { ...set, probabilities: applyLabeler(labeler, standardised, set.dimension, temperature).probabilities };
 }

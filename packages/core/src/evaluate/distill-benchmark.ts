@@ -45,6 +45,11 @@ export function ablationsOf(method: BenchmarkMethod): BenchmarkAblation[] {
     ...(method.sampling.labels === 'soft' ? [{ name: 'hard labels', sampling: { labels: 'hard' as const } }] : []),
     ...(method.sampling.oversample > 1 ? [{ name: 'no selection', sampling: { oversample: 1 } }] : []),
     ...LOSS_ABLATIONS,
+    // Two more levers, measured beside the ablations: the other selection rule, and softer soft labels.
+    ...(method.sampling.oversample > 1
+      ? [{ name: 'k-center selection', sampling: { selection: 'k-center' as const } }]
+      : []),
+    ...(method.sampling.labels === 'soft' ? [{ name: 'soft labels T=2', sampling: { temperature: 2 } }] : []),
   ];
 }
 

@@ -96,7 +96,12 @@ const BundleMetadataSchema = Type.Object(
     /** How `sample` draws from this generator unless told otherwise (the method's sampling; absent: hard, no oversampling). */
     sampling: Type.Optional(
       Type.Object(
-        { labels: Type.Union([Type.Literal('hard'), Type.Literal('soft')]), oversample: Type.Integer({ minimum: 1 }) },
+        {
+          labels: Type.Union([Type.Literal('hard'), Type.Literal('soft')]),
+          oversample: Type.Integer({ minimum: 1 }),
+          selection: Type.Optional(Type.Union([Type.Literal('herding'), Type.Literal('k-center')])),
+          temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -164,6 +169,10 @@ export interface GeneratorBundleMetadata {
 export interface SamplingDefaults {
   readonly labels: 'hard' | 'soft';
   readonly oversample: number;
+  /** How the kept candidates are chosen in the labeler's embedding; default herding. */
+  readonly selection?: 'herding' | 'k-center';
+  /** Soft labels are softmax(logits / temperature); default 1. */
+  readonly temperature?: number;
 }
 
 /** Ed25519 over canonicalBytes({ metadata without signature, tensorsSha256 }), base64; key base64. */
