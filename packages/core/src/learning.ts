@@ -23,7 +23,7 @@ export { evaluateGeneratorStream } from './evaluate/generator-stream.js';
 export type { StreamOptions, StreamResult } from './evaluate/generator-stream.js';
 export { EMODB_FOLDS, foldsFor, parseFoldProtocol, splitBySpeakers } from './evaluate/folds.js';
 export { CORESET_METHODS, selectCoreset } from './evaluate/coresets.js';
-export { LOSS_ABLATIONS, ablationsOf, runDistillBenchmark } from './evaluate/distill-benchmark.js';
+export { ablationsOf, runDistillBenchmark } from './evaluate/distill-benchmark.js';
 export { createDistillTrainer, distill, trainSteps } from './distill/train-loop.js';
 export {
   SAMPLE_LABELS,

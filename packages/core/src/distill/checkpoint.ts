@@ -6,11 +6,13 @@ import { decodeSafetensors, encodeSafetensors } from '../formats/safetensors.js'
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { Mlp } from '../models/mlp.js';
 import type { FusedAdam } from '../optim/fused-adam.js';
+import type { WeightAverage } from './weight-average.js';
 import type { NamedTensor } from '../tensors/named-tensor.js';
 import { applySnapshot, toSnapshot } from '../models/weight-snapshot.js';
 import type { DistillConfig } from '../generator/distill-config.js';
 
 const METADATA_KEY = 'emodistill.checkpoint';
+const AVERAGE_PREFIX = 'average/';
 
 /** What must match for a checkpoint to continue a run: the data and every setting but the step count (a run may be extended). */
 export function trainingFingerprint(set: FeatureSet, config: DistillConfig): string {
@@ -25,6 +27,8 @@ export interface CheckpointState {
   readonly critic: Mlp;
   readonly generatorOptimizer: FusedAdam;
   readonly criticOptimizer: FusedAdam;
+  /** The generator's weight average, when the run keeps one. */
+  readonly generatorAverage?: WeightAverage;
 }
 
 const prefixed = (tensors: readonly NamedTensor[], prefix: string): NamedTensor[] =>
@@ -43,6 +47,7 @@ export async function saveCheckpoint(
     ...toSnapshot(state.critic),
     ...prefixed(state.generatorOptimizer.state(), 'optimizer/generator/'),
     ...prefixed(state.criticOptimizer.state(), 'optimizer/critic/'),
+    ...prefixed(state.generatorAverage?.state() ?? [], AVERAGE_PREFIX),
   ];
   await writeFileAtomic(path, encodeSafetensors(tensors, { [METADATA_KEY]: JSON.stringify(meta) }));
 }
@@ -71,5 +76,6 @@ export async function loadCheckpoint(path: string, state: CheckpointState, finge
   applySnapshot(state.critic, tensors, path);
   state.generatorOptimizer.restore(unprefixed(tensors, 'optimizer/generator/'), path);
   state.criticOptimizer.restore(unprefixed(tensors, 'optimizer/critic/'), path);
+  state.generatorAverage?.restore(unprefixed(tensors, AVERAGE_PREFIX), path);
   return meta.step;
 }

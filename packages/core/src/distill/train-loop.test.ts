@@ -106,6 +106,8 @@ describe('distill', () => {
     { interrupted: 2, total: 4, settings: {} },
     // resumed within Adam's bias-correction warm-up, with pool refreshes (two members, round robin) before and after the resume point
     { interrupted: 13, total: 16, settings: { criticSteps: 1, poolSize: 2, poolRefreshSteps: 4 } },
+    // the released weights are the generator's moving average, which the checkpoint carries
+    { interrupted: 3, total: 6, settings: { emaDecay: 0.9 } },
   ])(
     'resumes from a checkpoint to exactly the weights of an uninterrupted run ($interrupted of $total steps)',
     async ({ interrupted, total, settings }) => {

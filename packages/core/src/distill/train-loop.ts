@@ -144,7 +144,13 @@ export function createDistillTrainer(
   return {
     config,
     standardiser,
-    checkpointState: { generator: networks.generator, critic: networks.critic, generatorOptimizer, criticOptimizer },
+    checkpointState: {
+      generator: networks.generator,
+      critic: networks.critic,
+      generatorOptimizer,
+      criticOptimizer,
+      ...(average && { generatorAverage: average }),
+    },
     preparePool(stepsDone) {
       pool?.dispose();
       // With L_SML off the pool would only cost time.

@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Mlp } from '../models/mlp.js';
-import type { WeightSnapshot } from '../tensors/named-tensor.js';
+import { EmodistillError, ERROR_CODES } from '../errors.js';
+import type { NamedTensor, WeightSnapshot } from '../tensors/named-tensor.js';
+
+const UPDATES_TENSOR = 'updates';
 
 /**
  * An exponential moving average of a network's weights (the generator's "EMA" of GAN practice).
@@ -14,6 +17,10 @@ export interface WeightAverage {
   /** Updates folded in so far. */
   readonly updates: number;
   snapshot(): WeightSnapshot;
+  /** The averages and the update count, for a checkpoint (copies). */
+  state(): NamedTensor[];
+  /** Restores what `state` returned; `source` names the file in errors. */
+  restore(tensors: readonly NamedTensor[], source: string): void;
   dispose(): void;
 }
 
@@ -45,6 +52,28 @@ export function createWeightAverage(network: Mlp, decay: number): WeightAverage 
         shape: [...average.shape],
         values: Float32Array.from(average.dataSync() as Float32Array),
       })),
+    state() {
+      return [...this.snapshot(), { name: UPDATES_TENSOR, shape: [], values: Float32Array.of(updates) }];
+    },
+    restore(tensors, source) {
+      const count = tensors.find((t) => t.name === UPDATES_TENSOR);
+      if (!count)
+        throw new EmodistillError(
+          ERROR_CODES.bundleMismatch,
+          `${source}: no weight average (tensor "${UPDATES_TENSOR}")`,
+        );
+      averages.forEach((average, i) => {
+        const name = network.variableNames[i]!;
+        const tensor = tensors.find((t) => t.name === name);
+        if (!tensor || tensor.shape.join() !== average.shape.join())
+          throw new EmodistillError(
+            ERROR_CODES.bundleMismatch,
+            `${source}: weight average "${name}" is missing or of another shape`,
+          );
+        tf.tidy(() => average.assign(tf.tensor(tensor.values, average.shape)));
+      });
+      updates = count.values[0]!;
+    },
     dispose: () => averages.forEach((average) => average.dispose()),
   };
 }

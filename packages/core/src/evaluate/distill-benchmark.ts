@@ -1,6 +1,7 @@
 import type { DistillResult } from '../distill/train-loop.js';
 import { createDistillPool, type DistillPoolOptions } from '../distill/distill-pool.js';
 import { resolveDistillConfig, type DistillConfig, type DistillOptions } from '../generator/distill-config.js';
+import { methodPreset } from '../generator/distill-methods.js';
 import type { SamplingDefaults } from '../formats/generator-bundle.js';
 import { createGeneratorBundle, disposeGenerator, loadGenerator } from '../distill/bundle.js';
 import {
@@ -30,26 +31,25 @@ export interface BenchmarkAblation {
   readonly sampling?: Partial<SamplingDefaults>;
 }
 
-/** The ablations of the paper's loss terms; a method's own parts are ablated by `ablationsOf`. */
-export const LOSS_ABLATIONS: readonly BenchmarkAblation[] = [
-  { name: 'no L_FM', distill: { featureMatchingWeight: 0 } },
-  { name: 'no L_SML', distill: { softmaxMatchingWeight: 0 } },
-  { name: 'no L_DIV', distill: { diversityWeight: 0 } },
-];
-
-/** One ablation per part the method adds to the paper's (weight average, soft labels, selection), then the loss terms. */
+/**
+ * One ablation per part a method adds to the paper's (longer training, weight average, soft labels,
+ * selection), each back to the paper's setting; then two more levers measured the same way: the
+ * other selection rule and softer labels, and a weight average when the method has none.
+ */
 export function ablationsOf(method: BenchmarkMethod): BenchmarkAblation[] {
   const config = resolveDistillConfig(method.distill);
+  const paper = resolveDistillConfig(methodPreset('paper').distill);
+  const selects = method.sampling.oversample > 1;
+  const soft = method.sampling.labels === 'soft';
   return [
-    ...(config.emaDecay > 0 ? [{ name: 'no EMA', distill: { emaDecay: 0 } }] : []),
-    ...(method.sampling.labels === 'soft' ? [{ name: 'hard labels', sampling: { labels: 'hard' as const } }] : []),
-    ...(method.sampling.oversample > 1 ? [{ name: 'no selection', sampling: { oversample: 1 } }] : []),
-    ...LOSS_ABLATIONS,
-    // Two more levers, measured beside the ablations: the other selection rule, and softer soft labels.
-    ...(method.sampling.oversample > 1
-      ? [{ name: 'k-center selection', sampling: { selection: 'k-center' as const } }]
-      : []),
-    ...(method.sampling.labels === 'soft' ? [{ name: 'soft labels T=2', sampling: { temperature: 2 } }] : []),
+    ...(config.steps !== paper.steps ? [{ name: `${paper.steps} steps`, distill: { steps: paper.steps } }] : []),
+    config.emaDecay > 0
+      ? { name: 'no EMA', distill: { emaDecay: 0 } }
+      : { name: 'EMA 0.999', distill: { emaDecay: 0.999 } },
+    ...(soft ? [{ name: 'hard labels', sampling: { labels: 'hard' as const } }] : []),
+    ...(selects ? [{ name: 'no selection', sampling: { oversample: 1 } }] : []),
+    ...(selects ? [{ name: 'k-center selection', sampling: { selection: 'k-center' as const } }] : []),
+    ...(soft ? [{ name: 'soft labels T=2', sampling: { temperature: 2 } }] : []),
   ];
 }
 

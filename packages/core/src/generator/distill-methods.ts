@@ -16,11 +16,11 @@ export interface MethodPreset {
 
 const PRESETS: Readonly<Record<DistillMethod, MethodPreset>> = {
   default: {
-    distill: { emaDecay: 0.999, labelerHiddenUnits: [256, 256] },
+    distill: { steps: 4000, emaDecay: 0, labelerHiddenUnits: [256, 256] },
     sampling: { labels: 'soft', oversample: 20 },
   },
   paper: {
-    distill: { emaDecay: 0, labelerHiddenUnits: [] },
+    distill: { steps: 2000, emaDecay: 0, labelerHiddenUnits: [] },
     sampling: { labels: 'hard', oversample: 1 },
   },
 };
