@@ -12,13 +12,22 @@ describe('the round plan', () => {
       planVersion: ROUND_PLAN_VERSION,
       localSteps: 200,
       stepOffset: 0,
-      distill: { ...methodPreset('paper').distill, labelerHiddenUnits: undefined, diversityWeight: 0.2, seed: 3 },
+      distill: {
+        ...methodPreset('paper').distill,
+        steps: undefined,
+        labelerHiddenUnits: undefined,
+        emaDecay: undefined,
+        diversityWeight: 0.2,
+        seed: 3,
+      },
     });
     expect(planRound(settings, 3).stepOffset).toBe(600);
-    expect(planRound({ ...settings, method: 'default', distill: { emaDecay: 0.5 } }, 0).distill).toEqual({
+    expect(planRound({ ...settings, method: 'default', distill: { criticSteps: 2 } }, 0).distill).toEqual({
       ...methodPreset('default').distill,
+      steps: undefined,
       labelerHiddenUnits: undefined,
-      emaDecay: 0.5,
+      emaDecay: undefined,
+      criticSteps: 2,
     });
   });
 

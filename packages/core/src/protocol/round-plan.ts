@@ -20,16 +20,20 @@ export const ROUND_PLAN_VERSION = 1 as const;
 
 /**
  * Distill options a federation sets for every site. Not among them: the architecture (the global
- * bundle fixes it) and the number of steps (`localSteps` per round); `seed` is the base each
- * site's own seed is derived from.
+ * bundle fixes it), the number of steps (`localSteps` per round) and the weight average (a site's
+ * update is its trained weights; averaging across sites is the strategy's job); `seed` is the base
+ * each site's own seed is derived from.
  */
 type RoundDistillProperties = {
   [
-    K in Exclude<keyof DistillConfigProperties, 'steps' | 'noiseDimension' | 'hiddenUnits' | 'labelerHiddenUnits'>
+    K in Exclude<
+      keyof DistillConfigProperties,
+      'steps' | 'noiseDimension' | 'hiddenUnits' | 'labelerHiddenUnits' | 'emaDecay'
+    >
   ]: TOptional<DistillConfigProperties[K]>;
 };
 export const RoundDistillSchema: TObject<RoundDistillProperties> = Type.Partial(
-  Type.Omit(DistillConfigSchema, ['steps', 'noiseDimension', 'hiddenUnits', 'labelerHiddenUnits'], {
+  Type.Omit(DistillConfigSchema, ['steps', 'noiseDimension', 'hiddenUnits', 'labelerHiddenUnits', 'emaDecay'], {
     additionalProperties: false,
   }),
   { additionalProperties: false },
@@ -90,6 +94,7 @@ function roundDistillOf(options: DistillOptions): RoundDistillOptions {
     noiseDimension: _noise,
     hiddenUnits: _hidden,
     labelerHiddenUnits: _labeler,
+    emaDecay: _average,
     ...round
   } = options;
   return round;
