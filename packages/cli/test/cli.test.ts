@@ -10,9 +10,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildInitialBundle,
+  decodeGeneratorBundle,
   encodeGeneratorBundle,
   encodeKey,
   generateKeyPair,
+  initialModelWeights,
   readFeatureSet,
   selectRows,
   signGeneratorBundle,
@@ -998,5 +1000,66 @@ describe('emodistill simulate run again in the same folder', () => {
     await stat(join(out, 'global.bundle'));
     expect(userKey.code).toBe(EXIT_CODES.failure);
     expect(userKey.stderr).toContain('refusing to overwrite a key');
+  });
+
+  it("federates the default method's labeler beside the generator, and the paper's method without one", async () => {
+    // arrange
+    const { features } = await mistakeFixtures();
+    const simulate = (method: string, out: string) =>
+      run(
+        'simulate',
+        features,
+        '--method',
+        method,
+        '--sites',
+        '2',
+        '--rounds',
+        '1',
+        '--local-steps',
+        '2',
+        '--ipc',
+        '1',
+        '--seeds',
+        '1',
+        '--test-speakers',
+        '03',
+        '--out',
+        out,
+        '--backend',
+        'wasm',
+      );
+    const bundleOf = async (out: string) =>
+      decodeGeneratorBundle(await readFile(join(out, 'global.bundle')), 'global.bundle');
+
+    // act
+    const withLabeler = await simulate('default', join(dir, 'sim-default'));
+    const paper = await simulate('paper', join(dir, 'sim-paper'));
+
+    // assert
+    expect(withLabeler.code, withLabeler.stderr).toBe(EXIT_CODES.ok);
+    expect(paper.code, paper.stderr).toBe(EXIT_CODES.ok);
+    const federated = await bundleOf(join(dir, 'sim-default'));
+    expect(federated.metadata.labeler).toEqual({ hiddenUnits: [256, 256] });
+    expect(federated.metadata.sampling).toEqual({ labels: 'soft', oversample: 20 });
+    // The sites trained the labeler: its weights moved away from the federation's initial ones.
+    const { architecture, classNames } = federated.metadata;
+    const initial = initialModelWeights(
+      {
+        noiseDimension: architecture.noiseDimension,
+        hiddenUnits: architecture.hiddenUnits,
+        classCount: classNames.length,
+        outputDimension: architecture.outputDimension,
+        labelerHiddenUnits: [256, 256],
+      },
+      0,
+    );
+    const kernel = (weights: GeneratorBundle['weights']) =>
+      weights.find((t) => t.name === 'labeler/dense0/kernel')!.values;
+    expect(kernel(federated.weights)).toHaveLength(kernel(initial).length);
+    expect(kernel(federated.weights)).not.toEqual(kernel(initial));
+    const plain = await bundleOf(join(dir, 'sim-paper'));
+    expect(plain.metadata.labeler).toBeUndefined();
+    expect(plain.metadata.sampling).toEqual({ labels: 'hard', oversample: 1 });
+    expect(plain.weights.some((t) => t.name.startsWith('labeler/'))).toBe(false);
   });
 });
