@@ -47,7 +47,10 @@ export function evaluateGeneratorStream(
   const labels = options.labels ?? generator.sampling?.labels ?? 'hard';
   const labeler = labels === 'soft' ? generator.labeler : undefined;
   if (labels === 'soft' && !labeler)
-    throw new EmodistillError(ERROR_CODES.invalidOption, 'soft labels need a labeler in the generator bundle, and it has none');
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      'soft labels need a labeler in the generator bundle, and it has none',
+    );
   const batchLabels = Int32Array.from({ length: batchSize }, (_, i) => i % classCount);
   const testX = applyStandardiser(test.features, generator.standardiser);
   const testLabels = labelIndices(test);

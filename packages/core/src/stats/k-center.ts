@@ -14,7 +14,13 @@ function squaredDistance(x: Float32Array, row: number, v: ArrayLike<number>, dim
  * Greedy k-center (Sener & Savarese 2018): start from a seeded row of `rows`, then always the one
  * farthest from those chosen. @param x row-major [N, dimension] @returns `count` of `rows`, in the order chosen
  */
-export function kCenter(x: Float32Array, rows: readonly number[], count: number, dimension: number, seed: number): number[] {
+export function kCenter(
+  x: Float32Array,
+  rows: readonly number[],
+  count: number,
+  dimension: number,
+  seed: number,
+): number[] {
   const start = Math.floor(createRng(seed).next() * rows.length);
   const first = rows[start]!;
   const selected = [first];
