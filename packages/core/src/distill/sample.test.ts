@@ -591,3 +591,28 @@ describe('withLabelerProbabilities', () => {
     }
   });
 });
+
+describe('applyLabeler', () => {
+  useWasmBackend();
+
+  it('divides the logits by the temperature before the softmax', () => {
+    // arrange
+    const labeler = createLabelerNetwork(3, 2, [4]);
+    const rows = Float32Array.from([0.5, -1, 2, 1, 1, -3]);
+
+    try {
+      // act
+      const plain = applyLabeler(labeler, rows, 3).probabilities;
+      const softer = applyLabeler(labeler, rows, 3, 2).probabilities;
+
+      // assert: p ∝ exp(l), so at T = 2 the ratio of a row's probabilities is the square root of T = 1's
+      for (let row = 0; row < 2; row++) {
+        const ratio = plain[row * 2]! / plain[row * 2 + 1]!;
+        expect(softer[row * 2]! / softer[row * 2 + 1]!).toBeCloseTo(Math.sqrt(ratio), 5);
+        expect(softer[row * 2]! + softer[row * 2 + 1]!).toBeCloseTo(1, 6);
+      }
+    } finally {
+      labeler.dispose();
+    }
+  });
+});

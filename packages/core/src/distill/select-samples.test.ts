@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { selectByHerding } from './select-samples.js';
+import { kCenter } from '../stats/k-center.js';
+import { selectByHerding, selectCandidates } from './select-samples.js';
 
 /**
  * Eight candidates in a 1-D embedding. Class 0 sits at 5 + {+0.1, +0.2, −0.35, −0.6, +0.65}
@@ -64,5 +65,37 @@ describe('selectByHerding', () => {
     // assert
     expect(Array.from(kept)).toEqual([0, 3]);
     expect(embedding).toEqual(copy);
+  });
+});
+
+describe('selectCandidates', () => {
+  // 1-D candidates: class 0 at 0, 1, 2, 10; class 1 at 5, 6.
+  const embedding = Float32Array.from([0, 5, 1, 2, 6, 10]);
+  const labels = Int32Array.from([0, 1, 0, 0, 1, 0]);
+
+  it('with herding is selectByHerding', () => {
+    expect(selectCandidates(embedding, 1, labels, [2, 1], 'herding', 0)).toEqual(
+      selectByHerding(embedding, 1, labels, [2, 1]),
+    );
+  });
+
+  it('with k-center covers each class: after a seeded start, always the farthest candidate', () => {
+    // arrange
+    const expected = [
+      ...kCenter(embedding, [0, 2, 3, 5], 2, 1, 4 * 7919),
+      ...kCenter(embedding, [1, 4], 1, 1, 4 * 7919 + 1),
+    ];
+
+    // act
+    const kept = selectCandidates(embedding, 1, labels, [2, 1], 'k-center', 4);
+
+    // assert
+    expect([...kept]).toEqual(expected);
+    // the second pick of class 0 is the candidate farthest from the first
+    const first = embedding[kept[0]!]!;
+    const farthest = [0, 2, 3, 5].reduce((a, b) =>
+      Math.abs(embedding[b]! - first) > Math.abs(embedding[a]! - first) ? b : a,
+    );
+    expect(kept[1]).toBe(farthest);
   });
 });
