@@ -29,6 +29,7 @@ interface DistillFlags {
   alpha?: number;
   beta?: number;
   gamma?: number;
+  poolMatching?: number;
   criticSteps?: number;
   batchSize?: number;
   checkpoint?: string;
@@ -60,6 +61,11 @@ export function distillCommand(context: () => CommandContext): Command {
     .option('--alpha <w>', 'weight of feature matching L_FM (default 0.01)', parseNonNegativeNumber)
     .option('--beta <w>', 'weight of softmax matching L_SML (default 1)', parseNonNegativeNumber)
     .option('--gamma <w>', 'weight of the diversity term L_DIV (default 0.1)', parseNonNegativeNumber)
+    .option(
+      '--pool-matching <w>',
+      "weight δ of L_DM, class-mean matching in the pool classifiers' hidden layers (default 0: off)",
+      parseNonNegativeNumber,
+    )
     .option('--critic-steps <n>', 'critic updates per generator update (default 5)', parsePositiveInt)
     .option('--batch-size <n>', 'minibatch size (default 64)', parsePositiveInt)
     .option('--checkpoint <file>', 'save training state here and resume from it if it exists')
@@ -86,6 +92,7 @@ export function distillCommand(context: () => CommandContext): Command {
         ...(flags.alpha !== undefined && { featureMatchingWeight: flags.alpha }),
         ...(flags.beta !== undefined && { softmaxMatchingWeight: flags.beta }),
         ...(flags.gamma !== undefined && { diversityWeight: flags.gamma }),
+        ...(flags.poolMatching !== undefined && { poolMatchingWeight: flags.poolMatching }),
         ...(flags.criticSteps !== undefined && { criticSteps: flags.criticSteps }),
         ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
       };
@@ -101,7 +108,7 @@ export function distillCommand(context: () => CommandContext): Command {
           progress.update(
             step,
             steps,
-            `W ${losses.wasserstein.toFixed(2)} adv ${losses.adversarial.toFixed(2)} fm ${losses.featureMatching.toFixed(1)} sml ${losses.softmaxMatching.toFixed(2)} div ${losses.diversity.toFixed(2)}`,
+            `W ${losses.wasserstein.toFixed(2)} adv ${losses.adversarial.toFixed(2)} fm ${losses.featureMatching.toFixed(1)} sml ${losses.softmaxMatching.toFixed(2)} dm ${losses.poolMatching.toFixed(2)} div ${losses.diversity.toFixed(2)}`,
           );
           // Every tenth of the run at info level, so non-terminal runs (CI, nohup) show progress in the log.
           const logLevel = step % Math.max(25, Math.round(steps / 10)) === 0 || step === steps ? 'info' : 'debug';

@@ -181,12 +181,29 @@ describe('distill', () => {
     expect(afterResume).toEqual(before);
   });
 
+  it('trains with L_DM (pool distribution matching) alone, without L_SML: the pool is built for it and moves the generator', async () => {
+    // arrange
+    const set = makeSet();
+    const options = { ...TINY, steps: 3, softmaxMatchingWeight: 0 };
+
+    // act
+    const without = await distill(set, options);
+    const withMatching = await distill(set, { ...options, poolMatchingWeight: 1 });
+
+    // assert
+    expect(bitsOf(withMatching.generatorWeights)).not.toEqual(bitsOf(without.generatorWeights));
+  });
+
   it('reports progress every progressEverySteps steps and after the last, with finite losses', async () => {
     // arrange
     const reports: DistillProgress[] = [];
 
     // act
-    await distill(makeSet(), { ...TINY, steps: 5 }, { progressEverySteps: 2, onProgress: (p) => reports.push(p) });
+    await distill(
+      makeSet(),
+      { ...TINY, steps: 5, poolMatchingWeight: 0.5 },
+      { progressEverySteps: 2, onProgress: (p) => reports.push(p) },
+    );
 
     // assert
     expect(reports.map((r) => [r.step, r.steps])).toEqual([
@@ -200,12 +217,14 @@ describe('distill', () => {
         'critic',
         'diversity',
         'featureMatching',
+        'poolMatching',
         'softmaxMatching',
         'wasserstein',
       ]);
       for (const value of Object.values(losses)) expect(Number.isFinite(value)).toBe(true);
       expect(losses.featureMatching).toBeGreaterThanOrEqual(0);
       expect(losses.softmaxMatching).toBeGreaterThanOrEqual(0);
+      expect(losses.poolMatching).toBeGreaterThan(0);
       expect(losses.diversity).toBeGreaterThan(0);
     }
   });

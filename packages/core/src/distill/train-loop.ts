@@ -25,6 +25,7 @@ export interface StepLosses {
   readonly adversarial: number;
   readonly featureMatching: number;
   readonly softmaxMatching: number;
+  readonly poolMatching: number;
   readonly diversity: number;
 }
 
@@ -153,9 +154,9 @@ export function createDistillTrainer(
     },
     preparePool(stepsDone) {
       pool?.dispose();
-      // With L_SML off the pool would only cost time.
+      // With L_SML and L_DM off the pool would only cost time.
       pool =
-        config.softmaxMatchingWeight > 0
+        config.softmaxMatchingWeight > 0 || config.poolMatchingWeight > 0
           ? createClassifierPool(
               { x: standardised, labels, dimension: set.dimension, classCount },
               {
@@ -396,8 +397,10 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
     const fakeOneHot = draws === 2 ? (tf.concat([oneHot, oneHot], 0) as tf.Tensor2D) : oneHot;
     // Real-side inputs of L_FM and L_SML depend on no generator weight: computed once, outside the tape.
     const realCritic = config.featureMatchingWeight > 0 ? networks.criticize(real, oneHot).features : undefined;
-    const realLogits = pool?.members.map((member) => member.network.apply(real).output);
-    const terms: Partial<Record<'adversarial' | 'featureMatching' | 'softmaxMatching' | 'diversity', tf.Scalar>> = {};
+    const realPool = pool?.members.map((member) => member.network.apply(real));
+    const terms: Partial<
+      Record<'adversarial' | 'featureMatching' | 'softmaxMatching' | 'poolMatching' | 'diversity', tf.Scalar>
+    > = {};
     const { value, grads } = tf.variableGrads(() => {
       const fake = networks.generate(noise, fakeOneHot);
       const fakeA = draws === 2 ? (fake.slice([0, 0], [batch, -1]) as tf.Tensor2D) : fake;
@@ -414,15 +417,29 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
           featureMatchingLoss(realCritic, oneHot, features, fakeOneHot),
           config.featureMatchingWeight,
         );
-      if (pool && realLogits)
-        add(
-          'softmaxMatching',
-          softmaxMatchingLoss(
-            realLogits,
-            pool.members.map((member) => member.network.apply(fakeA).output),
-          ),
-          config.softmaxMatchingWeight,
-        );
+      if (pool && realPool) {
+        const fakePool = pool.members.map((member) => member.network.apply(fakeA));
+        if (config.softmaxMatchingWeight > 0)
+          add(
+            'softmaxMatching',
+            softmaxMatchingLoss(
+              realPool.map((r) => r.output),
+              fakePool.map((f) => f.output),
+            ),
+            config.softmaxMatchingWeight,
+          );
+        if (config.poolMatchingWeight > 0)
+          add(
+            'poolMatching',
+            tf.div(
+              tf.addN(
+                realPool.map((r, i) => featureMatchingLoss(r.penultimate, oneHot, fakePool[i]!.penultimate, oneHot)),
+              ),
+              realPool.length,
+            ) as tf.Scalar,
+            config.poolMatchingWeight,
+          );
+      }
       if (draws === 2) {
         const fakeB = fake.slice([batch, 0], [batch, -1]) as tf.Tensor2D;
         add(
@@ -448,6 +465,7 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
       adversarial: read(generatorTerms.adversarial),
       featureMatching: read(generatorTerms.featureMatching),
       softmaxMatching: read(generatorTerms.softmaxMatching),
+      poolMatching: read(generatorTerms.poolMatching),
       diversity: read(generatorTerms.diversity),
     };
   } finally {

@@ -32,9 +32,10 @@ export interface BenchmarkAblation {
 }
 
 /**
- * One ablation per part a method adds to the paper's (longer training, weight average, soft labels,
- * selection), each back to the paper's setting; then two more levers measured the same way: the
- * other selection rule and softer labels, and a weight average when the method has none.
+ * One ablation per part a method adds to the paper's (longer training, weight average, pool
+ * distribution matching, soft labels, selection), each back to the paper's setting; where the
+ * method leaves a lever off (weight average, L_DM), the lever switched on instead; then two more
+ * levers measured the same way: the other selection rule and softer labels.
  */
 export function ablationsOf(method: BenchmarkMethod): BenchmarkAblation[] {
   const config = resolveDistillConfig(method.distill);

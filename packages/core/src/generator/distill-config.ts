@@ -21,6 +21,7 @@ export type DistillConfigProperties = {
   featureMatchingWeight: TNumber;
   softmaxMatchingWeight: TNumber;
   diversityWeight: TNumber;
+  poolMatchingWeight: TNumber;
   poolSize: TInteger;
   poolRefreshSteps: TInteger;
   poolEpochs: TInteger;
@@ -49,6 +50,11 @@ export const DistillConfigSchema: TObject<DistillConfigProperties> = Type.Object
     softmaxMatchingWeight: Type.Number({ minimum: 0, default: 1 }),
     /** γ, weight of L_DIV */
     diversityWeight: Type.Number({ minimum: 0, default: 0.1 }),
+    /**
+     * δ, weight of L_DM: class-conditional distribution (mean) matching in the hidden layer of each
+     * pool classifier, beside L_FM's in the critic's; 0 = off.
+     */
+    poolMatchingWeight: Type.Number({ minimum: 0, default: 0 }),
     poolSize: Type.Integer({ minimum: 1, default: 3 }),
     /** Retrain one pool member (round robin) every this many generator steps. */
     poolRefreshSteps: Type.Integer({ minimum: 1, default: 500 }),
