@@ -9,6 +9,7 @@ import {
   ablationsOf,
   methodPreset,
   parseFoldProtocol,
+  resolveDistillConfig,
   readFeatureSet,
   runDistillBenchmark,
   selectBackend,
@@ -18,6 +19,7 @@ import {
   type CoresetMethod,
   type DistillBenchmarkResult,
   type DistillMethod,
+  type DistillOptions,
   type SampleLabels,
 } from '@emodistill/core';
 import { checkOutputPaths } from '../checks.js';
@@ -96,6 +98,7 @@ interface BenchFlags {
   steps?: number;
   labels?: SampleLabels;
   oversample?: number;
+  distillOptions?: DistillOptions;
   ablations?: boolean;
   prior?: boolean;
   stream?: true | number;
@@ -104,6 +107,21 @@ interface BenchFlags {
   json?: string;
   backend: BackendName;
   compute: ComputePath;
+}
+
+function parseDistillOptions(value: string): DistillOptions {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(`expected a JSON object of distill settings, got "${value}"`);
+  }
+  try {
+    resolveDistillConfig(parsed as DistillOptions);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return parsed as DistillOptions;
 }
 
 function parseMethods(value: string): DistillMethod[] {
@@ -139,6 +157,11 @@ export function benchCommand(context: () => CommandContext): Command {
     .addOption(new Option('--labels <labels>', "the main method's labels instead of its own").choices(SAMPLE_LABELS))
     .option('--oversample <n>', "the main method's candidates per point kept instead of its own", parsePositiveInt)
     .option(
+      '--distill-options <json>',
+      "distill settings over the main method's, e.g. '{\"poolMatchingWeight\":0.1}' (screening a lever)",
+      parseDistillOptions,
+    )
+    .option(
       '--ablations',
       'also run the main method with each of its parts and loss terms off, 1 generator seed (at IPC 50, or the largest IPC below it)',
     )
@@ -168,7 +191,10 @@ export function benchCommand(context: () => CommandContext): Command {
       const comparisonIpc = flags.ipc.includes(50) ? 50 : Math.max(...flags.ipc);
       const progress = createProgress('distillations');
       const methods = flags.method.map((name, i): BenchmarkMethod => {
-        const preset = methodPreset(name, flags.steps ? { steps: flags.steps } : {});
+        const preset = methodPreset(name, {
+          ...(flags.steps && { steps: flags.steps }),
+          ...(i === 0 && flags.distillOptions),
+        });
         const sampling =
           i === 0
             ? {
