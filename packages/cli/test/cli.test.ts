@@ -251,17 +251,15 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
       '--out',
       join(dir, 'x.arrow'),
     );
-    const hard = await run(
+    const soft = await run(
       'sample',
       bundle,
       '--ipc',
       '3',
       '--labels',
-      'hard',
-      '--oversample',
-      '1',
+      'soft',
       '--out',
-      join(dir, 'synth-hard.arrow'),
+      join(dir, 'synth-soft.arrow'),
       '--backend',
       'wasm',
     );
@@ -274,6 +272,8 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
         join(dir, 'four-test.arrow'),
         '--steps',
         '5',
+        '--labels',
+        'soft',
         '--seeds',
         '1',
         '--json',
@@ -296,12 +296,12 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
     expect((await readFeatureSet(join(dir, 'synth-prior.arrow'))).ids).toHaveLength(7 * 4);
     expect(evaluated.code, evaluated.stderr).toBe(EXIT_CODES.ok);
     expect(JSON.parse(evaluated.stdout).trainRows).toBe(28);
-    // The default method's bundle samples soft labels (its labeler's probabilities), unless told otherwise.
-    const probabilities = synthetic.probabilities!;
-    expect(probabilities).toHaveLength(7 * 4 * 4);
+    // The default method's bundle samples hard labels; --labels soft adds its labeler's probabilities.
+    expect(synthetic.probabilities).toBeUndefined();
+    expect(soft.code, soft.stderr).toBe(EXIT_CODES.ok);
+    const probabilities = (await readFeatureSet(join(dir, 'synth-soft.arrow'))).probabilities!;
+    expect(probabilities).toHaveLength(3 * 4 * 4);
     expect(probabilities.slice(0, 4).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
-    expect(hard.code, hard.stderr).toBe(EXIT_CODES.ok);
-    expect((await readFeatureSet(join(dir, 'synth-hard.arrow'))).probabilities).toBeUndefined();
     expect(streamed.code, streamed.stderr).toBe(EXIT_CODES.ok);
     const streamResult = JSON.parse(streamed.stdout);
     expect(streamResult).toMatchObject({ steps: 5, batchSize: 32, labels: 'soft' });
@@ -328,6 +328,8 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
       '1',
       '--generator-seeds',
       '2',
+      '--method',
+      'default,paper',
       '--workers',
       '2',
       '--steps',
@@ -341,28 +343,26 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
 
     // assert
     expect(result.code, result.stderr).toBe(EXIT_CODES.ok);
-    for (const row of [
-      'real-full',
-      'random soft',
-      'herding soft',
-      'k-center soft',
-      'synthetic',
-      'synthetic real-prior',
-    ])
+    for (const row of ['real-full', 'random', 'herding', 'k-center', 'synthetic default', 'synthetic paper'])
       expect(result.stdout).toContain(row);
+    expect(result.stdout).toContain('synthetic default real-prior');
     const json = JSON.parse(await readFile(join(dir, 'bench.json'), 'utf8'));
     expect(json.folds).toHaveLength(3);
     expect(json.generatorSeeds).toEqual([0, 1]);
     expect(json.rows.find((r: { row: string }) => r.row === 'real-full').relativeBytes).toBe(1);
-    const synthetic = json.rows.find((r: { row: string }) => r.row === 'synthetic');
+    const synthetic = json.rows.find((r: { row: string }) => r.row === 'synthetic default');
     expect(synthetic.perFold).toHaveLength(3);
-    // Paired differences: the synthetic row against each coreset of its label treatment and real-full, by fold.
+    // Paired differences: each synthetic row against each coreset of its label treatment and real-full, by
+    // fold; the main method against the other.
     const versus = json.pairedDifferences
-      .filter((d: { row: string }) => d.row === 'synthetic')
+      .filter((d: { row: string }) => d.row === 'synthetic default')
       .map((d: { versus: string }) => d.versus);
-    expect(versus).toEqual(['random soft', 'herding soft', 'k-center soft', 'real-full']);
-    const random = json.rows.find((r: { row: string }) => r.row === 'random soft');
-    const difference = json.pairedDifferences.find((d: { versus: string }) => d.versus === 'random soft');
+    expect(versus).toEqual(['random', 'herding', 'k-center', 'real-full', 'synthetic paper']);
+    // Both methods train the same generator: one distillation per fold and generator seed serves both.
+    expect(result.stdout).toMatch(/whole benchmark/);
+    expect(json.distillSecondsPerRun).toBeGreaterThan(0);
+    const random = json.rows.find((r: { row: string }) => r.row === 'random');
+    const difference = json.pairedDifferences.find((d: { versus: string }) => d.versus === 'random');
     expect(difference.perFold).toEqual(synthetic.perFold.map((u: number, i: number) => u - random.perFold[i]));
   });
 });
@@ -1040,7 +1040,7 @@ describe('emodistill simulate run again in the same folder', () => {
     expect(paper.code, paper.stderr).toBe(EXIT_CODES.ok);
     const federated = await bundleOf(join(dir, 'sim-default'));
     expect(federated.metadata.labeler).toEqual({ hiddenUnits: [256, 256] });
-    expect(federated.metadata.sampling).toEqual({ labels: 'soft', oversample: 20 });
+    expect(federated.metadata.sampling).toEqual({ labels: 'hard', oversample: 20, selection: 'herding' });
     // The sites trained the labeler: its weights moved away from the federation's initial ones.
     const { architecture, classNames } = federated.metadata;
     const initial = initialModelWeights(

@@ -50,7 +50,8 @@ export function ablationsOf(method: BenchmarkMethod): BenchmarkAblation[] {
     ...(soft ? [{ name: 'hard labels', sampling: { labels: 'hard' as const } }] : []),
     ...(selects ? [{ name: 'no selection', sampling: { oversample: 1 } }] : []),
     ...(selects ? [{ name: 'k-center selection', sampling: { selection: 'k-center' as const } }] : []),
-    ...(soft ? [{ name: 'soft labels T=2', sampling: { temperature: 2 } }] : []),
+    ...(soft ? [] : [{ name: 'soft labels', sampling: { labels: 'soft' as const } }]),
+    { name: 'soft labels T=2', sampling: { labels: 'soft' as const, temperature: 2 } },
   ];
 }
 
@@ -139,10 +140,35 @@ interface DistillJob {
   readonly fold: number;
   readonly seedIndex: number;
   readonly seed: number;
-  readonly method: BenchmarkMethod;
+  /** The distillation run, shared by every method that trains its generator the same way. */
+  readonly distill: DistillOptions;
+  /** The methods sampled from its generator, each its own way. */
+  readonly methods: readonly BenchmarkMethod[];
   /** Set for a retrained ablation of the main method. */
   readonly ablation?: BenchmarkAblation;
   readonly detail: string;
+}
+
+/**
+ * Methods grouped by how they train their generator: those whose settings differ only in the
+ * labeler (trained after the generator, from its own seed) or in sampling share one distillation,
+ * which then trains the labeler if any of them needs one.
+ */
+function sharedTrainings(
+  methods: readonly BenchmarkMethod[],
+): { distill: DistillOptions; methods: BenchmarkMethod[] }[] {
+  const groups = new Map<string, { distill: DistillOptions; methods: BenchmarkMethod[] }>();
+  for (const method of methods) {
+    const config = resolveDistillConfig(method.distill);
+    const key = JSON.stringify({ ...config, labelerHiddenUnits: [] });
+    const group = groups.get(key);
+    if (!group) groups.set(key, { distill: method.distill, methods: [method] });
+    else {
+      group.methods.push(method);
+      if (resolveDistillConfig(group.distill).labelerHiddenUnits.length === 0) group.distill = method.distill;
+    }
+  }
+  return [...groups.values()];
 }
 
 function classCounts(set: FeatureSet): number[] {
@@ -213,30 +239,36 @@ export async function runDistillBenchmark(
   const ablationIpc = options.ablationIpc;
   const ablations = ablationIpc ? (options.ablations ?? []) : [];
   const splits = folds.map((testSpeakers) => splitBySpeakers(set, testSpeakers));
+  const trainings = sharedTrainings(options.methods);
   const jobs: DistillJob[] = folds.flatMap((testSpeakers, fold) => [
     ...options.generatorSeeds.flatMap((seed, seedIndex) =>
-      options.methods.map((method) => ({
+      trainings.map(({ distill, methods }) => ({
         fold,
         seedIndex,
         seed,
-        method,
-        detail: `fold ${fold + 1} (${testSpeakers.join('+')}), seed ${seed}, ${method.name}`,
+        distill,
+        methods,
+        detail: `fold ${fold + 1} (${testSpeakers.join('+')}), seed ${seed}, ${methods.map((m) => m.name).join(' + ')}`,
       })),
     ),
     ...ablations
       .filter((ablation) => ablation.distill)
-      .map((ablation) => ({
-        fold,
-        seedIndex: 0,
-        seed: options.generatorSeeds[0] ?? 0,
-        method: {
+      .map((ablation) => {
+        const variant = {
           name: ablation.name,
           distill: { ...main.distill, ...ablation.distill },
           sampling: { ...main.sampling, ...ablation.sampling },
-        },
-        ablation,
-        detail: `fold ${fold + 1} (${testSpeakers.join('+')}), ${ablation.name}`,
-      })),
+        };
+        return {
+          fold,
+          seedIndex: 0,
+          seed: options.generatorSeeds[0] ?? 0,
+          distill: variant.distill,
+          methods: [variant],
+          ablation,
+          detail: `fold ${fold + 1} (${testSpeakers.join('+')}), ${ablation.name}`,
+        };
+      }),
   ]);
   const pool = await createDistillPool(options.workers ?? { threads: 1, backend: 'auto', compute: 'auto' });
   // Distillations run ahead of the evaluations, as many as the pool has threads; results are used in job order.
@@ -246,7 +278,7 @@ export async function runDistillBenchmark(
     if (!job) return undefined;
     if (!running.has(index)) {
       options.onDistill?.(index, jobs.length, job.detail);
-      running.set(index, pool.distill(splits[job.fold]!.train, { ...job.method.distill, seed: job.seed }));
+      running.set(index, pool.distill(splits[job.fold]!.train, { ...job.distill, seed: job.seed }));
     }
     return running.get(index);
   };
@@ -261,12 +293,9 @@ export async function runDistillBenchmark(
       distillSeconds += result.seconds;
       distillSteps += result.steps;
       const { train, test } = splits[job.fold]!;
-      const generator = loadGenerator(
-        createGeneratorBundle(result, train, options.backend, job.method.sampling),
-        'benchmark',
-      );
+      const generator = loadGenerator(createGeneratorBundle(result, train, options.backend), 'benchmark');
       try {
-        evaluateJob(job, generator, train, test);
+        for (const method of job.methods) evaluateMethod(job, method, generator, train, test);
       } finally {
         disposeGenerator(generator);
       }
@@ -276,10 +305,21 @@ export async function runDistillBenchmark(
     await pool.close();
   }
 
-  function evaluateJob(job: DistillJob, generator: GeneratorForSampling, train: FeatureSet, test: FeatureSet): void {
-    const { fold, seedIndex, method } = job;
+  function evaluateMethod(
+    job: DistillJob,
+    method: BenchmarkMethod,
+    generator: GeneratorForSampling,
+    train: FeatureSet,
+    test: FeatureSet,
+  ): void {
+    const { fold, seedIndex } = job;
+    // The method's own sampling, whichever method's bundle the generator came in.
     const sample = (ipc: number, sampling?: Partial<SamplingDefaults>): FeatureSet =>
-      sampleFeatureSet(generator, { ipc, prior: 'balanced', seed: 1, ...sampling }, 'synthetic');
+      sampleFeatureSet(
+        generator,
+        { ipc, prior: 'balanced', seed: 1, selection: 'herding', temperature: 1, ...method.sampling, ...sampling },
+        'synthetic',
+      );
     const mainName = synthesisName(main!, options.methods);
     if (job.ablation) {
       record(
@@ -325,7 +365,15 @@ export async function runDistillBenchmark(
         method.sampling.labels,
         sampleFeatureSet(
           generator,
-          { ipc: options.priorIpc, prior: 'real', seed: 1, realClassCounts: classCounts(train) },
+          {
+            ipc: options.priorIpc,
+            prior: 'real',
+            seed: 1,
+            realClassCounts: classCounts(train),
+            selection: 'herding',
+            temperature: 1,
+            ...method.sampling,
+          },
           'synthetic',
         ),
         test,
@@ -409,5 +457,14 @@ function summarise(
     );
     return [...coresetRows, realFull].map((other) => difference(row, other));
   });
+  // The main method against each other one, at each IPC.
+  const [main, ...others] = rest.methods;
+  const methodRow = (method: BenchmarkMethod, ipc: number | null): BenchmarkRow | undefined =>
+    table.find((row) => row.row === synthesisName(method, rest.methods) && row.ipc === ipc);
+  for (const other of others)
+    for (const row of table.filter((r) => r.row === synthesisName(main!, rest.methods))) {
+      const otherRow = methodRow(other, row.ipc);
+      if (otherRow) pairedDifferences.push(difference(row, otherRow));
+    }
   return { ...rest, rows: table, pairedDifferences };
 }

@@ -16,8 +16,8 @@ export interface MethodPreset {
 
 const PRESETS: Readonly<Record<DistillMethod, MethodPreset>> = {
   default: {
-    distill: { steps: 4000, emaDecay: 0, labelerHiddenUnits: [256, 256] },
-    sampling: { labels: 'soft', oversample: 20 },
+    distill: { steps: 2000, emaDecay: 0, labelerHiddenUnits: [256, 256] },
+    sampling: { labels: 'hard', oversample: 20, selection: 'herding' },
   },
   paper: {
     distill: { steps: 2000, emaDecay: 0, labelerHiddenUnits: [] },
