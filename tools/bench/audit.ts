@@ -4,7 +4,8 @@
  * records plus 1 % noise (must fail), and the distillation generator of each method (default:
  * default,paper) sampled at IPC 50 the way its bundle samples (the default method: soft labels and
  * oversample-and-select with the released labeler), so what the new default adds to a release is
- * audited beside the paper's method.
+ * audited beside the paper's method. Methods that train their generator alike share it (the
+ * released labeler is trained either way; a method without one ignores it).
  * Members: every speaker but the audit holdout (03, 08, 09, 10: two female, two male).
  * Options: --emodb <wav dir>, --steps N (distillation, default 2000), --methods default,paper,
  * --out <dir> for the reports.
@@ -15,21 +16,25 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   createGeneratorBundle,
+  applyLabeler,
   createRng,
   distill,
   extractFeatureSet,
   listEmodb,
   disposeGenerator,
   loadGenerator,
+  labelIndices,
   methodPreset,
+  resolveDistillConfig,
   sampleFeatureSet,
   selectBackend,
   selectCoreset,
   splitBySpeakers,
   type DistillMethod,
   type FeatureSet,
+  type GeneratorForSampling,
 } from '@emodistill/core';
-import { renderAuditHtml, runAudit, type AuditReport } from '@emodistill/privacy-audit';
+import { renderAuditHtml, rocAuc, rocCurve, runAudit, type AuditReport } from '@emodistill/privacy-audit';
 
 const { values: args } = parseArgs({
   options: {
@@ -66,17 +71,42 @@ const subjects: [string, FeatureSet][] = [
   ['real subset IPC 50', selectCoreset(members, 'random', 50, 0)],
   ['leaky control', leakyControl(members)],
 ];
+// Methods whose generators train alike (they differ in the labeler or in sampling) share one distillation.
+const generators = new Map<string, GeneratorForSampling>();
 for (const method of args.methods.split(',') as DistillMethod[]) {
   const preset = methodPreset(method, { steps: Number(args.steps) });
-  const result = await distill(members, preset.distill);
-  console.log(`distillation (${method}): ${result.steps} steps in ${result.seconds.toFixed(0)} s`);
-  const generator = loadGenerator(createGeneratorBundle(result, members, backend, preset.sampling), 'bench');
+  const key = JSON.stringify({ ...resolveDistillConfig(preset.distill), labelerHiddenUnits: [] });
+  let generator = generators.get(key);
+  if (!generator) {
+    const result = await distill(members, { ...preset.distill, labelerHiddenUnits: [256, 256] });
+    console.log(`distillation (${method}): ${result.steps} steps in ${result.seconds.toFixed(0)} s`);
+    generator = loadGenerator(createGeneratorBundle(result, members, backend), 'bench');
+    generators.set(key, generator);
+  }
   subjects.push([
     `distillation ${method} IPC 50`,
-    sampleFeatureSet(generator, { ipc: 50, prior: 'balanced', seed: 1 }, `distillation generator (${method})`),
+    sampleFeatureSet(
+      generator,
+      { ipc: 50, prior: 'balanced', seed: 1, selection: 'herding', temperature: 1, ...preset.sampling },
+      `distillation generator (${method})`,
+    ),
   ]);
-  disposeGenerator(generator);
 }
+// The labeler is released too: a loss attack on it (the true class's probability; members were trained on).
+const labelerAttack = [...generators.values()].map((generator) => {
+  const trueClassProbability = (set: FeatureSet): number[] => {
+    const standardised = set.features.map(
+      (v, i) => (v - generator.standardiser.mean[i % set.dimension]!) / generator.standardiser.std[i % set.dimension]!,
+    );
+    const { probabilities } = applyLabeler(generator.labeler!, standardised, set.dimension);
+    const labels = labelIndices(set);
+    return Array.from(labels, (label, row) => probabilities[row * set.classNames.length + label]!);
+  };
+  const scores = [...trueClassProbability(members), ...trueClassProbability(holdout)];
+  const labels = scores.map((_, i): 0 | 1 => (i < members.ids.length ? 1 : 0));
+  return rocAuc(rocCurve(scores, labels));
+});
+for (const generator of generators.values()) disposeGenerator(generator);
 await mkdir(args.out, { recursive: true });
 const reports: AuditReport[] = [];
 for (const [name, subject] of subjects) {
@@ -124,6 +154,9 @@ const rows = metrics.map(([name, value]) => [name, ...reports.map(value)]);
 const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
 for (const row of [header, widths.map((w) => '-'.repeat(w)), ...rows])
   console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
+console.log(
+  `the released labeler, loss attack (true-class probability, members vs holdout): utterance AUC ${labelerAttack.map(f).join(' / ')}`,
+);
 console.log(
   `chance for the speaker probe: ${pct(reports[0]!.speakerInformation.probe.chance)} · reports in ${args.out}/ · ${((performance.now() - started) / 1000).toFixed(0)} s`,
 );
