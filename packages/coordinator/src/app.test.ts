@@ -108,7 +108,6 @@ function start(): void {
         featureDimension: 3,
         noiseDimension: 2,
         hiddenUnits: [4],
-        labelerHiddenUnits: [],
       },
       rounds: { minSites: 2 },
       limits: { maxPayloadBytes: 4096, maxUpdateNorm: 10 },

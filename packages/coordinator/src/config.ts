@@ -33,7 +33,6 @@ const CoordinatorConfigSchema: TObject<{
     featureDimension: TInteger;
     noiseDimension: TInteger;
     hiddenUnits: TArray<TInteger>;
-    labelerHiddenUnits: TOptional<TArray<TInteger>>;
     seed: TInteger;
   }>;
   training: TObject<(typeof RoundSettingsSchema)['properties'] & { latentRadius: TNumber }>;
@@ -86,11 +85,6 @@ const CoordinatorConfigSchema: TObject<{
         featureDimension: Type.Integer({ minimum: 1 }),
         noiseDimension: Type.Integer({ minimum: 1, default: 64 }),
         hiddenUnits: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, default: [256, 256] }),
-        /**
-         * Hidden layers of the labeler the sites train beside the generator (released in the bundle
-         * for soft labels and selection); default: the method's; [] for none.
-         */
-        labelerHiddenUnits: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
         /** Seed of the initial generator weights. */
         seed: Type.Integer({ default: 0 }),
       },

@@ -35,7 +35,6 @@ function configWith(fields: Record<string, unknown>): ReturnType<typeof resolveC
         featureDimension: 3,
         noiseDimension: 2,
         hiddenUnits: [4],
-        labelerHiddenUnits: [],
       },
       ...fields,
     },

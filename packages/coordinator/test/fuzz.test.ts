@@ -56,7 +56,6 @@ const MODEL = {
   featureDimension: 3,
   noiseDimension: 2,
   hiddenUnits: [4],
-  labelerHiddenUnits: [],
 };
 const ARCHITECTURE = { noiseDimension: 2, hiddenUnits: [4], classCount: 2, outputDimension: 3 };
 const LAYOUT = initialGeneratorWeights(ARCHITECTURE, 0).map((t) => ({ name: t.name, shape: [...t.shape] }));

@@ -24,13 +24,9 @@ const MODEL = {
   featureDimension: 3,
   noiseDimension: 2,
   hiddenUnits: [4],
-  labelerHiddenUnits: [],
   seed: 0,
 };
-const LAYOUTS = updateLayouts({
-  model: MODEL,
-  training: { method: 'default', localSteps: 1, distill: {}, latentRadius: 0 },
-});
+const LAYOUTS = updateLayouts(MODEL);
 const NOW = Date.parse('2030-01-01T00:05:00.000Z');
 const FEATURE_SPEC = { name: 'synthetic', version: '1', params: {}, dimensionNames: ['f0', 'f1', 'f2'] };
 const keys: Record<string, KeyPair> = { a: generateKeyPair(), b: generateKeyPair(), gone: generateKeyPair() };

@@ -56,7 +56,7 @@ export { PROTOCOL } from './protocol/transport.js';
 export { readJsonFile, validateConfig } from './io/json-config.js';
 export { ATTESTATION_VERSION, verifyAttestation } from './protocol/attestation.js';
 export { AUTH_HEADER, REQUEST_MAX_SKEW_MS, signRequest, verifyRequest } from './protocol/request-auth.js';
-export { initialGeneratorWeights, initialModelWeights } from './generator/initial-weights.js';
+export { initialGeneratorWeights } from './generator/initial-weights.js';
 export { UPDATE_REJECTIONS, validateUpdate, validateUpdateHeader } from './protocol/validate-update.js';
 export {
   canonicalBytes,

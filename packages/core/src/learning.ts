@@ -29,6 +29,7 @@ export {
   SAMPLE_LABELS,
   applyLabeler,
   generateRows,
+  labelerOf,
   planClassCounts,
   sampleFeatureSet,
   withLabelerProbabilities,

@@ -6,12 +6,10 @@ import { io, type Socket } from 'socket.io-client';
 import type { Logger } from 'pino';
 import { retryAfterMilliseconds } from './retry-after.js';
 import {
-  applyStandardiser,
   assertBundleMatches,
   canonicalBytes,
   checkMessage,
   createDistillTrainer,
-  labelIndices,
   latentOffsetOf,
   decodeGeneratorBundle,
   encodeSafetensors,
@@ -23,7 +21,6 @@ import {
   selectBackend,
   selectRows,
   signRequest,
-  trainLabeler,
   trainSteps,
   UpdateAcceptedSchema,
   verifyBytes,
@@ -226,22 +223,7 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
           if (stopped) throw new SiteAgentError(SITE_AGENT_ERRORS.stopped, 'site agent stopped');
         },
       });
-      // The labeler (when the federation has one) trains from the global one too, on this site's rows.
-      const labeler = bundle.metadata.labeler;
-      const labelerWeights = labeler
-        ? trainLabeler(
-            {
-              x: applyStandardiser(set.features, bundle.standardiser),
-              labels: labelIndices(set),
-              dimension: set.dimension,
-              classCount: set.classNames.length,
-            },
-            labeler.hiddenUnits,
-            siteSeed(config.siteId, (planned.seed ?? 0) + announcement.round),
-            { initialWeights: bundle.weights, maxSteps: localSteps },
-          )
-        : [];
-      const delta = weightDelta([...trainer.generatorWeights(), ...labelerWeights], bundle.weights);
+      const delta = weightDelta(trainer.generatorWeights(), bundle.weights);
       log.info(
         { round: announcement.round, steps: localSteps, seconds: (performance.now() - started) / 1000 },
         'local training done',

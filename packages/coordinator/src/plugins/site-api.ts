@@ -150,7 +150,7 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     if (entry) gate.leave(entry.siteId);
     admitted.delete(request);
   };
-  const layouts = updateLayouts(config);
+  const layouts = updateLayouts(config.model);
   /** What the update intake checks against: the store as it is now, and the config. */
   const intakeContext = (): IntakeContext => ({
     sites: store.listSites(),

@@ -74,12 +74,10 @@ export type IntakeVerdict =
   | { readonly verdict: 'accepted'; readonly round: number; readonly header: UpdateHeader; readonly norm: number };
 
 /** Tensor layouts of statistics and training updates under this config. */
-export function updateLayouts(
-  config: Pick<CoordinatorConfig, 'model' | 'training'>,
-): Readonly<Record<RoundKind, TensorLayout>> {
+export function updateLayouts(model: CoordinatorConfig['model']): Readonly<Record<RoundKind, TensorLayout>> {
   return {
-    statistics: statisticsLayout(config.model.featureDimension),
-    training: generatorLayout(generatorArchitecture(config)),
+    statistics: statisticsLayout(model.featureDimension),
+    training: generatorLayout(generatorArchitecture(model)),
   };
 }
 

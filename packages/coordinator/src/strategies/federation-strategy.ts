@@ -75,7 +75,7 @@ const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(byt
 export function createFederationStrategy(options: FederationStrategyOptions): FederationStrategy {
   const { config, store, now } = options;
   const aggregation = createStrategy(config.strategy);
-  const architecture = generatorArchitecture(config);
+  const architecture = generatorArchitecture(config.model);
   const layout = generatorLayout(architecture);
 
   return {

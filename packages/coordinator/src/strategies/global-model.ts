@@ -1,7 +1,7 @@
 import {
   buildAggregatedBundle,
   decodeGeneratorBundle,
-  initialModelWeights,
+  initialGeneratorWeights,
   methodPreset,
   type GeneratorArchitecture,
   type GeneratorBundle,
@@ -14,32 +14,24 @@ import type { SiteDelta } from '../strategies/registry.js';
 /** Tensor names and shapes, in order: what an update of a round must hold. */
 export type TensorLayout = readonly { readonly name: string; readonly shape: readonly number[] }[];
 
-/** The generator (and labeler) every site trains, as the coordinator's config describes it. */
-export function generatorArchitecture(config: Pick<CoordinatorConfig, 'model' | 'training'>): GeneratorArchitecture {
-  const { model } = config;
+/** The generator every site trains, as the coordinator's config describes it. */
+export function generatorArchitecture(model: CoordinatorConfig['model']): GeneratorArchitecture {
   return {
     noiseDimension: model.noiseDimension,
     hiddenUnits: model.hiddenUnits,
     classCount: model.classNames.length,
     outputDimension: model.featureDimension,
-    labelerHiddenUnits:
-      model.labelerHiddenUnits ?? methodPreset(config.training.method).distill.labelerHiddenUnits ?? [],
   };
 }
 
-/**
- * How the federation's bundle samples by default: the method's way when it has a labeler to do it
- * with, else hard labels with every draw kept.
- */
-export function federationSampling(config: Pick<CoordinatorConfig, 'model' | 'training'>): SamplingDefaults {
-  return generatorArchitecture(config).labelerHiddenUnits?.length
-    ? methodPreset(config.training.method).sampling
-    : { labels: 'hard', oversample: 1 };
+/** How the federation's bundle samples by default: its method's way. */
+export function federationSampling(config: Pick<CoordinatorConfig, 'training'>): SamplingDefaults {
+  return methodPreset(config.training.method).sampling;
 }
 
-/** Tensor names and shapes of the global model's weights (and so of a training update), in the network's order. */
+/** Tensor names and shapes of the generator's weights (and so of a training update), in the network's order. */
 export function generatorLayout(architecture: GeneratorArchitecture): TensorLayout {
-  return initialModelWeights(architecture, 0).map((t) => ({ name: t.name, shape: [...t.shape] }));
+  return initialGeneratorWeights(architecture, 0).map((t) => ({ name: t.name, shape: [...t.shape] }));
 }
 
 /** One accepted training update: its signed count and its decoded delta tensors. */

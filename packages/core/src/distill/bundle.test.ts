@@ -317,7 +317,7 @@ describe('generator bundle with a labeler and sampling defaults', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('gives no labeler without labeler metadata, and then refuses soft labels', async () => {
+  it('gives no labeler without labeler metadata, and then derives one for soft labels', async () => {
     // arrange: same tensors, no labeler in the metadata
     const { labeler: _labeler, sampling: _sampling, ...metadata } = roundTripped().metadata;
     const bundle: GeneratorBundle = { ...roundTripped(), metadata };
@@ -329,11 +329,8 @@ describe('generator bundle with a labeler and sampling defaults', () => {
     try {
       expect(generator.labeler).toBeUndefined();
       expect(generator.sampling).toBeUndefined();
-      await expectEmodistillError(
-        () => sampleFeatureSet(generator, { ipc: 2, prior: 'balanced', seed: 0, labels: 'soft' }, 'plain'),
-        ERROR_CODES.invalidOption,
-        'labeler',
-      );
+      const soft = sampleFeatureSet(generator, { ipc: 2, prior: 'balanced', seed: 0, labels: 'soft' }, 'plain');
+      expect(soft.probabilities).toHaveLength(2 * 2 * generator.classNames.length);
     } finally {
       disposeGenerator(generator);
     }

@@ -3,7 +3,7 @@ import { createLabelerNetwork } from './labeler.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { GeneratorBundle, SamplingDefaults } from '../formats/generator-bundle.js';
 import { applySnapshot } from '../models/weight-snapshot.js';
-import type { GeneratorForSampling } from './sample.js';
+import { releaseDerivedLabeler, type GeneratorForSampling } from './sample.js';
 import type { DistillResult } from './train-loop.js';
 
 /**
@@ -93,6 +93,7 @@ export function loadGenerator(bundle: GeneratorBundle, source: string): Generato
 
 /** Frees what `loadGenerator` built. */
 export function disposeGenerator(generator: GeneratorForSampling): void {
+  releaseDerivedLabeler(generator);
   generator.network.dispose();
   generator.labeler?.dispose();
 }

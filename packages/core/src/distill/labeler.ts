@@ -7,17 +7,11 @@ import type { WeightSnapshot } from '../tensors/named-tensor.js';
 export const LABELER_NAME = 'labeler';
 
 /**
- * Trains the labeler (see DistillConfig.labelerHiddenUnits) on standardised real rows with the
- * downstream classifier's recipe; in a federated round from the global labeler's weights, for at
- * most the round's steps. @returns its weights, named `labeler/…`
+ * Trains a labeler (see DistillConfig.labelerHiddenUnits) on standardised real rows with the
+ * downstream classifier's recipe. @returns its weights, named `labeler/…`
  */
-export function trainLabeler(
-  data: ClassifierData,
-  hiddenUnits: readonly number[],
-  seed: number,
-  round?: { readonly initialWeights: WeightSnapshot; readonly maxSteps: number },
-): WeightSnapshot {
-  const labeler = trainClassifier(data, { hiddenUnits, seed, name: LABELER_NAME, ...round });
+export function trainLabeler(data: ClassifierData, hiddenUnits: readonly number[], seed: number): WeightSnapshot {
+  const labeler = trainClassifier(data, { hiddenUnits, seed, name: LABELER_NAME });
   try {
     return toSnapshot(labeler.network);
   } finally {

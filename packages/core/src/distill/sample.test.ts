@@ -4,8 +4,10 @@ import { ERROR_CODES } from '../errors.js';
 import { applySnapshot, toSnapshot } from '../models/weight-snapshot.js';
 import { expectEmodistillError, float32Bits } from '../../test/fixtures.js';
 import { createGeneratorNetwork } from './networks.js';
+import { disposeGenerator } from './bundle.js';
 import {
   applyLabeler,
+  labelerOf,
   planClassCounts,
   sampleFeatureSet,
   withLabelerProbabilities,
@@ -462,41 +464,32 @@ describe('sampleFeatureSet with a labeler: soft labels and oversample-and-select
   it.each([
     ['soft labels', { labels: 'soft' }],
     ['--oversample above 1', { oversample: 2 }],
-  ] as const)('refuses %s without a labeler with INVALID_OPTION, naming the labeler', async (what, extra) => {
-    // arrange
-    const generator = makeGenerator({ labeler: false });
-    const before = tf.memory().numTensors;
+  ] as const)(
+    'derives a labeler from a generator that has none for %s: seeded, trained once, freed by disposeGenerator',
+    (_what, extra) => {
+      // arrange
+      const before = tf.memory().numTensors;
+      const generator = makeGenerator({ labeler: false });
+      const options = { ipc: 2, prior: 'balanced', seed: 0, ...extra } as const;
 
-    // act / assert
-    try {
-      await expectEmodistillError(
-        () => sampleFeatureSet(generator, { ipc: 2, prior: 'balanced', seed: 0, ...extra }, 'g'),
-        ERROR_CODES.invalidOption,
-        what,
-        'labeler',
-      );
+      // act
+      const first = sampleFeatureSet(generator, options, 'g');
+      const withDerived = tf.memory().numTensors;
+      const again = sampleFeatureSet(generator, options, 'g');
+      const derived = labelerOf(generator);
+
+      // assert
+      expect(float32Bits(again.features)).toEqual(float32Bits(first.features));
+      expect(tf.memory().numTensors).toBe(withDerived);
+      expect(derived.variableNames[0]).toBe('labeler/dense0/kernel');
+      // Another load of the same weights derives the same labeler, bit for bit.
+      const twin = makeGenerator({ labeler: false });
+      expect(float32Bits(sampleFeatureSet(twin, options, 'g').features)).toEqual(float32Bits(first.features));
+      disposeGenerator(twin);
+      disposeGenerator(generator);
       expect(tf.memory().numTensors).toBe(before);
-    } finally {
-      dispose(generator);
-    }
-  });
-
-  it('refuses sampling defaults that need a labeler on a generator without one', async () => {
-    // arrange
-    const base = makeGenerator({ labeler: false });
-    const generator: GeneratorForSampling = { ...base, sampling: { labels: 'hard', oversample: 4 } };
-
-    // act / assert
-    try {
-      await expectEmodistillError(
-        () => sampleFeatureSet(generator, { ipc: 2, prior: 'balanced', seed: 0 }, 'g'),
-        ERROR_CODES.invalidOption,
-        'labeler',
-      );
-    } finally {
-      dispose(base);
-    }
-  });
+    },
+  );
 
   it.each([0, -1, 2.5, Number.NaN])('refuses oversample %s with INVALID_OPTION', async (oversample) => {
     // arrange
@@ -575,19 +568,19 @@ describe('withLabelerProbabilities', () => {
     expect('probabilities' in set).toBe(false);
   });
 
-  it('refuses a generator without a labeler with INVALID_OPTION', async () => {
+  it('labels with a labeler derived from the generator when the generator has none', () => {
     // arrange
     const generator = generatorWith(false);
 
-    // act / assert
     try {
-      await expectEmodistillError(
-        () => withLabelerProbabilities(realSet(), generator),
-        ERROR_CODES.invalidOption,
-        'labeler',
-      );
+      // act
+      const labelled = withLabelerProbabilities(realSet(), generator);
+
+      // assert
+      for (let row = 0; row < 4; row++)
+        expect(labelled.probabilities![2 * row]! + labelled.probabilities![2 * row + 1]!).toBeCloseTo(1, 6);
     } finally {
-      generator.network.dispose();
+      disposeGenerator(generator);
     }
   });
 });

@@ -3,6 +3,7 @@ import { EmodistillError, ERROR_CODES } from '../errors.js';
 import type { FeatureSpec } from '../features/feature-spec.js';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { Mlp } from '../models/mlp.js';
+import { trainClassifier, type TrainedClassifier } from '../models/mlp-classifier.js';
 import type { Standardiser } from '../stats/standardise.js';
 import type { SamplingDefaults } from '../formats/generator-bundle.js';
 import { latentOffsets, type LatentPrior } from '../generator/latent-prior.js';
@@ -10,7 +11,7 @@ import { selectCandidates, type SelectionMethod } from './select-samples.js';
 
 export type SamplePrior = 'balanced' | 'real';
 export const SAMPLE_LABELS = ['hard', 'soft'] as const;
-/** hard: each point's conditioning class · soft: the bundle's labeler's class probabilities too. */
+/** hard: each point's conditioning class · soft: the labeler's class probabilities too (see `labelerOf`). */
 export type SampleLabels = (typeof SAMPLE_LABELS)[number];
 
 export interface SampleOptions {
@@ -20,12 +21,12 @@ export interface SampleOptions {
   readonly seed: number;
   /** Real class counts, required for the `real` prior. */
   readonly realClassCounts?: readonly number[];
-  /** Default: the bundle's sampling, else hard. Soft needs a labeler. */
+  /** Default: the bundle's sampling, else hard. */
   readonly labels?: SampleLabels;
   /**
    * Draw this many candidates per point kept, and keep the points that herding picks in the
    * labeler's hidden layer (oversample and select). Default: the bundle's sampling, else 1 (every
-   * draw kept). Above 1 needs a labeler.
+   * draw kept).
    */
   readonly oversample?: number;
   /** Default: the bundle's sampling, else herding. */
@@ -62,7 +63,10 @@ export interface GeneratorForSampling {
   readonly spec: FeatureSpec;
   /** Absent: z ~ N(0, I). */
   readonly latentPrior?: LatentPrior;
-  /** A real-trained emotion classifier on standardised features, for soft labels and selection. */
+  /**
+   * A real-trained emotion classifier on standardised features, for soft labels and selection;
+   * absent: one is derived from the generator when needed (`labelerOf`).
+   */
   readonly labeler?: Mlp;
   /** The method's sampling, from the bundle: the defaults of SampleOptions.labels and .oversample. */
   readonly sampling?: SamplingDefaults;
@@ -75,7 +79,8 @@ export interface GeneratorForSampling {
 export function generateRows(generator: GeneratorForSampling, labels: Int32Array, seed: number): tf.Tensor2D {
   const classCount = generator.classNames.length;
   return tf.tidy(() => {
-    const standardNoise = tf.randomNormal([labels.length, generator.noiseDimension], 0, 1, 'float32', seed);
+    // tf.randomNormal takes a seed of 0 for none (Math.random); −1 is no seed a caller passes (they are ≥ 0).
+    const standardNoise = tf.randomNormal([labels.length, generator.noiseDimension], 0, 1, 'float32', seed || -1);
     const noise = generator.latentPrior
       ? tf.add(
           standardNoise,
@@ -111,13 +116,37 @@ export function applyLabeler(
   });
 }
 
-function requireLabeler(generator: GeneratorForSampling, what: string): Mlp {
-  if (!generator.labeler)
-    throw new EmodistillError(
-      ERROR_CODES.invalidOption,
-      `${what} needs a labeler in the generator bundle, and this bundle has none (trained with --method paper?)`,
+/** Points per class the derived labeler trains on, and its training seed (fixed: sampling stays reproducible). */
+const DERIVED_LABELER = { perClass: 100, seed: 0x1abe1, epochs: 30 } as const;
+const derivedLabelers = new WeakMap<GeneratorForSampling, TrainedClassifier>();
+
+/**
+ * The labeler soft labels and selection use: the bundle's own (trained on real rows), or else one
+ * derived from the generator itself — an emotion classifier trained on its samples (seeded). A
+ * derived labeler is a function of the released generator alone, so it reveals nothing about the
+ * training speakers that the generator does not; it is trained once per loaded generator and freed
+ * by `disposeGenerator`.
+ */
+export function labelerOf(generator: GeneratorForSampling): Mlp {
+  if (generator.labeler) return generator.labeler;
+  let derived = derivedLabelers.get(generator);
+  if (!derived) {
+    const classCount = generator.classNames.length;
+    const labels = Int32Array.from({ length: DERIVED_LABELER.perClass * classCount }, (_, i) => i % classCount);
+    const x = tf.tidy(() => generateRows(generator, labels, DERIVED_LABELER.seed).dataSync() as Float32Array);
+    derived = trainClassifier(
+      { x, labels, dimension: generator.standardiser.mean.length, classCount },
+      { hiddenUnits: [256, 256], epochs: DERIVED_LABELER.epochs, seed: DERIVED_LABELER.seed, name: 'labeler' },
     );
-  return generator.labeler;
+    derivedLabelers.set(generator, derived);
+  }
+  return derived.network;
+}
+
+/** Frees the labeler `labelerOf` derived for `generator`, if any. */
+export function releaseDerivedLabeler(generator: GeneratorForSampling): void {
+  derivedLabelers.get(generator)?.dispose();
+  derivedLabelers.delete(generator);
 }
 
 /**
@@ -145,7 +174,7 @@ export function sampleFeatureSet(
   let standardised = candidates;
   let probabilities: Float32Array | undefined;
   if (oversample > 1 || soft) {
-    const labeler = requireLabeler(generator, oversample > 1 ? '--oversample above 1' : 'soft labels');
+    const labeler = labelerOf(generator);
     const view = applyLabeler(labeler, candidates, dimension, options.temperature ?? generator.sampling?.temperature);
     const selection = options.selection ?? generator.sampling?.selection ?? 'herding';
     const kept =
@@ -189,7 +218,7 @@ function gatherRows(values: Float32Array, indices: Int32Array, width: number): F
  * is compared with a soft-labelled synthetic set (the same label treatment).
  */
 export function withLabelerProbabilities(set: FeatureSet, generator: GeneratorForSampling): FeatureSet {
-  const labeler = requireLabeler(generator, 'soft labels');
+  const labeler = labelerOf(generator);
   const { mean, std } = generator.standardiser;
   const standardised = set.features.map((value, i) => (value - mean[i % set.dimension]!) / std[i % set.dimension]!);
   const temperature = generator.sampling?.temperature;

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { EmodistillError, ERROR_CODES } from '../errors.js';
-import { generateRows, type GeneratorForSampling, type SampleLabels } from '../distill/sample.js';
+import { generateRows, labelerOf, type GeneratorForSampling, type SampleLabels } from '../distill/sample.js';
 import { labelIndices, type FeatureSet } from '../formats/feature-set.js';
 import { trainClassifierOnStream, type ClassifierOptions } from '../models/mlp-classifier.js';
 import { applyStandardiser } from '../stats/standardise.js';
@@ -14,7 +13,7 @@ export interface StreamOptions {
   readonly steps?: number;
   /** Samples per step, balanced over the classes; default 32 (the classifier's batch). */
   readonly batchSize?: number;
-  /** Default: the bundle's sampling labels, else hard. Soft needs the bundle's labeler. */
+  /** Default: the bundle's sampling labels, else hard. */
   readonly labels?: SampleLabels;
   readonly classifier?: Omit<ClassifierOptions, 'seed'>;
 }
@@ -45,12 +44,7 @@ export function evaluateGeneratorStream(
   const steps = options.steps ?? 1000;
   const batchSize = options.batchSize ?? 32;
   const labels = options.labels ?? generator.sampling?.labels ?? 'hard';
-  const labeler = labels === 'soft' ? generator.labeler : undefined;
-  if (labels === 'soft' && !labeler)
-    throw new EmodistillError(
-      ERROR_CODES.invalidOption,
-      'soft labels need a labeler in the generator bundle, and it has none',
-    );
+  const labeler = labels === 'soft' ? labelerOf(generator) : undefined;
   const batchLabels = Int32Array.from({ length: batchSize }, (_, i) => i % classCount);
   const testX = applyStandardiser(test.features, generator.standardiser);
   const testLabels = labelIndices(test);

@@ -1,7 +1,7 @@
 import { combineMoments } from '../aggregation/moments.js';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
 import { sameFeatureSpace, type FeatureSpec } from '../features/feature-spec.js';
-import { initialModelWeights, type GeneratorArchitecture } from '../generator/initial-weights.js';
+import { initialGeneratorWeights, type GeneratorArchitecture } from '../generator/initial-weights.js';
 import { siteLatentPrior } from '../generator/latent-prior.js';
 import type { WeightSnapshot } from '../tensors/named-tensor.js';
 import type { GeneratorBundle, SamplingDefaults } from './generator-bundle.js';
@@ -113,9 +113,6 @@ export function buildInitialBundle(options: InitialBundleOptions): GeneratorBund
           statisticsRound: options.statisticsRound,
         },
       },
-      ...(architecture.labelerHiddenUnits?.length && {
-        labeler: { hiddenUnits: [...architecture.labelerHiddenUnits] },
-      }),
       ...(options.sampling && { sampling: { ...options.sampling } }),
       ...(options.latentRadius > 0 && {
         // Sorted so the regions do not depend on the order the sites' statistics arrived in.
@@ -128,7 +125,7 @@ export function buildInitialBundle(options: InitialBundleOptions): GeneratorBund
         ),
       }),
     },
-    weights: initialModelWeights(architecture, options.seed),
+    weights: initialGeneratorWeights(architecture, options.seed),
     standardiser,
   };
 }

@@ -21,10 +21,13 @@ describe('resolveDistillConfig', () => {
       featureMatchingWeight: 0.01,
       softmaxMatchingWeight: 1,
       diversityWeight: 0.1,
+      poolMatchingWeight: 0,
       poolSize: 3,
       poolRefreshSteps: 500,
       poolEpochs: 30,
       poolMaxSteps: 600,
+      emaDecay: 0,
+      labelerHiddenUnits: [],
       seed: 0,
     });
   });

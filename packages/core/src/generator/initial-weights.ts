@@ -6,8 +6,6 @@ export interface GeneratorArchitecture {
   readonly hiddenUnits: readonly number[];
   readonly classCount: number;
   readonly outputDimension: number;
-  /** Hidden layers of the labeler trained beside the generator; absent or empty: none. */
-  readonly labelerHiddenUnits?: readonly number[];
 }
 
 /** Glorot-uniform kernels and zero biases of a dense stack with layer sizes `sizes`, named `name/dense{i}/…`. */
@@ -38,22 +36,4 @@ export function initialGeneratorWeights(architecture: GeneratorArchitecture, see
     architecture.outputDimension,
   ];
   return glorotLayers('generator', sizes, createRng(seed));
-}
-
-/**
- * Every weight a federation's global model starts with: the generator's, then the labeler's
- * (features → classes, named as the labeler network names them) when the architecture has one.
- */
-export function initialModelWeights(architecture: GeneratorArchitecture, seed: number): WeightSnapshot {
-  const labeler = architecture.labelerHiddenUnits ?? [];
-  return [
-    ...initialGeneratorWeights(architecture, seed),
-    ...(labeler.length > 0
-      ? glorotLayers(
-          'labeler',
-          [architecture.outputDimension, ...labeler, architecture.classCount],
-          createRng((seed ^ 0x5bd1e995) >>> 0),
-        )
-      : []),
-  ];
 }

@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createMlp, type Mlp } from './mlp.js';
 import { createRng, shuffledIndices } from '../random/rng.js';
-import type { WeightSnapshot } from '../tensors/named-tensor.js';
-import { applySnapshot } from './weight-snapshot.js';
 
 /** Downstream emotion classifier settings; defaults measured on EmoDB (see bench:baseline). */
 export interface ClassifierOptions {
@@ -24,11 +22,9 @@ export interface ClassifierOptions {
   readonly balanceClasses?: boolean;
   /** Prefix of the variable names, default `classifier`. */
   readonly name?: string;
-  /** Start from these weights (matched by name) instead of the seeded initialisation: a federated round. */
-  readonly initialWeights?: WeightSnapshot;
 }
 
-export type ClassifierConfig = Required<Omit<ClassifierOptions, 'initialWeights'>>;
+export type ClassifierConfig = Required<ClassifierOptions>;
 
 export function resolveClassifierConfig(options: ClassifierOptions = {}): ClassifierConfig {
   return {
@@ -125,7 +121,6 @@ export function trainClassifier(data: ClassifierData, options: ClassifierOptions
   if (data.targets && data.targets.length !== rows * classCount)
     throw new Error(`trainClassifier: ${data.targets.length} target values for ${rows} rows × ${classCount} classes`);
   const training = createClassifierTraining(dimension, classCount, config);
-  if (options.initialWeights) applySnapshot(training.network, options.initialWeights, 'initial classifier weights');
   const x = tf.tensor2d(data.x, [rows, dimension]);
   const targets = weightedTargets(data, config.balanceClasses);
   const rng = createRng(config.seed);
