@@ -328,7 +328,7 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
       '--generator-seeds',
       '2',
       '--method',
-      'default,paper',
+      'select,paper',
       '--workers',
       '2',
       '--steps',
@@ -342,19 +342,19 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
 
     // assert
     expect(result.code, result.stderr).toBe(EXIT_CODES.ok);
-    for (const row of ['real-full', 'random', 'herding', 'k-center', 'synthetic default', 'synthetic paper'])
+    for (const row of ['real-full', 'random', 'herding', 'k-center', 'synthetic select', 'synthetic paper'])
       expect(result.stdout).toContain(row);
-    expect(result.stdout).toContain('synthetic default real-prior');
+    expect(result.stdout).toContain('synthetic select real-prior');
     const json = JSON.parse(await readFile(join(dir, 'bench.json'), 'utf8'));
     expect(json.folds).toHaveLength(3);
     expect(json.generatorSeeds).toEqual([0, 1]);
     expect(json.rows.find((r: { row: string }) => r.row === 'real-full').relativeBytes).toBe(1);
-    const synthetic = json.rows.find((r: { row: string }) => r.row === 'synthetic default');
+    const synthetic = json.rows.find((r: { row: string }) => r.row === 'synthetic select');
     expect(synthetic.perFold).toHaveLength(3);
     // Paired differences: each synthetic row against each coreset of its label treatment and real-full, by
     // fold; the main method against the other.
     const versus = json.pairedDifferences
-      .filter((d: { row: string }) => d.row === 'synthetic default')
+      .filter((d: { row: string }) => d.row === 'synthetic select')
       .map((d: { versus: string }) => d.versus);
     expect(versus).toEqual(['random', 'herding', 'k-center', 'real-full', 'synthetic paper']);
     // Both methods train the same generator: one distillation per fold and generator seed serves both.
@@ -1031,13 +1031,13 @@ describe('emodistill simulate run again in the same folder', () => {
       decodeGeneratorBundle(await readFile(join(out, 'global.bundle')), 'global.bundle');
 
     // act
-    const withLabeler = await simulate('default', join(dir, 'sim-default'));
+    const withLabeler = await simulate('select', join(dir, 'sim-default'));
     const paper = await simulate('paper', join(dir, 'sim-paper'));
 
     // assert
     expect(withLabeler.code, withLabeler.stderr).toBe(EXIT_CODES.ok);
     expect(paper.code, paper.stderr).toBe(EXIT_CODES.ok);
-    // The default method samples ×20 oversampled with herding, in a labeler derived from the generator
+    // The select method samples ×20 oversampled with herding, in a labeler derived from the generator
     // when sampling: the federation trains and releases nothing but the generator.
     const federated = await bundleOf(join(dir, 'sim-default'));
     expect(federated.metadata.labeler).toBeUndefined();
