@@ -127,6 +127,7 @@ const LEARNING = [
   'ERROR_CODES',
   'EmodistillError',
   'SAMPLE_LABELS',
+  'SELECTION_METHODS',
   'ablationsOf',
   'applyLabeler',
   'applySnapshot',

@@ -34,7 +34,8 @@ export {
   sampleFeatureSet,
   withLabelerProbabilities,
 } from './distill/sample.js';
-export { selectByHerding } from './distill/select-samples.js';
+export { SELECTION_METHODS, selectByHerding } from './distill/select-samples.js';
+export type { SelectionMethod } from './distill/select-samples.js';
 export { createGeneratorNetwork } from './distill/networks.js';
 export { createLabelerNetwork, trainLabeler } from './distill/labeler.js';
 export { createGeneratorBundle, disposeGenerator, loadGenerator } from './distill/bundle.js';

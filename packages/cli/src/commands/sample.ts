@@ -5,6 +5,7 @@ import {
   labelIndices,
   disposeGenerator,
   SAMPLE_LABELS,
+  SELECTION_METHODS,
   loadGenerator,
   readFeatureSet,
   readGeneratorBundle,
@@ -16,6 +17,7 @@ import {
   type ComputePath,
   type SampleLabels,
   type SamplePrior,
+  type SelectionMethod,
 } from '@emodistill/core';
 import { checkOutputPaths } from '../checks.js';
 import type { CommandContext } from '../context.js';
@@ -27,6 +29,7 @@ interface SampleFlags {
   ipc: number;
   labels?: SampleLabels;
   oversample?: number;
+  selection?: SelectionMethod;
   prior: SamplePrior;
   seed: number;
   out: string;
@@ -57,8 +60,14 @@ export function sampleCommand(context: () => CommandContext): Command {
     )
     .option(
       '--oversample <n>',
-      "draw n candidates per point and keep those herding picks in the labeler's embedding (default: the bundle's sampling)",
+      "draw n candidates per point and keep those the selection picks in the labeler's hidden layer (default: the bundle's sampling)",
       parsePositiveInt,
+    )
+    .addOption(
+      new Option(
+        '--selection <rule>',
+        "how --oversample picks: herding or k-center (default: the bundle's sampling)",
+      ).choices(SELECTION_METHODS),
     )
     .option('--real <train.arrow>', 'real training set whose class distribution --prior real follows')
     .option('--seed <n>', 'sampling seed', parseNonNegativeNumber, 1)
@@ -92,6 +101,7 @@ export function sampleCommand(context: () => CommandContext): Command {
             realClassCounts,
             ...(flags.labels && { labels: flags.labels }),
             ...(flags.oversample && { oversample: flags.oversample }),
+            ...(flags.selection && { selection: flags.selection }),
           },
           `synthetic:${basename(bundlePath)}`,
         );
