@@ -1,12 +1,12 @@
 /**
  * `npm run bench:audit`: the privacy audit on EmoDB (4-class) side by side for a real random
  * subset at IPC 50 (the reference point), a leaky control that emits member records plus 1 % noise
- * (must fail), and the distillation generator of each method (default: default,paper) sampled at
+ * (must fail), and the distillation generator of each method (default: default,select) sampled at
  * IPC 50 the way its bundle samples (the default method: oversample-and-select in a labeler derived
  * from the generator), so what the new default changes in a release is audited beside the paper's
  * method; and a loss attack on that labeler. Methods that train their generator alike share it.
  * Members: every speaker but the audit holdout (03, 08, 09, 10: two female, two male).
- * Options: --emodb <wav dir>, --steps N (distillation, default 2000), --methods default,paper,
+ * Options: --emodb <wav dir>, --steps N (distillation, default 2000), --methods default,select,
  * --out <dir> for the reports.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
   options: {
     emodb: { type: 'string', default: fileURLToPath(new URL('../../../shared/datasets/emodb/wav', import.meta.url)) },
     steps: { type: 'string', default: '2000' },
-    methods: { type: 'string', default: 'default,paper' },
+    methods: { type: 'string', default: 'default,select' },
     out: { type: 'string', default: 'bench-audit' },
   },
 });

@@ -3,7 +3,7 @@
  * speaker-independent folds): real-full; random, herding and k-center subsets and each method's
  * synthetic sets at IPC 1, 10, 50, over 3 generator seeds, with paired per-fold differences —
  * through `emodistill bench distill`. Options: --emodb <wav dir> (or --features <arrow> for any
- * imported corpus, with --protocol), --tasks 4class,7class, --ipc 1,10,50, --methods default,paper,
+ * imported corpus, with --protocol), --tasks 4class,7class, --ipc 1,10,50, --methods default,select,
  * --generator-seeds 3, --seeds 3, --steps N, --ablations (instead: the main method's parts one by
  * one, 1 generator seed), --stream, --workers N, --compute auto|onnxruntime|wasm, --json-dir <dir>.
  * The CLI runs as its own process (the built `emodistill`, as the harness finds it), in this terminal.
@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
     protocol: { type: 'string', default: 'emodb5' },
     tasks: { type: 'string', default: '4class,7class' },
     ipc: { type: 'string', default: '1,10,50' },
-    methods: { type: 'string', default: 'default,paper' },
+    methods: { type: 'string', default: 'default,select' },
     'generator-seeds': { type: 'string', default: '3' },
     steps: { type: 'string' },
     seeds: { type: 'string', default: '3' },
