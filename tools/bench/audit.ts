@@ -2,9 +2,9 @@
  * `npm run bench:audit`: the privacy audit on EmoDB (4-class) side by side for a real random
  * subset at IPC 50 (the reference point), a leaky control that emits member records plus 1 % noise
  * (must fail), and the distillation generator of each method (default: default,select) sampled at
- * IPC 50 the way its bundle samples (the default method: oversample-and-select in a labeler derived
- * from the generator), so what the new default changes in a release is audited beside the paper's
- * method; and a loss attack on that labeler. Methods that train their generator alike share it.
+ * IPC 50 the way its bundle samples (`select`: oversample-and-select in a labeler derived from the
+ * generator), so what a method changes in a release is audited beside the default; and a loss
+ * attack on that labeler. Methods that train their generator alike share it.
  * Members: every speaker but the audit holdout (03, 08, 09, 10: two female, two male).
  * Options: --emodb <wav dir>, --steps N (distillation, default 2000), --methods default,select,
  * --out <dir> for the reports.
