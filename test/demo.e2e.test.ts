@@ -45,8 +45,8 @@ describe('the README quick start: emodistill demo --quick (real processes, real 
       expect(report.federation).toMatchObject({ sites: 3, rounds: 2 });
       expect(verifyGeneratorBundle(bundle)).toBeDefined();
       expect(report.utility.map((r: { label: string }) => r.label)).toEqual([
-        'federated synthetic (IPC 10)',
-        'random real subset (IPC 10)',
+        'federated synthetic (IPC 10; 3 draws)',
+        'random real subset (IPC 10; 3 subsets)',
         'real, all sites pooled',
       ]);
       for (const row of report.utility) {

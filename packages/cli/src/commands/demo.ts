@@ -253,7 +253,7 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
     },
     utility: [
       {
-        label: `federated synthetic (IPC ${size.ipc}, ${sampling ? `${sampling.labels} labels, ${sampling.oversample}× oversampled` : 'hard labels'}; ${draws.length} draws)`,
+        label: `federated synthetic (IPC ${size.ipc}${sampling && sampling.oversample > 1 ? `, ${sampling.oversample}× oversampled` : ''}${sampling?.labels === 'soft' ? ', soft labels' : ''}; ${draws.length} draws)`,
         ...synthetic,
       },
       { label: `random real subset (IPC ${size.ipc}; ${draws.length} subsets)`, ...randomReal },
