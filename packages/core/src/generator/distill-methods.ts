@@ -8,8 +8,8 @@ import type { DistillOptions } from './distill-config.js';
  * kept, herding in the hidden layer of a labeler derived from the generator itself (distill/sample.ts
  * `labelerOf`), so the bundle releases nothing more. `default`: what bench:distill measured best
  * without releasing a model trained on the members — for now the paper's method (README,
- * "Distillation methods": selection helps at IPC 1 and costs at IPC 50; a labeler trained on the
- * real rows selects better but leaks membership itself).
+ * "Distillation methods": `select`'s gains are within their intervals and it raises the memorised
+ * share; a labeler trained on the real rows selects better but leaks membership itself).
  */
 export const DISTILL_METHODS = ['default', 'paper', 'select'] as const;
 export type DistillMethod = (typeof DISTILL_METHODS)[number];
