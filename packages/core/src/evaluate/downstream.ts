@@ -2,7 +2,7 @@ import { EmodistillError, ERROR_CODES } from '../errors.js';
 import { sameFeatureSpace } from '../features/feature-spec.js';
 import { labelIndices, type FeatureSet } from '../formats/feature-set.js';
 import { unweightedAverageRecall, weightedAccuracy, meanAndStd } from './metrics.js';
-import { trainClassifier, type ClassifierOptions } from '../models/mlp-classifier.js';
+import { trainClassifier, type ClassifierOptions, type TrainedClassifier } from '../models/mlp-classifier.js';
 import { applyStandardiser, fitStandardiser } from '../stats/standardise.js';
 
 export interface DownstreamOptions {
@@ -46,6 +46,31 @@ export function assertCompatible(train: FeatureSet, test: FeatureSet, what = 'tr
 }
 
 /**
+ * One training run of a classifier, timed, then its UAR and WA on the test rows (standardised as
+ * it was trained); the classifier is freed.
+ */
+export function timedTestRun(
+  seed: number,
+  train: () => TrainedClassifier,
+  test: { readonly x: Float32Array; readonly labels: Int32Array; readonly classCount: number },
+): DownstreamRun {
+  const started = performance.now();
+  const classifier = train();
+  const trainSeconds = (performance.now() - started) / 1000;
+  try {
+    const predicted = classifier.predict(test.x);
+    return {
+      seed,
+      uar: unweightedAverageRecall(test.labels, predicted, test.classCount),
+      wa: weightedAccuracy(test.labels, predicted),
+      trainSeconds,
+    };
+  } finally {
+    classifier.dispose();
+  }
+}
+
+/**
  * Trains the downstream emotion classifier on `train` (standardised with its own statistics) and
  * tests it on `test`, once per seed: UAR, WA, training time and the training set's size.
  */
@@ -61,25 +86,17 @@ export function evaluateDownstream(
   const labels = labelIndices(train);
   const testLabels = labelIndices(test);
   const classCount = train.classNames.length;
-  const runs = (options.seeds ?? [0, 1, 2]).map((seed) => {
-    const started = performance.now();
-    const classifier = trainClassifier(
-      { x, labels, dimension: train.dimension, classCount, targets: train.probabilities },
-      { ...options.classifier, seed },
-    );
-    const trainSeconds = (performance.now() - started) / 1000;
-    try {
-      const predicted = classifier.predict(testX);
-      return {
-        seed,
-        uar: unweightedAverageRecall(testLabels, predicted, classCount),
-        wa: weightedAccuracy(testLabels, predicted),
-        trainSeconds,
-      };
-    } finally {
-      classifier.dispose();
-    }
-  });
+  const runs = (options.seeds ?? [0, 1, 2]).map((seed) =>
+    timedTestRun(
+      seed,
+      () =>
+        trainClassifier(
+          { x, labels, dimension: train.dimension, classCount, targets: train.probabilities },
+          { ...options.classifier, seed },
+        ),
+      { x: testX, labels: testLabels, classCount },
+    ),
+  );
   return {
     runs,
     uar: meanAndStd(runs.map((r) => r.uar)),

@@ -3,8 +3,8 @@ import { generateRows, labelerOf, type GeneratorForSampling, type SampleLabels }
 import { labelIndices, type FeatureSet } from '../formats/feature-set.js';
 import { trainClassifierOnStream, type ClassifierOptions } from '../models/mlp-classifier.js';
 import { applyStandardiser } from '../stats/standardise.js';
-import { assertCompatible, type DownstreamRun } from './downstream.js';
-import { meanAndStd, unweightedAverageRecall, weightedAccuracy } from './metrics.js';
+import { assertCompatible, timedTestRun, type DownstreamRun } from './downstream.js';
+import { meanAndStd } from './metrics.js';
 
 export interface StreamOptions {
   /** One training run per seed; default [0, 1, 2]. */
@@ -48,32 +48,24 @@ export function evaluateGeneratorStream(
   const batchLabels = Int32Array.from({ length: batchSize }, (_, i) => i % classCount);
   const testX = applyStandardiser(test.features, generator.standardiser);
   const testLabels = labelIndices(test);
-  const runs = (options.seeds ?? [0, 1, 2]).map((seed): DownstreamRun => {
-    const started = performance.now();
-    const classifier = trainClassifierOnStream(
-      (step) => {
-        const x = generateRows(generator, batchLabels, seed * 1_000_003 + step);
-        const targets = labeler
-          ? (tf.softmax(labeler.apply(x).output) as tf.Tensor2D)
-          : (tf.oneHot(tf.tensor1d(batchLabels, 'int32'), classCount).toFloat() as tf.Tensor2D);
-        return { x, targets };
-      },
-      { dimension, classCount, steps },
-      { ...options.classifier, seed },
-    );
-    const trainSeconds = (performance.now() - started) / 1000;
-    try {
-      const predicted = classifier.predict(testX);
-      return {
-        seed,
-        uar: unweightedAverageRecall(testLabels, predicted, classCount),
-        wa: weightedAccuracy(testLabels, predicted),
-        trainSeconds,
-      };
-    } finally {
-      classifier.dispose();
-    }
-  });
+  const runs = (options.seeds ?? [0, 1, 2]).map((seed) =>
+    timedTestRun(
+      seed,
+      () =>
+        trainClassifierOnStream(
+          (step) => {
+            const x = generateRows(generator, batchLabels, seed * 1_000_003 + step);
+            const targets = labeler
+              ? (tf.softmax(labeler.apply(x).output) as tf.Tensor2D)
+              : (tf.oneHot(tf.tensor1d(batchLabels, 'int32'), classCount).toFloat() as tf.Tensor2D);
+            return { x, targets };
+          },
+          { dimension, classCount, steps },
+          { ...options.classifier, seed },
+        ),
+      { x: testX, labels: testLabels, classCount },
+    ),
+  );
   return {
     runs,
     uar: meanAndStd(runs.map((r) => r.uar)),
