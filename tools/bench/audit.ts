@@ -1,13 +1,18 @@
 /**
- * `npm run bench:audit`: the privacy audit on EmoDB (4-class) side by side for a real random
- * subset at IPC 50 (the reference point), a leaky control that emits member records plus 1 % noise
- * (must fail), and the distillation generator of each method (default: default,select) sampled at
- * IPC 50 the way its bundle samples (`select`: oversample-and-select in a labeler derived from the
- * generator), so what a method changes in a release is audited beside the default; and a loss
- * attack on that labeler. Methods that train their generator alike share it.
- * Members: every speaker but the audit holdout (03, 08, 09, 10: two female, two male).
- * Options: --emodb <wav dir>, --steps N (distillation, default 2000), --methods default,select,
- * --out <dir> for the reports.
+ * `npm run bench:audit`: the privacy audit side by side, on EmoDB 4-class or any imported corpus
+ * (`--features`), for: a real random subset of the members at IPC 50 (the reference point); a
+ * leaky control that emits member records plus 1 % noise (must FAIL everywhere); a null control, a
+ * generator trained only on speakers that are neither members nor holdout (must PASS wherever the
+ * holdout gives the power); and the distillation generator of each method (default:
+ * default,select) sampled at IPC 50 the way its bundle samples. Each subject gets its verdict by
+ * rule with the power limit of each attack; a loss attack on the sampling labeler is printed
+ * below. `--power-curve 2,5,10,20` also audits the first method's generator with the first k
+ * holdout speakers: how the power limit falls with the holdout.
+ * Speakers are dealt to the holdout, the null-control group and the members by a seeded shuffle
+ * (`--split-seed`), so nothing depends on a corpus's speaker ids.
+ * Options: --emodb <wav dir> | --features <file.arrow>, --holdout-speakers N (default 40 % of the
+ * speakers), --null-speakers N (default 20 %), --split-seed S, --steps N (distillation, default
+ * 2000), --methods default,select, --power-curve k,k,..., --out <dir> for the reports and a JSON.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,32 +30,65 @@ import {
   labelIndices,
   labelerOf,
   methodPreset,
+  readFeatureSet,
   resolveDistillConfig,
   sampleFeatureSet,
   selectBackend,
   selectCoreset,
+  selectRows,
   splitBySpeakers,
   type DistillMethod,
   type FeatureSet,
   type GeneratorForSampling,
 } from '@emodistill/core';
-import { renderAuditHtml, rocAuc, rocCurve, runAudit, type AuditReport } from '@emodistill/privacy-audit';
+import {
+  renderAuditHtml,
+  rocAuc,
+  rocCurve,
+  runAudit,
+  speakersNeededSentence,
+  type AuditReport,
+} from '@emodistill/privacy-audit';
 
 const { values: args } = parseArgs({
   options: {
     emodb: { type: 'string', default: fileURLToPath(new URL('../../../shared/datasets/emodb/wav', import.meta.url)) },
+    features: { type: 'string' },
+    'holdout-speakers': { type: 'string' },
+    'null-speakers': { type: 'string' },
+    'split-seed': { type: 'string', default: '0' },
     steps: { type: 'string', default: '2000' },
     methods: { type: 'string', default: 'default,select' },
+    'power-curve': { type: 'string' },
     out: { type: 'string', default: 'bench-audit' },
   },
 });
-const HOLDOUT = ['03', '08', '09', '10'];
 
 const backend = await selectBackend('auto');
-const { set } = await extractFeatureSet(await listEmodb(args.emodb, '4class'));
-const { train: members, test: holdout } = splitBySpeakers(set, HOLDOUT);
+const set = args.features
+  ? await readFeatureSet(args.features)
+  : (await extractFeatureSet(await listEmodb(args.emodb, '4class'))).set;
+const corpusName = args.features ?? 'EmoDB 4-class';
+
+// A seeded shuffle of the sorted speakers, dealt: holdout first, then the null-control group, the rest are members.
+const speakers = [...new Set(set.speakers)].sort();
+const rng = createRng(Number(args['split-seed']));
+for (let i = speakers.length - 1; i > 0; i--) {
+  const j = Math.floor(rng.next() * (i + 1));
+  [speakers[i], speakers[j]] = [speakers[j]!, speakers[i]!];
+}
+const holdoutCount = Number(args['holdout-speakers'] ?? Math.max(1, Math.round(0.4 * speakers.length)));
+const nullCount = Number(args['null-speakers'] ?? Math.max(1, Math.round(0.2 * speakers.length)));
+if (holdoutCount + nullCount > speakers.length - 2)
+  throw new Error(
+    `${speakers.length} speakers cannot give ${holdoutCount} holdout and ${nullCount} null-control speakers and keep 2 members`,
+  );
+const holdoutSpeakers = speakers.slice(0, holdoutCount);
+const nullSpeakers = speakers.slice(holdoutCount, holdoutCount + nullCount);
+const { train: rest, test: holdout } = splitBySpeakers(set, holdoutSpeakers);
+const { train: members, test: nullTrain } = splitBySpeakers(rest, nullSpeakers);
 console.log(
-  `EmoDB 4-class · backend ${backend} · members ${new Set(members.speakers).size} speakers (${members.ids.length} utt.) · audit holdout ${HOLDOUT.join(', ')} (${holdout.ids.length} utt.)`,
+  `${corpusName} · backend ${backend} · members ${new Set(members.speakers).size} speakers (${members.ids.length} utt.) · audit holdout ${holdoutCount} speakers (${holdout.ids.length} utt.): ${holdoutSpeakers.join(', ')} · null control trained on ${nullCount} other speakers (${nullTrain.ids.length} utt.)`,
 );
 
 /** Member records plus Gaussian noise of 1 % of each dimension's spread: a generator that copies. */
@@ -67,30 +105,39 @@ function leakyControl(real: FeatureSet): FeatureSet {
 }
 
 const started = performance.now();
+const trainGenerator = async (
+  rows: FeatureSet,
+  method: DistillMethod,
+  label: string,
+): Promise<GeneratorForSampling> => {
+  const result = await distill(rows, methodPreset(method, { steps: Number(args.steps) }).distill);
+  console.log(`distillation (${label}): ${result.steps} steps in ${result.seconds.toFixed(0)} s`);
+  return loadGenerator(createGeneratorBundle(result, rows, backend), 'bench');
+};
+const sampleAt50 = (generator: GeneratorForSampling, method: DistillMethod, label: string): FeatureSet =>
+  sampleFeatureSet(
+    generator,
+    { ipc: 50, prior: 'balanced', seed: 1, selection: 'herding', temperature: 1, ...methodPreset(method).sampling },
+    label,
+  );
+const methods = args.methods.split(',') as DistillMethod[];
+const nullGenerator = await trainGenerator(nullTrain, methods[0]!, `null control, ${methods[0]}`);
 const subjects: [string, FeatureSet][] = [
   ['real subset IPC 50', selectCoreset(members, 'random', 50, 0)],
   ['leaky control', leakyControl(members)],
+  ['null control IPC 50', sampleAt50(nullGenerator, methods[0]!, 'null control')],
 ];
+disposeGenerator(nullGenerator);
 // Methods whose generators train alike (they differ in the labeler or in sampling) share one distillation.
 const generators = new Map<string, GeneratorForSampling>();
-for (const method of args.methods.split(',') as DistillMethod[]) {
-  const preset = methodPreset(method, { steps: Number(args.steps) });
-  const key = JSON.stringify({ ...resolveDistillConfig(preset.distill), labelerHiddenUnits: [] });
+for (const method of methods) {
+  const key = JSON.stringify({ ...resolveDistillConfig(methodPreset(method).distill), labelerHiddenUnits: [] });
   let generator = generators.get(key);
   if (!generator) {
-    const result = await distill(members, preset.distill);
-    console.log(`distillation (${method}): ${result.steps} steps in ${result.seconds.toFixed(0)} s`);
-    generator = loadGenerator(createGeneratorBundle(result, members, backend), 'bench');
+    generator = await trainGenerator(members, method, method);
     generators.set(key, generator);
   }
-  subjects.push([
-    `distillation ${method} IPC 50`,
-    sampleFeatureSet(
-      generator,
-      { ipc: 50, prior: 'balanced', seed: 1, selection: 'herding', temperature: 1, ...preset.sampling },
-      `distillation generator (${method})`,
-    ),
-  ]);
+  subjects.push([`distillation ${method} IPC 50`, sampleAt50(generator, method, `distillation generator (${method})`)]);
 }
 // The labeler selection uses (derived from the generator when the bundle has none): a loss attack on it.
 const labelerAttack = [...generators.values()].map((generator) => {
@@ -108,13 +155,29 @@ const labelerAttack = [...generators.values()].map((generator) => {
 });
 for (const generator of generators.values()) disposeGenerator(generator);
 await mkdir(args.out, { recursive: true });
-const reports: AuditReport[] = [];
-for (const [name, subject] of subjects) {
-  const report = runAudit(subject, members, holdout, { subject: name });
-  reports.push(report);
+const audit = async (name: string, subject: FeatureSet, audited: FeatureSet): Promise<AuditReport> => {
+  const report = runAudit(subject, members, audited, { subject: name });
   const file = join(args.out, name.replace(/\W+/g, '-'));
   await writeFile(`${file}.json`, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(`${file}.html`, renderAuditHtml(report));
+  return report;
+};
+const reports: AuditReport[] = [];
+for (const [name, subject] of subjects) reports.push(await audit(name, subject, holdout));
+// The power curve: the first method's generator audited with the first k holdout speakers.
+const powerCurve: { holdoutSpeakers: number; powerLimit: number; verdict: string; auc: number }[] = [];
+for (const k of (args['power-curve'] ?? '').split(',').filter(Boolean).map(Number)) {
+  if (k > holdoutCount) throw new Error(`--power-curve ${k}: only ${holdoutCount} holdout speakers`);
+  const few = new Set(holdoutSpeakers.slice(0, k));
+  const subset = selectRows(holdout, (row) => few.has(holdout.speakers[row]!));
+  const report = await audit(`power curve ${k} holdout speakers`, subjects[3]![1], subset);
+  const attacks = report.verdict.figures.attacks;
+  powerCurve.push({
+    holdoutSpeakers: k,
+    powerLimit: Math.max(...attacks.map((a) => a.powerLimit)),
+    verdict: report.verdict.verdict,
+    auc: Math.max(...attacks.map((a) => a.auc)),
+  });
 }
 
 const f = (v: number): string => v.toFixed(3);
@@ -147,7 +210,11 @@ const metrics: [string, (r: AuditReport) => string][] = [
       `${pct(r.speakerInformation.representations.syntheticTrainedAccuracy)} / ${pct(r.speakerInformation.representations.realTrainedAccuracy)}`,
   ],
   ['utility: UAR on holdout speakers', (r) => pct(r.utility.uar.mean)],
-  ['gate', (r) => (r.gate.passed ? 'PASS' : 'FAIL')],
+  [
+    'power limit, nearest neighbour / reference ratio',
+    (r) => r.verdict.figures.attacks.map((a) => f(a.powerLimit)).join(' / '),
+  ],
+  ['verdict', (r) => r.verdict.verdict.toUpperCase()],
 ];
 const header = ['metric', ...subjects.map(([name]) => name)];
 const rows = metrics.map(([name, value]) => [name, ...reports.map(value)]);
@@ -157,6 +224,40 @@ for (const row of [header, widths.map((w) => '-'.repeat(w)), ...rows])
 console.log(
   `the sampling labeler (derived from the generator unless the bundle has one), loss attack (true-class probability, members vs holdout): utterance AUC ${labelerAttack.map(f).join(' / ')}`,
 );
+for (const [k, [name]] of subjects.entries())
+  console.log(
+    `${name}: ${reports[k]!.verdict.verdict.toUpperCase()}. ${reports[k]!.verdict.reason}${speakersNeededSentence(reports[k]!.verdict)}`,
+  );
+if (powerCurve.length) {
+  console.log(
+    `power curve (${subjects[3]![0]}, the first k holdout speakers against ${new Set(members.speakers).size} members):`,
+  );
+  for (const point of powerCurve)
+    console.log(
+      `  ${String(point.holdoutSpeakers).padStart(3)} holdout speakers: power limit ${f(point.powerLimit)}, AUC ${f(point.auc)}, ${point.verdict.toUpperCase()}`,
+    );
+}
 console.log(
   `chance for the speaker probe: ${pct(reports[0]!.speakerInformation.probe.chance)} · reports in ${args.out}/ · ${((performance.now() - started) / 1000).toFixed(0)} s`,
+);
+await writeFile(
+  join(args.out, 'bench-audit.json'),
+  `${JSON.stringify(
+    {
+      corpus: corpusName,
+      holdoutSpeakers,
+      nullSpeakers,
+      memberSpeakers: [...new Set(members.speakers)],
+      subjects: subjects.map(([name], k) => ({
+        name,
+        verdict: reports[k]!.verdict.verdict,
+        reason: reports[k]!.verdict.reason,
+        figures: reports[k]!.verdict.figures,
+      })),
+      labelerAttackAuc: labelerAttack,
+      powerCurve,
+    },
+    null,
+    2,
+  )}\n`,
 );

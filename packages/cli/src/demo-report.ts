@@ -1,4 +1,5 @@
 /** The demo's one-page report: utility beside privacy, self-contained (inline CSS and SVG, no script). */
+import type { Verdict } from '@emodistill/core';
 
 export interface DemoUtilityRow {
   readonly label: string;
@@ -12,8 +13,12 @@ export interface DemoSiteAudit {
   readonly siteId: string;
   readonly trainingSpeakers: readonly string[];
   readonly holdoutSpeakers: readonly string[];
-  readonly passed: boolean;
+  readonly verdict: Verdict;
+  /** The verdict's reason, with how many speakers a pass needs when it is inconclusive. */
+  readonly reason: string;
   readonly membershipAucUpper: number;
+  /** The highest power limit over the attacks: what chance alone reaches with this holdout. */
+  readonly powerLimit: number;
   readonly memorisedShare: number;
   readonly memorisedBaseline: number;
   readonly probeConfidenceSynthetic: number;
@@ -25,7 +30,7 @@ export interface DemoSiteAudit {
 
 export interface DemoReport {
   readonly kind: 'emodistill-demo';
-  readonly version: 2;
+  readonly version: 3;
   readonly createdAt: string;
   readonly backend: string;
   readonly corpus: {
@@ -86,7 +91,7 @@ export function renderDemoHtml(report: DemoReport): string {
 <style>
 body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}
-.pass{color:#0a5d1e;font-weight:bold}.fail{color:#8a1c0c;font-weight:bold}.plot{border:1px solid #eee}
+.pass{color:#0a5d1e;font-weight:bold}.fail{color:#8a1c0c;font-weight:bold}.inconclusive{color:#6b4e00;font-weight:bold}.plot{border:1px solid #eee}
 </style></head><body>
 <h1>emodistill demo</h1>
 <p>${report.corpus.utterances} utterances of ${report.corpus.speakers} synthetic speakers, emotions ${escape(report.corpus.classNames.join(', '))}. Held out for evaluation: speakers ${escape(report.corpus.testSpeakers.join(', '))}. Backend ${escape(report.backend)} · ${escape(report.createdAt)}</p>
@@ -100,15 +105,15 @@ ${report.utility.map((r) => cells([r.label, `${percent(r.uar.mean)} ± ${(100 * 
 </table>
 <h2>Privacy: each site's audit of the global generator</h2>
 <p>Each site audits on its own data: its training speakers are members, its audit-holdout speakers never reached the generator. Only these figures and a signed attestation leave the site.</p>
-<table id="audits"><tr><th>site</th><th>members / holdout speakers</th><th>membership AUC (upper 95 % bound)</th><th>memorised share (holdout baseline)</th><th>speaker-probe confidence synthetic / real</th><th>utility UAR (holdout)</th><th>gate</th><th>full report</th></tr>
+<table id="audits"><tr><th>site</th><th>members / holdout speakers</th><th>membership AUC (upper 95 % bound)</th><th>power limit</th><th>memorised share (holdout baseline)</th><th>speaker-probe confidence synthetic / real</th><th>utility UAR (holdout)</th><th>verdict</th><th>why</th><th>full report</th></tr>
 ${report.audits
   .map(
     (a) =>
-      `<tr><td>${escape(a.siteId)}</td><td>${escape(a.trainingSpeakers.join(','))} / ${escape(a.holdoutSpeakers.join(','))}</td><td>${a.membershipAucUpper.toFixed(2)}</td><td>${percent(a.memorisedShare)} (${percent(a.memorisedBaseline)})</td><td>${percent(a.probeConfidenceSynthetic)} / ${percent(a.probeConfidenceReal)}</td><td>${percent(a.utilityUar)}</td><td class="${a.passed ? 'pass' : 'fail'}">${a.passed ? 'PASS' : 'FAIL'}</td><td><a href="${escape(a.reportHtml)}">audit page</a></td></tr>`,
+      `<tr><td>${escape(a.siteId)}</td><td>${escape(a.trainingSpeakers.join(','))} / ${escape(a.holdoutSpeakers.join(','))}</td><td>${a.membershipAucUpper.toFixed(2)}</td><td>${a.powerLimit.toFixed(2)}</td><td>${percent(a.memorisedShare)} (${percent(a.memorisedBaseline)})</td><td>${percent(a.probeConfidenceSynthetic)} / ${percent(a.probeConfidenceReal)}</td><td>${percent(a.utilityUar)}</td><td class="${a.verdict}">${a.verdict.toUpperCase()}</td><td>${escape(a.reason)}</td><td><a href="${escape(a.reportHtml)}">audit page</a></td></tr>`,
   )
   .join('\n')}
 </table>
-<p>With one or two holdout speakers per site, membership-AUC intervals are wide, so the default gate (upper bound ≤ 0.60) is hard to pass: reserve more holdout speakers for a real release.</p>
+<p>Verdicts by rule (τ = membership AUC 0.60): FAIL when an attack's lower bound is above τ or records are memorised; PASS when every upper bound is within τ; INCONCLUSIVE when neither and the power limit — what chance alone reaches over random reassignments of these speakers — is above τ: with one holdout speaker per site no generator could pass, and the reason says how many speakers would.</p>
 </body></html>
 `;
 }

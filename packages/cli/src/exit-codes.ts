@@ -1,4 +1,4 @@
-import { EmodistillError, ERROR_CODES } from '@emodistill/core';
+import { EmodistillError, ERROR_CODES, type Verdict } from '@emodistill/core';
 
 /** Process exit codes of `emodistill` (documented in the README). */
 export const EXIT_CODES = {
@@ -7,11 +7,18 @@ export const EXIT_CODES = {
   failure: 1,
   /** Wrong command line (unknown option, missing argument). */
   usage: 2,
-  /** The privacy audit ran and the generator failed its release gate. */
+  /** The privacy audit ran and its verdict is FAIL (a demonstrated leak, or memorisation). */
   gateFailed: 3,
+  /** The privacy audit ran and its verdict is INCONCLUSIVE: too few holdout speakers to pass anything. */
+  auditInconclusive: 4,
   /** A bug: please report it with the log. */
   internal: 70,
 } as const;
+
+/** An audit's exit code: 0 pass, 3 fail, 4 inconclusive. */
+export function exitCodeOfVerdict(verdict: Verdict): ExitCode {
+  return verdict === 'pass' ? EXIT_CODES.ok : verdict === 'fail' ? EXIT_CODES.gateFailed : EXIT_CODES.auditInconclusive;
+}
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 

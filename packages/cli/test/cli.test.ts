@@ -825,6 +825,36 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
     expect(result.stderr).not.toMatch(/Cannot read|null/);
   });
 
+  it('audit leads with its verdict and exits 3 for a FAIL (the members themselves as the synthetic set)', async () => {
+    // arrange
+    const { train, test } = await mistakeFixtures();
+
+    // act
+    const result = await run(
+      'audit',
+      '--members',
+      train,
+      '--holdout',
+      test,
+      '--synthetic',
+      train,
+      '--resamples',
+      '50',
+      '--permutations',
+      '200',
+      '--out',
+      join(dir, 'copied-audit.json'),
+      '--backend',
+      'wasm',
+    );
+    const report = JSON.parse(await readFile(join(dir, 'copied-audit.json'), 'utf8'));
+
+    // assert
+    expect(result.code, result.stderr).toBe(EXIT_CODES.gateFailed);
+    expect(result.stdout.split('\n')[0]).toMatch(/^verdict: FAIL\. .* the generator copies records\.$/);
+    expect(report.verdict).toMatchObject({ verdict: 'fail', policy: { maxMembershipAuc: 0.6, permutations: 200 } });
+  });
+
   it('audit --key names a missing bundle with its code, not the file system error of its hashing', async () => {
     // arrange
     const { train, test } = await mistakeFixtures();

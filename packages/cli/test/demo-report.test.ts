@@ -20,7 +20,7 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 const stat = (mean: number) => ({ mean, std: 0.05 });
 const REPORT: DemoReport = {
   kind: 'emodistill-demo',
-  version: 2,
+  version: 3,
   createdAt: '2026-11-25T00:00:00.000Z',
   backend: 'wasm',
   corpus: {
@@ -49,8 +49,10 @@ const REPORT: DemoReport = {
     siteId,
     trainingSpeakers: [`spk0${i + 3}`],
     holdoutSpeakers: [`spk1${i}`],
-    passed: i !== 1,
+    verdict: (['pass', 'fail', 'inconclusive'] as const)[i]!,
+    reason: `reason <${i}>`,
     membershipAucUpper: 0.5 + 0.1 * i,
+    powerLimit: 0.55 + 0.15 * i,
     memorisedShare: 0.02,
     memorisedBaseline: 0.05,
     probeConfidenceSynthetic: 0.6,
@@ -97,6 +99,9 @@ describe.runIf(haveChromium)('the demo HTML report in headless Chromium', () => 
       expect(await page.locator('#utility-chart rect').count()).toBe(3);
       expect(await page.locator('#utility tr').count()).toBe(4);
       expect(await page.locator('#audits tr').count()).toBe(4);
+      expect(await page.locator('#audits tr:nth-child(4) td').allTextContents()).toEqual(
+        expect.arrayContaining(['INCONCLUSIVE', 'reason <2>', '0.85']),
+      );
       expect(await page.locator('#audits a').first().getAttribute('href')).toBe('federation/site-1/audit-report.html');
       const box = await page.locator('#utility-chart').boundingBox();
       expect(box?.width).toBeGreaterThan(300);

@@ -16,8 +16,15 @@ import {
   PROTOCOL,
   signBytes,
   signRequest,
+  verifyBytes,
   verifyGeneratorBundle,
+  DEFAULT_AUDIT_POLICY,
+  checkMessage,
+  decideVerdict,
   type Attestation,
+  type AuditFigures,
+  type AuditPolicy,
+  type Verdict,
   type NamedTensor,
   type UpdateHeader,
 } from '@emodistill/core/federation';
@@ -97,7 +104,7 @@ function adminCall(method: 'GET' | 'POST', url: string, body?: unknown, keys = a
   });
 }
 
-function start(): void {
+function start(auditPolicy?: Partial<AuditPolicy>): void {
   const config = resolveCoordinatorConfig(
     {
       dataDir: dir,
@@ -111,6 +118,7 @@ function start(): void {
       },
       rounds: { minSites: 2 },
       limits: { maxPayloadBytes: 4096, maxUpdateNorm: 10 },
+      ...(auditPolicy && { auditPolicy }),
     },
     'test config',
     dir,
@@ -662,13 +670,39 @@ describe('coordinator HTTP API: attestations and release', () => {
     return sha256;
   }
 
-  function attestation(subjectSha256: string, keys: typeof site, passed = true, signWith = keys): Attestation {
+  /** Figures that give each verdict by rule under the default policy. */
+  const FIGURES: Record<Verdict, AuditFigures['attacks'][number]> = {
+    pass: { name: 'nearest-neighbour', auc: 0.5, low: 0.45, high: 0.56, powerLimit: 0.55 },
+    fail: { name: 'nearest-neighbour', auc: 0.75, low: 0.66, high: 0.84, powerLimit: 0.6 },
+    inconclusive: { name: 'nearest-neighbour', auc: 0.6, low: 0.45, high: 0.8, powerLimit: 0.85 },
+  };
+
+  function attestation(
+    subjectSha256: string,
+    keys: typeof site,
+    verdict: Verdict = 'pass',
+    {
+      signWith = keys,
+      policy = DEFAULT_AUDIT_POLICY,
+      claim,
+    }: { signWith?: typeof site; policy?: AuditPolicy; claim?: Verdict } = {},
+  ): Attestation {
+    const figures: AuditFigures = {
+      attacks: [FIGURES[verdict], { ...FIGURES[verdict], name: 'reference-ratio' }],
+      memorisedShare: 0.04,
+      memorisedBaseline: 0.05,
+      syntheticSamples: 200,
+    };
+    const decision = decideVerdict(figures, policy);
     const body: Attestation['body'] = {
       kind: 'emodistill-audit-attestation',
-      version: 2,
+      version: 3,
       subjectSha256,
-      passed,
-      checks: [{ name: 'membership AUC upper', value: 0.55, threshold: 0.6, passed }],
+      verdict: claim ?? decision.verdict,
+      reason: decision.reason,
+      policy,
+      figures,
+      counts: { memberSpeakers: 6, memberUtterances: 60, holdoutSpeakers: 4, holdoutUtterances: 40, synthetic: 200 },
       createdAt: new Date().toISOString(),
       sitePublicKey: encodeKey(keys.publicKey),
     };
@@ -699,10 +733,14 @@ describe('coordinator HTTP API: attestations and release', () => {
     const genuine = attestation(sha256, site);
 
     // act
-    const forged = await sendAttestation('site-a', site, attestation(sha256, site, true, generateKeyPair()));
+    const forged = await sendAttestation(
+      'site-a',
+      site,
+      attestation(sha256, site, 'pass', { signWith: generateKeyPair() }),
+    );
     const altered = await sendAttestation('site-a', site, {
       ...genuine,
-      body: { ...genuine.body, checks: [{ ...genuine.body.checks[0]!, value: 0.9 }] },
+      body: { ...genuine.body, figures: { ...genuine.body.figures, memorisedShare: 0.01 } },
     });
     const foreign = await sendAttestation('site-a', site, attestation(sha256, siteB));
     const unknownSubject = await sendAttestation('site-a', site, attestation('0'.repeat(64), site));
@@ -713,26 +751,88 @@ describe('coordinator HTTP API: attestations and release', () => {
     expect([altered.statusCode, altered.json().code]).toEqual([403, 'BAD_ATTESTATION']);
     expect([foreign.statusCode, foreign.json().code]).toEqual([403, 'BAD_ATTESTATION']);
     expect([unknownSubject.statusCode, unknownSubject.json().code]).toEqual([422, 'UNKNOWN_SUBJECT']);
-    expect(recorded.json()).toEqual({ recorded: true, version: 2, passed: true });
+    expect(recorded.json()).toEqual({ recorded: true, version: 2, verdict: 'pass' });
   });
 
-  it('releases only when every site that trained the generator attested a passing audit', async () => {
+  it("serves the federation's audit policy signed, and refuses attestations made under a weaker one or claiming a verdict their figures do not give", async () => {
+    // arrange: this federation is stricter than the default on τ and permutations
+    await coordinator.app.close();
+    const sha256 = storeTrainedVersion();
+    start({ maxMembershipAuc: 0.58, permutations: 2000 });
+    const federation = { ...DEFAULT_AUDIT_POLICY, maxMembershipAuc: 0.58, permutations: 2000 };
+
+    // act
+    const served = await coordinator.app.inject({
+      method: 'GET',
+      url: '/release-policy',
+      headers: {
+        [AUTH_HEADER]: signRequest(
+          { role: 'site', id: 'site-a', method: 'GET', path: '/release-policy' },
+          site.secretKey,
+        ),
+      },
+    });
+    const unsigned = await coordinator.app.inject({ method: 'GET', url: '/release-policy' });
+    const weaker = await sendAttestation('site-a', site, attestation(sha256, site));
+    const droppedAttack = await sendAttestation(
+      'site-a',
+      site,
+      attestation(sha256, site, 'pass', { policy: { ...federation, attacks: ['nearest-neighbour'] } }),
+    );
+    const overclaimed = await sendAttestation(
+      'site-a',
+      site,
+      attestation(sha256, site, 'inconclusive', { policy: federation, claim: 'pass' }),
+    );
+    const stricter = await sendAttestation(
+      'site-a',
+      site,
+      attestation(sha256, site, 'pass', { policy: { ...federation, maxMembershipAuc: 0.57 } }),
+    );
+
+    // assert
+    const policy = checkMessage('signedReleasePolicy', served.json());
+    expect(policy.ok && policy.message.body.policy).toEqual(federation);
+    expect(
+      policy.ok &&
+        verifyBytes(
+          canonicalBytes(policy.message.body),
+          policy.message.signature,
+          encodeKey(coordinatorKeys.publicKey),
+        ),
+    ).toBe(true);
+    expect(unsigned.statusCode).toBe(401);
+    expect([weaker.statusCode, weaker.json().code]).toEqual([422, 'POLICY_NOT_MET']);
+    expect(weaker.json().message).toMatch(
+      /τ 0.6 is above the federation's 0.58; 1000 permutations are fewer than the federation's 2000/,
+    );
+    expect(droppedAttack.json().message).toMatch(/required attacks not run: reference-ratio/);
+    expect(overclaimed.json().message).toMatch(/its verdict is pass but its figures give inconclusive by rule/);
+    expect(stricter.json()).toEqual({ recorded: true, version: 2, verdict: 'pass' });
+  });
+
+  it('releases only when every site that trained the generator attested PASS (an inconclusive audit blocks it too)', async () => {
     // arrange
     await coordinator.app.close();
     const sha256 = storeTrainedVersion();
     start();
     await sendAttestation('site-a', site, attestation(sha256, site));
-    await sendAttestation('site-b', siteB, attestation(sha256, siteB, false));
+    await sendAttestation('site-b', siteB, attestation(sha256, siteB, 'fail'));
 
     // act
     const blocked = await adminCall('GET', '/admin/export?release=true');
-    await sendAttestation('site-b', siteB, attestation(sha256, siteB, true));
+    await sendAttestation('site-b', siteB, attestation(sha256, siteB, 'inconclusive'));
+    const stillBlocked = await adminCall('GET', '/admin/export?release=true');
+    await sendAttestation('site-b', siteB, attestation(sha256, siteB, 'pass'));
     const released = await adminCall('GET', '/admin/export?release=true');
     const bundle = decodeGeneratorBundle(released.rawPayload, 'released');
 
     // assert
     expect([blocked.statusCode, blocked.json().code]).toEqual([409, 'RELEASE_BLOCKED']);
-    expect(blocked.json().message).toMatch(/site-b/);
+    expect(blocked.json().message).toMatch(
+      /not yet: site-b \(FAIL: The nearest-neighbour attack tells members from holdout speakers/,
+    );
+    expect(stillBlocked.json().message).toMatch(/not yet: site-b \(INCONCLUSIVE: .*too few holdout speakers/);
     expect(released.statusCode).toBe(200);
     expect(verifyGeneratorBundle(bundle)).toBe(encodeKey(coordinatorKeys.publicKey));
     expect(bundle.metadata.provenance).toMatchObject({ released: true, globalVersion: 2, globalSha256: sha256 });
@@ -742,7 +842,7 @@ describe('coordinator HTTP API: attestations and release', () => {
     ]);
   });
 
-  it('accepts only version 2 attestations: a version 1 one (which named a local path) is refused, and neither counts nor is published when stored', async () => {
+  it('accepts only version 3 attestations: a version 1 one (which named a local path) is refused, and neither counts nor is published when stored', async () => {
     // arrange: site-b's passing version 1 attestation stored before the upgrade
     await coordinator.app.close();
     const sha256 = storeTrainedVersion();

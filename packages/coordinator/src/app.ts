@@ -58,8 +58,15 @@ export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
   });
   replyWithCodes(app);
   app.setValidatorCompiler(typeBoxValidatorCompiler);
-  void app.register(siteApi, { store, config, runner: getRunner, authenticate, counters });
-  void app.register(adminApi, { store, keys, runner: getRunner, gateway, authenticate });
+  void app.register(siteApi, { store, config, keys, runner: getRunner, authenticate, counters });
+  void app.register(adminApi, {
+    store,
+    keys,
+    auditPolicy: config.auditPolicy,
+    runner: getRunner,
+    gateway,
+    authenticate,
+  });
 
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   typed.get('/health', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({

@@ -11,7 +11,13 @@ import {
   type TString,
   type TUnion,
 } from '@sinclair/typebox';
-import { DEFAULT_LATENT_RADIUS, readJsonFile, RoundSettingsSchema, validateConfig } from '@emodistill/core/federation';
+import {
+  AuditPolicySchema,
+  DEFAULT_LATENT_RADIUS,
+  readJsonFile,
+  RoundSettingsSchema,
+  validateConfig,
+} from '@emodistill/core/federation';
 
 const PublicKey = Type.String({
   pattern: '^[A-Za-z0-9+/]{43}=$',
@@ -55,6 +61,7 @@ const CoordinatorConfigSchema: TObject<{
     maxUploadBytesInFlight: TInteger;
   }>;
   tls: TOptional<TObject<{ certFile: TString; keyFile: TString }>>;
+  auditPolicy: TObject<(typeof AuditPolicySchema)['properties']>;
 }> = Type.Object(
   {
     listen: Type.Object(
@@ -144,6 +151,12 @@ const CoordinatorConfigSchema: TObject<{
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * The federation's one release policy (τ, memorisation excess, interval level, permutations,
+     * required attacks): sites fetch it signed before they audit, and an attestation made under a
+     * weaker one is refused.
+     */
+    auditPolicy: Type.Object(AuditPolicySchema.properties, { additionalProperties: false, default: {} }),
     /** https/wss when set (PEM files). */
     tls: Type.Optional(
       Type.Object({ certFile: Type.String(), keyFile: Type.String() }, { additionalProperties: false }),

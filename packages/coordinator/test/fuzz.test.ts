@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DEFAULT_AUDIT_POLICY,
   AUTH_HEADER,
   canonicalBytes,
   encodeGeneratorBundle,
@@ -1256,10 +1257,18 @@ describe('coordinator fuzz: HTTP and socket.io surface of a training round', () 
     const attestationOf = (fields: Partial<Attestation['body']>, by: Signer): Attestation => {
       const body: Attestation['body'] = {
         kind: 'emodistill-audit-attestation',
-        version: 2,
+        version: 3,
         subjectSha256: sha256Hex('unknown subject'),
-        passed: true,
-        checks: [],
+        verdict: 'pass',
+        reason: '',
+        policy: DEFAULT_AUDIT_POLICY,
+        figures: {
+          attacks: [{ name: 'nearest-neighbour', auc: 0.5, low: 0.45, high: 0.55, powerLimit: 0.55 }],
+          memorisedShare: 0,
+          memorisedBaseline: 0.05,
+          syntheticSamples: 100,
+        },
+        counts: { memberSpeakers: 2, memberUtterances: 4, holdoutSpeakers: 2, holdoutUtterances: 4, synthetic: 100 },
         createdAt: new Date().toISOString(),
         sitePublicKey: siteA.publicKey,
         ...fields,
@@ -1274,7 +1283,9 @@ describe('coordinator fuzz: HTTP and socket.io surface of a training round', () 
         JSON.stringify(attestationOf({}, other)),
         JSON.stringify(attestationOf({ sitePublicKey: other.publicKey }, other)),
         JSON.stringify({ ...attestationOf({}, siteA), extra: true }),
-        JSON.stringify({ ...attestationOf({}, siteA), body: { ...attestationOf({}, siteA).body, passed: 'yes' } }),
+        JSON.stringify({ ...attestationOf({}, siteA), body: { ...attestationOf({}, siteA).body, verdict: 'yes' } }),
+        // a verdict its figures do not give (and an unknown subject)
+        JSON.stringify(attestationOf({ verdict: 'fail' }, siteA)),
       ),
     );
     await fc.assert(

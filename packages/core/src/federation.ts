@@ -54,7 +54,16 @@ export {
 export { DistillConfigSchema } from './generator/distill-config.js';
 export { PROTOCOL } from './protocol/transport.js';
 export { readJsonFile, validateConfig } from './io/json-config.js';
-export { ATTESTATION_VERSION, verifyAttestation } from './protocol/attestation.js';
+export { ATTESTATION_VERSION, AttestationSchema, judgeAttestation, verifyAttestation } from './protocol/attestation.js';
+export {
+  AuditFiguresSchema,
+  AuditPolicySchema,
+  decideVerdict,
+  DEFAULT_AUDIT_POLICY,
+  MEMBERSHIP_ATTACKS,
+  policyWeaknesses,
+  strictestPolicy,
+} from './protocol/audit-policy.js';
 export { AUTH_HEADER, REQUEST_MAX_SKEW_MS, signRequest, verifyRequest } from './protocol/request-auth.js';
 export { initialGeneratorWeights } from './generator/initial-weights.js';
 export { UPDATE_REJECTIONS, validateUpdate, validateUpdateHeader } from './protocol/validate-update.js';
@@ -87,6 +96,7 @@ export type { FeatureMoments } from './aggregation/moments.js';
 export type { KeyPair } from './crypto/signing.js';
 export type {
   FederationFinished,
+  ReleasePolicy,
   RequestAuth,
   RoundAnnouncement,
   RoundFailed,
@@ -95,6 +105,14 @@ export type {
   UpdateHeader,
 } from './protocol/messages.js';
 export type { Attestation, AttestationBody } from './protocol/attestation.js';
+export type {
+  AttackVerdict,
+  AuditFigures,
+  AuditPolicy,
+  MembershipAttack,
+  Verdict,
+  VerdictDecision,
+} from './protocol/audit-policy.js';
 export type { RequestToSign, RequestVerdict, RequestVerification } from './protocol/request-auth.js';
 export type {
   Rejection,

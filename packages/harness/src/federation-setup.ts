@@ -6,6 +6,7 @@ import {
   selectRows,
   writeFeatureSet,
   writeKeyFile,
+  type AuditPolicy,
   type DistillMethod,
   type FeatureSet,
   type KeyPair,
@@ -50,6 +51,8 @@ export interface FederationSetupOptions {
   /** Port of the coordinator; 0 (default) picks a free one. */
   readonly port?: number;
   readonly auditHoldoutSpeakers?: (siteIndex: number, speakers: readonly string[]) => readonly string[];
+  /** The federation's audit policy (coordinator `auditPolicy`), fields over the default. */
+  readonly auditPolicy?: Partial<AuditPolicy>;
 }
 
 /** Speakers sorted (numerically where they are numbers), dealt round robin: each site gets whole speakers (non-IID). */
@@ -122,6 +125,7 @@ export async function setUpFederation(
           ...(options.statisticsWaitSeconds !== undefined && { statisticsWaitSeconds: options.statisticsWaitSeconds }),
         },
         ...(options.maxPayloadBytes && { limits: { maxPayloadBytes: options.maxPayloadBytes } }),
+        ...(options.auditPolicy && { auditPolicy: options.auditPolicy }),
       },
       null,
       2,

@@ -11,16 +11,34 @@ import {
 import type { AuditReport } from './audit.js';
 
 /**
- * Signs the release-gate figures of an audit. The subject is named by its sha256 only (no path or
- * file name of the auditing machine), since the coordinator publishes attestations in the release.
+ * Signs an audit's verdict with the policy, figures and counts it rests on. The subject is named by
+ * its sha256 only (no path or file name of the auditing machine), since the coordinator publishes
+ * attestations in the release.
+ * @param trainingPrivacy the audited generator's DP guarantee, when its training had one
  */
-export function signAttestation(report: AuditReport, subjectSha256: string, keys: KeyPair): Attestation {
+export function signAttestation(
+  report: AuditReport,
+  subjectSha256: string,
+  keys: KeyPair,
+  trainingPrivacy?: AttestationBody['trainingPrivacy'],
+): Attestation {
+  const { counts, verdict } = report;
   const body: AttestationBody = {
     kind: 'emodistill-audit-attestation',
     version: ATTESTATION_VERSION,
     subjectSha256,
-    passed: report.gate.passed,
-    checks: report.gate.checks.map(({ name, value, threshold, passed }) => ({ name, value, threshold, passed })),
+    verdict: verdict.verdict,
+    reason: verdict.reason.slice(0, 2000),
+    policy: verdict.policy,
+    figures: verdict.figures,
+    counts: {
+      memberSpeakers: counts.memberSpeakers,
+      memberUtterances: counts.memberUtterances,
+      holdoutSpeakers: counts.holdoutSpeakers,
+      holdoutUtterances: counts.holdoutUtterances,
+      synthetic: counts.synthetic,
+    },
+    ...(trainingPrivacy && { trainingPrivacy }),
     createdAt: report.createdAt,
     sitePublicKey: encodeKey(keys.publicKey),
   };

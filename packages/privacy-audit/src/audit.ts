@@ -1,16 +1,21 @@
 import {
   applyStandardiser,
   assertCompatible,
+  decideVerdict,
+  DEFAULT_AUDIT_POLICY,
   evaluateDownstream,
   fitStandardiser,
   labelIndices,
+  type AuditFigures,
+  type AuditPolicy,
   type FeatureSet,
+  type VerdictDecision,
 } from '@emodistill/core';
 import { PRIVACY_AUDIT_ERRORS, PrivacyAuditError } from './errors.js';
-import { DEFAULT_GATE, evaluateGate, type GateCheck, type GateConfig } from './gate.js';
 import type { Estimate } from './metrics/bootstrap.js';
 import { measureMemorisation } from './metrics/dcr.js';
 import { inferMembership, type AttackResult } from './metrics/membership-inference.js';
+import { balancedSpeakersNeeded, holdoutSpeakersNeeded } from './metrics/permutation-null.js';
 import { projectTo2d } from './metrics/projection.js';
 import {
   probeEmotionModelRepresentations,
@@ -19,10 +24,11 @@ import {
   type SpeakerProbeResult,
 } from './metrics/speaker-probe.js';
 
-export const AUDIT_REPORT_VERSION = 1;
+export const AUDIT_REPORT_VERSION = 2;
 
 export interface AuditOptions {
-  readonly gate?: GateConfig;
+  /** Thresholds, interval level, permutations and attacks (default: DEFAULT_AUDIT_POLICY). */
+  readonly policy?: AuditPolicy;
   /** Bootstrap resamples for confidence intervals (default 1000). */
   readonly resamples?: number;
   readonly seed?: number;
@@ -59,8 +65,18 @@ export interface AuditReport {
   readonly utility: { readonly uar: { mean: number; std: number }; readonly wa: { mean: number; std: number } };
   /** 2-D PCA (fitted on the real data) of every row, for the report's scatter plots; stays at the site. */
   readonly embedding: readonly EmbeddedPoint[];
-  readonly gate: { readonly passed: boolean; readonly checks: readonly GateCheck[]; readonly config: GateConfig };
+  readonly verdict: AuditVerdict;
   readonly summary: readonly string[];
+}
+
+/** The verdict by rule (core's decideVerdict) with what it was decided on and what a pass would need. */
+export interface AuditVerdict extends VerdictDecision {
+  readonly policy: AuditPolicy;
+  readonly figures: AuditFigures;
+  /** When inconclusive: about how many holdout speakers (these members kept) would let a pass be shown; null if none would. */
+  readonly holdoutSpeakersNeeded?: number | null;
+  /** When inconclusive: speakers per group of a balanced audit (members = holdout) that would. */
+  readonly balancedSpeakersNeeded?: number;
 }
 
 export interface EmbeddedPoint {
@@ -110,13 +126,20 @@ export function runAudit(
     emotionLabels: labelIndices(set),
   });
   const [s, m, h] = [rows(synthetic), rows(members), rows(holdout)];
-  const bootstrapOptions = { resamples: options.resamples ?? 1000, seed: options.seed ?? 0 };
-  const membership = inferMembership(s, m, h, bootstrapOptions);
+  const policy = options.policy ?? DEFAULT_AUDIT_POLICY;
+  const membership = inferMembership(s, m, h, {
+    resamples: options.resamples ?? 1000,
+    seed: options.seed ?? 0,
+    level: policy.confidenceLevel,
+    permutations: policy.permutations,
+  });
   const memorisation = measureMemorisation(s, m, h);
   const probe = probeSyntheticSpeakerInformation(s, m, options.seed ?? 0);
   const representations = probeEmotionModelRepresentations(s, m, members.classNames.length, options.seed ?? 0);
   const utility = evaluateDownstream(synthetic, holdout, { seeds: [0, 1, 2] });
-  const attacks = [membership.nearestNeighbour, membership.referenceRatio];
+  const attacks = [membership.nearestNeighbour, membership.referenceRatio].filter((a) =>
+    policy.attacks.includes(a.name),
+  );
   const realRows = { values: Float32Array.from([...m.values, ...h.values]), dimension: members.dimension };
   const projected = projectTo2d(realRows, [m, h, s]);
   const embedding = (['member', 'holdout', 'synthetic'] as const).flatMap((kind, k) => {
@@ -129,15 +152,7 @@ export function runAudit(
       emotion: set.emotions[i]!,
     }));
   });
-  const gateConfig = options.gate ?? DEFAULT_GATE;
-  const gate = evaluateGate(
-    {
-      membershipAucUpper: Math.max(...attacks.map((a) => a.utteranceAuc.high)),
-      memorisationShare: memorisation.syntheticShareBelowHoldoutP5,
-      memorisationBaseline: memorisation.holdoutShareBelowP5,
-    },
-    gateConfig,
-  );
+  const verdict = auditVerdict(attacks, memorisation, synthetic.ids.length, policy);
   return {
     version: AUDIT_REPORT_VERSION,
     subject: options.subject,
@@ -162,7 +177,7 @@ export function runAudit(
     speakerInformation: { probe, representations },
     utility: { uar: utility.uar, wa: utility.wa },
     embedding,
-    gate: { ...gate, config: gateConfig },
+    verdict,
     summary: [
       `Membership inference (utterance AUC, 95 % CI): nearest-neighbour ${interval(membership.nearestNeighbour.utteranceAuc)}, reference-ratio ${interval(membership.referenceRatio.utteranceAuc)}; 0.50 = no leak. Speaker-level: ${interval(membership.nearestNeighbour.speakerAuc)} and ${interval(membership.referenceRatio.speakerAuc)} over ${membership.memberSpeakers} member and ${membership.holdoutSpeakers} holdout speakers.`,
       `TPR at 1 % / 10 % FPR: ${percent(membership.nearestNeighbour.tprAtFpr1)} / ${percent(membership.nearestNeighbour.tprAtFpr10)} (nearest-neighbour), ${percent(membership.referenceRatio.tprAtFpr1)} / ${percent(membership.referenceRatio.tprAtFpr10)} (reference-ratio).`,
@@ -170,7 +185,47 @@ export function runAudit(
       `Speaker probe (accuracy ${percent(probe.probeAccuracy)} on real held-out utterances, chance ${percent(probe.chance)}): mean confidence ${percent(probe.syntheticConfidence)} on synthetic samples vs ${percent(probe.realConfidence)} on real ones.`,
       `Speaker ID from the emotion model's hidden layer: ${percent(representations.syntheticTrainedAccuracy)} when trained on synthetic data vs ${percent(representations.realTrainedAccuracy)} when trained on real data (chance ${percent(representations.chance)}).`,
       `Utility: the synthetic set trains an emotion classifier to ${percent(utility.uar.mean)} UAR on the holdout speakers.`,
-      `Gate: ${gate.passed ? 'PASS' : 'FAIL'} — ${gate.checks.map((c) => `${c.name} ${c.passed ? 'passed' : 'failed'}`).join(', ')}.`,
+      `Verdict: ${verdict.verdict.toUpperCase()}. ${verdict.reason}${speakersNeededSentence(verdict)}`,
     ],
   };
+}
+
+function auditVerdict(
+  attacks: readonly AttackResult[],
+  memorisation: { syntheticShareBelowHoldoutP5: number; holdoutShareBelowP5: number },
+  syntheticSamples: number,
+  policy: AuditPolicy,
+): AuditVerdict {
+  const figures: AuditFigures = {
+    attacks: attacks.map((a) => ({
+      name: a.name,
+      auc: a.utteranceAuc.value,
+      low: a.utteranceAuc.low,
+      high: a.utteranceAuc.high,
+      powerLimit: a.powerLimit.limit,
+    })),
+    memorisedShare: memorisation.syntheticShareBelowHoldoutP5,
+    memorisedBaseline: memorisation.holdoutShareBelowP5,
+    syntheticSamples,
+  };
+  const decision = decideVerdict(figures, policy);
+  if (decision.verdict !== 'inconclusive') return { ...decision, policy, figures };
+  // The attack with the highest power limit is the one a larger holdout must bring under τ.
+  const limiting = attacks.reduce((a, b) => (b.powerLimit.limit > a.powerLimit.limit ? b : a)).powerLimit;
+  return {
+    ...decision,
+    policy,
+    figures,
+    holdoutSpeakersNeeded: holdoutSpeakersNeeded(limiting, policy.maxMembershipAuc) ?? null,
+    balancedSpeakersNeeded: balancedSpeakersNeeded(limiting, policy.maxMembershipAuc),
+  };
+}
+
+/** For an inconclusive verdict: how many speakers a pass needs, in words. */
+export function speakersNeededSentence(verdict: AuditVerdict): string {
+  if (verdict.verdict !== 'inconclusive') return '';
+  const balanced = `or about ${verdict.balancedSpeakersNeeded} member and ${verdict.balancedSpeakersNeeded} holdout speakers`;
+  return verdict.holdoutSpeakersNeeded
+    ? ` A pass needs about ${verdict.holdoutSpeakersNeeded} holdout speakers with these members (${balanced}).`
+    : ` No holdout is large enough with these members: a pass needs more of both, ${balanced}.`;
 }

@@ -5,13 +5,14 @@ describe('@emodistill/privacy-audit public API', () => {
   it('exports exactly these values (update this list deliberately when the API changes)', () => {
     expect(Object.keys(audit).sort()).toEqual([
       'AUDIT_REPORT_VERSION',
-      'DEFAULT_GATE',
       'PRIVACY_AUDIT_ERRORS',
       'PrivacyAuditError',
+      'balancedSpeakersNeeded',
       'bootstrap',
-      'evaluateGate',
+      'holdoutSpeakersNeeded',
       'inferMembership',
       'measureMemorisation',
+      'midRanks',
       'nearestDistances',
       'probeEmotionModelRepresentations',
       'probeSyntheticSpeakerInformation',
@@ -20,6 +21,8 @@ describe('@emodistill/privacy-audit public API', () => {
       'rocCurve',
       'runAudit',
       'signAttestation',
+      'speakerPermutationNull',
+      'speakersNeededSentence',
       'tprAtFpr',
       'verifyAttestation',
     ]);

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import {
   assertBundleMatches,
+  DEFAULT_AUDIT_POLICY,
   disposeGenerator,
   loadGenerator,
   readFeatureSet,
@@ -11,14 +12,15 @@ import {
   readKeyFile,
   sampleFeatureSet,
   selectBackend,
+  type AuditPolicy,
   type BackendName,
   type ComputePath,
   type FeatureSet,
 } from '@emodistill/core';
 import {
-  DEFAULT_GATE,
   renderAuditHtml,
   runAudit,
+  speakersNeededSentence,
   signAttestation,
   type Attestation,
   type AuditReport,
@@ -26,7 +28,7 @@ import {
 import { checkOutputPaths, requireRows } from '../checks.js';
 import { CLI_ERRORS, CliError } from '../errors.js';
 import type { CommandContext } from '../context.js';
-import { EXIT_CODES } from '../exit-codes.js';
+import { exitCodeOfVerdict } from '../exit-codes.js';
 import { backendOption, computeOption, parsePositiveInt } from '../options.js';
 
 export function parseFraction(value: string): number {
@@ -35,7 +37,17 @@ export function parseFraction(value: string): number {
   return parsed;
 }
 
-interface AuditFlags {
+/** The policy flags as given: unset ones take the base policy's value (the default, or the federation's). */
+export interface AuditPolicyFlags {
+  maxAuc?: number;
+  maxMemorisationExcess?: number;
+  permutations?: number;
+  resamples: number;
+  backend: BackendName;
+  compute: ComputePath;
+}
+
+interface AuditFlags extends AuditPolicyFlags {
   members: string;
   holdout: string;
   bundle?: string;
@@ -43,11 +55,16 @@ interface AuditFlags {
   ipc: number;
   out: string;
   key?: string;
-  maxAuc: number;
-  maxMemorisationExcess: number;
-  resamples: number;
-  backend: BackendName;
-  compute: ComputePath;
+}
+
+/** `base` with the thresholds the command line sets. */
+export function policyFromFlags(flags: AuditPolicyFlags, base: AuditPolicy = DEFAULT_AUDIT_POLICY): AuditPolicy {
+  return {
+    ...base,
+    ...(flags.maxAuc !== undefined && { maxMembershipAuc: flags.maxAuc }),
+    ...(flags.maxMemorisationExcess !== undefined && { maxMemorisationExcess: flags.maxMemorisationExcess }),
+    ...(flags.permutations !== undefined && { permutations: flags.permutations }),
+  };
 }
 
 /** What one audit run needs; shared by `audit` and `site audit`. */
@@ -60,8 +77,7 @@ export interface AuditRun {
   readonly ipc: number;
   readonly out: string;
   readonly key?: string;
-  readonly maxAuc: number;
-  readonly maxMemorisationExcess: number;
+  readonly policy: AuditPolicy;
   readonly resamples: number;
 }
 
@@ -113,7 +129,7 @@ export async function auditToFiles(
   const report = runAudit(set, run.members, run.holdout, {
     subject,
     resamples: run.resamples,
-    gate: { maxMembershipAucUpper: run.maxAuc, maxMemorisationExcess: run.maxMemorisationExcess },
+    policy: run.policy,
   });
   await writeFile(run.out, `${JSON.stringify(report, null, 2)}\n`);
   const htmlPath = `${run.out.replace(/\.json$/, '')}.html`;
@@ -132,31 +148,45 @@ export async function auditToFiles(
   return { report, htmlPath, attestation, attestationPath };
 }
 
-/** The release gate's thresholds, the bootstrap and the compute options, shared by `audit` and `site audit`. */
+/** The verdict's thresholds, the bootstrap and the compute options, shared by `audit` and `site audit`. */
 export function addAuditOptions(command: Command): Command {
   return command
     .option(
       '--max-auc <auc>',
-      'gate: upper 95 % CI bound of membership AUC',
+      `τ: a membership AUC upper bound within it passes, a lower bound above it fails (default ${DEFAULT_AUDIT_POLICY.maxMembershipAuc})`,
       parseFraction,
-      DEFAULT_GATE.maxMembershipAucUpper,
     )
     .option(
       '--max-memorisation-excess <share>',
-      'gate: allowed memorised share above the holdout baseline',
+      `allowed memorised share above the holdout baseline (default ${DEFAULT_AUDIT_POLICY.maxMemorisationExcess})`,
       parseFraction,
-      DEFAULT_GATE.maxMemorisationExcess,
+    )
+    .option(
+      '--permutations <n>',
+      `speaker relabellings of the permutation null that gives the power limit (≥ 200; default ${DEFAULT_AUDIT_POLICY.permutations})`,
+      parsePermutations,
     )
     .option('--resamples <n>', 'bootstrap resamples', parsePositiveInt, 1000)
     .addOption(backendOption())
     .addOption(computeOption());
 }
 
+function parsePermutations(value: string): number {
+  const parsed = parsePositiveInt(value);
+  if (parsed < 200) throw new InvalidArgumentError(`expected at least 200 permutations, got ${parsed}`);
+  return parsed;
+}
+
+/** The verdict, its reason and (when inconclusive) what a pass would need: the line a privacy officer reads first. */
+export function verdictLine(report: AuditReport): string {
+  return `verdict: ${report.verdict.verdict.toUpperCase()}. ${report.verdict.reason}${speakersNeededSentence(report.verdict)}`;
+}
+
 export function auditCommand(context: () => CommandContext): Command {
   return addAuditOptions(
     new Command('audit')
       .description(
-        'measure speaker-identity leakage of a generator (or synthetic set) against real member and holdout data; exit 0 pass, 3 fail',
+        'measure speaker-identity leakage of a generator (or synthetic set) against real member and holdout data and give a verdict by rule; exit 0 pass, 3 fail, 4 inconclusive (too few holdout speakers to pass anything)',
       )
       .requiredOption('--members <train.arrow>', 'the real data the generator was trained on')
       .requiredOption('--holdout <holdout.arrow>', 'real data of audit-holdout speakers the generator never saw')
@@ -179,10 +209,11 @@ export function auditCommand(context: () => CommandContext): Command {
       members,
       holdout,
       membersSource: flags.members,
+      policy: policyFromFlags(flags),
     });
     if (attestationPath) print(`signed attestation: ${attestationPath}`);
-    log.info({ passed: report.gate.passed, out: flags.out }, 'audit finished');
-    print([...report.summary, `report: ${flags.out} and ${htmlPath}`].join('\n'));
-    if (!report.gate.passed) setExitCode(EXIT_CODES.gateFailed);
+    log.info({ verdict: report.verdict.verdict, out: flags.out }, 'audit finished');
+    print([verdictLine(report), ...report.summary, `report: ${flags.out} and ${htmlPath}`].join('\n'));
+    setExitCode(exitCodeOfVerdict(report.verdict.verdict));
   });
 }

@@ -19,7 +19,7 @@ import {
   type FeatureSet,
 } from '@emodistill/core';
 import { runSimulation, spawnCli } from '@emodistill/harness';
-import type { AuditReport } from '@emodistill/privacy-audit';
+import { speakersNeededSentence, type AuditReport } from '@emodistill/privacy-audit';
 import { renderDemoHtml, type DemoReport, type DemoSiteAudit } from '../demo-report.js';
 import { CLI_ERRORS, CliError } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -151,7 +151,7 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
       federating.stop();
       for (const [i, site] of layout.sites.entries()) {
         auditing.update(i, layout.sites.length, site.siteId);
-        // As a site would: a real process, the site's own config and key; exit 3 is a failed gate, not an error.
+        // As a site would: a real process, the site's own config and key; exits 3 and 4 are verdicts (fail, inconclusive), not errors.
         const audit = spawnCli(
           [
             '--log-level',
@@ -172,7 +172,7 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
           join(layout.dir, `${site.siteId}-audit.log`),
         );
         const code = await audit.exited;
-        if (code !== 0 && code !== EXIT_CODES.gateFailed)
+        if (code !== 0 && code !== EXIT_CODES.gateFailed && code !== EXIT_CODES.auditInconclusive)
           throw new CliError(
             CLI_ERRORS.demoAuditFailed,
             `the audit of ${site.siteId} failed (exit ${code}); see ${join(layout.dir, `${site.siteId}-audit.log`)}`,
@@ -183,11 +183,10 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
           siteId: site.siteId,
           trainingSpeakers: site.speakers.slice(0, -1),
           holdoutSpeakers: site.speakers.slice(-1),
-          passed: report.gate.passed,
-          membershipAucUpper: Math.max(
-            report.membership.nearestNeighbour.utteranceAuc.high,
-            report.membership.referenceRatio.utteranceAuc.high,
-          ),
+          verdict: report.verdict.verdict,
+          reason: `${report.verdict.reason}${speakersNeededSentence(report.verdict)}`,
+          membershipAucUpper: Math.max(...report.verdict.figures.attacks.map((a) => a.high)),
+          powerLimit: Math.max(...report.verdict.figures.attacks.map((a) => a.powerLimit)),
           memorisedShare: report.memorisation.syntheticShareBelowHoldoutP5,
           memorisedBaseline: report.memorisation.holdoutShareBelowP5,
           probeConfidenceSynthetic: report.speakerInformation.probe.syntheticConfidence,
@@ -229,7 +228,7 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
 
   const report: DemoReport = {
     kind: 'emodistill-demo',
-    version: 2,
+    version: 3,
     createdAt: new Date().toISOString(),
     backend,
     corpus: {
@@ -283,16 +282,18 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
       ),
       '',
       formatTable(
-        ['site audit', 'AUC upper', 'memorised (baseline)', 'gate'],
+        ['site audit', 'AUC upper', 'power limit', 'memorised (baseline)', 'verdict'],
         audits.map((a) => [
           a.siteId,
           a.membershipAucUpper.toFixed(2),
+          a.powerLimit.toFixed(2),
           `${(100 * a.memorisedShare).toFixed(1)} % (${(100 * a.memorisedBaseline).toFixed(1)} %)`,
-          a.passed ? 'PASS' : 'FAIL',
+          a.verdict.toUpperCase(),
         ]),
       ),
+      ...audits.map((a) => `${a.siteId}: ${a.verdict.toUpperCase()}. ${a.reason}`),
       report.federation.released
-        ? 'release: every site passed its audit'
+        ? 'release: every site attested PASS'
         : `release refused: ${report.federation.releaseRefusal ?? ''}`,
       '',
       `report: ${htmlPath} (and ${reportPath}) — ${((performance.now() - started) / 1000).toFixed(0)} s in all`,

@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import {
   AUTH_HEADER,
+  canonicalBytes,
+  checkMessage,
   decodeGeneratorBundle,
   readFeatureSet,
   readKeyFile,
@@ -8,20 +10,22 @@ import {
   signRequest,
   snapshotSha256,
   splitBySpeakers,
+  strictestPolicy,
+  verifyBytes,
   verifyGeneratorBundle,
   writeGeneratorBundle,
   type Attestation,
-  type BackendName,
-  type ComputePath,
+  type AuditPolicy,
+  type Verdict,
 } from '@emodistill/core';
 import { loadCoordinatorConfig, startCoordinator, type RunnerStatus } from '@emodistill/coordinator';
 import { adminRequest, trainingSlotFromParent } from '@emodistill/harness';
 import { dirname, join } from 'node:path';
 import { joinFederation, loadSiteConfig, type SiteConfig } from '@emodistill/site-agent';
-import { addAuditOptions, auditToFiles } from './audit.js';
+import { addAuditOptions, auditToFiles, policyFromFlags, verdictLine, type AuditPolicyFlags } from './audit.js';
 import { checkOutputPaths } from '../checks.js';
 import { CLI_ERRORS, CliError } from '../errors.js';
-import { EXIT_CODES } from '../exit-codes.js';
+import { exitCodeOfVerdict } from '../exit-codes.js';
 import type { CommandContext } from '../context.js';
 import { addAdminOptions, type AdminFlags } from '../admin-client.js';
 import { formatTable } from '../format.js';
@@ -202,56 +206,79 @@ export function sitesCommand(context: () => CommandContext): Command {
   return sites;
 }
 
-interface SiteAuditFlags {
+interface SiteAuditFlags extends AuditPolicyFlags {
   config: string;
   bundle?: string;
   out?: string;
   upload: boolean;
   ipc: number;
-  maxAuc: number;
-  maxMemorisationExcess: number;
-  resamples: number;
-  backend: BackendName;
-  compute: ComputePath;
 }
 
-/** Sends a site's signed attestation to its coordinator (a request signed with the site key). */
-async function uploadAttestation(
+/** A request to the site's coordinator signed with the site key; the reply's JSON, or a coded error naming what failed. */
+async function siteRequest(
   config: SiteConfig,
-  attestation: Attestation,
-): Promise<{ version: number; passed: boolean }> {
+  request: { method: 'GET' | 'PUT'; path: string; body?: string; what: string },
+): Promise<unknown> {
   const keys = await readKeyFile(config.keyFile);
-  const body = JSON.stringify(attestation);
-  const url = `${config.coordinator.url.replace(/\/$/, '')}/attestations`;
+  const url = `${config.coordinator.url.replace(/\/$/, '')}${request.path}`;
   const response = await fetch(url, {
-    method: 'PUT',
+    method: request.method,
     headers: {
-      'content-type': 'application/json',
+      ...(request.body !== undefined && { 'content-type': 'application/json' }),
       [AUTH_HEADER]: signRequest(
-        { role: 'site', id: config.siteId, method: 'PUT', path: '/attestations', body },
+        {
+          role: 'site',
+          id: config.siteId,
+          method: request.method,
+          path: request.path,
+          ...(request.body !== undefined && { body: request.body }),
+        },
         keys.secretKey,
       ),
     },
-    body,
+    ...(request.body !== undefined && { body: request.body }),
   }).catch((error: Error & { cause?: Error }) => {
     throw new CliError(
       CLI_ERRORS.attestationUndelivered,
-      `cannot send the attestation to the coordinator at ${config.coordinator.url} (coordinator.url of the site config): ${error.cause?.message ?? error.message}`,
+      `cannot ${request.what} at ${config.coordinator.url} (coordinator.url of the site config): ${error.cause?.message ?? error.message}`,
       { cause: error },
     );
   });
-  const reply = (await response.json().catch(() => ({}))) as {
-    code?: string;
-    message?: string;
-    version?: number;
-    passed?: boolean;
-  };
+  const reply = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
   if (!response.ok)
     throw new CliError(
       CLI_ERRORS.attestationRefused,
-      `coordinator refused the attestation: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim(),
+      `coordinator refused to ${request.what}: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim(),
     );
-  return { version: reply.version!, passed: reply.passed! };
+  return reply;
+}
+
+/** The federation's audit policy, signed by the coordinator whose key the site config pins. */
+async function fetchReleasePolicy(config: SiteConfig): Promise<AuditPolicy> {
+  const reply = await siteRequest(config, { method: 'GET', path: '/release-policy', what: 'send its audit policy' });
+  const checked = checkMessage('signedReleasePolicy', reply);
+  if (
+    !checked.ok ||
+    !verifyBytes(canonicalBytes(checked.message.body), checked.message.signature, config.coordinator.publicKey)
+  )
+    throw new CliError(
+      CLI_ERRORS.attestationRefused,
+      `the audit policy from ${config.coordinator.url} is ${checked.ok ? 'not signed by coordinator.publicKey of the site config' : `malformed: ${checked.reason}`}`,
+    );
+  return checked.message.body.policy;
+}
+
+/** Sends a site's signed attestation to its coordinator, which judges it under the federation's policy. */
+async function uploadAttestation(
+  config: SiteConfig,
+  attestation: Attestation,
+): Promise<{ version: number; verdict: Verdict }> {
+  return (await siteRequest(config, {
+    method: 'PUT',
+    path: '/attestations',
+    body: JSON.stringify(attestation),
+    what: 'record the attestation',
+  })) as { version: number; verdict: Verdict };
 }
 
 export function siteCommand(context: () => CommandContext): Command {
@@ -260,7 +287,7 @@ export function siteCommand(context: () => CommandContext): Command {
     site
       .command('audit')
       .description(
-        "audit the final global generator on this site's data (members: its training speakers; holdout: its auditHoldoutSpeakers), sign the attestation and send it to the coordinator; exit 0 pass, 3 fail",
+        "audit the final global generator on this site's data (members: its training speakers; holdout: its auditHoldoutSpeakers) under the federation's audit policy (fetched from the coordinator; flags may only tighten it), sign the attestation and send it to the coordinator; exit 0 pass, 3 fail, 4 inconclusive",
       )
       .requiredOption('--config <file>', 'site config (JSON)')
       .option('--bundle <gen.bundle>', "generator to audit (default: the config's finalBundle)")
@@ -280,6 +307,11 @@ export function siteCommand(context: () => CommandContext): Command {
       );
     const out = flags.out ?? join(dirname(bundle), 'audit-report.json');
     await checkOutputPaths([flags.out ? { option: '--out', path: flags.out } : undefined]);
+    // The federation's policy is the floor: a site may tighten it, never loosen it (the coordinator would refuse).
+    const federationPolicy = flags.upload ? await fetchReleasePolicy(config) : undefined;
+    const policy = federationPolicy
+      ? strictestPolicy(policyFromFlags(flags, federationPolicy), federationPolicy)
+      : policyFromFlags(flags);
     const all = await readFeatureSet(config.features);
     const { train: members, test: holdout } = splitBySpeakers(all, config.auditHoldoutSpeakers);
     const { report, htmlPath, attestation } = await auditToFiles({
@@ -290,15 +322,16 @@ export function siteCommand(context: () => CommandContext): Command {
       bundle,
       out,
       key: config.keyFile,
+      policy,
     });
-    print([...report.summary, `report: ${out} and ${htmlPath}`].join('\n'));
+    print([verdictLine(report), ...report.summary, `report: ${out} and ${htmlPath}`].join('\n'));
     if (flags.upload && attestation) {
       const recorded = await uploadAttestation(config, attestation);
       print(
-        `attestation of global version ${recorded.version} recorded by the coordinator (${recorded.passed ? 'pass' : 'fail'})`,
+        `attestation of global version ${recorded.version} recorded by the coordinator (${recorded.verdict.toUpperCase()})`,
       );
     }
-    if (!report.gate.passed) setExitCode(EXIT_CODES.gateFailed);
+    setExitCode(exitCodeOfVerdict(report.verdict.verdict));
   });
   site
     .command('join')

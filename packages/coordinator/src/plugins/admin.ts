@@ -10,7 +10,9 @@ import {
   SiteViewSchema,
   VersionViewSchema,
   encodeGeneratorBundle,
+  judgeAttestation,
   signGeneratorBundle,
+  type AuditPolicy,
   type KeyPair,
 } from '@emodistill/core/federation';
 import type { RoundRunner, RunnerStatus } from '../rounds/round-runner.js';
@@ -22,6 +24,8 @@ import { refuseAnyBody } from './error-replies.js';
 export interface AdminApiOptions {
   readonly store: CoordinatorStore;
   readonly keys: KeyPair;
+  /** The federation's release policy: attestations are judged by it again at export (it may have been tightened since). */
+  readonly auditPolicy: AuditPolicy;
   readonly runner: () => RoundRunner;
   readonly gateway: SiteGateway;
   readonly authenticate: Authenticate;
@@ -41,7 +45,7 @@ const view = (status: RunnerStatus) => ({
  * admin endpoint); the raw body is what the signature covers.
  */
 export async function adminApi(app: FastifyInstance, options: AdminApiOptions): Promise<void> {
-  const { store, keys, runner, gateway, authenticate } = options;
+  const { store, keys, auditPolicy, runner, gateway, authenticate } = options;
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const rawBody = keepRawJsonBodies(app);
   typed.addHook('preHandler', async (request, reply) => {
@@ -166,16 +170,21 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
         .attestationsOf(latest.sha256)
         .filter((a) => checkMessage('attestation', a.attestation).ok);
       if (request.query.release) {
-        // The release gate: every site that trained this generator audited it and passed.
+        // The release gate: every site that trained this generator audited it under this policy and passed.
         const trainers = bundle.metadata.provenance.federation?.sites ?? [];
-        const passing = new Set(attestations.filter((a) => a.attestation.body.passed).map((a) => a.siteId));
-        const failing = attestations.filter((a) => !a.attestation.body.passed).map((a) => a.siteId);
-        const missing = trainers.filter((siteId) => !passing.has(siteId));
-        if (missing.length > 0) {
-          request.log.warn({ version: latest.version, missing, failing }, 'release refused');
+        const bySite = new Map(attestations.map((a) => [a.siteId, a.attestation.body]));
+        const blocking = trainers.flatMap((siteId) => {
+          const body = bySite.get(siteId);
+          if (!body) return [`${siteId} (no attestation)`];
+          const outcome = judgeAttestation(body, auditPolicy);
+          if (!outcome.ok) return [`${siteId} (refused under the current policy: ${outcome.reasons.join('; ')})`];
+          return outcome.verdict === 'pass' ? [] : [`${siteId} (${outcome.verdict.toUpperCase()}: ${body.reason})`];
+        });
+        if (blocking.length > 0) {
+          request.log.warn({ version: latest.version, blocking }, 'release refused');
           return reply.code(409).send({
             code: 'RELEASE_BLOCKED',
-            message: `release needs a passing audit attestation of global version ${latest.version} from every site that trained it; missing or failing: ${missing.join(', ')}${failing.length ? ` (failed: ${failing.join(', ')})` : ''}`,
+            message: `release needs a PASS audit attestation of global version ${latest.version} from every site that trained it; not yet: ${blocking.join('; ')}`,
           });
         }
       }

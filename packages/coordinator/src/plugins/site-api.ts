@@ -4,13 +4,19 @@ import { type TypeBoxTypeProvider } from './typebox-validation.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ATTESTATION_VERSION,
+  canonicalBytes,
   checkMessage,
   ErrorReplySchema,
   httpStatusOf,
+  judgeAttestation,
   PROTOCOL,
+  signBytes,
   UpdateAcceptedSchema,
   verifyAttestation,
   UPDATE_REJECTIONS,
+  type KeyPair,
+  type ReleasePolicy,
+  type Signed,
   type UpdateRejection,
 } from '@emodistill/core/federation';
 import type { CoordinatorConfig } from '../config.js';
@@ -36,6 +42,7 @@ export interface UpdateCounters {
 export interface SiteApiOptions {
   readonly store: CoordinatorStore;
   readonly config: CoordinatorConfig;
+  readonly keys: KeyPair;
   readonly runner: () => RoundRunner;
   readonly authenticate: Authenticate;
   readonly counters: UpdateCounters;
@@ -47,7 +54,7 @@ export interface SiteApiOptions {
  * every check passes, and the reply is sent only after the update is on disk.
  */
 export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Promise<void> {
-  const { store, config, runner, authenticate, counters } = options;
+  const { store, config, keys, runner, authenticate, counters } = options;
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const rawBody = keepRawJsonBodies(app);
   // The server-wide body limit is small; only the update route raises it (and only for admitted uploads).
@@ -84,6 +91,26 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     },
   );
 
+  // The federation's audit policy, signed, so a site audits under the thresholds its attestation will be judged by.
+  const releasePolicy: ReleasePolicy = { kind: 'emodistill-release-policy', policy: config.auditPolicy };
+  const signedPolicy: Signed<ReleasePolicy> = {
+    body: releasePolicy,
+    signature: signBytes(canonicalBytes(releasePolicy), keys.secretKey),
+  };
+  typed.get(
+    '/release-policy',
+    { schema: { response: { 200: Type.Unknown(), '4xx': ErrorReplySchema } } },
+    async (request, reply) => {
+      const verdict = authenticate(
+        request.headers[AUTH_HEADER] as string | undefined,
+        { method: 'GET', path: request.url },
+        ['site', 'admin'],
+      );
+      if (!verdict.ok) return reply.code(401).send({ code: 'UNAUTHORISED', message: verdict.reason });
+      return signedPolicy;
+    },
+  );
+
   // A site's signed audit attestation of a global version: needed by `export --release`.
   typed.put(
     '/attestations',
@@ -91,7 +118,11 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
       schema: {
         response: {
           200: Type.Object(
-            { recorded: Type.Literal(true), version: Type.Integer(), passed: Type.Boolean() },
+            {
+              recorded: Type.Literal(true),
+              version: Type.Integer(),
+              verdict: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('inconclusive')]),
+            },
             { additionalProperties: false },
           ),
           '4xx': ErrorReplySchema,
@@ -112,7 +143,7 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
         if (typeof version === 'number' && version !== ATTESTATION_VERSION)
           return reply.code(400).send({
             code: 'MALFORMED',
-            message: `attestation version ${version} is not accepted (this coordinator takes version ${ATTESTATION_VERSION}, which names the audited bundle by sha256 only); update emodistill and run \`emodistill site audit\` again`,
+            message: `attestation version ${version} is not accepted (this coordinator takes version ${ATTESTATION_VERSION}: a verdict by rule with the audit policy, figures and holdout size it rests on); update emodistill and run \`emodistill site audit\` again`,
           });
         return reply.code(400).send({ code: 'MALFORMED', message: checked.reason });
       }
@@ -133,12 +164,20 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
           code: 'UNKNOWN_SUBJECT',
           message: `attestation is about sha256 ${attestation.body.subjectSha256}, which is no global version of this coordinator`,
         });
+      const judged = judgeAttestation(attestation.body, config.auditPolicy);
+      if (!judged.ok) {
+        request.log.warn({ siteId: verdict.id, reasons: judged.reasons }, 'attestation refused');
+        return reply.code(422).send({
+          code: 'POLICY_NOT_MET',
+          message: `attestation does not meet the federation's audit policy: ${judged.reasons.join('; ')}; audit again under the coordinator's policy (\`emodistill site audit\` fetches it)`,
+        });
+      }
       store.recordAttestation(verdict.id, attestation);
       request.log.info(
-        { siteId: verdict.id, version: version.version, passed: attestation.body.passed },
+        { siteId: verdict.id, version: version.version, verdict: judged.verdict },
         'attestation recorded',
       );
-      return { recorded: true as const, version: version.version, passed: attestation.body.passed };
+      return { recorded: true as const, version: version.version, verdict: judged.verdict };
     },
   );
 

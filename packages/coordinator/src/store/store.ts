@@ -351,7 +351,7 @@ export function openStore(dataDir: string): CoordinatorStore {
         .run(
           siteId,
           attestation.body.subjectSha256,
-          attestation.body.passed ? 1 : 0,
+          attestation.body.verdict === 'pass' ? 1 : 0,
           JSON.stringify(attestation),
           now(),
         ),

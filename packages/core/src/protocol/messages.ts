@@ -13,6 +13,7 @@ import {
 } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { AttestationSchema, type Attestation } from './attestation.js';
+import { AuditPolicySchema } from './audit-policy.js';
 import { checkRoundPlan, type RoundPlan } from './round-plan.js';
 
 /**
@@ -115,6 +116,16 @@ export const FederationFinishedSchema: TObject<{ version: TInteger; sha256: TStr
 );
 export type FederationFinished = Readonly<Static<typeof FederationFinishedSchema>>;
 
+/** The federation's audit policy, as the coordinator serves it signed (`GET /release-policy`) to sites that audit. */
+export const ReleasePolicySchema: TObject<{
+  kind: TLiteral<'emodistill-release-policy'>;
+  policy: typeof AuditPolicySchema;
+}> = Type.Object(
+  { kind: Type.Literal('emodistill-release-policy'), policy: AuditPolicySchema },
+  { additionalProperties: false },
+);
+export type ReleasePolicy = Readonly<Static<typeof ReleasePolicySchema>>;
+
 /**
  * Proof of identity on an HTTP request or a socket.io handshake, signed over canonicalBytes of
  * every field but `signature`. `role: 'admin'` names the operator by public key (base64) in `id`.
@@ -148,6 +159,7 @@ const SCHEMAS = {
   signedUpdate: SignedUpdateSchema,
   signedAnnouncement: signed(RoundAnnouncementSchema),
   signedFinished: signed(FederationFinishedSchema),
+  signedReleasePolicy: signed(ReleasePolicySchema),
   attestation: AttestationSchema,
   roundFailed: RoundFailedSchema,
   requestAuth: RequestAuthSchema,
@@ -157,6 +169,7 @@ interface MessageTypes {
   signedUpdate: SignedUpdate;
   signedAnnouncement: Signed<RoundAnnouncement>;
   signedFinished: Signed<FederationFinished>;
+  signedReleasePolicy: Signed<ReleasePolicy>;
   requestAuth: RequestAuth;
   roundFailed: RoundFailed;
   attestation: Attestation;

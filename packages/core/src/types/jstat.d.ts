@@ -6,6 +6,10 @@ declare module 'jstat' {
         /** Quantile of Student's t with `dof` degrees of freedom. */
         inv(p: number, dof: number): number;
       };
+      readonly beta: {
+        /** Quantile of the Beta(a, b) distribution. */
+        inv(p: number, a: number, b: number): number;
+      };
     };
   };
   export default jstat;

@@ -1,5 +1,7 @@
+import type { MembershipAttack } from '@emodistill/core';
 import { bootstrap, type BootstrapOptions, type Estimate } from './bootstrap.js';
 import { nearestDistances, type Rows } from './distances.js';
+import { speakerPermutationNull, type PowerLimit } from './permutation-null.js';
 import { rocAuc, rocCurve, tprAtFpr, type RocPoint } from './roc.js';
 
 /** Real utterances with their speakers, in the audit's standardised space. */
@@ -8,6 +10,7 @@ export interface LabelledRows extends Rows {
 }
 
 export interface AttackResult {
+  readonly name: MembershipAttack;
   /** What the score measures, for the report. */
   readonly description: string;
   /** Speaker-level ROC AUC (one score per speaker: the mean over their utterances), speakers resampled. */
@@ -18,6 +21,13 @@ export interface AttackResult {
   readonly tprAtFpr10: number;
   /** Utterance-level ROC curve, for the report's plot. */
   readonly roc: readonly RocPoint[];
+  /** The utterance AUC chance alone reaches with these speakers (speaker-level permutation null). */
+  readonly powerLimit: PowerLimit;
+}
+
+export interface MembershipOptions extends BootstrapOptions {
+  /** Speaker relabellings of the permutation null (default 1000). */
+  readonly permutations?: number;
 }
 
 export interface MembershipResult {
@@ -28,11 +38,11 @@ export interface MembershipResult {
 }
 
 function attack(
-  description: string,
+  [name, description]: [MembershipAttack, string],
   utteranceScores: Float64Array,
   isMember: (0 | 1)[],
   speakerOf: readonly string[],
-  options: BootstrapOptions,
+  options: MembershipOptions,
 ): AttackResult {
   const speakers = [...new Set(speakerOf)];
   const rowsOf = new Map(speakers.map((s) => [s, [] as number[]]));
@@ -44,7 +54,9 @@ function attack(
   const aucOf = (scores: number[], labels: (0 | 1)[]): number =>
     labels.includes(0) && labels.includes(1) ? rocAuc(rocCurve(scores, labels)) : Number.NaN;
   const roc = rocCurve(utteranceScores, isMember);
+  const members = new Set(speakers.filter((_, i) => speakerMember[i] === 1));
   return {
+    name,
     description,
     speakerAuc: bootstrap(
       speakers.length,
@@ -69,6 +81,10 @@ function attack(
     tprAtFpr1: tprAtFpr(roc, 0.01),
     tprAtFpr10: tprAtFpr(roc, 0.1),
     roc,
+    powerLimit: speakerPermutationNull(utteranceScores, speakerOf, members, {
+      permutations: options.permutations ?? 1000,
+      seed: options.seed ?? 0,
+    }),
   };
 }
 
@@ -83,7 +99,7 @@ export function inferMembership(
   synthetic: Rows,
   members: LabelledRows,
   holdout: LabelledRows,
-  options: BootstrapOptions = {},
+  options: MembershipOptions = {},
 ): MembershipResult {
   const real: LabelledRows = {
     values: concat(members.values, holdout.values),
@@ -96,9 +112,15 @@ export function inferMembership(
   const nearest = Float64Array.from(toSynthetic, (d) => -d);
   const ratio = Float64Array.from(toSynthetic, (d, i) => -Math.log((d + 1e-9) / (toOthers[i]! + 1e-9)));
   return {
-    nearestNeighbour: attack('−distance to the nearest synthetic sample', nearest, isMember, real.speakers, options),
+    nearestNeighbour: attack(
+      ['nearest-neighbour', '−distance to the nearest synthetic sample'],
+      nearest,
+      isMember,
+      real.speakers,
+      options,
+    ),
     referenceRatio: attack(
-      '−log(distance to synthetic / distance to other speakers’ real utterances)',
+      ['reference-ratio', '−log(distance to synthetic / distance to other speakers’ real utterances)'],
       ratio,
       isMember,
       real.speakers,

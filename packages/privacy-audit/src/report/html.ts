@@ -1,4 +1,4 @@
-import type { AuditReport } from '../audit.js';
+import { speakersNeededSentence, type AuditReport } from '../audit.js';
 import { escapeHtml, histogram, lineChart, scatter } from './svg.js';
 
 const percent = (v: number): string => `${(v * 100).toFixed(1)} %`;
@@ -7,7 +7,8 @@ const ci = (e: { value: number; low: number; high: number }): string =>
 
 /** A self-contained HTML page (inline CSS and SVG, no script, no network) a privacy officer reads offline. */
 export function renderAuditHtml(report: AuditReport): string {
-  const { membership, memorisation, speakerInformation, gate, utility } = report;
+  const { membership, memorisation, speakerInformation, verdict, utility } = report;
+  const tau = verdict.policy.maxMembershipAuc;
   const attacks = [
     ['nearest neighbour', membership.nearestNeighbour],
     ['reference ratio', membership.referenceRatio],
@@ -21,17 +22,35 @@ export function renderAuditHtml(report: AuditReport): string {
 <style>
 body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
 .verdict{font-size:1.6em;font-weight:bold;padding:.4em .8em;display:inline-block;border-radius:6px}
-.pass{background:#d7f5dd;color:#0a5d1e}.fail{background:#fde0dc;color:#8a1c0c}
+.pass{background:#d7f5dd;color:#0a5d1e}.fail{background:#fde0dc;color:#8a1c0c}.inconclusive{background:#fff1c7;color:#6b4e00}
+#why{font-size:1.1em}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}
 .plots{display:flex;flex-wrap:wrap;gap:1em}.plot{border:1px solid #eee}
 li{margin:.3em 0}
 </style></head><body>
 <h1>Privacy audit</h1>
 <p>Subject: <code>${escapeHtml(report.subject)}</code> · ${escapeHtml(report.createdAt)} · report schema v${report.version}</p>
-<p class="verdict ${gate.passed ? 'pass' : 'fail'}" id="verdict">${gate.passed ? 'PASS' : 'FAIL'}</p>
-<table id="gate"><tr><th>check</th><th>value</th><th>limit</th><th>result</th></tr>
-${rows(gate.checks.map((c) => [c.name, c.value.toFixed(3), `≤ ${c.threshold.toFixed(3)}`, c.passed ? 'pass' : 'fail']))}
+<p class="verdict ${verdict.verdict}" id="verdict">${verdict.verdict.toUpperCase()}</p>
+<p id="why">${escapeHtml(verdict.reason + speakersNeededSentence(verdict))}</p>
+<table id="gate"><tr><th>check</th><th>value</th><th>rule (τ = ${tau.toFixed(2)})</th><th>power limit</th><th>result</th></tr>
+${rows([
+  ...verdict.figures.attacks.map((a, k) => [
+    `membership: ${a.name}`,
+    `${a.auc.toFixed(3)} [${a.low.toFixed(3)}, ${a.high.toFixed(3)}]`,
+    `pass if upper ≤ τ; fail if lower > τ`,
+    a.powerLimit.toFixed(3),
+    verdict.attacks[k]!.verdict,
+  ]),
+  [
+    'memorisation',
+    `${percent(verdict.figures.memorisedShare)} [${percent(verdict.memorisedInterval[0])}, ${percent(verdict.memorisedInterval[1])}] of ${verdict.figures.syntheticSamples}`,
+    `fail if lower > ${percent(verdict.figures.memorisedBaseline + verdict.policy.maxMemorisationExcess)} (holdout baseline + ${percent(verdict.policy.maxMemorisationExcess)})`,
+    '',
+    verdict.memorisationPassed ? 'pass' : 'fail',
+  ],
+])}
 </table>
+<p>The power limit is the ${(0.975 * 100).toFixed(1)}th percentile of the attack's AUC over ${verdict.policy.permutations} random reassignments of these speakers into member and holdout groups of the same sizes: what chance alone reaches with this holdout. Where it lies above τ no generator could be shown to pass, and the verdict is inconclusive rather than pass or fail.</p>
 <h2>In plain words</h2><ul>${report.summary.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>
 <h2>Membership inference</h2>
 <p>${report.counts.memberSpeakers} member speakers (${report.counts.memberUtterances} utterances) against ${report.counts.holdoutSpeakers} holdout speakers (${report.counts.holdoutUtterances} utterances), ${report.counts.synthetic} synthetic samples.</p>
