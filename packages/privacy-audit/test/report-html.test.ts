@@ -57,6 +57,9 @@ describe.runIf(haveChromium)('the audit HTML report in headless Chromium', () =>
       // assert
       expect(problems).toEqual([]);
       expect(await page.locator('#verdict').textContent()).toBe('FAIL');
+      // the reason comes right after the verdict, before any table
+      expect(await page.locator('#verdict + #why').textContent()).toMatch(/the generator copies records\.$/);
+      expect(await page.locator('#gate tr').count()).toBe(4);
       expect(await page.locator('svg.plot').count()).toBe(4);
       expect(await page.locator('svg.plot polyline.series').count()).toBe(2);
       // Two scatter plots, each with one dot per real utterance (synthetic samples are crosses).

@@ -62,6 +62,13 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     done(null, body),
   );
 
+  /** A GET signed by a site or an operator (downloads of versions and of the audit policy). */
+  const authenticateDownload = (request: FastifyRequest): ReturnType<Authenticate> =>
+    authenticate(request.headers[AUTH_HEADER] as string | undefined, { method: 'GET', path: request.url }, [
+      'site',
+      'admin',
+    ]);
+
   typed.get(
     '/models/:version',
     {
@@ -71,11 +78,7 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
       },
     },
     async (request, reply) => {
-      const verdict = authenticate(
-        request.headers[AUTH_HEADER] as string | undefined,
-        { method: 'GET', path: request.url },
-        ['site', 'admin'],
-      );
+      const verdict = authenticateDownload(request);
       if (!verdict.ok) return reply.code(401).send({ code: 'UNAUTHORISED', message: verdict.reason });
       const bytes = store.versionBundle(request.params.version);
       if (!bytes)
@@ -101,11 +104,7 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     '/release-policy',
     { schema: { response: { 200: Type.Unknown(), '4xx': ErrorReplySchema } } },
     async (request, reply) => {
-      const verdict = authenticate(
-        request.headers[AUTH_HEADER] as string | undefined,
-        { method: 'GET', path: request.url },
-        ['site', 'admin'],
-      );
+      const verdict = authenticateDownload(request);
       if (!verdict.ok) return reply.code(401).send({ code: 'UNAUTHORISED', message: verdict.reason });
       return signedPolicy;
     },
