@@ -29,6 +29,8 @@ export const CLI_ERRORS = {
   attestationUndelivered: 'ATTESTATION_UNDELIVERED',
   /** The coordinator answered the attestation with an error (its reply's code and message follow). */
   attestationRefused: 'ATTESTATION_REFUSED',
+  /** `site audit` could not fetch the federation's audit policy, or it was not signed by the pinned coordinator key. */
+  releasePolicyUnavailable: 'RELEASE_POLICY_UNAVAILABLE',
   /** The bundle `coordinator export` received carries no valid signature (unsigned, or altered on the way). */
   exportUnsigned: 'EXPORT_UNSIGNED',
   /** The demo's corpus generator (tools/ of the repository) is not installed. */

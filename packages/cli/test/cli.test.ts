@@ -10,12 +10,15 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildInitialBundle,
+  canonicalBytes,
+  DEFAULT_AUDIT_POLICY,
   decodeGeneratorBundle,
   encodeGeneratorBundle,
   encodeKey,
   generateKeyPair,
   readFeatureSet,
   selectRows,
+  signBytes,
   signGeneratorBundle,
   writeFeatureSet,
   type GeneratorBundle,
@@ -884,6 +887,59 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
       result,
       'BUNDLE_FORMAT',
       new RegExp(`${bundle} is not a usable generator bundle: file not found`),
+    );
+  });
+
+  it('site audit refuses an audit policy not signed by the pinned coordinator key, and names a coordinator that does not answer', async () => {
+    // arrange: an impostor on 127.0.0.1 serves a lenient policy signed with its own key
+    const { train } = await mistakeFixtures();
+    const siteKey = join(dir, 'policy-site.key');
+    await run('keys', 'generate', '--out', siteKey);
+    const impostorKeys = generateKeyPair();
+    const lenient = { kind: 'emodistill-release-policy', policy: { ...DEFAULT_AUDIT_POLICY, maxMembershipAuc: 1 } };
+    const server = createServer((_request, response) =>
+      response
+        .setHeader('content-type', 'application/json')
+        .end(JSON.stringify({ body: lenient, signature: signBytes(canonicalBytes(lenient), impostorKeys.secretKey) })),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const siteConfig = async (name: string, url: string): Promise<string> => {
+      const path = join(dir, name);
+      await writeFile(
+        path,
+        JSON.stringify({
+          siteId: 'lab-a',
+          keyFile: siteKey,
+          coordinator: { url, publicKey: encodeKey(generateKeyPair().publicKey) },
+          features: train,
+          auditHoldoutSpeakers: ['08'],
+          finalBundle: join(dir, 'policy-global.bundle'),
+        }),
+      );
+      return path;
+    };
+    const impostorUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    // act
+    const forged = await run('site', 'audit', '--config', await siteConfig('impostor-site.json', impostorUrl));
+    const unreachable = await run(
+      'site',
+      'audit',
+      '--config',
+      await siteConfig('gone-site.json', 'http://127.0.0.1:9'),
+    );
+    server.close();
+
+    // assert
+    expectOneLineRefusal(
+      forged,
+      'RELEASE_POLICY_UNAVAILABLE',
+      new RegExp(`the audit policy from ${impostorUrl} is not signed by coordinator.publicKey of the site config\\n$`),
+    );
+    expectOneLineRefusal(
+      unreachable,
+      'RELEASE_POLICY_UNAVAILABLE',
+      /cannot reach the coordinator at http:\/\/127.0.0.1:9 \(coordinator.url of the site config\) to fetch the federation's audit policy: /,
     );
   });
 

@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { joinFederation, loadSiteConfig, type SiteConfig } from '@emodistill/site-agent';
 import { addAuditOptions, auditToFiles, policyFromFlags, verdictLine, type AuditPolicyFlags } from './audit.js';
 import { checkOutputPaths } from '../checks.js';
-import { CLI_ERRORS, CliError } from '../errors.js';
+import { CLI_ERRORS, CliError, type CliErrorCode } from '../errors.js';
 import { exitCodeOfVerdict } from '../exit-codes.js';
 import type { CommandContext } from '../context.js';
 import { addAdminOptions, type AdminFlags } from '../admin-client.js';
@@ -214,56 +214,66 @@ interface SiteAuditFlags extends AuditPolicyFlags {
   ipc: number;
 }
 
-/** A request to the site's coordinator signed with the site key; the reply's JSON, or a coded error naming what failed. */
+/** A request to the site's coordinator signed with the site key; the reply's JSON, or an error of `code` naming what failed. */
 async function siteRequest(
   config: SiteConfig,
-  request: { method: 'GET' | 'PUT'; path: string; body?: string; what: string },
+  request: {
+    method: 'GET' | 'PUT';
+    path: string;
+    body?: string;
+    what: string;
+    unreachable: CliErrorCode;
+    refused: CliErrorCode;
+  },
 ): Promise<unknown> {
   const keys = await readKeyFile(config.keyFile);
   const url = `${config.coordinator.url.replace(/\/$/, '')}${request.path}`;
+  const body = request.body !== undefined && { body: request.body };
   const response = await fetch(url, {
     method: request.method,
     headers: {
-      ...(request.body !== undefined && { 'content-type': 'application/json' }),
+      ...(body && { 'content-type': 'application/json' }),
       [AUTH_HEADER]: signRequest(
-        {
-          role: 'site',
-          id: config.siteId,
-          method: request.method,
-          path: request.path,
-          ...(request.body !== undefined && { body: request.body }),
-        },
+        { role: 'site', id: config.siteId, method: request.method, path: request.path, ...body },
         keys.secretKey,
       ),
     },
-    ...(request.body !== undefined && { body: request.body }),
+    ...body,
   }).catch((error: Error & { cause?: Error }) => {
     throw new CliError(
-      CLI_ERRORS.attestationUndelivered,
-      `cannot ${request.what} at ${config.coordinator.url} (coordinator.url of the site config): ${error.cause?.message ?? error.message}`,
+      request.unreachable,
+      `cannot reach the coordinator at ${config.coordinator.url} (coordinator.url of the site config) to ${request.what}: ${error.cause?.message ?? error.message}`,
       { cause: error },
     );
   });
   const reply = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
   if (!response.ok)
     throw new CliError(
-      CLI_ERRORS.attestationRefused,
-      `coordinator refused to ${request.what}: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim(),
+      request.refused,
+      `coordinator refused the request to ${request.what}: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim(),
     );
   return reply;
 }
 
 /** The federation's audit policy, signed by the coordinator whose key the site config pins. */
 async function fetchReleasePolicy(config: SiteConfig): Promise<AuditPolicy> {
-  const reply = await siteRequest(config, { method: 'GET', path: '/release-policy', what: 'send its audit policy' });
+  const reply = await siteRequest(config, {
+    method: 'GET',
+    path: '/release-policy',
+    what: "fetch the federation's audit policy",
+    unreachable: CLI_ERRORS.releasePolicyUnavailable,
+    refused: CLI_ERRORS.releasePolicyUnavailable,
+  });
   const checked = checkMessage('signedReleasePolicy', reply);
-  if (
-    !checked.ok ||
-    !verifyBytes(canonicalBytes(checked.message.body), checked.message.signature, config.coordinator.publicKey)
-  )
+  if (!checked.ok)
     throw new CliError(
-      CLI_ERRORS.attestationRefused,
-      `the audit policy from ${config.coordinator.url} is ${checked.ok ? 'not signed by coordinator.publicKey of the site config' : `malformed: ${checked.reason}`}`,
+      CLI_ERRORS.releasePolicyUnavailable,
+      `the audit policy from ${config.coordinator.url} is malformed: ${checked.reason}`,
+    );
+  if (!verifyBytes(canonicalBytes(checked.message.body), checked.message.signature, config.coordinator.publicKey))
+    throw new CliError(
+      CLI_ERRORS.releasePolicyUnavailable,
+      `the audit policy from ${config.coordinator.url} is not signed by coordinator.publicKey of the site config`,
     );
   return checked.message.body.policy;
 }
@@ -278,6 +288,8 @@ async function uploadAttestation(
     path: '/attestations',
     body: JSON.stringify(attestation),
     what: 'record the attestation',
+    unreachable: CLI_ERRORS.attestationUndelivered,
+    refused: CLI_ERRORS.attestationRefused,
   })) as { version: number; verdict: Verdict };
 }
 
