@@ -193,7 +193,11 @@ const metrics: [string, (r: AuditReport) => string][] = [
     (r) => `${pct(r.membership.referenceRatio.tprAtFpr1)} / ${pct(r.membership.referenceRatio.tprAtFpr10)}`,
   ],
   [
-    'memorised share (DCR < holdout p5) / baseline',
+    "copied share (NNDR < members' leave-one-out p5) / baseline",
+    (r) => `${pct(r.memorisation.syntheticCopyShare)} / ${pct(r.memorisation.memberCopyShare)}`,
+  ],
+  [
+    'share with DCR < holdout p5 / baseline',
     (r) => `${pct(r.memorisation.syntheticShareBelowHoldoutP5)} / ${pct(r.memorisation.holdoutShareBelowP5)}`,
   ],
   [

@@ -105,7 +105,7 @@ ${report.utility.map((r) => cells([r.label, `${percent(r.uar.mean)} ± ${(100 * 
 </table>
 <h2>Privacy: each site's audit of the global generator</h2>
 <p>Each site audits on its own data: its training speakers are members, its audit-holdout speakers never reached the generator. Only these figures and a signed attestation leave the site.</p>
-<table id="audits"><tr><th>site</th><th>members / holdout speakers</th><th>membership AUC (upper 95 % bound)</th><th>power limit</th><th>memorised share (holdout baseline)</th><th>speaker-probe confidence synthetic / real</th><th>utility UAR (holdout)</th><th>verdict</th><th>why</th><th>full report</th></tr>
+<table id="audits"><tr><th>site</th><th>members / holdout speakers</th><th>membership AUC (upper 95 % bound)</th><th>power limit</th><th>copied share (baseline)</th><th>speaker-probe confidence synthetic / real</th><th>utility UAR (holdout)</th><th>verdict</th><th>why</th><th>full report</th></tr>
 ${report.audits
   .map(
     (a) =>

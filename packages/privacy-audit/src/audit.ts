@@ -53,6 +53,9 @@ export interface AuditReport {
     readonly syntheticShareBelowHoldoutP5: number;
     readonly holdoutShareBelowP5: number;
     readonly holdoutDcrP5: number;
+    readonly memberNndrP5: number;
+    readonly syntheticCopyShare: number;
+    readonly memberCopyShare: number;
     readonly syntheticNndrMedian: number;
     readonly holdoutNndrMedian: number;
     readonly syntheticDcr: readonly number[];
@@ -169,6 +172,9 @@ export function runAudit(
       syntheticShareBelowHoldoutP5: memorisation.syntheticShareBelowHoldoutP5,
       holdoutShareBelowP5: memorisation.holdoutShareBelowP5,
       holdoutDcrP5: memorisation.holdoutDcrP5,
+      memberNndrP5: memorisation.memberNndrP5,
+      syntheticCopyShare: memorisation.syntheticCopyShare,
+      memberCopyShare: memorisation.memberCopyShare,
       syntheticNndrMedian: memorisation.syntheticNndrMedian,
       holdoutNndrMedian: memorisation.holdoutNndrMedian,
       syntheticDcr: Array.from(memorisation.syntheticToMemberDcr),
@@ -181,7 +187,7 @@ export function runAudit(
     summary: [
       `Membership inference (utterance AUC, 95 % CI): nearest-neighbour ${interval(membership.nearestNeighbour.utteranceAuc)}, reference-ratio ${interval(membership.referenceRatio.utteranceAuc)}; 0.50 = no leak. Speaker-level: ${interval(membership.nearestNeighbour.speakerAuc)} and ${interval(membership.referenceRatio.speakerAuc)} over ${membership.memberSpeakers} member and ${membership.holdoutSpeakers} holdout speakers.`,
       `TPR at 1 % / 10 % FPR: ${percent(membership.nearestNeighbour.tprAtFpr1)} / ${percent(membership.nearestNeighbour.tprAtFpr10)} (nearest-neighbour), ${percent(membership.referenceRatio.tprAtFpr1)} / ${percent(membership.referenceRatio.tprAtFpr10)} (reference-ratio).`,
-      `Memorisation: ${percent(memorisation.syntheticShareBelowHoldoutP5)} of synthetic samples are closer to a member record than the holdout's 5th-percentile DCR (holdout baseline ${percent(memorisation.holdoutShareBelowP5)}); median NNDR ${memorisation.syntheticNndrMedian.toFixed(2)} vs ${memorisation.holdoutNndrMedian.toFixed(2)} for real holdout data.`,
+      `Memorisation: ${percent(memorisation.syntheticCopyShare)} of synthetic samples copy a member record — nearer one record, relative to the next, than 95 % of member records are to each other (NNDR; members' baseline ${percent(memorisation.memberCopyShare)}); by DCR alone ${percent(memorisation.syntheticShareBelowHoldoutP5)} (baseline ${percent(memorisation.holdoutShareBelowP5)}); median NNDR ${memorisation.syntheticNndrMedian.toFixed(2)} vs ${memorisation.holdoutNndrMedian.toFixed(2)} for real holdout data.`,
       `Speaker probe (accuracy ${percent(probe.probeAccuracy)} on real held-out utterances, chance ${percent(probe.chance)}): mean confidence ${percent(probe.syntheticConfidence)} on synthetic samples vs ${percent(probe.realConfidence)} on real ones.`,
       `Speaker ID from the emotion model's hidden layer: ${percent(representations.syntheticTrainedAccuracy)} when trained on synthetic data vs ${percent(representations.realTrainedAccuracy)} when trained on real data (chance ${percent(representations.chance)}).`,
       `Utility: the synthetic set trains an emotion classifier to ${percent(utility.uar.mean)} UAR on the holdout speakers.`,
@@ -192,7 +198,7 @@ export function runAudit(
 
 function auditVerdict(
   attacks: readonly AttackResult[],
-  memorisation: { syntheticShareBelowHoldoutP5: number; holdoutShareBelowP5: number },
+  memorisation: { syntheticCopyShare: number; memberCopyShare: number },
   syntheticSamples: number,
   policy: AuditPolicy,
 ): AuditVerdict {
@@ -204,8 +210,8 @@ function auditVerdict(
       high: a.utteranceAuc.high,
       powerLimit: a.powerLimit.limit,
     })),
-    memorisedShare: memorisation.syntheticShareBelowHoldoutP5,
-    memorisedBaseline: memorisation.holdoutShareBelowP5,
+    memorisedShare: memorisation.syntheticCopyShare,
+    memorisedBaseline: memorisation.memberCopyShare,
     syntheticSamples,
   };
   const decision = decideVerdict(figures, policy);

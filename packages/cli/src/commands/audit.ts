@@ -158,7 +158,7 @@ export function addAuditOptions(command: Command): Command {
     )
     .option(
       '--max-memorisation-excess <share>',
-      `allowed memorised share above the holdout baseline (default ${DEFAULT_AUDIT_POLICY.maxMemorisationExcess})`,
+      `allowed copied share above its baseline (the members' own) (default ${DEFAULT_AUDIT_POLICY.maxMemorisationExcess})`,
       parseFraction,
     )
     .option(

@@ -187,8 +187,8 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
           reason: `${report.verdict.reason}${speakersNeededSentence(report.verdict)}`,
           membershipAucUpper: Math.max(...report.verdict.figures.attacks.map((a) => a.high)),
           powerLimit: Math.max(...report.verdict.figures.attacks.map((a) => a.powerLimit)),
-          memorisedShare: report.memorisation.syntheticShareBelowHoldoutP5,
-          memorisedBaseline: report.memorisation.holdoutShareBelowP5,
+          memorisedShare: report.verdict.figures.memorisedShare,
+          memorisedBaseline: report.verdict.figures.memorisedBaseline,
           probeConfidenceSynthetic: report.speakerInformation.probe.syntheticConfidence,
           probeConfidenceReal: report.speakerInformation.probe.realConfidence,
           utilityUar: report.utility.uar.mean,
@@ -282,7 +282,7 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<void>
       ),
       '',
       formatTable(
-        ['site audit', 'AUC upper', 'power limit', 'memorised (baseline)', 'verdict'],
+        ['site audit', 'AUC upper', 'power limit', 'copied (baseline)', 'verdict'],
         audits.map((a) => [
           a.siteId,
           a.membershipAucUpper.toFixed(2),

@@ -30,7 +30,7 @@ export const AuditPolicySchema: TObject<{
   {
     /** τ: the membership AUC a generator must stay under (upper CI bound to pass; lower bound above it fails). */
     maxMembershipAuc: Type.Number({ minimum: 0.5, maximum: 1, default: 0.6 }),
-    /** Allowed memorised share above the holdout baseline (0.02 = 2 points). */
+    /** Allowed memorised share above its baseline (0.02 = 2 points). */
     maxMemorisationExcess: Type.Number({ minimum: 0, maximum: 1, default: 0.02 }),
     /** Level of the AUC's bootstrap interval. */
     confidenceLevel: Type.Number({ minimum: 0.5, exclusiveMaximum: 1, default: 0.95 }),
@@ -86,7 +86,7 @@ export const AuditFiguresSchema: TObject<{
       ),
       { minItems: 1, maxItems: 16 },
     ),
-    /** Share of synthetic samples closer to a member than 95 % of holdout utterances are, and the holdout's own share. */
+    /** Share of synthetic samples that copy a member record (privacy-audit's dcr.ts), and the members' own share: the baseline. */
     memorisedShare: Type.Number({ minimum: 0, maximum: 1 }),
     memorisedBaseline: Type.Number({ minimum: 0, maximum: 1 }),
     /** How many synthetic samples the share is of: its interval's width. */
@@ -158,7 +158,7 @@ export function shareInterval(share: number, n: number, level: number): [number,
 
 /**
  * The audit's verdict by rule (DESIGN §5): FAIL on demonstrated memorisation (the memorised share's
- * lower bound above the holdout baseline plus the allowed excess) or a demonstrated leak (an
+ * lower bound above its baseline plus the allowed excess) or a demonstrated leak (an
  * attack's lower bound above τ and its AUC above the power limit); PASS when every attack's upper bound is within τ; INCONCLUSIVE
  * when neither and the power limit is above τ (no generator could pass with this holdout); FAIL
  * otherwise. Each attack is judged alone and the worst verdict counts. Memorisation is judged by
@@ -174,7 +174,7 @@ export function decideVerdict(figures: AuditFigures, policy: AuditPolicy): Verdi
   if (!memorisationPassed)
     return {
       verdict: 'fail',
-      reason: `${(figures.memorisedShare * 100).toFixed(1)} % [${(memorisedInterval[0] * 100).toFixed(1)}, ${(memorisedInterval[1] * 100).toFixed(1)}] of synthetic samples lie closer to a member record than 95 % of unseen recordings do, above the limit of ${(memorisationLimit * 100).toFixed(1)} %: the generator copies records.`,
+      reason: `${(figures.memorisedShare * 100).toFixed(1)} % [${(memorisedInterval[0] * 100).toFixed(1)}, ${(memorisedInterval[1] * 100).toFixed(1)}] of synthetic samples copy a member record (nearer to it, relative to the next record, than 95 % of member records are to each other), above the limit of ${(memorisationLimit * 100).toFixed(1)} %: the generator copies records.`,
       memorisationPassed,
       memorisedInterval,
       attacks,

@@ -98,6 +98,7 @@ describe('membership inference and memorisation on constructed data', () => {
     expect(membership.nearestNeighbour.speakerAuc.value).toBe(1);
     expect(membership.nearestNeighbour.tprAtFpr1).toBe(1);
     expect(memorisation.syntheticShareBelowHoldoutP5).toBe(1);
+    expect(memorisation.syntheticCopyShare).toBe(1);
     expect(memorisation.syntheticNndrMedian).toBe(0);
     expect(memorisation.holdoutShareBelowP5).toBeGreaterThan(0);
     expect(memorisation.holdoutShareBelowP5).toBeLessThan(0.1);
@@ -116,5 +117,34 @@ describe('membership inference and memorisation on constructed data', () => {
     expect(membership.nearestNeighbour.utteranceAuc.value).toBeLessThan(0.65);
     expect(membership.nearestNeighbour.utteranceAuc.low).toBeLessThan(0.5);
     expect(memorisation.syntheticShareBelowHoldoutP5).toBeLessThan(0.15);
+    expect(memorisation.syntheticCopyShare).toBeLessThan(0.1);
+  });
+
+  it("does not count as copies new samples of the members' speakers that are merely nearer than a distant holdout speaker", () => {
+    // arrange: members are 8 speaker clusters; the one holdout speaker lies far from all of them;
+    // the synthetic rows are fresh draws around the members' speaker centres (no record reproduced)
+    const dimension = 6;
+    const centres = gaussianRows(8, dimension, 11).map((v) => 3 * v);
+    const noise = (count: number, seed: number): Float32Array => gaussianRows(count, dimension, seed);
+    const around = (count: number, seed: number): Float32Array => {
+      const rows = noise(count, seed);
+      return rows.map((v, i) => centres[(Math.floor(i / dimension) % 8) * dimension + (i % dimension)]! + 0.5 * v);
+    };
+    const clustered: LabelledRows = {
+      values: around(80, 12),
+      dimension,
+      speakers: Array.from({ length: 80 }, (_, i) => `m${i % 8}`),
+    };
+    const distant = { values: noise(10, 13).map((v) => 8 + 0.5 * v), dimension };
+    const fresh = { values: around(200, 14), dimension };
+
+    // act
+    const copies = measureMemorisation(clustered, clustered, distant);
+    const memorisation = measureMemorisation(fresh, clustered, distant);
+
+    // assert: by DCR alone nearly every fresh sample looks memorised; as copies, none is
+    expect(memorisation.syntheticShareBelowHoldoutP5).toBeGreaterThan(0.9);
+    expect(memorisation.syntheticCopyShare).toBeLessThan(0.1);
+    expect(copies.syntheticCopyShare).toBe(1);
   });
 });
