@@ -105,14 +105,15 @@ ${report.utility.map((r) => cells([r.label, `${percent(r.uar.mean)} ± ${(100 * 
 </table>
 <h2>Privacy: each site's audit of the global generator</h2>
 <p>Each site audits on its own data: its training speakers are members, its audit-holdout speakers never reached the generator. Only these figures and a signed attestation leave the site.</p>
-<table id="audits"><tr><th>site</th><th>members / holdout speakers</th><th>membership AUC (upper 95 % bound)</th><th>power limit</th><th>copied share (baseline)</th><th>speaker-probe confidence synthetic / real</th><th>utility UAR (holdout)</th><th>verdict</th><th>why</th><th>full report</th></tr>
+<table id="audits"><tr><th>site</th><th>members / holdout speakers</th><th>membership AUC (upper 95 % bound)</th><th>power limit</th><th>copied share (baseline)</th><th>speaker-probe confidence synthetic / real</th><th>utility UAR (holdout)</th><th>verdict</th><th>full report</th></tr>
 ${report.audits
   .map(
     (a) =>
-      `<tr><td>${escape(a.siteId)}</td><td>${escape(a.trainingSpeakers.join(','))} / ${escape(a.holdoutSpeakers.join(','))}</td><td>${a.membershipAucUpper.toFixed(2)}</td><td>${a.powerLimit.toFixed(2)}</td><td>${percent(a.memorisedShare)} (${percent(a.memorisedBaseline)})</td><td>${percent(a.probeConfidenceSynthetic)} / ${percent(a.probeConfidenceReal)}</td><td>${percent(a.utilityUar)}</td><td class="${a.verdict}">${a.verdict.toUpperCase()}</td><td>${escape(a.reason)}</td><td><a href="${escape(a.reportHtml)}">audit page</a></td></tr>`,
+      `<tr><td>${escape(a.siteId)}</td><td>${escape(a.trainingSpeakers.join(','))} / ${escape(a.holdoutSpeakers.join(','))}</td><td>${a.membershipAucUpper.toFixed(2)}</td><td>${a.powerLimit.toFixed(2)}</td><td>${percent(a.memorisedShare)} (${percent(a.memorisedBaseline)})</td><td>${percent(a.probeConfidenceSynthetic)} / ${percent(a.probeConfidenceReal)}</td><td>${percent(a.utilityUar)}</td><td class="${a.verdict}">${a.verdict.toUpperCase()}</td><td><a href="${escape(a.reportHtml)}">audit page</a></td></tr>`,
   )
   .join('\n')}
 </table>
+<ul id="verdicts">${report.audits.map((a) => `<li><b>${escape(a.siteId)}</b>: <span class="${a.verdict}">${a.verdict.toUpperCase()}</span>. ${escape(a.reason)}</li>`).join('')}</ul>
 <p>Verdicts by rule (τ = membership AUC 0.60): FAIL when an attack's lower bound is above τ or records are memorised; PASS when every upper bound is within τ; INCONCLUSIVE when neither and the power limit — what chance alone reaches over random reassignments of these speakers — is above τ: with one holdout speaker per site no generator could pass, and the reason says how many speakers would.</p>
 </body></html>
 `;
