@@ -11,6 +11,7 @@ import {
   type TUnion,
   type TLiteral,
 } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 
 /** The membership attacks an audit can run (privacy-audit's metrics/membership-inference.ts). */
 export const MEMBERSHIP_ATTACKS = ['nearest-neighbour', 'reference-ratio'] as const;
@@ -47,13 +48,8 @@ export const AuditPolicySchema: TObject<{
 );
 export type AuditPolicy = Readonly<Static<typeof AuditPolicySchema>>;
 
-export const DEFAULT_AUDIT_POLICY: AuditPolicy = {
-  maxMembershipAuc: 0.6,
-  maxMemorisationExcess: 0.02,
-  confidenceLevel: 0.95,
-  permutations: 1000,
-  attacks: [...MEMBERSHIP_ATTACKS],
-};
+/** The schema's defaults, so the policy a config leaves out and the one the CLI audits under cannot drift apart. */
+export const DEFAULT_AUDIT_POLICY: AuditPolicy = Value.Create(AuditPolicySchema);
 
 /** What an audit measured, as far as the verdict needs it (and an attestation carries). */
 export const AuditFiguresSchema: TObject<{

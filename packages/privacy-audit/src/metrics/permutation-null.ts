@@ -87,16 +87,17 @@ export function speakerPermutationNull(
  * enough with these members (then both groups must grow).
  */
 export function holdoutSpeakersNeeded(power: PowerLimit, tau: number): number | undefined {
-  const excess = power.limit - 0.5;
-  if (excess <= tau - 0.5) return power.holdoutSpeakers;
-  const scale = excess / Math.sqrt(1 / power.memberSpeakers + 1 / power.holdoutSpeakers);
-  const inverseHoldout = ((tau - 0.5) / scale) ** 2 - 1 / power.memberSpeakers;
+  if (power.limit <= tau) return power.holdoutSpeakers;
+  const inverseHoldout = ((tau - 0.5) / nullScale(power)) ** 2 - 1 / power.memberSpeakers;
   return inverseHoldout > 0 ? Math.ceil(1 / inverseHoldout) : undefined;
 }
 
 /** Speakers per group for a balanced audit (m = h) whose power limit would reach τ, by the same scaling. */
 export function balancedSpeakersNeeded(power: PowerLimit, tau: number): number {
-  const excess = power.limit - 0.5;
-  const scale = excess / Math.sqrt(1 / power.memberSpeakers + 1 / power.holdoutSpeakers);
-  return Math.ceil((2 * scale ** 2) / (tau - 0.5) ** 2);
+  return Math.ceil((2 * nullScale(power) ** 2) / (tau - 0.5) ** 2);
+}
+
+/** c in limit − 0.5 = c·√(1/m + 1/h), fitted on this audit's speakers. */
+function nullScale(power: PowerLimit): number {
+  return (power.limit - 0.5) / Math.sqrt(1 / power.memberSpeakers + 1 / power.holdoutSpeakers);
 }

@@ -50,7 +50,7 @@ ${rows([
   ],
 ])}
 </table>
-<p>The power limit is the ${(0.975 * 100).toFixed(1)}th percentile of the attack's AUC over ${verdict.policy.permutations} random reassignments of these speakers into member and holdout groups of the same sizes: what chance alone reaches with this holdout. Where it lies above τ no generator could be shown to pass, and the verdict is inconclusive rather than pass or fail.</p>
+<p>The power limit is the 97.5th percentile of the attack's AUC over ${verdict.policy.permutations} random reassignments of these speakers into member and holdout groups of the same sizes: what chance alone reaches with this holdout. Where it lies above τ no generator could be shown to pass, and the verdict is inconclusive rather than pass or fail.</p>
 <h2>In plain words</h2><ul>${report.summary.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>
 <h2>Membership inference</h2>
 <p>${report.counts.memberSpeakers} member speakers (${report.counts.memberUtterances} utterances) against ${report.counts.holdoutSpeakers} holdout speakers (${report.counts.holdoutUtterances} utterances), ${report.counts.synthetic} synthetic samples.</p>
