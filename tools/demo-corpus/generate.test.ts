@@ -144,7 +144,7 @@ describe('generateDemoCorpus', () => {
   it('rejects fewer than 8 speakers before writing anything', async () => {
     // act / assert
     await expect(generateDemoCorpus({ outDir: join(workDir, 'c'), speakers: 7 })).rejects.toThrow(
-      'speakers must be an integer in [8, 99], got 7',
+      'speakers must be an integer in [8, 999], got 7',
     );
     await expect(stat(join(workDir, 'c'))).rejects.toThrow('ENOENT');
   });

@@ -14,13 +14,13 @@ import { createSpeakers, type Speaker } from './speakers.ts';
  */
 export const DEMO_CORPUS_GENERATOR_VERSION = 2;
 const MIN_SPEAKERS = 8;
-const MAX_SPEAKERS = 99; // ids are spk01…spk99
+const MAX_SPEAKERS = 999; // ids are spk01…spk99, then spk100…
 const MAX_WORKERS = 64;
 
 export interface DemoCorpusOptions {
   /** Directory that receives `manifest.csv`, `corpus.json` and `wav/`; created if missing. */
   outDir: string;
-  /** Number of speakers, 8–99. Default 10. */
+  /** Number of speakers, 8–999. Default 10. */
   speakers?: number;
   /**
    * Sentences each speaker says in each emotion, 1–40: the same as `utterancesPerSpeaker` =

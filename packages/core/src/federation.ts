@@ -32,6 +32,14 @@ export { combineMoments, computeMoments } from './aggregation/moments.js';
 export { assertSameLayout } from './aggregation/layout.js';
 export { checkMessage } from './protocol/messages.js';
 export {
+  epsilonOf,
+  groupPrivacy,
+  RDP_CONVERSIONS,
+  RDP_ORDERS,
+  subsampledGaussianRdp,
+} from './privacy/rdp-accountant.js';
+export type { PrivacySpend, RdpConversion } from './privacy/rdp-accountant.js';
+export {
   checkRoundPlan,
   planRound,
   ROUND_PLAN_VERSION,

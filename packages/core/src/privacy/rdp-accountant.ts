@@ -1,0 +1,90 @@
+/**
+ * Rényi-DP accounting of the Poisson-subsampled Gaussian mechanism (DP-SGD): sampling rate q,
+ * noise multiplier σ (noise std / clipping norm), T steps. Pure arithmetic, no tfjs.
+ */
+
+/** Integer Rényi orders 2–256: the closed form below holds for integer α only. */
+export const RDP_ORDERS: readonly number[] = Array.from({ length: 255 }, (_, i) => i + 2);
+
+/** How an RDP curve becomes (ε, δ): the classic bound, or the tighter one of Balle et al. 2020. */
+export const RDP_CONVERSIONS = ['classic', 'tight'] as const;
+export type RdpConversion = (typeof RDP_CONVERSIONS)[number];
+
+export interface PrivacySpend {
+  readonly epsilon: number;
+  readonly delta: number;
+  /** The Rényi order the minimum was reached at. */
+  readonly order: number;
+  readonly conversion: RdpConversion;
+}
+
+function logAddExp(a: number, b: number): number {
+  if (a === -Infinity) return b;
+  if (b === -Infinity) return a;
+  const high = Math.max(a, b);
+  return high + Math.log1p(Math.exp(Math.min(a, b) - high));
+}
+
+/** log C(n, k) through log-gamma-free running sums (n ≤ 256 here, so exact enough). */
+function logBinomials(n: number): Float64Array {
+  const out = new Float64Array(n + 1);
+  for (let k = 1; k <= n; k++) out[k] = out[k - 1]! + Math.log(n - k + 1) - Math.log(k);
+  return out;
+}
+
+/**
+ * RDP of one step at integer order α (Mironov, Talwar and Zhang 2019, §3.3):
+ * log A_α / (α − 1), A_α = Σ_{i=0..α} C(α, i) (1 − q)^{α−i} q^i exp((i² − i) / (2σ²)).
+ */
+export function subsampledGaussianRdp(q: number, sigma: number, order: number): number {
+  if (!Number.isInteger(order) || order < 2) throw new RangeError(`Rényi order must be an integer ≥ 2, got ${order}`);
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`sampling rate must be in [0, 1], got ${q}`);
+  if (q === 0) return 0;
+  if (!(sigma > 0)) return Infinity;
+  if (q === 1) return order / (2 * sigma * sigma);
+  const binomials = logBinomials(order);
+  let logA = -Infinity;
+  for (let i = 0; i <= order; i++)
+    logA = logAddExp(
+      logA,
+      binomials[i]! + i * Math.log(q) + (order - i) * Math.log1p(-q) + (i * i - i) / (2 * sigma * sigma),
+    );
+  return logA / (order - 1);
+}
+
+/**
+ * The ε of T steps at δ, minimised over the integer orders 2–256.
+ * classic: ε = T·RDP(α) + log(1/δ)/(α − 1) (Mironov 2017, Prop. 3);
+ * tight: ε = T·RDP(α) + log((α − 1)/α) − (log δ + log α)/(α − 1) (Balle et al. 2020, Thm. 21).
+ */
+export function epsilonOf(
+  mechanism: { samplingRate: number; noiseMultiplier: number; steps: number },
+  delta: number,
+  conversion: RdpConversion = 'classic',
+): PrivacySpend {
+  if (!(delta > 0 && delta < 1)) throw new RangeError(`δ must be in (0, 1), got ${delta}`);
+  let best: PrivacySpend = { epsilon: Infinity, delta, order: RDP_ORDERS[0]!, conversion };
+  if (mechanism.steps === 0) return { ...best, epsilon: 0 };
+  for (const order of RDP_ORDERS) {
+    const rdp = mechanism.steps * subsampledGaussianRdp(mechanism.samplingRate, mechanism.noiseMultiplier, order);
+    const epsilon =
+      conversion === 'classic'
+        ? rdp + Math.log(1 / delta) / (order - 1)
+        : rdp + Math.log((order - 1) / order) - (Math.log(delta) + Math.log(order)) / (order - 1);
+    if (epsilon < best.epsilon) best = { epsilon, delta, order, conversion };
+  }
+  return best;
+}
+
+/**
+ * Group privacy for k records (e.g. all utterances of one speaker): an (ε, δ) guarantee per record
+ * gives (kε, k·e^{(k−1)ε}·δ) per group. Large by nature: it is stated, not hidden.
+ */
+export function groupPrivacy(spend: PrivacySpend, groupSize: number): { epsilon: number; delta: number } {
+  if (!Number.isInteger(groupSize) || groupSize < 1)
+    throw new RangeError(`group size must be a positive integer, got ${groupSize}`);
+  return {
+    epsilon: groupSize * spend.epsilon,
+    delta: Math.min(1, groupSize * Math.exp((groupSize - 1) * spend.epsilon) * spend.delta),
+  };
+}
