@@ -30,6 +30,7 @@ interface DistillFlags {
   beta?: number;
   gamma?: number;
   poolMatching?: number;
+  speakerInvariance?: number;
   criticSteps?: number;
   batchSize?: number;
   checkpoint?: string;
@@ -66,6 +67,11 @@ export function distillCommand(context: () => CommandContext): Command {
       "weight δ of L_DM, class-mean matching in the pool classifiers' hidden layers (default 0: off)",
       parseNonNegativeNumber,
     )
+    .option(
+      '--speaker-invariance <w>',
+      'weight ζ of L_SPK: a probe of the training speakers should not tell which one a synthetic sample resembles (default 0: off)',
+      parseNonNegativeNumber,
+    )
     .option('--critic-steps <n>', 'critic updates per generator update (default 5)', parsePositiveInt)
     .option('--batch-size <n>', 'minibatch size (default 64)', parsePositiveInt)
     .option('--checkpoint <file>', 'save training state here and resume from it if it exists')
@@ -93,6 +99,7 @@ export function distillCommand(context: () => CommandContext): Command {
         ...(flags.beta !== undefined && { softmaxMatchingWeight: flags.beta }),
         ...(flags.gamma !== undefined && { diversityWeight: flags.gamma }),
         ...(flags.poolMatching !== undefined && { poolMatchingWeight: flags.poolMatching }),
+        ...(flags.speakerInvariance !== undefined && { speakerInvarianceWeight: flags.speakerInvariance }),
         ...(flags.criticSteps !== undefined && { criticSteps: flags.criticSteps }),
         ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
       };
@@ -108,7 +115,7 @@ export function distillCommand(context: () => CommandContext): Command {
           progress.update(
             step,
             steps,
-            `W ${losses.wasserstein.toFixed(2)} adv ${losses.adversarial.toFixed(2)} fm ${losses.featureMatching.toFixed(1)} sml ${losses.softmaxMatching.toFixed(2)} dm ${losses.poolMatching.toFixed(2)} div ${losses.diversity.toFixed(2)}`,
+            `W ${losses.wasserstein.toFixed(2)} adv ${losses.adversarial.toFixed(2)} fm ${losses.featureMatching.toFixed(1)} sml ${losses.softmaxMatching.toFixed(2)} dm ${losses.poolMatching.toFixed(2)} spk ${losses.speakerInvariance.toFixed(2)} div ${losses.diversity.toFixed(2)}`,
           );
           // Every tenth of the run at info level, so non-terminal runs (CI, nohup) show progress in the log.
           const logLevel = step % Math.max(25, Math.round(steps / 10)) === 0 || step === steps ? 'info' : 'debug';

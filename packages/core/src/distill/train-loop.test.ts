@@ -194,6 +194,24 @@ describe('distill', () => {
     expect(bitsOf(withMatching.generatorWeights)).not.toEqual(bitsOf(without.generatorWeights));
   });
 
+  it('trains with L_SPK (speaker invariance): a speaker probe of the members moves the generator, and one speaker is refused', async () => {
+    // arrange
+    const set = makeSet();
+    const oneSpeaker = { ...set, speakers: set.speakers.map(() => 's0') };
+
+    // act
+    const without = await distill(set, TINY);
+    const invariant = await distill(set, { ...TINY, speakerInvarianceWeight: 1 });
+
+    // assert
+    expect(bitsOf(invariant.generatorWeights)).not.toEqual(bitsOf(without.generatorWeights));
+    await expectEmodistillError(
+      () => distill(oneSpeaker, { ...TINY, speakerInvarianceWeight: 1 }),
+      ERROR_CODES.invalidOption,
+      'needs at least 2',
+    );
+  });
+
   it('reports progress every progressEverySteps steps and after the last, with finite losses', async () => {
     // arrange
     const reports: DistillProgress[] = [];
@@ -201,7 +219,7 @@ describe('distill', () => {
     // act
     await distill(
       makeSet(),
-      { ...TINY, steps: 5, poolMatchingWeight: 0.5 },
+      { ...TINY, steps: 5, poolMatchingWeight: 0.5, speakerInvarianceWeight: 0.5 },
       { progressEverySteps: 2, onProgress: (p) => reports.push(p) },
     );
 
@@ -219,12 +237,15 @@ describe('distill', () => {
         'featureMatching',
         'poolMatching',
         'softmaxMatching',
+        'speakerInvariance',
         'wasserstein',
       ]);
       for (const value of Object.values(losses)) expect(Number.isFinite(value)).toBe(true);
       expect(losses.featureMatching).toBeGreaterThanOrEqual(0);
       expect(losses.softmaxMatching).toBeGreaterThanOrEqual(0);
       expect(losses.poolMatching).toBeGreaterThan(0);
+      expect(losses.speakerInvariance).toBeGreaterThan(0);
+      expect(losses.speakerInvariance).toBeLessThanOrEqual(Math.log(4) + 1e-6);
       expect(losses.diversity).toBeGreaterThan(0);
     }
   });

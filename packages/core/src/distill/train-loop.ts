@@ -10,6 +10,9 @@ import { resolveDistillConfig, type DistillConfig, type DistillOptions } from '.
 import { diversityLoss } from './losses/diversity.js';
 import { featureMatchingLoss } from './losses/feature-matching.js';
 import { softmaxMatchingLoss } from './losses/softmax-matching.js';
+import { speakerInvarianceLoss } from './losses/speaker-invariance.js';
+import { trainClassifier, type TrainedClassifier } from '../models/mlp-classifier.js';
+import { EmodistillError, ERROR_CODES } from '../errors.js';
 import { generatorAdversarialLoss } from './losses/wgan-gp.js';
 import { criticLossAndGradients } from './losses/wgan-gp-gradients.js';
 import { LEAKY_SLOPE } from '../models/mlp.js';
@@ -26,6 +29,7 @@ export interface StepLosses {
   readonly featureMatching: number;
   readonly softmaxMatching: number;
   readonly poolMatching: number;
+  readonly speakerInvariance: number;
   readonly diversity: number;
 }
 
@@ -141,6 +145,7 @@ export function createDistillTrainer(
     config,
   };
   let pool: ClassifierPool | undefined;
+  const speakerProbe = config.speakerInvarianceWeight > 0 ? trainSpeakerProbe(set, standardised, config) : undefined;
   const average = config.emaDecay > 0 ? createWeightAverage(networks.generator, config.emaDecay) : undefined;
   return {
     config,
@@ -172,7 +177,7 @@ export function createDistillTrainer(
         pool.refresh((step / config.poolRefreshSteps) % config.poolSize, stepSeed(config.seed, step, 99));
       }
       const losses = trainStep(
-        { networks, pool, generatorOptimizer, criticOptimizer },
+        { networks, pool, speakerProbe, generatorOptimizer, criticOptimizer },
         { ...inputs, latentOffset: options.latentOffset, step, report },
       );
       average?.update();
@@ -184,6 +189,7 @@ export function createDistillTrainer(
     dispose() {
       networks.dispose();
       pool?.dispose();
+      speakerProbe?.dispose();
       average?.dispose();
       generatorOptimizer.dispose();
       criticOptimizer.dispose();
@@ -225,7 +231,7 @@ export async function trainSteps(
 
 /**
  * Trains the distillator (DESIGN §3) on a training set: WGAN-GP critic updates, then one
- * generator update with L_adv + α·L_FM + β·L_SML + γ·L_DIV. Seeded: the same set, config and
+ * generator update with L_adv + α·L_FM + β·L_SML + γ·L_DIV (+ δ·L_DM + ζ·L_SPK when on). Seeded: the same set, config and
  * backend give the same generator, also when resumed from a checkpoint.
  */
 export async function distill(
@@ -278,9 +284,33 @@ export async function distill(
   }
 }
 
+/**
+ * The speaker probe of L_SPK: a classifier of the training set's speakers on its standardised rows,
+ * trained once (the members do not change during a distillation).
+ */
+function trainSpeakerProbe(set: FeatureSet, standardised: Float32Array, config: DistillConfig): TrainedClassifier {
+  const speakers = [...new Set(set.speakers)].sort();
+  if (speakers.length < 2)
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `distill option speakerInvarianceWeight: the training set has ${speakers.length} speaker(s); speaker invariance needs at least 2`,
+    );
+  const index = new Map(speakers.map((speaker, i) => [speaker, i]));
+  return trainClassifier(
+    {
+      x: standardised,
+      labels: Int32Array.from(set.speakers, (speaker) => index.get(speaker)!),
+      dimension: set.dimension,
+      classCount: speakers.length,
+    },
+    { hiddenUnits: [256], epochs: config.poolEpochs, maxSteps: config.poolMaxSteps, seed: config.seed * 1000 + 777 },
+  );
+}
+
 interface TrainingState {
   readonly networks: DistillNetworks;
   readonly pool: ClassifierPool | undefined;
+  readonly speakerProbe: TrainedClassifier | undefined;
   readonly generatorOptimizer: FusedAdam;
   readonly criticOptimizer: FusedAdam;
 }
@@ -328,7 +358,7 @@ function latentNoise(rows: number, inputs: StepInputs, rng: Rng): Float32Array {
 }
 
 function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undefined {
-  const { networks, pool, generatorOptimizer, criticOptimizer } = state;
+  const { networks, pool, speakerProbe, generatorOptimizer, criticOptimizer } = state;
   const { dimension, classCount, config, step } = inputs;
   const rng = createRng(stepSeed(config.seed, step, 0));
   const batch = config.batchSize;
@@ -399,7 +429,10 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
     const realCritic = config.featureMatchingWeight > 0 ? networks.criticize(real, oneHot).features : undefined;
     const realPool = pool?.members.map((member) => member.network.apply(real));
     const terms: Partial<
-      Record<'adversarial' | 'featureMatching' | 'softmaxMatching' | 'poolMatching' | 'diversity', tf.Scalar>
+      Record<
+        'adversarial' | 'featureMatching' | 'softmaxMatching' | 'poolMatching' | 'speakerInvariance' | 'diversity',
+        tf.Scalar
+      >
     > = {};
     const { value, grads } = tf.variableGrads(() => {
       const fake = networks.generate(noise, fakeOneHot);
@@ -440,6 +473,12 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
             config.poolMatchingWeight,
           );
       }
+      if (speakerProbe)
+        add(
+          'speakerInvariance',
+          speakerInvarianceLoss(speakerProbe.network.apply(fakeA).output),
+          config.speakerInvarianceWeight,
+        );
       if (draws === 2) {
         const fakeB = fake.slice([batch, 0], [batch, -1]) as tf.Tensor2D;
         add(
@@ -466,6 +505,7 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
       featureMatching: read(generatorTerms.featureMatching),
       softmaxMatching: read(generatorTerms.softmaxMatching),
       poolMatching: read(generatorTerms.poolMatching),
+      speakerInvariance: read(generatorTerms.speakerInvariance),
       diversity: read(generatorTerms.diversity),
     };
   } finally {

@@ -22,6 +22,7 @@ export type DistillConfigProperties = {
   softmaxMatchingWeight: TNumber;
   diversityWeight: TNumber;
   poolMatchingWeight: TNumber;
+  speakerInvarianceWeight: TNumber;
   poolSize: TInteger;
   poolRefreshSteps: TInteger;
   poolEpochs: TInteger;
@@ -55,6 +56,11 @@ export const DistillConfigSchema: TObject<DistillConfigProperties> = Type.Object
      * pool classifier, beside L_FM's in the critic's; 0 = off.
      */
     poolMatchingWeight: Type.Number({ minimum: 0, default: 0 }),
+    /**
+     * ζ, weight of L_SPK: a speaker probe trained on the real rows' speakers should not be able to
+     * tell which member a synthetic sample resembles (losses/speaker-invariance.ts); 0 = off.
+     */
+    speakerInvarianceWeight: Type.Number({ minimum: 0, default: 0 }),
     poolSize: Type.Integer({ minimum: 1, default: 3 }),
     /** Retrain one pool member (round robin) every this many generator steps. */
     poolRefreshSteps: Type.Integer({ minimum: 1, default: 500 }),
