@@ -212,6 +212,62 @@ describe('distill', () => {
     );
   });
 
+  describe('DP-SGD on the critic', () => {
+    // Nothing outside the critic reads real rows: the terms that would are off.
+    const PRIVATE: DistillOptions = {
+      ...TINY,
+      featureMatchingWeight: 0,
+      softmaxMatchingWeight: 0,
+      batchSampling: 'poisson',
+    };
+
+    it('with σ = 0 and a clip norm nothing reaches, trains bit for bit as without DP (same Poisson batches)', async () => {
+      // arrange
+      const set = makeSet();
+
+      // act
+      const plain = await distill(set, PRIVATE);
+      const clippedNoNoise = await distill(set, { ...PRIVATE, dpClipNorm: 1e30, dpNoiseMultiplier: 0 });
+
+      // assert
+      expect(bitsOf(clippedNoNoise.generatorWeights)).toEqual(bitsOf(plain.generatorWeights));
+      expect(plain.privacy).toBeUndefined();
+      expect(clippedNoNoise.privacy?.epsilonUtterance).toBe(Infinity);
+    });
+
+    it('clipping and noise change the training, seeded, and the accountant reports ε per utterance and per speaker', async () => {
+      // arrange
+      const set = makeSet();
+      const options = { ...PRIVATE, dpClipNorm: 1, dpNoiseMultiplier: 1.2 };
+
+      // act
+      const plain = await distill(set, PRIVATE);
+      const clipped = await distill(set, { ...PRIVATE, dpClipNorm: 0.01 });
+      const first = await distill(set, options);
+      const again = await distill(set, options);
+
+      // assert
+      expect(bitsOf(clipped.generatorWeights)).not.toEqual(bitsOf(plain.generatorWeights));
+      expect(bitsOf(first.generatorWeights)).not.toEqual(bitsOf(clipped.generatorWeights));
+      expect(bitsOf(again.generatorWeights)).toEqual(bitsOf(first.generatorWeights));
+      const privacy = first.privacy!;
+      expect(privacy).toMatchObject({ samplingRate: 8 / 40, noiseMultiplier: 1.2, clipNorm: 1, privateSteps: 4 * 2 });
+      expect(privacy.epsilonUtterance).toBeGreaterThan(0);
+      expect(privacy.epsilonUtterance).toBeLessThan(Infinity);
+      // 4 speakers with 10 utterances each: group privacy over 10 records.
+      expect(privacy.epsilonSpeaker).toBeCloseTo(10 * privacy.epsilonUtterance, 9);
+    });
+
+    it('refuses DP with terms that read real rows outside the critic, or without Poisson batches, naming each', () => {
+      expect(() => resolveDistillConfig({ dpClipNorm: 1, batchSampling: 'poisson' })).toThrow(
+        /featureMatchingWeight \(0\.01\) must be off, softmaxMatchingWeight \(1\) must be off/,
+      );
+      expect(() => resolveDistillConfig({ ...PRIVATE, batchSampling: 'balanced', dpClipNorm: 1 })).toThrow(
+        /batchSampling must be "poisson"/,
+      );
+    });
+  });
+
   it('reports progress every progressEverySteps steps and after the last, with finite losses', async () => {
     // arrange
     const reports: DistillProgress[] = [];

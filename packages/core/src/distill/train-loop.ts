@@ -13,6 +13,7 @@ import { softmaxMatchingLoss } from './losses/softmax-matching.js';
 import { speakerInvarianceLoss } from './losses/speaker-invariance.js';
 import { trainClassifier, type TrainedClassifier } from '../models/mlp-classifier.js';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
+import { epsilonOf, groupPrivacy } from '../privacy/rdp-accountant.js';
 import { generatorAdversarialLoss } from './losses/wgan-gp.js';
 import { criticLossAndGradients } from './losses/wgan-gp-gradients.js';
 import { LEAKY_SLOPE } from '../models/mlp.js';
@@ -59,6 +60,48 @@ export interface DistillResult {
   readonly dimension: number;
   readonly steps: number;
   readonly seconds: number;
+  /** With DP-SGD (config.dpClipNorm > 0): what the accountant gives for this training. */
+  readonly privacy?: TrainingPrivacy;
+}
+
+/** The (ε, δ) of a DP-SGD distillation, per utterance and per speaker (group privacy). */
+export interface TrainingPrivacy {
+  /** How ε was computed, e.g. "rdp-subsampled-gaussian/classic". */
+  readonly accountant: string;
+  readonly delta: number;
+  readonly epsilonUtterance: number;
+  /** By group privacy over the most utterances any speaker has: large by nature, stated as such. */
+  readonly epsilonSpeaker: number;
+  readonly speakerDelta: number;
+  readonly samplingRate: number;
+  readonly noiseMultiplier: number;
+  readonly clipNorm: number;
+  /** Critic updates: every one reads real rows. */
+  readonly privateSteps: number;
+}
+
+/** The accountant's figures for `privateSteps` critic updates on `set` under `config`'s DP-SGD. */
+export function accountTrainingPrivacy(set: FeatureSet, config: DistillConfig, privateSteps: number): TrainingPrivacy {
+  const samplingRate = Math.min(1, config.batchSize / set.ids.length);
+  const spend = epsilonOf(
+    { samplingRate, noiseMultiplier: config.dpNoiseMultiplier, steps: privateSteps },
+    config.dpDelta,
+    'classic',
+  );
+  const perSpeaker = new Map<string, number>();
+  for (const speaker of set.speakers) perSpeaker.set(speaker, (perSpeaker.get(speaker) ?? 0) + 1);
+  const speaker = groupPrivacy(spend, Math.max(1, ...perSpeaker.values()));
+  return {
+    accountant: `rdp-subsampled-gaussian/${spend.conversion}`,
+    delta: spend.delta,
+    epsilonUtterance: spend.epsilon,
+    epsilonSpeaker: speaker.epsilon,
+    speakerDelta: speaker.delta,
+    samplingRate,
+    noiseMultiplier: config.dpNoiseMultiplier,
+    clipNorm: config.dpClipNorm,
+    privateSteps,
+  };
 }
 
 /** Class-balanced minibatch: a uniformly drawn class, then a uniformly drawn row of it. */
@@ -278,6 +321,9 @@ export async function distill(
       dimension: set.dimension,
       steps: config.steps,
       seconds: (performance.now() - started) / 1000,
+      ...(config.dpClipNorm > 0 && {
+        privacy: accountTrainingPrivacy(set, config, config.steps * config.criticSteps),
+      }),
     };
   } finally {
     trainer.dispose();
@@ -329,23 +375,42 @@ interface StepInputs {
   readonly report: boolean;
 }
 
+/** Real minibatches, stacked: rows of `x` and their one-hot labels, with each batch's size. */
+interface Batches {
+  readonly real: Float32Array;
+  readonly oneHot: Float32Array;
+  readonly sizes: readonly number[];
+}
+
 /**
  * Minibatches are assembled here and uploaded whole (a tf.gather per batch cost more than the
- * copy): rows of `x` and their one-hot labels, `blocks` batches stacked.
+ * copy): `blocks` batches of rows of `x` with their one-hot labels, drawn by config.batchSampling.
+ * Without `withRows` only the labels are filled (the rows would not be read).
  */
-function drawBatches(inputs: StepInputs, rng: Rng, blocks: number): { real: Float32Array; oneHot: Float32Array } {
+function drawBatches(inputs: StepInputs, rng: Rng, blocks: number, withRows = true): Batches {
   const { x, labels, dimension, classCount, rowsByClass, config } = inputs;
-  const count = blocks * config.batchSize;
-  const real = new Float32Array(count * dimension);
+  const picks = Array.from({ length: blocks }, () =>
+    config.batchSampling === 'poisson'
+      ? poissonRows(labels.length, config.batchSize / labels.length, rng)
+      : sampleBalancedRows(rowsByClass, config.batchSize, rng),
+  );
+  const count = picks.reduce((sum, rows) => sum + rows.length, 0);
+  const real = new Float32Array(withRows ? count * dimension : 0);
   const oneHot = new Float32Array(count * classCount);
-  for (let block = 0; block < blocks; block++) {
-    sampleBalancedRows(rowsByClass, config.batchSize, rng).forEach((row, i) => {
-      const at = block * config.batchSize + i;
-      real.set(x.subarray(row * dimension, (row + 1) * dimension), at * dimension);
-      oneHot[at * classCount + labels[row]!] = 1;
-    });
+  let at = 0;
+  for (const row of picks.flatMap((rows) => Array.from(rows))) {
+    if (withRows) real.set(x.subarray(row * dimension, (row + 1) * dimension), at * dimension);
+    oneHot[at * classCount + labels[row]!] = 1;
+    at++;
   }
-  return { real, oneHot };
+  return { real, oneHot, sizes: picks.map((rows) => rows.length) };
+}
+
+/** Poisson sampling: each of `rows` rows independently with probability `rate` (DP-SGD's batches). */
+function poissonRows(rows: number, rate: number, rng: Rng): Int32Array {
+  const picked: number[] = [];
+  for (let row = 0; row < rows; row++) if (rng.next() < rate) picked.push(row);
+  return Int32Array.from(picked);
 }
 
 /** `rows` noise vectors z ~ N(offset, I), row-major. */
@@ -355,6 +420,23 @@ function latentNoise(rows: number, inputs: StepInputs, rng: Rng): Float32Array {
   const offset = inputs.latentOffset;
   if (offset) for (let i = 0; i < noise.length; i++) noise[i]! += offset[i % width]!;
   return noise;
+}
+
+/** [real; fake; x̂] with their labels, x̂ = fake + ε·(real − fake): the critic's one pass (DESIGN §7). */
+function stackCriticInputs(
+  real: tf.Tensor2D,
+  fake: tf.Tensor2D,
+  epsilon: tf.Tensor2D,
+  oneHot: Float32Array,
+): tf.Tensor2D {
+  const rows = real.shape[0];
+  const interpolated = tf.add(fake, tf.mul(epsilon, tf.sub(real, fake)));
+  const oneHotThrice = new Float32Array(3 * oneHot.length);
+  for (let i = 0; i < 3; i++) oneHotThrice.set(oneHot, i * oneHot.length);
+  return tf.concat(
+    [tf.concat([real, fake, interpolated], 0), tf.tensor2d(oneHotThrice, [3 * rows, oneHot.length / rows])],
+    1,
+  ) as tf.Tensor2D;
 }
 
 function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undefined {
@@ -373,41 +455,62 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
 
   // G is fixed during the critic updates, so the fakes of all of them come from one generator pass.
   const criticBatches = drawBatches(inputs, rng, critics);
+  const fakeRows = criticBatches.sizes.reduce((sum, size) => sum + size, 0);
   const fakes = tf.tidy(() =>
     networks.generate(
-      tf.tensor2d(latentNoise(critics * batch, inputs, createRng(stepSeed(config.seed, step, 1))), [
-        critics * batch,
+      tf.tensor2d(latentNoise(fakeRows, inputs, createRng(stepSeed(config.seed, step, 1))), [
+        fakeRows,
         config.noiseDimension,
       ]),
-      tf.tensor2d(criticBatches.oneHot, [critics * batch, classCount]),
+      tf.tensor2d(criticBatches.oneHot, [fakeRows, classCount]),
     ),
   );
+  const privacy = config.dpClipNorm > 0 ? { clipNorm: config.dpClipNorm } : {};
+  // DP-SGD's noise on the clipped sum, divided like the gradients by the (expected) batch size.
+  const noiseStd = (config.dpNoiseMultiplier * config.dpClipNorm) / batch;
   let criticLossValue: tf.Scalar | undefined;
   let wasserstein: tf.Scalar | undefined;
   try {
-    for (let k = 0; k < critics; k++) {
+    for (let k = 0, offset = 0; k < critics; offset += criticBatches.sizes[k]!, k++) {
+      const rows = criticBatches.sizes[k]!;
       tf.dispose([criticLossValue, wasserstein]);
       [criticLossValue, wasserstein] = tf.tidy(() => {
         const block = (data: Float32Array, width: number): Float32Array =>
-          data.subarray(k * batch * width, (k + 1) * batch * width);
-        const real = tf.tensor2d(block(criticBatches.real, dimension), [batch, dimension]);
-        const oneHot = block(criticBatches.oneHot, classCount);
-        const fake = fakes.slice([k * batch, 0], [batch, -1]);
-        const epsilon = tf.tensor2d(
-          Float32Array.from({ length: batch }, () => rng.next()),
-          [batch, 1],
-        );
-        // x̂ = εx + (1−ε)·fake, as fake + ε·(x − fake); then [real; fake; x̂] with labels in one critic pass (DESIGN §7).
-        const interpolated = tf.add(fake, tf.mul(epsilon, tf.sub(real, fake)));
-        const oneHotThrice = new Float32Array(3 * oneHot.length);
-        for (let i = 0; i < 3; i++) oneHotThrice.set(oneHot, i * oneHot.length);
-        const stacked = tf.concat(
-          [tf.concat([real, fake, interpolated], 0), tf.tensor2d(oneHotThrice, [3 * batch, classCount])],
-          1,
-        ) as tf.Tensor2D;
-        const result = criticLossAndGradients(criticWeights, stacked, batch, dimension, config.gradientPenaltyWeight);
-        criticOptimizer.apply(result.kernelGradients.flatMap((kernel, i) => [kernel, result.biasGradients[i]!]));
-        return [result.loss, result.wasserstein] as const;
+          data.subarray(offset * width, (offset + rows) * width);
+        const epsilon = Float32Array.from({ length: rows }, () => rng.next());
+        const result =
+          rows > 0
+            ? criticLossAndGradients(
+                criticWeights,
+                stackCriticInputs(
+                  tf.tensor2d(block(criticBatches.real, dimension), [rows, dimension]),
+                  fakes.slice([offset, 0], [rows, -1]),
+                  tf.tensor2d(epsilon, [rows, 1]),
+                  block(criticBatches.oneHot, classCount),
+                ),
+                {
+                  batch: rows,
+                  gradientColumns: dimension,
+                  gradientPenaltyWeight: config.gradientPenaltyWeight,
+                  normaliser: batch,
+                  ...privacy,
+                },
+              )
+            : undefined;
+        // An empty Poisson batch still takes its (noise-only) step when private, as the accountant counts it.
+        if (!result && noiseStd === 0) return [tf.scalar(0), tf.scalar(0)] as const;
+        const gradients = criticVariables.map((variable, i) => {
+          const gradient = result
+            ? i % 2 === 0
+              ? result.kernelGradients[i / 2]!
+              : result.biasGradients[(i - 1) / 2]!
+            : tf.zerosLike(variable);
+          return noiseStd > 0
+            ? tf.add(gradient, tf.randomNormal(variable.shape, 0, noiseStd, 'float32', stepSeed(step, k, 200 + i)))
+            : gradient;
+        });
+        criticOptimizer.apply(gradients);
+        return [result?.loss ?? tf.scalar(0), result?.wasserstein ?? tf.scalar(0)] as const;
       });
     }
   } finally {
@@ -415,8 +518,15 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
   }
 
   const generatorTerms = tf.tidy(() => {
-    const generatorBatch = drawBatches(inputs, rng, 1);
-    const real = tf.tensor2d(generatorBatch.real, [batch, dimension]);
+    // Real rows are read only by L_FM and the pool's terms; otherwise only labels are drawn.
+    const readsRealRows = config.featureMatchingWeight > 0 || pool !== undefined;
+    const generatorBatch = drawBatches(
+      { ...inputs, config: { ...config, batchSampling: 'balanced' } },
+      rng,
+      1,
+      readsRealRows,
+    );
+    const real = readsRealRows ? tf.tensor2d(generatorBatch.real, [batch, dimension]) : undefined;
     const oneHot = tf.tensor2d(generatorBatch.oneHot, [batch, classCount]);
     // With L_DIV on, two noise draws share the labels: both feed every term, their difference feeds L_DIV.
     const draws = config.diversityWeight > 0 ? 2 : 1;
@@ -426,8 +536,8 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
     ]);
     const fakeOneHot = draws === 2 ? (tf.concat([oneHot, oneHot], 0) as tf.Tensor2D) : oneHot;
     // Real-side inputs of L_FM and L_SML depend on no generator weight: computed once, outside the tape.
-    const realCritic = config.featureMatchingWeight > 0 ? networks.criticize(real, oneHot).features : undefined;
-    const realPool = pool?.members.map((member) => member.network.apply(real));
+    const realCritic = real && config.featureMatchingWeight > 0 ? networks.criticize(real, oneHot).features : undefined;
+    const realPool = real && pool?.members.map((member) => member.network.apply(real));
     const terms: Partial<
       Record<
         'adversarial' | 'featureMatching' | 'softmaxMatching' | 'poolMatching' | 'speakerInvariance' | 'diversity',

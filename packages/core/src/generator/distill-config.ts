@@ -1,4 +1,13 @@
-import { Type, type Static, type TArray, type TInteger, type TNumber, type TObject } from '@sinclair/typebox';
+import {
+  Type,
+  type Static,
+  type TArray,
+  type TInteger,
+  type TLiteral,
+  type TNumber,
+  type TObject,
+  type TUnion,
+} from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
 
@@ -23,6 +32,10 @@ export type DistillConfigProperties = {
   diversityWeight: TNumber;
   poolMatchingWeight: TNumber;
   speakerInvarianceWeight: TNumber;
+  batchSampling: TUnion<[TLiteral<'balanced'>, TLiteral<'poisson'>]>;
+  dpClipNorm: TNumber;
+  dpNoiseMultiplier: TNumber;
+  dpDelta: TNumber;
   poolSize: TInteger;
   poolRefreshSteps: TInteger;
   poolEpochs: TInteger;
@@ -61,6 +74,23 @@ export const DistillConfigSchema: TObject<DistillConfigProperties> = Type.Object
      * tell which member a synthetic sample resembles (losses/speaker-invariance.ts); 0 = off.
      */
     speakerInvarianceWeight: Type.Number({ minimum: 0, default: 0 }),
+    /**
+     * How the critic's real minibatches are drawn: `balanced` (a uniform class, then a uniform row
+     * of it) or `poisson` (each row independently with probability batchSize / rows, so batches
+     * vary in size), which DP-SGD's accountant assumes.
+     */
+    batchSampling: Type.Union([Type.Literal('balanced'), Type.Literal('poisson')], { default: 'balanced' }),
+    /**
+     * DP-SGD on the critic: each example's whole gradient contribution is clipped to this L2 norm
+     * (and Gaussian noise of std dpNoiseMultiplier × dpClipNorm is added to the clipped sum); 0 = no
+     * differential privacy. Needs batchSampling 'poisson' and every term that reads real rows
+     * outside the critic off (α, β, δ, ζ = 0, no labeler).
+     */
+    dpClipNorm: Type.Number({ minimum: 0, default: 0 }),
+    /** σ: the noise std over the clip norm. */
+    dpNoiseMultiplier: Type.Number({ minimum: 0, default: 0 }),
+    /** δ of the (ε, δ) guarantee the accountant reports. */
+    dpDelta: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 1e-5 }),
     poolSize: Type.Integer({ minimum: 1, default: 3 }),
     /** Retrain one pool member (round robin) every this many generator steps. */
     poolRefreshSteps: Type.Integer({ minimum: 1, default: 500 }),
@@ -101,5 +131,24 @@ export function resolveDistillConfig(options: DistillOptions = {}): DistillConfi
       `distill option ${first?.path.slice(1) || '?'}: ${first?.message ?? 'invalid'} (got ${JSON.stringify(first?.value)})`,
     );
   }
+  const outsideBoundary = filled.dpClipNorm > 0 ? termsReadingRealRowsOutsideTheCritic(filled) : [];
+  if (outsideBoundary.length > 0 || (filled.dpClipNorm > 0 && filled.batchSampling !== 'poisson'))
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `distill option dpClipNorm: differential privacy covers the critic's updates only, so ${[
+        ...(filled.batchSampling !== 'poisson' ? ['batchSampling must be "poisson" (the accountant assumes it)'] : []),
+        ...outsideBoundary.map((term) => `${term} must be off`),
+      ].join(', ')} (they read real rows outside the clipped, noised critic)`,
+    );
   return filled;
+}
+
+/** Settings whose terms read real rows outside the critic's updates (nothing private bounds them). */
+function termsReadingRealRowsOutsideTheCritic(config: DistillConfig): string[] {
+  return [
+    ...(['featureMatchingWeight', 'softmaxMatchingWeight', 'poolMatchingWeight', 'speakerInvarianceWeight'] as const)
+      .filter((name) => config[name] > 0)
+      .map((name) => `${name} (${config[name]})`),
+    ...(config.labelerHiddenUnits.length > 0 ? ['labelerHiddenUnits'] : []),
+  ];
 }

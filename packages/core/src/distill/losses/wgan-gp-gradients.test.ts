@@ -80,13 +80,11 @@ describe('criticLossAndGradients (WGAN-GP critic loss, gradients by hand)', () =
         ) as tf.Tensor2D;
         const kernels = variables.filter((_, i) => i % 2 === 0) as tf.Tensor[] as tf.Tensor2D[];
         const biases = variables.filter((_, i) => i % 2 === 1) as tf.Tensor[] as tf.Tensor1D[];
-        const result = criticLossAndGradients(
-          { kernels, biases, negativeSlope: LEAKY_SLOPE },
-          stacked,
-          BATCH,
-          FEATURES,
-          10,
-        );
+        const result = criticLossAndGradients({ kernels, biases, negativeSlope: LEAKY_SLOPE }, stacked, {
+          batch: BATCH,
+          gradientColumns: FEATURES,
+          gradientPenaltyWeight: 10,
+        });
         return [
           result.loss,
           result.wasserstein,
@@ -117,6 +115,84 @@ describe('criticLossAndGradients (WGAN-GP critic loss, gradients by hand)', () =
     expect(Math.abs(actual.at(-1)![0]!)).toBeLessThan(1e-6);
   });
 
+  it('clips each example’s whole contribution (real row, fake row, interpolate) to the clip norm, as per-example runs give', () => {
+    // arrange: per-example gradients from one-example runs with the batch's normaliser; the batched
+    // clipped gradient must be Σ min(1, C/‖g_i‖)·g_i with ‖g_i‖ measured before the normalisation.
+    const critic = createMlp({
+      inputDimension: FEATURES + CLASSES,
+      hiddenUnits: [6, 5],
+      outputDimension: 1,
+      activation: 'leakyRelu',
+      seed: 5,
+      name: 'gp-clip-test-critic',
+    });
+    const variables = critic.variables as tf.Variable[];
+    const weights = {
+      kernels: variables.filter((_, i) => i % 2 === 0) as tf.Tensor[] as tf.Tensor2D[],
+      biases: variables.filter((_, i) => i % 2 === 1) as tf.Tensor[] as tf.Tensor1D[],
+      negativeSlope: LEAKY_SLOPE,
+    };
+    const real = values(BATCH * FEATURES, 3).map((v, i) => v * (1 + Math.floor(i / FEATURES) * 2));
+    const fake = values(BATCH * FEATURES, 4);
+    const epsilon = [0.2, 0.4, 0.6, 0.9];
+    const labels = [1, 0, 0, 1, 1, 0, 0, 1];
+    const stackedOf = (examples: number[]): tf.Tensor2D => {
+      const pick = (data: number[], width: number): number[] =>
+        examples.flatMap((e) => data.slice(e * width, (e + 1) * width));
+      const r = pick(real, FEATURES);
+      const f = pick(fake, FEATURES);
+      const x = r.map((v, i) => f[i]! + epsilon[examples[Math.floor(i / FEATURES)]!]! * (v - f[i]!));
+      const oneHot = pick(labels, CLASSES);
+      const rows = [r, f, x].flatMap((block) =>
+        examples.flatMap((_, e) => [
+          ...block.slice(e * FEATURES, (e + 1) * FEATURES),
+          ...oneHot.slice(e * CLASSES, (e + 1) * CLASSES),
+        ]),
+      );
+      return tf.tensor2d(rows, [3 * examples.length, FEATURES + CLASSES]);
+    };
+    const flat = (result: { kernelGradients: tf.Tensor[]; biasGradients: tf.Tensor[] }): number[] =>
+      result.kernelGradients.flatMap((k, i) => [
+        ...(k.dataSync() as Float32Array),
+        ...(result.biasGradients[i]!.dataSync() as Float32Array),
+      ]);
+    const options = { batch: 1, gradientColumns: FEATURES, gradientPenaltyWeight: 10, normaliser: BATCH };
+    const perExample = [0, 1, 2, 3].map((e) =>
+      tf.tidy(() => flat(criticLossAndGradients(weights, stackedOf([e]), options))),
+    );
+    const norms = perExample.map((g) => BATCH * Math.hypot(...g));
+    const clipNorm = [...norms].sort((a, b) => a - b)[1]!; // clips three of the four examples
+    let clipped: number[] = [];
+    let reported: number[] = [];
+
+    // act
+    try {
+      expectNoTensorLeak(() => {
+        tf.tidy(() => {
+          const result = criticLossAndGradients(weights, stackedOf([0, 1, 2, 3]), {
+            ...options,
+            batch: BATCH,
+            clipNorm,
+          });
+          clipped = flat(result);
+          reported = Array.from(result.exampleNorms!.dataSync());
+        });
+      });
+    } finally {
+      critic.dispose();
+    }
+
+    // assert
+    expect(new Set(norms.map((n) => n.toFixed(3))).size).toBe(4);
+    expect(relativeError(Float32Array.from(reported), Float32Array.from(norms))).toBeLessThan(1e-4);
+    const expected = perExample[0]!.map((_, j) =>
+      perExample.reduce((sum, g, e) => sum + Math.min(1, clipNorm / norms[e]!) * g[j]!, 0),
+    );
+    expect(relativeError(Float32Array.from(clipped), Float32Array.from(expected))).toBeLessThan(1e-4);
+    for (const [e, g] of perExample.entries())
+      expect(BATCH * Math.min(1, clipNorm / norms[e]!) * Math.hypot(...g)).toBeLessThanOrEqual(clipNorm * (1 + 1e-6));
+  });
+
   it('refuses a stacked batch that is not 3 × batch rows', () => {
     // arrange
     const kernels = [tf.zeros([3, 2]) as tf.Tensor2D, tf.zeros([2, 1]) as tf.Tensor2D];
@@ -125,9 +201,13 @@ describe('criticLossAndGradients (WGAN-GP critic loss, gradients by hand)', () =
 
     // act / assert
     try {
-      expect(() => criticLossAndGradients({ kernels, biases, negativeSlope: 0.2 }, stacked, 2, 3, 10)).toThrow(
-        /5 rows, expected 3 × 2/,
-      );
+      expect(() =>
+        criticLossAndGradients({ kernels, biases, negativeSlope: 0.2 }, stacked, {
+          batch: 2,
+          gradientColumns: 3,
+          gradientPenaltyWeight: 10,
+        }),
+      ).toThrow(/5 rows, expected 3 × 2/);
     } finally {
       tf.dispose([...kernels, ...biases, stacked]);
     }
