@@ -39,6 +39,8 @@ export {
   subsampledGaussianRdp,
 } from './privacy/rdp-accountant.js';
 export type { PrivacySpend, RdpConversion } from './privacy/rdp-accountant.js';
+export { accountTrainingPrivacy, TrainingPrivacySchema } from './privacy/training-privacy.js';
+export type { TrainingPrivacy } from './privacy/training-privacy.js';
 export {
   checkRoundPlan,
   planRound,

@@ -43,6 +43,8 @@ export function createGeneratorBundle(
         steps: result.steps,
         seconds: result.seconds,
         backend,
+        // σ = 0 gives no guarantee (ε = ∞, which JSON cannot hold): nothing to record.
+        ...(result.privacy && Number.isFinite(result.privacy.epsilonUtterance) && { privacy: result.privacy }),
       },
       ...(result.labelerWeights && { labeler: { hiddenUnits: [...result.config.labelerHiddenUnits] } }),
       ...(sampling && { sampling: { ...sampling } }),

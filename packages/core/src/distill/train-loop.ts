@@ -13,7 +13,7 @@ import { softmaxMatchingLoss } from './losses/softmax-matching.js';
 import { speakerInvarianceLoss } from './losses/speaker-invariance.js';
 import { trainClassifier, type TrainedClassifier } from '../models/mlp-classifier.js';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
-import { epsilonOf, groupPrivacy } from '../privacy/rdp-accountant.js';
+import { accountTrainingPrivacy, type TrainingPrivacy } from '../privacy/training-privacy.js';
 import { generatorAdversarialLoss } from './losses/wgan-gp.js';
 import { criticLossAndGradients } from './losses/wgan-gp-gradients.js';
 import { LEAKY_SLOPE } from '../models/mlp.js';
@@ -62,46 +62,6 @@ export interface DistillResult {
   readonly seconds: number;
   /** With DP-SGD (config.dpClipNorm > 0): what the accountant gives for this training. */
   readonly privacy?: TrainingPrivacy;
-}
-
-/** The (ε, δ) of a DP-SGD distillation, per utterance and per speaker (group privacy). */
-export interface TrainingPrivacy {
-  /** How ε was computed, e.g. "rdp-subsampled-gaussian/classic". */
-  readonly accountant: string;
-  readonly delta: number;
-  readonly epsilonUtterance: number;
-  /** By group privacy over the most utterances any speaker has: large by nature, stated as such. */
-  readonly epsilonSpeaker: number;
-  readonly speakerDelta: number;
-  readonly samplingRate: number;
-  readonly noiseMultiplier: number;
-  readonly clipNorm: number;
-  /** Critic updates: every one reads real rows. */
-  readonly privateSteps: number;
-}
-
-/** The accountant's figures for `privateSteps` critic updates on `set` under `config`'s DP-SGD. */
-export function accountTrainingPrivacy(set: FeatureSet, config: DistillConfig, privateSteps: number): TrainingPrivacy {
-  const samplingRate = Math.min(1, config.batchSize / set.ids.length);
-  const spend = epsilonOf(
-    { samplingRate, noiseMultiplier: config.dpNoiseMultiplier, steps: privateSteps },
-    config.dpDelta,
-    'classic',
-  );
-  const perSpeaker = new Map<string, number>();
-  for (const speaker of set.speakers) perSpeaker.set(speaker, (perSpeaker.get(speaker) ?? 0) + 1);
-  const speaker = groupPrivacy(spend, Math.max(1, ...perSpeaker.values()));
-  return {
-    accountant: `rdp-subsampled-gaussian/${spend.conversion}`,
-    delta: spend.delta,
-    epsilonUtterance: spend.epsilon,
-    epsilonSpeaker: speaker.epsilon,
-    speakerDelta: speaker.delta,
-    samplingRate,
-    noiseMultiplier: config.dpNoiseMultiplier,
-    clipNorm: config.dpClipNorm,
-    privateSteps,
-  };
 }
 
 /** Class-balanced minibatch: a uniformly drawn class, then a uniformly drawn row of it. */
@@ -465,7 +425,7 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
       tf.tensor2d(criticBatches.oneHot, [fakeRows, classCount]),
     ),
   );
-  const privacy = config.dpClipNorm > 0 ? { clipNorm: config.dpClipNorm } : {};
+  const clipping = config.dpClipNorm > 0 ? { clipNorm: config.dpClipNorm } : {};
   // DP-SGD's noise on the clipped sum, divided like the gradients by the (expected) batch size.
   const noiseStd = (config.dpNoiseMultiplier * config.dpClipNorm) / batch;
   let criticLossValue: tf.Scalar | undefined;
@@ -493,7 +453,7 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
                   gradientColumns: dimension,
                   gradientPenaltyWeight: config.gradientPenaltyWeight,
                   normaliser: batch,
-                  ...privacy,
+                  ...clipping,
                 },
               )
             : undefined;

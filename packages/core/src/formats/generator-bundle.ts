@@ -1,3 +1,4 @@
+import { TrainingPrivacySchema, type TrainingPrivacy } from '../privacy/training-privacy.js';
 import { createHash } from 'node:crypto';
 import {
   Type,
@@ -83,6 +84,8 @@ const BundleMetadataSchema = Type.Object(
         seconds: Type.Number({ minimum: 0 }),
         backend: Type.String(),
         federation: Type.Optional(FederationProvenanceSchema),
+        /** Present when the generator was trained with DP-SGD. */
+        privacy: Type.Optional(TrainingPrivacySchema),
       },
       { additionalProperties: true },
     ),
@@ -157,6 +160,7 @@ export interface GeneratorBundleMetadata {
     readonly backend: string;
     /** Set by a federation's coordinator (formats/federated-bundle.ts). */
     readonly federation?: Readonly<FederationProvenance>;
+    readonly privacy?: TrainingPrivacy;
     readonly [key: string]: unknown;
   };
   readonly labeler?: { readonly hiddenUnits: readonly number[] };

@@ -1,0 +1,67 @@
+import { Type, type Static, type TArray, type TNumber, type TObject, type TString } from '@sinclair/typebox';
+import type { FeatureSet } from '../formats/feature-set.js';
+import type { DistillConfig } from '../generator/distill-config.js';
+import { epsilonOf, groupPrivacy } from './rdp-accountant.js';
+
+/** The (ε, δ) of a DP-SGD distillation as a bundle's provenance records it (validated on read). */
+export const TrainingPrivacySchema: TObject<{
+  accountant: TString;
+  delta: TNumber;
+  epsilonUtterance: TNumber;
+  epsilonSpeaker: TNumber;
+  speakerDelta: TNumber;
+  samplingRate: TNumber;
+  noiseMultiplier: TNumber;
+  clipNorm: TNumber;
+  privateSteps: TNumber;
+  notCovered: TArray<TString>;
+}> = Type.Object(
+  {
+    /** How ε was computed, e.g. "rdp-subsampled-gaussian/classic". */
+    accountant: Type.String({ maxLength: 128 }),
+    delta: Type.Number({ minimum: 0, maximum: 1 }),
+    epsilonUtterance: Type.Number({ minimum: 0 }),
+    /** By group privacy over the most utterances any speaker has: large by nature, stated as such. */
+    epsilonSpeaker: Type.Number({ minimum: 0 }),
+    speakerDelta: Type.Number({ minimum: 0, maximum: 1 }),
+    samplingRate: Type.Number({ minimum: 0, maximum: 1 }),
+    noiseMultiplier: Type.Number({ minimum: 0 }),
+    clipNorm: Type.Number({ minimum: 0 }),
+    /** Critic updates: every one reads real rows. */
+    privateSteps: Type.Number({ minimum: 0 }),
+    /** What the bundle releases that the guarantee does not cover, by name. */
+    notCovered: Type.Array(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+export type TrainingPrivacy = Static<typeof TrainingPrivacySchema>;
+
+/**
+ * The accountant's figures for `privateSteps` critic updates on `set` under `config`'s DP-SGD:
+ * Poisson sampling at batchSize / rows, the classic RDP conversion, and group privacy over the
+ * largest speaker for the speaker-level figure.
+ */
+export function accountTrainingPrivacy(set: FeatureSet, config: DistillConfig, privateSteps: number): TrainingPrivacy {
+  const samplingRate = Math.min(1, config.batchSize / set.ids.length);
+  const spend = epsilonOf(
+    { samplingRate, noiseMultiplier: config.dpNoiseMultiplier, steps: privateSteps },
+    config.dpDelta,
+    'classic',
+  );
+  const perSpeaker = new Map<string, number>();
+  for (const speaker of set.speakers) perSpeaker.set(speaker, (perSpeaker.get(speaker) ?? 0) + 1);
+  const speaker = groupPrivacy(spend, Math.max(1, ...perSpeaker.values()));
+  return {
+    accountant: `rdp-subsampled-gaussian/${spend.conversion}`,
+    delta: spend.delta,
+    epsilonUtterance: spend.epsilon,
+    epsilonSpeaker: speaker.epsilon,
+    speakerDelta: speaker.delta,
+    samplingRate,
+    noiseMultiplier: config.dpNoiseMultiplier,
+    clipNorm: config.dpClipNorm,
+    privateSteps,
+    // The bundle's standardiser (each dimension's mean and std over the site's rows) is fitted without noise.
+    notCovered: ['standardiser'],
+  };
+}
