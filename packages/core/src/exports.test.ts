@@ -75,6 +75,7 @@ const FEDERATION = [
   'judgeAttestation',
   'latentOffsetOf',
   'methodPreset',
+  'noiseMultiplierFor',
   'planRound',
   'policyWeaknesses',
   'readErrorReply',

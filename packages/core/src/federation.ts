@@ -34,6 +34,7 @@ export { checkMessage } from './protocol/messages.js';
 export {
   epsilonOf,
   groupPrivacy,
+  noiseMultiplierFor,
   RDP_CONVERSIONS,
   RDP_ORDERS,
   subsampledGaussianRdp,

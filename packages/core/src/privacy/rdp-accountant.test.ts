@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { epsilonOf, groupPrivacy, subsampledGaussianRdp } from './rdp-accountant.js';
+import { epsilonOf, groupPrivacy, noiseMultiplierFor, subsampledGaussianRdp } from './rdp-accountant.js';
 
 // TF-Privacy's MNIST DP-SGD tutorial: 60,000 examples, batch 256, σ = 1.1, 60 epochs, δ = 1e-5 → ε = 3.01.
 const mnist = { samplingRate: 256 / 60000, noiseMultiplier: 1.1, steps: 14063 };
@@ -31,6 +31,14 @@ describe('RDP accountant', () => {
     expect(epsilon(430, 1)).toBeCloseTo(385.1, 0);
     expect(epsilon(4800, 1.5)).toBeCloseTo(5.4, 2);
     expect(epsilon(4800, 2)).toBeCloseTo(3.72, 2);
+  });
+
+  it('finds the noise multiplier for a target ε (the MNIST case back to σ ≈ 1.1)', () => {
+    const sigma = noiseMultiplierFor(mnist, { epsilon: 3.009, delta: 1e-5 });
+    expect(sigma).toBeGreaterThan(1.098);
+    expect(sigma).toBeLessThan(1.102);
+    expect(epsilonOf({ ...mnist, noiseMultiplier: sigma }, 1e-5).epsilon).toBeLessThanOrEqual(3.009);
+    expect(() => noiseMultiplierFor({ samplingRate: 1, steps: 1e9 }, { epsilon: 0.01, delta: 1e-5 })).toThrow(/1000/);
   });
 
   it('states group privacy per speaker: k records multiply ε by k', () => {

@@ -77,6 +77,32 @@ export function epsilonOf(
 }
 
 /**
+ * The smallest noise multiplier σ (to 0.1 %) whose T steps at sampling rate q stay within ε at δ:
+ * bisection, ε falling monotonically with σ. Throws when even σ = 1000 does not reach it.
+ */
+export function noiseMultiplierFor(
+  mechanism: { samplingRate: number; steps: number },
+  target: { epsilon: number; delta: number },
+  conversion: RdpConversion = 'classic',
+): number {
+  const epsilonAt = (sigma: number): number =>
+    epsilonOf({ ...mechanism, noiseMultiplier: sigma }, target.delta, conversion).epsilon;
+  let high = 1;
+  while (epsilonAt(high) > target.epsilon) {
+    high *= 2;
+    if (high > 1000)
+      throw new RangeError(`no noise multiplier up to 1000 reaches ε = ${target.epsilon} at δ = ${target.delta}`);
+  }
+  let low = 0;
+  while (high - low > 1e-3 * high) {
+    const middle = (low + high) / 2;
+    if (epsilonAt(middle) > target.epsilon) low = middle;
+    else high = middle;
+  }
+  return high;
+}
+
+/**
  * Group privacy for k records (e.g. all utterances of one speaker): an (ε, δ) guarantee per record
  * gives (kε, k·e^{(k−1)ε}·δ) per group. Large by nature: it is stated, not hidden.
  */
