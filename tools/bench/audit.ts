@@ -16,27 +16,17 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  createGeneratorBundle,
   applyLabeler,
-  createRng,
-  distill,
-  extractFeatureSet,
-  listEmodb,
   disposeGenerator,
-  loadGenerator,
   labelIndices,
   labelerOf,
   methodPreset,
-  readFeatureSet,
   resolveDistillConfig,
-  sampleFeatureSet,
   selectBackend,
   selectCoreset,
   selectRows,
-  splitBySpeakers,
   type DistillMethod,
   type FeatureSet,
   type GeneratorForSampling,
@@ -49,10 +39,18 @@ import {
   speakersNeededSentence,
   type AuditReport,
 } from '@emodistill/privacy-audit';
+import {
+  dealSpeakers,
+  EMODB_WAV,
+  leakyControl,
+  loadAuditCorpus,
+  sampleAt50,
+  trainGenerator,
+} from './audit-subjects.js';
 
 const { values: args } = parseArgs({
   options: {
-    emodb: { type: 'string', default: fileURLToPath(new URL('../../../shared/datasets/emodb/wav', import.meta.url)) },
+    emodb: { type: 'string', default: EMODB_WAV },
     features: { type: 'string' },
     'holdout-speakers': { type: 'string' },
     'null-speakers': { type: 'string' },
@@ -65,63 +63,22 @@ const { values: args } = parseArgs({
 });
 
 const backend = await selectBackend('auto');
-const set = args.features
-  ? await readFeatureSet(args.features)
-  : (await extractFeatureSet(await listEmodb(args.emodb, '4class'))).set;
-const corpusName = args.features ?? 'EmoDB 4-class';
-
-// A seeded shuffle of the sorted speakers, dealt: holdout first, then the null-control group, the rest are members.
-const speakers = [...new Set(set.speakers)].sort();
-const rng = createRng(Number(args['split-seed']));
-for (let i = speakers.length - 1; i > 0; i--) {
-  const j = Math.floor(rng.next() * (i + 1));
-  [speakers[i], speakers[j]] = [speakers[j]!, speakers[i]!];
-}
-const holdoutCount = Number(args['holdout-speakers'] ?? Math.max(1, Math.round(0.4 * speakers.length)));
-const nullCount = Number(args['null-speakers'] ?? Math.max(1, Math.round(0.2 * speakers.length)));
-if (holdoutCount + nullCount > speakers.length - 2)
-  throw new Error(
-    `${speakers.length} speakers cannot give ${holdoutCount} holdout and ${nullCount} null-control speakers and keep 2 members`,
-  );
-const holdoutSpeakers = speakers.slice(0, holdoutCount);
-const nullSpeakers = speakers.slice(holdoutCount, holdoutCount + nullCount);
-const { train: rest, test: holdout } = splitBySpeakers(set, holdoutSpeakers);
-const { train: members, test: nullTrain } = splitBySpeakers(rest, nullSpeakers);
+const { set, name: corpusName } = await loadAuditCorpus(args.features, args.emodb);
+const { members, holdout, nullTrain, holdoutSpeakers, nullSpeakers } = dealSpeakers(set, {
+  holdoutSpeakers: args['holdout-speakers'] === undefined ? undefined : Number(args['holdout-speakers']),
+  nullSpeakers: args['null-speakers'] === undefined ? undefined : Number(args['null-speakers']),
+  seed: Number(args['split-seed']),
+});
+const holdoutCount = holdoutSpeakers.length;
 console.log(
-  `${corpusName} · backend ${backend} · members ${new Set(members.speakers).size} speakers (${members.ids.length} utt.) · audit holdout ${holdoutCount} speakers (${holdout.ids.length} utt.): ${holdoutSpeakers.join(', ')} · null control trained on ${nullCount} other speakers (${nullTrain.ids.length} utt.)`,
+  `${corpusName} · backend ${backend} · members ${new Set(members.speakers).size} speakers (${members.ids.length} utt.) · audit holdout ${holdoutCount} speakers (${holdout.ids.length} utt.): ${holdoutSpeakers.join(', ')} · null control trained on ${nullSpeakers.length} other speakers (${nullTrain.ids.length} utt.)`,
 );
 
-/** Member records plus Gaussian noise of 1 % of each dimension's spread: a generator that copies. */
-function leakyControl(real: FeatureSet): FeatureSet {
-  const rng = createRng(7);
-  const spread = new Float64Array(real.dimension);
-  for (let i = 0; i < real.features.length; i++)
-    spread[i % real.dimension]! += Math.abs(real.features[i]!) / (real.features.length / real.dimension);
-  const normal = (): number => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
-  return {
-    ...real,
-    features: Float32Array.from(real.features, (v, i) => v + 0.01 * spread[i % real.dimension]! * normal()),
-  };
-}
-
 const started = performance.now();
-const trainGenerator = async (
-  rows: FeatureSet,
-  method: DistillMethod,
-  label: string,
-): Promise<GeneratorForSampling> => {
-  const result = await distill(rows, methodPreset(method, { steps: Number(args.steps) }).distill);
-  console.log(`distillation (${label}): ${result.steps} steps in ${result.seconds.toFixed(0)} s`);
-  return loadGenerator(createGeneratorBundle(result, rows, backend), 'bench');
-};
-const sampleAt50 = (generator: GeneratorForSampling, method: DistillMethod, label: string): FeatureSet =>
-  sampleFeatureSet(
-    generator,
-    { ipc: 50, prior: 'balanced', seed: 1, selection: 'herding', temperature: 1, ...methodPreset(method).sampling },
-    label,
-  );
+const train = (rows: FeatureSet, method: DistillMethod, label: string): Promise<GeneratorForSampling> =>
+  trainGenerator(rows, methodPreset(method, { steps: Number(args.steps) }).distill, backend, label);
 const methods = args.methods.split(',') as DistillMethod[];
-const nullGenerator = await trainGenerator(nullTrain, methods[0]!, `null control, ${methods[0]}`);
+const nullGenerator = await train(nullTrain, methods[0]!, `null control, ${methods[0]}`);
 const subjects: [string, FeatureSet][] = [
   ['real subset IPC 50', selectCoreset(members, 'random', 50, 0)],
   ['leaky control', leakyControl(members)],
@@ -134,7 +91,7 @@ for (const method of methods) {
   const key = JSON.stringify({ ...resolveDistillConfig(methodPreset(method).distill), labelerHiddenUnits: [] });
   let generator = generators.get(key);
   if (!generator) {
-    generator = await trainGenerator(members, method, method);
+    generator = await train(members, method, method);
     generators.set(key, generator);
   }
   subjects.push([`distillation ${method} IPC 50`, sampleAt50(generator, method, `distillation generator (${method})`)]);

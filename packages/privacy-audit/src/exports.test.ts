@@ -11,6 +11,7 @@ describe('@emodistill/privacy-audit public API', () => {
       'bootstrap',
       'holdoutSpeakersNeeded',
       'inferMembership',
+      'lineChart',
       'measureMemorisation',
       'midRanks',
       'nearestDistances',

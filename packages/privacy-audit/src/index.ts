@@ -1,6 +1,7 @@
 export { AUDIT_REPORT_VERSION, runAudit, speakersNeededSentence } from './audit.js';
 export { signAttestation, verifyAttestation } from './attestation.js';
 export { renderAuditHtml } from './report/html.js';
+export { lineChart } from './report/svg.js';
 export { PRIVACY_AUDIT_ERRORS, PrivacyAuditError } from './errors.js';
 export { bootstrap } from './metrics/bootstrap.js';
 export { measureMemorisation } from './metrics/dcr.js';
@@ -29,4 +30,5 @@ export type {
 } from './metrics/membership-inference.js';
 export type { PowerLimit } from './metrics/permutation-null.js';
 export type { RocPoint } from './metrics/roc.js';
+export type { Series } from './report/svg.js';
 export type { RepresentationProbeResult, SpeakerProbeResult } from './metrics/speaker-probe.js';
