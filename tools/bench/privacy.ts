@@ -21,12 +21,11 @@ import {
   disposeGenerator,
   meanAndStd,
   methodPreset,
-  noiseMultiplierFor,
   pairedDifference,
-  resolveDistillConfig,
   selectBackend,
   selectCoreset,
   type DistillOptions,
+  withDifferentialPrivacy,
   type FeatureSet,
 } from '@emodistill/core';
 import { lineChart, renderAuditHtml, runAudit, type AuditReport } from '@emodistill/privacy-audit';
@@ -68,18 +67,11 @@ console.log(
 );
 
 const base = methodPreset('default', { steps: Number(args.steps) }).distill;
-const config = resolveDistillConfig(base);
-/** DP-SGD's setting: the terms that read real rows outside the critic off, Poisson batches. */
+/** DP-SGD's setting without its noise: the terms that read real rows outside the critic off, Poisson batches. */
 const privateTerms: DistillOptions = {
-  ...base,
-  featureMatchingWeight: 0,
-  softmaxMatchingWeight: 0,
-  poolMatchingWeight: 0,
-  speakerInvarianceWeight: 0,
-  labelerHiddenUnits: [],
-  batchSampling: 'poisson',
+  ...withDifferentialPrivacy(base, { noiseMultiplier: 0 }, members.ids.length).options,
+  dpClipNorm: 0,
 };
-const samplingRate = Math.min(1, config.batchSize / members.ids.length);
 interface Setting {
   readonly name: string;
   readonly family: 'none' | 'invariance' | 'dp';
@@ -96,14 +88,11 @@ const settings: Setting[] = [
   ...list(args.epsilons).map((epsilon): Setting => ({
     name: `DP ε=${epsilon}`,
     family: 'dp',
-    options: {
-      ...privateTerms,
-      dpClipNorm: Number(args['dp-clip']),
-      dpNoiseMultiplier: noiseMultiplierFor(
-        { samplingRate, steps: config.steps * config.criticSteps },
-        { epsilon, delta: 1e-5 },
-      ),
-    },
+    options: withDifferentialPrivacy(
+      base,
+      { epsilon, delta: 1e-5, clipNorm: Number(args['dp-clip']) },
+      members.ids.length,
+    ).options,
   })),
 ];
 
@@ -236,5 +225,5 @@ ${lineChart('UAR against the strongest membership attack', 'membership AUC (stro
 );
 await writeFile(
   join(args.out, 'bench-privacy.json'),
-  `${JSON.stringify({ corpus: corpusName, holdoutSpeakers, nullSpeakers, memberSpeakers: [...new Set(members.speakers)], samplingRate, seeds, references, rows, runs }, null, 2)}\n`,
+  `${JSON.stringify({ corpus: corpusName, holdoutSpeakers, nullSpeakers, memberSpeakers: [...new Set(members.speakers)], seeds, references, rows, runs }, null, 2)}\n`,
 );

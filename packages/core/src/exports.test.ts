@@ -100,6 +100,7 @@ const FEDERATION = [
   'verifyBytes',
   'verifyGeneratorBundle',
   'verifyRequest',
+  'withDifferentialPrivacy',
   'writeGeneratorBundle',
   'writeKeyFile',
 ];

@@ -9,6 +9,8 @@ export { createRng, shuffledIndices } from './random/rng.js';
 export { applyStandardiser, fitStandardiser } from './stats/standardise.js';
 export { resolveDistillConfig } from './generator/distill-config.js';
 export { DISTILL_METHODS, methodPreset } from './generator/distill-methods.js';
+export { withDifferentialPrivacy } from './generator/private-training.js';
+export type { PrivateTrainingOptions } from './generator/private-training.js';
 export type { DistillMethod, MethodPreset } from './generator/distill-methods.js';
 export { DEFAULT_LATENT_RADIUS, latentOffsetOf, siteLatentPrior } from './generator/latent-prior.js';
 export {

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../errors.js';
+import { epsilonOf } from '../privacy/rdp-accountant.js';
+import { expectEmodistillError } from '../../test/fixtures.js';
+import { resolveDistillConfig } from './distill-config.js';
+import { methodPreset } from './distill-methods.js';
+import { withDifferentialPrivacy } from './private-training.js';
+
+describe('withDifferentialPrivacy', () => {
+  it('turns off the terms outside the critic, names them, and gives settings the schema accepts', () => {
+    const { options, turnedOff } = withDifferentialPrivacy(
+      methodPreset('default').distill,
+      { noiseMultiplier: 1.5 },
+      4800,
+    );
+    expect(turnedOff).toEqual(expect.arrayContaining(['featureMatchingWeight', 'softmaxMatchingWeight']));
+    const config = resolveDistillConfig(options);
+    expect(config).toMatchObject({ batchSampling: 'poisson', dpClipNorm: 1, dpNoiseMultiplier: 1.5, dpDelta: 1e-5 });
+    expect(config.featureMatchingWeight + config.softmaxMatchingWeight + config.poolMatchingWeight).toBe(0);
+  });
+
+  it('finds σ for a target ε on this many rows: 10,000 critic steps of batch 64 on 4,800 rows, ε 3.7 → σ ≈ 2', () => {
+    const { options } = withDifferentialPrivacy({ steps: 2000, criticSteps: 5 }, { epsilon: 3.7155 }, 4800);
+    expect(options.dpNoiseMultiplier).toBeCloseTo(2, 2);
+    const spent = epsilonOf(
+      { samplingRate: 64 / 4800, noiseMultiplier: options.dpNoiseMultiplier!, steps: 10000 },
+      1e-5,
+    );
+    expect(spent.epsilon).toBeLessThanOrEqual(3.7155);
+  });
+
+  it('needs exactly one of σ and ε', async () => {
+    await expectEmodistillError(() => withDifferentialPrivacy({}, {}, 100), ERROR_CODES.invalidOption, 'exactly one');
+    await expectEmodistillError(
+      () => withDifferentialPrivacy({}, { epsilon: 1, noiseMultiplier: 1 }, 100),
+      ERROR_CODES.invalidOption,
+      'exactly one',
+    );
+  });
+});

@@ -1,0 +1,65 @@
+import { EmodistillError, ERROR_CODES } from '../errors.js';
+import { noiseMultiplierFor } from '../privacy/rdp-accountant.js';
+import { resolveDistillConfig, type DistillOptions } from './distill-config.js';
+
+/** DP-SGD as a user asks for it: a noise multiplier, or a target ε the accountant finds one for. */
+export interface PrivateTrainingOptions {
+  /** σ; give this or `epsilon`. */
+  readonly noiseMultiplier?: number;
+  /** Target ε per utterance at `delta` over the whole distillation. */
+  readonly epsilon?: number;
+  /** Per-example clip norm C (default 1). */
+  readonly clipNorm?: number;
+  /** Default 1e-5. */
+  readonly delta?: number;
+}
+
+/** The settings whose terms read real rows outside the critic, which DP-SGD turns off. */
+const OUTSIDE_THE_CRITIC = [
+  'featureMatchingWeight',
+  'softmaxMatchingWeight',
+  'poolMatchingWeight',
+  'speakerInvarianceWeight',
+] as const;
+
+/**
+ * `options` made differentially private: Poisson batches, per-example clipping and noise on the
+ * critic, and every term that reads real rows outside it turned off (named in `turnedOff`, so the
+ * caller can say so). With a target ε, σ is the smallest that keeps the distillation's critic
+ * updates on `trainingRows` rows within it.
+ */
+export function withDifferentialPrivacy(
+  options: DistillOptions,
+  privacy: PrivateTrainingOptions,
+  trainingRows: number,
+): { options: DistillOptions; turnedOff: string[] } {
+  if ((privacy.noiseMultiplier === undefined) === (privacy.epsilon === undefined))
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      'differential privacy needs exactly one of a noise multiplier (--dp-noise) and a target ε (--dp-epsilon)',
+    );
+  const config = resolveDistillConfig(options);
+  const delta = privacy.delta ?? 1e-5;
+  const turnedOff = [
+    ...OUTSIDE_THE_CRITIC.filter((name) => config[name] > 0),
+    ...(config.labelerHiddenUnits.length > 0 ? ['labelerHiddenUnits'] : []),
+  ];
+  const noiseMultiplier =
+    privacy.noiseMultiplier ??
+    noiseMultiplierFor(
+      { samplingRate: Math.min(1, config.batchSize / trainingRows), steps: config.steps * config.criticSteps },
+      { epsilon: privacy.epsilon!, delta },
+    );
+  return {
+    options: {
+      ...options,
+      ...Object.fromEntries(OUTSIDE_THE_CRITIC.map((name) => [name, 0])),
+      labelerHiddenUnits: [],
+      batchSampling: 'poisson',
+      dpClipNorm: privacy.clipNorm ?? 1,
+      dpNoiseMultiplier: noiseMultiplier,
+      dpDelta: delta,
+    },
+    turnedOff,
+  };
+}
