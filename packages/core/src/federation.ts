@@ -34,11 +34,13 @@ export { combineMoments, computeMoments } from './aggregation/moments.js';
 export { assertSameLayout } from './aggregation/layout.js';
 export { checkMessage } from './protocol/messages.js';
 export {
+  epsilonFromRdp,
   epsilonOf,
   groupPrivacy,
   noiseMultiplierFor,
   RDP_CONVERSIONS,
   RDP_ORDERS,
+  rdpCurve,
   subsampledGaussianRdp,
 } from './privacy/rdp-accountant.js';
 export type { PrivacySpend, RdpConversion } from './privacy/rdp-accountant.js';

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { epsilonOf, groupPrivacy, noiseMultiplierFor, subsampledGaussianRdp } from './rdp-accountant.js';
+import {
+  epsilonFromRdp,
+  epsilonOf,
+  groupPrivacy,
+  noiseMultiplierFor,
+  rdpCurve,
+  subsampledGaussianRdp,
+} from './rdp-accountant.js';
 
 // TF-Privacy's MNIST DP-SGD tutorial: 60,000 examples, batch 256, σ = 1.1, 60 epochs, δ = 1e-5 → ε = 3.01.
 const mnist = { samplingRate: 256 / 60000, noiseMultiplier: 1.1, steps: 14063 };
@@ -39,6 +46,18 @@ describe('RDP accountant', () => {
     expect(sigma).toBeLessThan(1.102);
     expect(epsilonOf({ ...mnist, noiseMultiplier: sigma }, 1e-5).epsilon).toBeLessThanOrEqual(3.009);
     expect(() => noiseMultiplierFor({ samplingRate: 1, steps: 1e9 }, { epsilon: 0.01, delta: 1e-5 })).toThrow(/1000/);
+  });
+
+  it('composes rounds by adding their RDP curves: two halves give the whole run’s ε', () => {
+    const half = rdpCurve({ ...mnist, steps: 7000 });
+    const rest = rdpCurve({ ...mnist, steps: 7063 });
+    const composed = epsilonFromRdp(
+      half.map((rdp, i) => rdp + rest[i]!),
+      1e-5,
+    );
+    expect(composed.epsilon).toBeCloseTo(epsilonOf(mnist, 1e-5).epsilon, 9);
+    expect(epsilonFromRdp(rdpCurve({ ...mnist, steps: 0 }), 1e-5).epsilon).toBe(0);
+    expect(() => epsilonFromRdp([1, 2], 1e-5)).toThrow(/255 orders/);
   });
 
   it('states group privacy per speaker: k records multiply ε by k', () => {

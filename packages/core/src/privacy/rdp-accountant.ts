@@ -53,27 +53,50 @@ export function subsampledGaussianRdp(q: number, sigma: number, order: number): 
 }
 
 /**
- * The ε of T steps at δ, minimised over the integer orders 2–256.
- * classic: ε = T·RDP(α) + log(1/δ)/(α − 1) (Mironov 2017, Prop. 3);
- * tight: ε = T·RDP(α) + log((α − 1)/α) − (log δ + log α)/(α − 1) (Balle et al. 2020, Thm. 21).
+ * T steps' RDP at every order of RDP_ORDERS (RDP composes by addition, so the curves of rounds with
+ * different q, σ or T add up to the whole training's).
  */
-export function epsilonOf(
-  mechanism: { samplingRate: number; noiseMultiplier: number; steps: number },
+export function rdpCurve(mechanism: { samplingRate: number; noiseMultiplier: number; steps: number }): number[] {
+  return RDP_ORDERS.map((order) =>
+    mechanism.steps === 0
+      ? 0
+      : mechanism.steps * subsampledGaussianRdp(mechanism.samplingRate, mechanism.noiseMultiplier, order),
+  );
+}
+
+/**
+ * The ε at δ of an RDP curve over RDP_ORDERS, minimised over the orders.
+ * classic: ε = RDP(α) + log(1/δ)/(α − 1) (Mironov 2017, Prop. 3);
+ * tight: ε = RDP(α) + log((α − 1)/α) − (log δ + log α)/(α − 1) (Balle et al. 2020, Thm. 21).
+ */
+export function epsilonFromRdp(
+  curve: readonly number[],
   delta: number,
   conversion: RdpConversion = 'classic',
 ): PrivacySpend {
   if (!(delta > 0 && delta < 1)) throw new RangeError(`δ must be in (0, 1), got ${delta}`);
+  if (curve.length !== RDP_ORDERS.length)
+    throw new RangeError(`an RDP curve has ${RDP_ORDERS.length} orders, got ${curve.length}`);
+  if (curve.every((rdp) => rdp === 0)) return { epsilon: 0, delta, order: RDP_ORDERS[0]!, conversion };
   let best: PrivacySpend = { epsilon: Infinity, delta, order: RDP_ORDERS[0]!, conversion };
-  if (mechanism.steps === 0) return { ...best, epsilon: 0 };
-  for (const order of RDP_ORDERS) {
-    const rdp = mechanism.steps * subsampledGaussianRdp(mechanism.samplingRate, mechanism.noiseMultiplier, order);
+  RDP_ORDERS.forEach((order, i) => {
+    const rdp = curve[i]!;
     const epsilon =
       conversion === 'classic'
         ? rdp + Math.log(1 / delta) / (order - 1)
         : rdp + Math.log((order - 1) / order) - (Math.log(delta) + Math.log(order)) / (order - 1);
     if (epsilon < best.epsilon) best = { epsilon, delta, order, conversion };
-  }
+  });
   return best;
+}
+
+/** The ε of T steps of the Poisson-subsampled Gaussian at δ, minimised over the integer orders 2–256. */
+export function epsilonOf(
+  mechanism: { samplingRate: number; noiseMultiplier: number; steps: number },
+  delta: number,
+  conversion: RdpConversion = 'classic',
+): PrivacySpend {
+  return epsilonFromRdp(rdpCurve(mechanism), delta, conversion);
 }
 
 /**
