@@ -7,6 +7,8 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: globals.node } },
+  // The CLI dashboard's page script runs in the browser, as a classic script.
+  { files: ['packages/cli/assets/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'script' } },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -82,7 +82,7 @@ try {
       ...(args.workers ? ['--workers', args.workers] : []),
       '--compute',
       args.compute,
-      '--json',
+      '--json-out',
       join(args['json-dir'], `bench-distill-${name}${args.ablations ? '-ablations' : ''}.json`),
     ]);
     exitCode ||= code;

@@ -110,7 +110,7 @@ await runCli([
   '--coresets',
   'herding,k-center',
   ...(args.steps ? ['--steps', args.steps] : []),
-  '--json',
+  '--json-out',
   table,
 ]);
 const benchSeconds = seconds(started);

@@ -5,7 +5,7 @@ import { EmodistillError } from '@emodistill/core';
  * value is unique, here and across the packages (checked by a test). Any of them exits 1 (EXIT_CODES).
  */
 export const CLI_ERRORS = {
-  /** A file to write (`--out`, `--json`, …) is in a missing or read-only directory, or is a directory. */
+  /** A file to write (`--out`, `--json-out`, …) is in a missing or read-only directory, or is a directory. */
   outputNotWritable: 'OUTPUT_NOT_WRITABLE',
   /** A demo/simulate working folder is a file, has no parent, or holds files no earlier run made. */
   runFolderRefused: 'RUN_FOLDER_REFUSED',
@@ -23,7 +23,7 @@ export const CLI_ERRORS = {
   noHoldoutSpeakers: 'NO_HOLDOUT_SPEAKERS',
   /** The audited bundle or synthetic set changed while it was audited: the attestation would name other bytes. */
   auditedFileChanged: 'AUDITED_FILE_CHANGED',
-  /** A `sites add` argument (site id or public key) the coordinator would refuse. */
+  /** A site id or public key the coordinator would refuse (`sites add`, `federation init --sites/--site-keys`). */
   invalidSiteArgument: 'INVALID_SITE_ARGUMENT',
   /** The attestation could not be sent: no coordinator answered at the site config's URL. */
   attestationUndelivered: 'ATTESTATION_UNDELIVERED',
@@ -33,6 +33,16 @@ export const CLI_ERRORS = {
   releasePolicyUnavailable: 'RELEASE_POLICY_UNAVAILABLE',
   /** The bundle `coordinator export` received carries no valid signature (unsigned, or altered on the way). */
   exportUnsigned: 'EXPORT_UNSIGNED',
+  /** `coordinator export --max-epsilon`: a training site spent more ε than allowed, or trained without DP. */
+  privacyBudgetNotMet: 'PRIVACY_BUDGET_NOT_MET',
+  /** `federation init` would overwrite a key or kit file (an earlier run's): keys are never overwritten. */
+  kitExists: 'KIT_EXISTS',
+  /** The TLS certificate and key given to `federation init` are unreadable, not a pair, or expired. */
+  tlsFilesUnusable: 'TLS_FILES_UNUSABLE',
+  /** `dashboard` cannot listen on its port of 127.0.0.1 (taken by another process, or not allowed). */
+  dashboardListenFailed: 'DASHBOARD_LISTEN_FAILED',
+  /** The coordinator answered an admin request with a reply this CLI cannot read (a different version?). */
+  unexpectedReply: 'UNEXPECTED_REPLY',
   /** The demo's corpus generator (tools/ of the repository) is not installed. */
   demoToolsMissing: 'DEMO_TOOLS_MISSING',
   /** A site's audit in the demo failed (its log is named). */

@@ -3,10 +3,13 @@ import { toEmodistillError } from '@emodistill/core';
 import type { CommandContext } from './context.js';
 import { auditCommand } from './commands/audit.js';
 import { benchCommand } from './commands/bench.js';
+import { completionCommand } from './commands/completion.js';
 import { corpusCommand } from './commands/corpus.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { demoCommand } from './commands/demo.js';
 import { distillCommand } from './commands/distill.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { federationCommand } from './commands/provision.js';
 import { coordinatorCommand, roundCommand, siteCommand, sitesCommand } from './commands/federation.js';
 import { keysCommand } from './commands/keys.js';
 import { simulateCommand } from './commands/simulate.js';
@@ -57,12 +60,15 @@ export function buildProgram(io: CliIo = PROCESS_IO): Command {
     auditCommand(getContext),
     benchCommand(getContext),
     keysCommand(getContext),
+    federationCommand(getContext),
     coordinatorCommand(getContext),
     roundCommand(getContext),
     sitesCommand(getContext),
     siteCommand(getContext),
+    dashboardCommand(getContext),
     simulateCommand(getContext),
     demoCommand(getContext),
+    completionCommand(getContext),
   ])
     program.addCommand(command);
   program.commands.forEach(function inheritSettings(command: Command): void {

@@ -17,6 +17,13 @@ export function parseNonNegativeNumber(value: string): number {
   return parsed;
 }
 
+export function parsePositiveNumber(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0)
+    throw new InvalidArgumentError(`expected a number > 0, got "${value}"`);
+  return parsed;
+}
+
 export function backendOption(): Option {
   return new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES).default('auto');
 }

@@ -17,6 +17,7 @@ import {
   encodeKey,
   generateKeyPair,
   readFeatureSet,
+  readGeneratorBundle,
   selectRows,
   signBytes,
   signGeneratorBundle,
@@ -337,7 +338,7 @@ describe('emodistill distill, sample and bench on a real EmoDB subset', () => {
       '--steps',
       '2',
       '--prior',
-      '--json',
+      '--json-out',
       join(dir, 'bench.json'),
       '--backend',
       'wasm',
@@ -431,6 +432,56 @@ describe('emodistill --compute', () => {
   });
 });
 
+describe('emodistill distill --dp-epsilon', () => {
+  it('says which terms it turned off, reports ε per utterance and per speaker, and the bundle records it', async () => {
+    // arrange
+    const features = join(dir, 'dp.arrow');
+    await run('corpus', 'import', 'emodb', wavDir, '--task', '4class', '--out', features);
+    const bundle = join(dir, 'dp.bundle');
+
+    // act
+    const result = await run(
+      'distill',
+      features,
+      '--out',
+      bundle,
+      '--steps',
+      '3',
+      '--dp-epsilon',
+      '2',
+      '--json',
+      '--backend',
+      'wasm',
+    );
+    const refused = await run(
+      'distill',
+      features,
+      '--out',
+      join(dir, 'dp2.bundle'),
+      '--dp-epsilon',
+      '2',
+      '--dp-noise',
+      '1',
+    );
+
+    // assert
+    expect(result.code, result.stderr).toBe(EXIT_CODES.ok);
+    expect(result.stderr).toMatch(/differential privacy: turned off featureMatchingWeight, softmaxMatchingWeight/);
+    const { privacy, config } = JSON.parse(result.stdout);
+    expect(privacy.epsilonUtterance).toBeLessThanOrEqual(2);
+    expect(privacy.epsilonUtterance).toBeGreaterThan(1.9);
+    const { speakers } = await readFeatureSet(features);
+    const largestSpeaker = Math.max(...[...new Set(speakers)].map((s) => speakers.filter((t) => t === s).length));
+    expect(privacy.epsilonSpeaker).toBeCloseTo(largestSpeaker * privacy.epsilonUtterance, 6);
+    expect(privacy.notCovered).toEqual(['standardiser']);
+    expect(config).toMatchObject({ batchSampling: 'poisson', dpClipNorm: 1, featureMatchingWeight: 0 });
+    const written = await readGeneratorBundle(bundle);
+    expect(written.metadata.provenance.privacy).toEqual(privacy);
+    expect(refused.code).toBe(EXIT_CODES.failure);
+    expect(refused.stderr).toMatch(/exactly one of a noise multiplier/);
+  });
+});
+
 describe('emodistill keys generate', () => {
   it('writes a 0600 key file, prints its public key and never overwrites it', async () => {
     // arrange
@@ -457,12 +508,14 @@ describe('the emodistill binary', () => {
 
     // act
     const help = await exec(process.execPath, [BIN, '--help']);
+    const demoHelp = await exec(process.execPath, [BIN, 'demo', '--help']);
     const failure = await exec(process.execPath, [BIN, 'corpus', 'info', join(dir, 'missing.arrow')]).catch(
       (error: { code: number; stderr: string }) => error,
     );
 
     // assert
     expect(help.stdout).toMatch(/corpus[\s\S]*evaluate[\s\S]*demo/);
+    expect(demoHelp.stdout).toMatch(/Needs a clone of the emodistill repository/);
     expect(failure).toMatchObject({ code: EXIT_CODES.failure });
     expect((failure as { stderr: string }).stderr).toContain('missing.arrow');
   });
@@ -697,7 +750,7 @@ describe('ordinary mistakes: one line naming the file, option or field, exit 1, 
         '1',
         '--steps',
         '2',
-        '--json',
+        '--json-out',
         out,
         '--backend',
         'wasm',

@@ -625,51 +625,124 @@ describe('coordinator HTTP API: admin', () => {
   });
 });
 
-describe('coordinator HTTP API: attestations and release', () => {
-  const siteB = generateKeyPair();
-
-  /** Stores global version 2 (trained by site-a and site-b) and returns its bundle's sha256. */
-  function storeTrainedVersion(): string {
+describe('coordinator HTTP API: what an operator watches (the dashboard)', () => {
+  it("lists rounds with their timings, version, updates with the sites' losses and drift, and each site's activity with its refusals", async () => {
+    // arrange: version 2 stored (round 3 closed); training round 4 open from it for site-a and site-b
+    await coordinator.app.close();
+    storeTrainedVersion();
     const store = openStore(dir);
-    store.addSite('site-b', encodeKey(siteB.publicKey));
-    const bundle = encodeGeneratorBundle({
-      metadata: {
-        formatVersion: '1',
-        architecture: {
-          kind: 'conditional-mlp-generator',
-          noiseDimension: 2,
-          hiddenUnits: [4],
-          activation: 'leakyRelu',
-          outputDimension: 3,
-          conditioning: 'concat-one-hot',
-        },
-        classNames: ['angry', 'sad'],
-        featureSpec: { name: 'test', version: '1', params: {}, dimensionNames: ['a', 'b', 'c'] },
-        trainingConfig: {},
-        provenance: {
-          createdAt: '',
-          tool: 'test',
-          trainingRows: 10,
-          trainingSpeakers: 2,
-          corpusSource: 'federated',
-          steps: 5,
-          seconds: 0,
-          backend: 'federated',
-          federation: { sites: ['site-a', 'site-b'], trainingRounds: 1, strategy: 'fed-avg' },
-        },
-      },
-      weights: initialGeneratorWeights({ noiseDimension: 2, hiddenUnits: [4], classCount: 2, outputDimension: 3 }, 1),
-      standardiser: { mean: new Float32Array(3), std: Float32Array.from([1, 1, 1]) },
+    store.openRound({
+      round: 4,
+      kind: 'training',
+      baseVersion: 2,
+      deadline: new Date(Date.now() + 60_000).toISOString(),
+      participants: ['site-a', 'site-b'],
     });
-    const sha256 = createHash('sha256').update(bundle).digest('hex');
-    store.recordVersion(
-      { version: 2, round: 3, sha256, weightsSha256: 'w'.repeat(64), sites: ['site-a', 'site-b'], createdAt: '' },
-      bundle,
-    );
     store.close();
-    return sha256;
-  }
+    start();
+    const losses = { wasserstein: 1.5, adversarial: -0.25, localSteps: 5 };
 
+    // act: a forged upload naming site-a, one from a stranger, then both sites' updates (site-b's = 3 × site-a's)
+    await put(signedUpload({ round: 4 }, generateKeyPair()), 4);
+    await put(signedUpload({ round: 4, siteId: 'mallory' }), 4);
+    await put(signedUpload({ round: 4, metrics: losses }), 4);
+    const whileOpen = (await adminCall('GET', '/admin/rounds')).json();
+    await put(
+      signedUpload(
+        { round: 4, siteId: 'site-b', metrics: losses },
+        siteB,
+        delta((i) => 0.03 * i),
+      ),
+      4,
+    );
+    const history = await adminCall('GET', '/admin/rounds');
+    const latestOnly = await adminCall('GET', '/admin/rounds?last=1');
+    const activity = await adminCall('GET', '/admin/sites/activity');
+    const unsigned = await coordinator.app.inject({ method: 'GET', url: '/admin/rounds' });
+    const badQuery = await adminCall('GET', '/admin/rounds?last=0');
+
+    // assert
+    expect(whileOpen[0]).toMatchObject({ round: 4, state: 'open', endedAt: null, version: null, drift: null });
+    expect(whileOpen[0].updates.map((u: { siteId: string }) => u.siteId)).toEqual(['site-a']);
+    expect(history.statusCode, history.body).toBe(200);
+    const [round4, round3] = history.json();
+    expect(round4).toMatchObject({ round: 4, kind: 'training', state: 'closed', version: 3, baseVersion: 2 });
+    expect(Date.parse(round4.endedAt)).toBeGreaterThanOrEqual(Date.parse(round4.openedAt));
+    expect(round4.updates).toMatchObject([
+      { siteId: 'site-a', numExamples: 50, metrics: losses },
+      { siteId: 'site-b', numExamples: 50, metrics: losses },
+    ]);
+    expect(round4.updates[1].norm).toBeCloseTo(3 * round4.updates[0].norm, 5);
+    // the mean of a and 3a is 2a: both point the federation's way
+    expect(round4.drift.meanNorm).toBeCloseTo(2 * round4.updates[0].norm, 5);
+    expect(round4.drift.meanPairwiseCosine).toBeCloseTo(1, 6);
+    expect(round4.drift.sites.map((s: { siteId: string }) => s.siteId)).toEqual(['site-a', 'site-b']);
+    for (const s of round4.drift.sites) expect(s.cosineToMean).toBeCloseTo(1, 6);
+    expect(round3).toMatchObject({ round: 3, state: 'closed', version: 2, updates: [], drift: null });
+    expect(latestOnly.json().map((r: { round: number }) => r.round)).toEqual([4]);
+    const { sites, unattributed } = activity.json();
+    expect(sites).toMatchObject([
+      {
+        siteId: 'site-a',
+        connected: false,
+        acceptedUpdates: 1,
+        refusals: { total: 1, byReason: { BAD_SIGNATURE: 1 } },
+      },
+      { siteId: 'site-b', connected: false, acceptedUpdates: 1, refusals: { total: 0, recent: [] } },
+    ]);
+    expect(sites[0].lastSeen).toBe(sites[0].lastUpdateAt);
+    expect(sites[0].refusals.recent[0]).toMatchObject({ round: 4, reason: 'BAD_SIGNATURE' });
+    expect(unattributed).toMatchObject({ total: 1, byReason: { UNKNOWN_SITE: 1 } });
+    expect(unsigned.statusCode).toBe(401);
+    expect(badQuery.statusCode).toBe(400);
+  });
+});
+
+const siteB = generateKeyPair();
+
+/** Stores global version 2 (trained by site-a and site-b) and returns its bundle's sha256. */
+function storeTrainedVersion(): string {
+  const store = openStore(dir);
+  store.addSite('site-b', encodeKey(siteB.publicKey));
+  const bundle = encodeGeneratorBundle({
+    metadata: {
+      formatVersion: '1',
+      architecture: {
+        kind: 'conditional-mlp-generator',
+        noiseDimension: 2,
+        hiddenUnits: [4],
+        activation: 'leakyRelu',
+        outputDimension: 3,
+        conditioning: 'concat-one-hot',
+      },
+      classNames: ['angry', 'sad'],
+      featureSpec: { name: 'test', version: '1', params: {}, dimensionNames: ['a', 'b', 'c'] },
+      trainingConfig: {},
+      provenance: {
+        createdAt: '',
+        tool: 'test',
+        trainingRows: 10,
+        trainingSpeakers: 2,
+        corpusSource: 'federated',
+        steps: 5,
+        seconds: 0,
+        backend: 'federated',
+        federation: { sites: ['site-a', 'site-b'], trainingRounds: 1, strategy: 'fed-avg' },
+      },
+    },
+    weights: initialGeneratorWeights({ noiseDimension: 2, hiddenUnits: [4], classCount: 2, outputDimension: 3 }, 1),
+    standardiser: { mean: new Float32Array(3), std: Float32Array.from([1, 1, 1]) },
+  });
+  const sha256 = createHash('sha256').update(bundle).digest('hex');
+  store.recordVersion(
+    { version: 2, round: 3, sha256, weightsSha256: 'w'.repeat(64), sites: ['site-a', 'site-b'], createdAt: '' },
+    bundle,
+  );
+  store.close();
+  return sha256;
+}
+
+describe('coordinator HTTP API: attestations and release', () => {
   /** Figures that give each verdict by rule under the default policy. */
   const FIGURES: Record<Verdict, AuditFigures['attacks'][number]> = {
     pass: { name: 'nearest-neighbour', auc: 0.5, low: 0.45, high: 0.56, powerLimit: 0.55 },
@@ -840,6 +913,41 @@ describe('coordinator HTTP API: attestations and release', () => {
       'site-a',
       'site-b',
     ]);
+  });
+
+  it("shows the release state as the gate judges it: each trainer's attestation, its figures and why it holds the release back", async () => {
+    // arrange
+    const noModel = (await adminCall('GET', '/admin/release')).json();
+    await coordinator.app.close();
+    const sha256 = storeTrainedVersion();
+    start();
+
+    // act
+    const unattested = (await adminCall('GET', '/admin/release')).json();
+    await sendAttestation('site-a', site, attestation(sha256, site));
+    await sendAttestation('site-b', siteB, attestation(sha256, siteB, 'inconclusive'));
+    const blocked = (await adminCall('GET', '/admin/release')).json();
+    await sendAttestation('site-b', siteB, attestation(sha256, siteB, 'pass'));
+    const granted = (await adminCall('GET', '/admin/release')).json();
+
+    // assert
+    expect(noModel).toEqual({ state: 'no-model', version: null, sha256: null, sites: [] });
+    expect(unattested).toEqual({
+      state: 'blocked',
+      version: 2,
+      sha256,
+      sites: [
+        { siteId: 'site-a', attestation: null, policyProblems: [], blocking: 'site-a (no attestation)' },
+        { siteId: 'site-b', attestation: null, policyProblems: [], blocking: 'site-b (no attestation)' },
+      ],
+    });
+    expect(blocked.state).toBe('blocked');
+    expect(blocked.sites[0]).toMatchObject({ siteId: 'site-a', blocking: null, attestation: { verdict: 'pass' } });
+    expect(blocked.sites[1].blocking).toMatch(/^site-b \(INCONCLUSIVE: .*too few holdout speakers/);
+    expect(blocked.sites[1].attestation.figures.attacks[0]).toEqual(FIGURES.inconclusive);
+    expect(blocked.sites[1].attestation.counts.holdoutSpeakers).toBe(4);
+    expect(granted.state).toBe('granted');
+    expect(granted.sites.map((s: { blocking: unknown }) => s.blocking)).toEqual([null, null]);
   });
 
   it('accepts only version 3 attestations: a version 1 one (which named a local path) is refused, and neither counts nor is published when stored', async () => {

@@ -7,6 +7,7 @@ import { adminApi } from './plugins/admin.js';
 import { createAuthenticator } from './plugins/authenticate.js';
 import { attachSiteGateway } from './plugins/site-gateway.js';
 import { siteApi, type UpdateCounters } from './plugins/site-api.js';
+import { createRefusalLog } from './rounds/refusal-log.js';
 import { createRoundRunner, type RoundRunner } from './rounds/round-runner.js';
 import type { CoordinatorStore } from './store/store.js';
 import { answerMalformedHttp, replyWithCodes } from './plugins/error-replies.js';
@@ -45,7 +46,7 @@ export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
     ? Fastify({ ...serverOptions, https: options.tls } as FastifyServerOptions)
     : Fastify(serverOptions)) as unknown as FastifyInstance;
   const authenticate = createAuthenticator(store, config);
-  const counters: UpdateCounters = { accepted: 0, rejected: new Map() };
+  const counters: UpdateCounters = { accepted: 0, refusals: createRefusalLog() };
   // The gateway and the runner need each other: the gateway reaches the runner through this getter.
   const late: { runner?: RoundRunner } = {};
   const getRunner = (): RoundRunner => late.runner!;
@@ -66,6 +67,7 @@ export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
     runner: getRunner,
     gateway,
     authenticate,
+    refusals: counters.refusals,
   });
 
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -102,7 +104,7 @@ export function buildCoordinatorApp(options: AppOptions): CoordinatorApp {
       `emodistill_updates_accepted_total ${counters.accepted}`,
       '# HELP emodistill_updates_rejected_total Updates rejected since start, by reason.',
       '# TYPE emodistill_updates_rejected_total counter',
-      ...[...counters.rejected].map(
+      ...[...counters.refusals.totals()].map(
         ([reason, count]) => `emodistill_updates_rejected_total{reason="${reason}"} ${count}`,
       ),
       '# HELP emodistill_round Current round number (-1 before the first).',

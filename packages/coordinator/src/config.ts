@@ -28,7 +28,7 @@ const PublicKey = Type.String({
  * The coordinator's config file (JSON). Paths are relative to the file. Defaults are for a small
  * federation on one network: 2 sites make a round, 10 minutes per round, FedAvg.
  */
-const CoordinatorConfigSchema: TObject<{
+export const CoordinatorConfigSchema: TObject<{
   listen: TObject<{ host: TString; port: TInteger }>;
   dataDir: TString;
   keyFile: TString;

@@ -9,6 +9,7 @@ describe('@emodistill/coordinator public API', () => {
     // assert
     expect(names).toEqual([
       'COORDINATOR_ERRORS',
+      'CoordinatorConfigSchema',
       'CoordinatorError',
       'buildCoordinatorApp',
       'createStrategy',

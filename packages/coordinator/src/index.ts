@@ -1,6 +1,6 @@
 export { buildCoordinatorApp } from './app.js';
 export { startCoordinator } from './server.js';
-export { loadCoordinatorConfig, resolveCoordinatorConfig } from './config.js';
+export { CoordinatorConfigSchema, loadCoordinatorConfig, resolveCoordinatorConfig } from './config.js';
 export { openStore } from './store/store.js';
 export { createStrategy } from './strategies/registry.js';
 export { COORDINATOR_ERRORS, CoordinatorError } from './errors.js';
@@ -12,10 +12,12 @@ export type { CoordinatorErrorCode } from './errors.js';
 export type {
   AcceptedUpdate,
   CoordinatorStore,
+  RoundDrift,
   RoundKind,
   RoundRecord,
   RoundState,
   SiteRecord,
+  UpdateRecord,
   VersionRecord,
 } from './store/store.js';
 export type { AggregationStrategy, SiteDelta, StrategyId } from './strategies/registry.js';

@@ -1,5 +1,5 @@
 import type { SchedulerStore } from '../src/rounds/scheduler.js';
-import type { RoundRecord, RoundState, SiteRecord, VersionRecord } from '../src/store/store.js';
+import type { RoundDrift, RoundRecord, RoundState, SiteRecord, VersionRecord } from '../src/store/store.js';
 import type { UpdateEntry } from '../src/strategies/federation-strategy.js';
 
 /** The scheduler's part of the coordinator store, in memory, with what a test needs to set it up. */
@@ -10,6 +10,7 @@ export interface MemoryStore extends SchedulerStore {
   acceptUpdate(round: number, siteId: string, numExamples?: number): void;
   rounds(): RoundRecord[];
   versions(): VersionRecord[];
+  drifts(): RoundDrift[];
 }
 
 export function createMemoryStore(): MemoryStore {
@@ -17,6 +18,7 @@ export function createMemoryStore(): MemoryStore {
   const rounds: RoundRecord[] = [];
   const updates: UpdateEntry[] = [];
   const versions: VersionRecord[] = [];
+  const drifts = new Map<number, RoundDrift>();
   let target = 0;
   const bySiteId = <T extends { readonly siteId: string }>(a: T, b: T): number =>
     a.siteId < b.siteId ? -1 : a.siteId > b.siteId ? 1 : 0;
@@ -46,6 +48,7 @@ export function createMemoryStore(): MemoryStore {
     },
     rounds: () => rounds.map(snapshot),
     versions: () => [...versions],
+    drifts: () => [...drifts.values()],
     listSites: () => [...sites.values()].sort(bySiteId),
     openRound(round) {
       if (rounds.some((r) => r.round === round.round)) throw new Error(`round ${round.round} exists`);
@@ -65,6 +68,7 @@ export function createMemoryStore(): MemoryStore {
       versions.push(version);
       setState(version.round, 'closed');
     },
+    recordDrift: (drift) => void drifts.set(drift.round, drift),
     latestVersion: () => versions.at(-1),
     targetTrainingRounds: () => target,
     setTargetTrainingRounds: (count) => void (target = count),

@@ -59,7 +59,16 @@ function harness(options: {
       }) as RoundAnnouncement,
     aggregateRound(round, updates) {
       aggregated.push({ round: round.round, sites: updates.map((u) => u.siteId) });
-      return { bytes: Uint8Array.of(round.round), weightsSha256: `weights-${round.round}` };
+      const drift = {
+        meanNorm: 0.5,
+        meanPairwiseCosine: 0.25,
+        sites: updates.map((u) => ({ siteId: u.siteId, cosineToMean: 0.75 })),
+      };
+      return {
+        bytes: Uint8Array.of(round.round),
+        weightsSha256: `weights-${round.round}`,
+        ...(round.kind === 'training' && { drift }),
+      };
     },
   };
   const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
@@ -296,6 +305,33 @@ describe('round scheduler: statistics round', () => {
     // assert
     expect(h.aggregated).toEqual([{ round: 0, sites: ['a', 'b'] }]);
     expect(h.round()).toMatchObject({ round: 1, kind: 'training', baseVersion: 1, state: 'open' });
+  });
+
+  it("keeps the drift a training round's aggregation measured (the statistics round has none)", () => {
+    // arrange
+    const h = harness({ sites: ['a', 'b'] });
+    h.scheduler.startRounds(1);
+
+    // act
+    h.deliver(0, 'a');
+    h.deliver(0, 'b');
+    const afterStatistics = h.store.drifts();
+    h.deliver(1, 'a');
+    h.deliver(1, 'b');
+
+    // assert
+    expect(afterStatistics).toEqual([]);
+    expect(h.store.drifts()).toEqual([
+      {
+        round: 1,
+        meanNorm: 0.5,
+        meanPairwiseCosine: 0.25,
+        sites: [
+          { siteId: 'a', cosineToMean: 0.75 },
+          { siteId: 'b', cosineToMean: 0.75 },
+        ],
+      },
+    ]);
   });
 });
 

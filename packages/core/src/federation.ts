@@ -4,7 +4,7 @@
  * architecture, initial weights and latent regions. Loads no tfjs (a test keeps it so).
  */
 export { ERROR_CODES, EmodistillError, toEmodistillError } from './errors.js';
-export { sameFeatureSpace } from './features/feature-spec.js';
+export { FeatureSpecSchema, sameFeatureSpace } from './features/feature-spec.js';
 export { createRng, shuffledIndices } from './random/rng.js';
 export { applyStandardiser, fitStandardiser } from './stats/standardise.js';
 export { resolveDistillConfig } from './generator/distill-config.js';
@@ -24,7 +24,12 @@ export {
   verifyGeneratorBundle,
   writeGeneratorBundle,
 } from './formats/generator-bundle.js';
-export { buildAggregatedBundle, buildInitialBundle } from './formats/federated-bundle.js';
+export {
+  buildAggregatedBundle,
+  buildInitialBundle,
+  privacyBudgetBreaches,
+  sitePrivacyOf,
+} from './formats/federated-bundle.js';
 export { decodeSafetensors, encodeSafetensors } from './formats/safetensors.js';
 export { aggregateWeightedMean } from './aggregation/weighted-mean.js';
 export { aggregateCoordinateMedian } from './aggregation/coordinate-median.js';
@@ -32,6 +37,7 @@ export { aggregateTrimmedMean } from './aggregation/trimmed-mean.js';
 export { clipByGlobalNorm, globalNorm } from './aggregation/norm-clip.js';
 export { combineMoments, computeMoments } from './aggregation/moments.js';
 export { assertSameLayout } from './aggregation/layout.js';
+export { measureUpdateDrift } from './aggregation/drift.js';
 export { checkMessage } from './protocol/messages.js';
 export {
   epsilonFromRdp,
@@ -66,9 +72,21 @@ export {
   UpdateAcceptedSchema,
   VersionViewSchema,
 } from './protocol/wire-replies.js';
+export {
+  RefusalSummarySchema,
+  RefusalViewSchema,
+  ReleaseStateSchema,
+  RoundDriftViewSchema,
+  RoundHistoryEntrySchema,
+  RoundHistorySchema,
+  SiteActivitySchema,
+  SiteReleaseViewSchema,
+  SitesActivitySchema,
+  UpdateViewSchema,
+} from './protocol/admin-views.js';
 export { DistillConfigSchema } from './generator/distill-config.js';
 export { PROTOCOL } from './protocol/transport.js';
-export { readJsonFile, validateConfig } from './io/json-config.js';
+export { checkConfig, readJsonFile, validateConfig } from './io/json-config.js';
 export { ATTESTATION_VERSION, AttestationSchema, judgeAttestation, verifyAttestation } from './protocol/attestation.js';
 export {
   AuditFiguresSchema,
@@ -101,6 +119,7 @@ export type { LatentComponent, LatentPrior } from './generator/latent-prior.js';
 export type {
   BundleSignature,
   FederationProvenance,
+  SitePrivacy,
   GeneratorBundle,
   GeneratorBundleMetadata,
   SamplingDefaults,
@@ -108,6 +127,7 @@ export type {
 export type { AggregatedBundleOptions, InitialBundleOptions, SiteStatistics } from './formats/federated-bundle.js';
 export type { GeneratorArchitecture } from './generator/initial-weights.js';
 export type { FeatureMoments } from './aggregation/moments.js';
+export type { UpdateDrift } from './aggregation/drift.js';
 export type { KeyPair } from './crypto/signing.js';
 export type {
   FederationFinished,
@@ -139,6 +159,17 @@ export type {
 } from './protocol/validate-update.js';
 export type { NamedTensor, WeightSnapshot } from './tensors/named-tensor.js';
 export type { RoundDistillOptions, RoundPlan, RoundSettings } from './protocol/round-plan.js';
+export type {
+  RefusalSummary,
+  RefusalView,
+  ReleaseState,
+  RoundDriftView,
+  RoundHistoryEntry,
+  SiteActivity,
+  SiteReleaseView,
+  SitesActivity,
+  UpdateView,
+} from './protocol/admin-views.js';
 export type {
   AdminStatus,
   ErrorReply,

@@ -33,7 +33,7 @@ export interface FederationSetupOptions {
   readonly dir: string;
   readonly rounds: number;
   readonly localSteps: number;
-  readonly distill?: Readonly<Record<string, number | number[]>>;
+  readonly distill?: Readonly<Record<string, number | number[] | string>>;
   /** The distillation method (coordinator `training.method`); default: the coordinator's. */
   readonly method?: DistillMethod;
   /** The sites' latent regions (coordinator `training.latentRadius`); default: the coordinator's. */
@@ -53,6 +53,8 @@ export interface FederationSetupOptions {
   readonly auditHoldoutSpeakers?: (siteIndex: number, speakers: readonly string[]) => readonly string[];
   /** The federation's audit policy (coordinator `auditPolicy`), fields over the default. */
   readonly auditPolicy?: Partial<AuditPolicy>;
+  /** A site's DP budget (site config `privacy.maxEpsilon`); undefined: none. */
+  readonly privacyBudget?: (siteIndex: number) => number | undefined;
 }
 
 /** Speakers sorted (numerically where they are numbers), dealt round robin: each site gets whole speakers (non-IID). */
@@ -151,6 +153,9 @@ export async function setUpFederation(
                 auditHoldoutSpeakers: options.auditHoldoutSpeakers?.(i, site.speakers) ?? [],
                 backend: 'wasm',
                 finalBundle: 'global.bundle',
+                ...(options.privacyBudget?.(i) !== undefined && {
+                  privacy: { maxEpsilon: options.privacyBudget(i) },
+                }),
               },
               null,
               2,

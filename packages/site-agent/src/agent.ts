@@ -32,6 +32,7 @@ import {
 import type { SiteConfig } from './config.js';
 import { SITE_AGENT_ERRORS, SiteAgentError } from './errors.js';
 import { prepareUpdate, statisticsPayload, weightDelta, type PreparedUpdate } from './local-update.js';
+import { planPrivateTraining, readPrivacyLedger, recordPrivateTraining, type PrivacyLedger } from './privacy-ledger.js';
 
 export interface SiteProgress {
   readonly round: number;
@@ -109,6 +110,7 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
   const queued = new Set<string>();
   let queue: Promise<void> = Promise.resolve();
   let trainer: DistillTrainer | undefined;
+  let ledger: PrivacyLedger | undefined;
 
   const signed = (method: string, path: string): string =>
     signRequest({ role: 'site', id: config.siteId, method, path }, keys.secretKey);
@@ -207,6 +209,18 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
         trainer = createDistillTrainer(set, distill, { standardiser: bundle.standardiser, latentOffset });
         trainer.preparePool(stepOffset);
       }
+      // The spend is recorded before any row is read, so a crash mid-round still counts it.
+      const privateTraining = planPrivateTraining(
+        {
+          round: announcement.round,
+          localSteps,
+          distill: trainer.config,
+          set,
+          maxEpsilon: config.privacy.maxEpsilon,
+        },
+        (ledger ??= await readPrivacyLedger(config.privacy.ledger, config.siteId)),
+      );
+      if (privateTraining) ledger = await recordPrivateTraining(config.privacy.ledger, ledger, privateTraining.entry);
       trainer.loadGeneratorWeights(bundle.weights, `global version ${announcement.baseVersion}`);
       const started = performance.now();
       const losses = await trainSteps(trainer, stepOffset, stepOffset + localSteps, {
@@ -234,7 +248,16 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
           round: announcement.round,
           baseVersion: announcement.baseVersion,
           numExamples: set.ids.length,
-          metrics: { wasserstein: losses?.wasserstein ?? 0, adversarial: losses?.adversarial ?? 0, localSteps },
+          metrics: {
+            wasserstein: losses?.wasserstein ?? 0,
+            adversarial: losses?.adversarial ?? 0,
+            localSteps,
+            ...(privateTraining && {
+              epsilonUtterance: privateTraining.spent.epsilonUtterance,
+              epsilonSpeaker: privateTraining.spent.epsilonSpeaker,
+              dpDelta: privateTraining.spent.delta,
+            }),
+          },
         },
         encodeSafetensors(delta, {}),
         keys,

@@ -4,6 +4,7 @@ import {
   type Static,
   type TArray,
   type TLiteral,
+  type TNumber,
   type TObject,
   type TOptional,
   type TString,
@@ -19,7 +20,7 @@ import {
 } from '@emodistill/core';
 
 /** A site's config file (JSON); paths are relative to it. */
-const SiteConfigSchema: TObject<{
+export const SiteConfigSchema: TObject<{
   siteId: TString;
   keyFile: TString;
   coordinator: TObject<{ url: TString; publicKey: TString }>;
@@ -28,6 +29,7 @@ const SiteConfigSchema: TObject<{
   backend: TUnion<TLiteral<BackendName>[]>;
   compute: TUnion<TLiteral<ComputePath>[]>;
   finalBundle: TOptional<TString>;
+  privacy: TObject<{ maxEpsilon: TOptional<TNumber>; ledger: TString }>;
 }> = Type.Object(
   {
     siteId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
@@ -57,6 +59,19 @@ const SiteConfigSchema: TObject<{
     ),
     /** Where to write the final global generator when the federation finishes (optional). */
     finalBundle: Type.Optional(Type.String({ minLength: 1 })),
+    /** Differential privacy across rounds (DP-SGD settings come in the round plan). */
+    privacy: Type.Object(
+      {
+        /**
+         * The most ε per utterance (at the plan's δ) this site will spend over all rounds; a round
+         * that would exceed it, or any round without DP, is refused before it reads a row. Absent: no budget.
+         */
+        maxEpsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+        /** The ledger of every private training this site ran (kept across restarts). */
+        ledger: Type.String({ minLength: 1, default: 'privacy-ledger.json' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );
@@ -71,6 +86,7 @@ export function resolveSiteConfig(raw: unknown, source: string, baseDir: string)
     keyFile: resolve(baseDir, config.keyFile),
     features: resolve(baseDir, config.features),
     ...(config.finalBundle && { finalBundle: resolve(baseDir, config.finalBundle) }),
+    privacy: { ...config.privacy, ledger: resolve(baseDir, config.privacy.ledger) },
   };
 }
 

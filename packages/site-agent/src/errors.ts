@@ -19,6 +19,10 @@ export const SITE_AGENT_ERRORS = {
   updateRefused: 'UPDATE_REFUSED',
   /** The final global generator cannot be written to the config's `finalBundle`. */
   finalBundleUnwritable: 'FINAL_BUNDLE_UNWRITABLE',
+  /** A round would take the site's differential-privacy spending past its privacy.maxEpsilon (or train without DP under a budget). */
+  privacyBudgetExceeded: 'PRIVACY_BUDGET_EXCEEDED',
+  /** The site's privacy ledger exists but cannot be read or belongs to another site. */
+  privacyLedgerUnreadable: 'PRIVACY_LEDGER_UNREADABLE',
   /** The agent was stopped while it downloaded or trained. */
   stopped: 'AGENT_STOPPED',
 } as const;

@@ -10,6 +10,7 @@ describe('@emodistill/site-agent public API', () => {
     expect(names).toEqual([
       'SITE_AGENT_ERRORS',
       'SiteAgentError',
+      'SiteConfigSchema',
       'joinFederation',
       'loadSiteConfig',
       'prepareUpdate',

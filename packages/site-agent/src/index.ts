@@ -1,5 +1,5 @@
 export { joinFederation } from './agent.js';
-export { loadSiteConfig, resolveSiteConfig } from './config.js';
+export { loadSiteConfig, resolveSiteConfig, SiteConfigSchema } from './config.js';
 export { prepareUpdate, statisticsPayload, weightDelta } from './local-update.js';
 export { SITE_AGENT_ERRORS, SiteAgentError } from './errors.js';
 

@@ -76,6 +76,7 @@ export async function startStandInCoordinator(
       auditHoldoutSpeakers: [],
       backend: 'cpu',
       compute: 'auto',
+      privacy: { ledger: join(dir, 'privacy-ledger.json') },
     },
   };
 }

@@ -30,6 +30,7 @@ import { CLI_ERRORS, CliError } from '../errors.js';
 import type { CommandContext } from '../context.js';
 import { exitCodeOfVerdict } from '../exit-codes.js';
 import { backendOption, computeOption, parsePositiveInt } from '../options.js';
+import { jsonOption, printResult, writeJsonFile } from '../output.js';
 
 export function parseFraction(value: string): number {
   const parsed = Number(value);
@@ -55,6 +56,7 @@ interface AuditFlags extends AuditPolicyFlags {
   ipc: number;
   out: string;
   key?: string;
+  json?: boolean;
 }
 
 /** `base` with the thresholds the command line sets. */
@@ -131,7 +133,7 @@ export async function auditToFiles(
     resamples: run.resamples,
     policy: run.policy,
   });
-  await writeFile(run.out, `${JSON.stringify(report, null, 2)}\n`);
+  await writeJsonFile(run.out, report);
   const htmlPath = `${run.out.replace(/\.json$/, '')}.html`;
   await writeFile(htmlPath, renderAuditHtml(report));
   if (!run.key) return { report, htmlPath };
@@ -144,7 +146,7 @@ export async function auditToFiles(
     );
   const attestationPath = `${run.out.replace(/\.json$/, '')}.attestation.json`;
   const attestation = signAttestation(report, subjectSha256, await readKeyFile(run.key));
-  await writeFile(attestationPath, `${JSON.stringify(attestation, null, 2)}\n`);
+  await writeJsonFile(attestationPath, attestation);
   return { report, htmlPath, attestation, attestationPath };
 }
 
@@ -194,7 +196,8 @@ export function auditCommand(context: () => CommandContext): Command {
       .option('--synthetic <synth.arrow>', 'or a synthetic set to audit')
       .option('--ipc <n>', 'points per class sampled from --bundle', parsePositiveInt, 50)
       .requiredOption('--out <report.json>', 'audit report (JSON; the HTML page is written beside it)')
-      .option('--key <site.key>', 'sign an attestation with this site key (written beside the report)'),
+      .option('--key <site.key>', 'sign an attestation with this site key (written beside the report)')
+      .addOption(jsonOption()),
   ).action(async (flags: AuditFlags) => {
     const { log, print, setExitCode } = context();
     await checkOutputPaths([{ option: '--out', path: flags.out }]);
@@ -211,9 +214,25 @@ export function auditCommand(context: () => CommandContext): Command {
       membersSource: flags.members,
       policy: policyFromFlags(flags),
     });
-    if (attestationPath) print(`signed attestation: ${attestationPath}`);
     log.info({ verdict: report.verdict.verdict, out: flags.out }, 'audit finished');
-    print([verdictLine(report), ...report.summary, `report: ${flags.out} and ${htmlPath}`].join('\n'));
+    const result = {
+      subject: report.subject,
+      out: flags.out,
+      html: htmlPath,
+      ...(attestationPath && { attestation: attestationPath }),
+      verdict: report.verdict,
+      counts: report.counts,
+      utility: report.utility,
+      summary: report.summary,
+    };
+    printResult({ print }, flags, result, (r) =>
+      [
+        ...(r.attestation ? [`signed attestation: ${r.attestation}`] : []),
+        verdictLine(report),
+        ...r.summary,
+        `report: ${r.out} and ${r.html}`,
+      ].join('\n'),
+    );
     setExitCode(exitCodeOfVerdict(report.verdict.verdict));
   });
 }

@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
@@ -27,6 +26,7 @@ import type { CommandContext } from '../context.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
 import { createProgress } from '../progress.js';
 import { backendOption, computeOption, parsePositiveInt } from '../options.js';
+import { jsonOption, jsonOutOption, printResult, writeJsonFile } from '../output.js';
 
 function parseIpcList(value: string): number[] {
   const ipcs = value.split(',').map(Number);
@@ -104,7 +104,8 @@ interface BenchFlags {
   stream?: true | number;
   coresets: CoresetMethod[];
   workers: number;
-  json?: string;
+  json?: boolean;
+  jsonOut?: string;
   backend: BackendName;
   compute: ComputePath;
 }
@@ -179,13 +180,14 @@ export function benchCommand(context: () => CommandContext): Command {
         .argParser(parsePositiveInt)
         .default(availableParallelism(), `the number of cores, ${availableParallelism()} here`),
     )
-    .option('--json <file>', 'also write the table as JSON')
+    .addOption(jsonOption())
+    .addOption(jsonOutOption())
     .addOption(backendOption())
     .addOption(computeOption())
     .action(async (file: string, flags: BenchFlags) => {
       const { log, print } = context();
       const protocol = parseFoldProtocol(flags.protocol);
-      await checkOutputPaths([flags.json ? { option: '--json', path: flags.json } : undefined]);
+      await checkOutputPaths([flags.jsonOut ? { option: '--json-out', path: flags.jsonOut } : undefined]);
       const backend = await selectBackend(flags.backend, flags.compute);
       const set = await readFeatureSet(file);
       const comparisonIpc = flags.ipc.includes(50) ? 50 : Math.max(...flags.ipc);
@@ -224,8 +226,9 @@ export function benchCommand(context: () => CommandContext): Command {
         },
       });
       progress.stop();
-      if (flags.json) await writeFile(flags.json, `${JSON.stringify({ file, ...result }, null, 2)}\n`);
-      print(describeBenchmark(result));
+      const output = { file, ...result };
+      if (flags.jsonOut) await writeJsonFile(flags.jsonOut, output);
+      printResult({ print }, flags, output, describeBenchmark);
     });
   return bench;
 }

@@ -22,6 +22,7 @@ import { CLI_ERRORS, CliError } from '../errors.js';
 import type { CommandContext } from '../context.js';
 import { formatTable } from '../format.js';
 import { parsePositiveInt } from '../options.js';
+import { jsonOption, printResult } from '../output.js';
 import { createProgress } from '../progress.js';
 
 export const CORPUS_FORMATS = ['emodb', 'iemocap', 'manifest', 'folders', 'embeddings'] as const;
@@ -35,6 +36,13 @@ interface ImportFlags {
   classes?: string[];
   model?: string;
   workers: number;
+  json?: boolean;
+}
+
+interface SplitFlags {
+  testSpeakers: string[];
+  outTrain: string;
+  outTest: string;
   json?: boolean;
 }
 
@@ -104,12 +112,12 @@ async function importCorpus(
     }
   }
   await writeFeatureSet(flags.out, set);
-  const summary = summariseFeatureSet(set);
-  context.print(
-    flags.json
-      ? JSON.stringify({ out: flags.out, ...summary }, null, 2)
-      : `wrote ${flags.out}\n${describeSummary(summary)}`,
-  );
+  printResult(context, flags, { out: flags.out, ...summariseFeatureSet(set) }, wroteSet);
+}
+
+/** The text of a command that wrote a feature set: its path, then its summary. */
+export function wroteSet(result: FeatureSetSummary & { out: string }): string {
+  return `wrote ${result.out}\n${describeSummary(result)}`;
 }
 
 function countsTable(title: string, counts: readonly LabelCount[]): string {
@@ -159,26 +167,27 @@ export function corpusCommand(context: () => CommandContext): Command {
         .argParser(parsePositiveInt)
         .default(availableParallelism(), `the number of cores, ${availableParallelism()} here`),
     )
-    .option('--json', 'print the summary as JSON')
+    .addOption(jsonOption())
     .action((format: CorpusFormat, path: string, flags: ImportFlags) => importCorpus(format, path, flags, context()));
 
   corpus
     .command('info')
     .description('counts per emotion, speaker and session, and the feature spec')
     .argument('<file.arrow>', 'feature set file')
-    .option('--json', 'print as JSON')
+    .addOption(jsonOption())
     .option('--dimensions', 'also list every feature dimension name')
     .action(async (file: string, flags: { json?: boolean; dimensions?: boolean }) => {
       const set = await readFeatureSet(file);
-      const summary = summariseFeatureSet(set);
-      const dimensionNames = flags.dimensions ? { dimensionNames: set.spec.dimensionNames } : {};
-      context().print(
-        flags.json
-          ? JSON.stringify({ ...summary, ...dimensionNames }, null, 2)
-          : [
-              describeSummary(summary),
-              ...(flags.dimensions ? ['', set.spec.dimensionNames.map((name, i) => `${i}\t${name}`).join('\n')] : []),
-            ].join('\n'),
+      const result = {
+        file,
+        ...summariseFeatureSet(set),
+        ...(flags.dimensions && { dimensionNames: set.spec.dimensionNames }),
+      };
+      printResult(context(), flags, result, (r) =>
+        [
+          describeSummary(r),
+          ...(r.dimensionNames ? ['', r.dimensionNames.map((name, i) => `${i}\t${name}`).join('\n')] : []),
+        ].join('\n'),
       );
     });
 
@@ -189,7 +198,8 @@ export function corpusCommand(context: () => CommandContext): Command {
     .requiredOption('--test-speakers <list>', 'comma-separated speakers for the test set', parseList)
     .requiredOption('--out-train <file.arrow>', 'training set to write')
     .requiredOption('--out-test <file.arrow>', 'test set to write')
-    .action(async (file: string, flags: { testSpeakers: string[]; outTrain: string; outTest: string }) => {
+    .addOption(jsonOption())
+    .action(async (file: string, flags: SplitFlags) => {
       await checkOutputPaths([
         { option: '--out-train', path: flags.outTrain },
         { option: '--out-test', path: flags.outTest },
@@ -202,8 +212,17 @@ export function corpusCommand(context: () => CommandContext): Command {
         );
       await writeFeatureSet(flags.outTrain, train);
       await writeFeatureSet(flags.outTest, test);
-      context().print(
-        `wrote ${flags.outTrain} (${train.ids.length} utterances) and ${flags.outTest} (${test.ids.length} utterances, speakers ${flags.testSpeakers.join(', ')})`,
+      const side = (out: string, set: FeatureSet) => ({
+        out,
+        utterances: set.ids.length,
+        speakers: [...new Set(set.speakers)],
+      });
+      printResult(
+        context(),
+        flags,
+        { file, train: side(flags.outTrain, train), test: side(flags.outTest, test) },
+        (result) =>
+          `wrote ${result.train.out} (${result.train.utterances} utterances) and ${result.test.out} (${result.test.utterances} utterances, speakers ${result.test.speakers.join(', ')})`,
       );
     });
 

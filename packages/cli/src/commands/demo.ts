@@ -314,5 +314,9 @@ export function demoCommand(context: () => CommandContext): Command {
     .option('--quick', 'a smaller corpus, 2 short rounds and fewer evaluation runs (about 2 minutes)')
     .addOption(backendOption())
     .addOption(computeOption())
+    .addHelpText(
+      'after',
+      '\nNeeds a clone of the emodistill repository after `npm ci`: the demo corpus generator is in its tools/ (dev-only, with espeak-ng), which the published packages do not include.',
+    )
     .action((flags: DemoFlags) => runDemo(flags, context()));
 }

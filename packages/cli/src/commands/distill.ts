@@ -12,11 +12,20 @@ import {
   type ComputePath,
   type DistillMethod,
   type DistillOptions,
+  withDifferentialPrivacy,
+  type StepLosses,
 } from '@emodistill/core';
 import { checkOutputPaths, requireEveryClass, requireRows } from '../checks.js';
 import type { CommandContext } from '../context.js';
 import { createProgress } from '../progress.js';
-import { backendOption, computeOption, parseNonNegativeNumber, parsePositiveInt } from '../options.js';
+import {
+  backendOption,
+  computeOption,
+  parseNonNegativeNumber,
+  parsePositiveInt,
+  parsePositiveNumber,
+} from '../options.js';
+import { jsonOption, printResult } from '../output.js';
 
 interface DistillFlags {
   out: string;
@@ -31,10 +40,15 @@ interface DistillFlags {
   gamma?: number;
   poolMatching?: number;
   speakerInvariance?: number;
+  dpEpsilon?: number;
+  dpNoise?: number;
+  dpClip?: number;
+  dpDelta?: number;
   criticSteps?: number;
   batchSize?: number;
   checkpoint?: string;
   checkpointEvery: number;
+  json?: boolean;
 }
 
 export function distillCommand(context: () => CommandContext): Command {
@@ -72,10 +86,23 @@ export function distillCommand(context: () => CommandContext): Command {
       'weight ζ of L_SPK: a probe of the training speakers should not tell which one a synthetic sample resembles (default 0: off)',
       parseNonNegativeNumber,
     )
+    .option(
+      '--dp-epsilon <ε>',
+      'differential privacy (DP-SGD on the critic): the noise the accountant needs for this ε per utterance; turns off the terms that read real rows outside the critic',
+      parsePositiveNumber,
+    )
+    .option(
+      '--dp-noise <σ>',
+      'differential privacy with this noise multiplier instead of a target ε',
+      parsePositiveNumber,
+    )
+    .option('--dp-clip <C>', 'per-example clip norm of DP-SGD (default 1)', parsePositiveNumber)
+    .option('--dp-delta <δ>', 'δ of the DP guarantee (default 1e-5)', parsePositiveNumber)
     .option('--critic-steps <n>', 'critic updates per generator update (default 5)', parsePositiveInt)
     .option('--batch-size <n>', 'minibatch size (default 64)', parsePositiveInt)
     .option('--checkpoint <file>', 'save training state here and resume from it if it exists')
     .option('--checkpoint-every <n>', 'generator steps between checkpoints', parsePositiveInt, 200)
+    .addOption(jsonOption())
     .addOption(backendOption())
     .addOption(computeOption())
     .action(async (trainPath: string, flags: DistillFlags) => {
@@ -103,15 +130,17 @@ export function distillCommand(context: () => CommandContext): Command {
         ...(flags.criticSteps !== undefined && { criticSteps: flags.criticSteps }),
         ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
       };
-      const config = resolveDistillConfig(options);
+      const config = resolveDistillConfig(privately(options, flags, set.ids.length, context().notice));
       log.info(
         { rows: set.ids.length, classes: set.classNames.length, dimension: set.dimension, config },
         `distillation started (method ${flags.method})`,
       );
       const progress = createProgress('distilling');
+      let lastLosses: StepLosses | undefined;
       const result = await distill(set, config, {
         checkpoint: flags.checkpoint ? { path: flags.checkpoint, everySteps: flags.checkpointEvery } : undefined,
         onProgress: ({ step, steps, losses }) => {
+          lastLosses = losses;
           progress.update(
             step,
             steps,
@@ -128,8 +157,47 @@ export function distillCommand(context: () => CommandContext): Command {
         { out: flags.out, seconds: result.seconds, stepsPerSecond: result.steps / result.seconds },
         'generator bundle written',
       );
-      print(
-        `wrote ${flags.out}: ${result.steps} generator steps in ${result.seconds.toFixed(1)} s on ${backend} (${set.ids.length} training utterances, ${set.classNames.length} classes)`,
+      printResult(
+        { print },
+        flags,
+        {
+          train: trainPath,
+          out: flags.out,
+          method: flags.method,
+          backend,
+          steps: result.steps,
+          seconds: result.seconds,
+          stepsPerSecond: result.steps / result.seconds,
+          trainRows: set.ids.length,
+          classNames: set.classNames,
+          config,
+          ...(lastLosses && { losses: lastLosses }),
+          ...(result.privacy && { privacy: result.privacy }),
+        },
+        (r) =>
+          `wrote ${r.out}: ${r.steps} generator steps in ${r.seconds.toFixed(1)} s on ${r.backend} (${r.trainRows} training utterances, ${r.classNames.length} classes)${
+            r.privacy
+              ? `\ndifferential privacy (${r.privacy.accountant}, δ = ${r.privacy.delta}): ε = ${r.privacy.epsilonUtterance.toFixed(2)} per utterance; per speaker (group privacy over their utterances) ε = ${r.privacy.epsilonSpeaker.toFixed(0)}, a weak guarantee; not covered: ${r.privacy.notCovered.join(', ')}`
+              : ''
+          }`,
       );
     });
+}
+
+/** With --dp-epsilon or --dp-noise: the options made private, saying which terms that turned off. */
+function privately(
+  options: DistillOptions,
+  flags: DistillFlags,
+  trainingRows: number,
+  notice: (text: string) => void,
+): DistillOptions {
+  if (flags.dpEpsilon === undefined && flags.dpNoise === undefined) return options;
+  const { options: private_, turnedOff } = withDifferentialPrivacy(
+    options,
+    { epsilon: flags.dpEpsilon, noiseMultiplier: flags.dpNoise, clipNorm: flags.dpClip, delta: flags.dpDelta },
+    trainingRows,
+  );
+  if (turnedOff.length > 0)
+    notice(`differential privacy: turned off ${turnedOff.join(', ')} (they read real rows outside the private critic)`);
+  return private_;
 }

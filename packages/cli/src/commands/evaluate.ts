@@ -18,6 +18,7 @@ import type { CommandContext } from '../context.js';
 import { CLI_ERRORS, CliError } from '../errors.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
 import { backendOption, computeOption, parsePositiveInt } from '../options.js';
+import { jsonOption, printResult } from '../output.js';
 
 interface EvaluateFlags {
   train?: string;
@@ -52,7 +53,7 @@ export function evaluateCommand(context: () => CommandContext): Command {
       '--allow-speaker-overlap',
       'evaluate even when test speakers are also in the training set (the result is then not speaker-independent)',
     )
-    .option('--json', 'print the result as JSON')
+    .addOption(jsonOption())
     .addOption(backendOption())
     .addOption(computeOption())
     .action(async (flags: EvaluateFlags) => {
@@ -78,40 +79,30 @@ export function evaluateCommand(context: () => CommandContext): Command {
       }
       const backend = await selectBackend(flags.backend, flags.compute);
       log.info({ backend }, 'backend ready');
-      const result = evaluateDownstream(train, test, { seeds: Array.from({ length: flags.seeds }, (_, i) => i) });
-      if (flags.json) {
-        print(
-          JSON.stringify(
-            {
-              train: flags.train,
-              test: flags.test,
-              backend,
-              ...(shared.length > 0 && { sharedSpeakers: shared }),
-              ...result,
-            },
-            null,
-            2,
-          ),
-        );
-        return;
-      }
-      print(
-        `downstream classifier on ${backend}, ${flags.seeds} seed(s), tested on ${result.testRows} ${shared.length > 0 ? `utterances (speakers ${shared.join(', ')} also trained on)` : 'held-out utterances'}`,
-      );
-      print(
-        formatTable(
-          ['train set', 'UAR %', 'WA %', 'train s', 'bytes', 'rows'],
-          [
+      const result = {
+        train: flags.train!,
+        test: flags.test,
+        backend,
+        ...(shared.length > 0 && { sharedSpeakers: shared }),
+        ...evaluateDownstream(train, test, { seeds: Array.from({ length: flags.seeds }, (_, i) => i) }),
+      };
+      printResult({ print }, flags, result, (r) =>
+        [
+          `downstream classifier on ${r.backend}, ${flags.seeds} seed(s), tested on ${r.testRows} ${r.sharedSpeakers ? `utterances (speakers ${r.sharedSpeakers.join(', ')} also trained on)` : 'held-out utterances'}`,
+          formatTable(
+            ['train set', 'UAR %', 'WA %', 'train s', 'bytes', 'rows'],
             [
-              flags.train!,
-              formatPercent(result.uar),
-              formatPercent(result.wa),
-              result.trainSeconds.mean.toFixed(2),
-              formatBytes(result.trainBytes),
-              String(result.trainRows),
+              [
+                r.train,
+                formatPercent(r.uar),
+                formatPercent(r.wa),
+                r.trainSeconds.mean.toFixed(2),
+                formatBytes(r.trainBytes),
+                String(r.trainRows),
+              ],
             ],
-          ],
-        ),
+          ),
+        ].join('\n'),
       );
     });
 }
@@ -125,30 +116,31 @@ async function evaluateStream(bundlePath: string, flags: EvaluateFlags, { log, p
   log.info({ backend }, 'backend ready');
   const generator = loadGenerator(bundle, bundlePath);
   try {
-    const result = evaluateGeneratorStream(generator, test, {
-      seeds: Array.from({ length: flags.seeds }, (_, i) => i),
-      steps: flags.steps,
-      ...(flags.labels && { labels: flags.labels }),
-    });
-    if (flags.json) {
-      print(JSON.stringify({ generator: bundlePath, test: flags.test, backend, ...result }, null, 2));
-      return;
-    }
-    print(
-      `downstream classifier on ${backend}, ${flags.seeds} seed(s), ${result.steps} steps of ${result.batchSize} fresh samples (${result.labels} labels), tested on ${result.testRows} held-out utterances`,
-    );
-    print(
-      formatTable(
-        ['generator (stream)', 'UAR %', 'WA %', 'train s'],
-        [
+    const result = {
+      generator: bundlePath,
+      test: flags.test,
+      backend,
+      ...evaluateGeneratorStream(generator, test, {
+        seeds: Array.from({ length: flags.seeds }, (_, i) => i),
+        steps: flags.steps,
+        ...(flags.labels && { labels: flags.labels }),
+      }),
+    };
+    printResult({ print }, flags, result, (r) =>
+      [
+        `downstream classifier on ${r.backend}, ${flags.seeds} seed(s), ${r.steps} steps of ${r.batchSize} fresh samples (${r.labels} labels), tested on ${r.testRows} held-out utterances`,
+        formatTable(
+          ['generator (stream)', 'UAR %', 'WA %', 'train s'],
           [
-            bundlePath,
-            formatPercent(result.uar),
-            formatPercent(result.wa),
-            (result.runs.reduce((sum, run) => sum + run.trainSeconds, 0) / result.runs.length).toFixed(2),
+            [
+              r.generator,
+              formatPercent(r.uar),
+              formatPercent(r.wa),
+              (r.runs.reduce((sum, run) => sum + run.trainSeconds, 0) / r.runs.length).toFixed(2),
+            ],
           ],
-        ],
-      ),
+        ),
+      ].join('\n'),
     );
   } finally {
     disposeGenerator(generator);

@@ -1,42 +1,41 @@
 import { Command, InvalidArgumentError } from 'commander';
 import {
-  AUTH_HEADER,
-  canonicalBytes,
-  checkMessage,
   decodeGeneratorBundle,
   readFeatureSet,
-  readKeyFile,
   selectBackend,
-  signRequest,
   snapshotSha256,
   splitBySpeakers,
   strictestPolicy,
-  verifyBytes,
+  privacyBudgetBreaches,
   verifyGeneratorBundle,
   writeGeneratorBundle,
-  type Attestation,
-  type AuditPolicy,
-  type Verdict,
+  type AdminStatus,
+  type SiteView,
 } from '@emodistill/core';
-import { loadCoordinatorConfig, startCoordinator, type RunnerStatus } from '@emodistill/coordinator';
+import { loadCoordinatorConfig, startCoordinator } from '@emodistill/coordinator';
 import { adminRequest, trainingSlotFromParent } from '@emodistill/harness';
 import { dirname, join } from 'node:path';
-import { joinFederation, loadSiteConfig, type SiteConfig } from '@emodistill/site-agent';
+import { joinFederation, loadSiteConfig } from '@emodistill/site-agent';
 import { addAuditOptions, auditToFiles, policyFromFlags, verdictLine, type AuditPolicyFlags } from './audit.js';
 import { checkOutputPaths } from '../checks.js';
-import { CLI_ERRORS, CliError, type CliErrorCode } from '../errors.js';
+import { CLI_ERRORS, CliError } from '../errors.js';
 import { exitCodeOfVerdict } from '../exit-codes.js';
 import type { CommandContext } from '../context.js';
 import { addAdminOptions, type AdminFlags } from '../admin-client.js';
 import { formatTable } from '../format.js';
 import { createProgress } from '../progress.js';
-import { parsePositiveInt } from '../options.js';
+import { parsePositiveInt, parsePositiveNumber } from '../options.js';
+import { fetchReleasePolicy, uploadAttestation } from '../site-client.js';
+import { printCheckReport } from '../config-check.js';
+import { checkCoordinatorConfig } from '../check-coordinator.js';
+import { checkSiteConfig } from '../check-site.js';
+import { jsonOption, printResult, type JsonFlags } from '../output.js';
 
 /** Resolves on SIGINT/SIGTERM, so servers and agents stop cleanly. */
-const untilSignal = (): Promise<string> =>
+export const untilSignal = (): Promise<string> =>
   new Promise((resolve) => ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => resolve(signal))));
 
-function describeStatus(status: RunnerStatus & { round: (RunnerStatus['round'] & object) | null }): string {
+function describeStatus(status: AdminStatus): string {
   const round = status.round;
   const lines = [
     round
@@ -66,6 +65,16 @@ export function coordinatorCommand(context: () => CommandContext): Command {
       log.info({ signal }, 'shutting down');
       await running.close();
     });
+  coordinator
+    .command('check')
+    .description(
+      'validate a coordinator config without starting: every schema error (round plan included), the key file, distinct identities, TLS files, the data folder, and that the listen port is free; exit 0 when fine, 1 with every problem listed',
+    )
+    .requiredOption('--config <file>', 'coordinator config (JSON)')
+    .addOption(jsonOption())
+    .action(async (flags: JsonFlags & { config: string }) =>
+      printCheckReport(context(), flags, await checkCoordinatorConfig(flags.config)),
+    );
   addAdminOptions(
     coordinator
       .command('export')
@@ -74,8 +83,14 @@ export function coordinatorCommand(context: () => CommandContext): Command {
       .option(
         '--release',
         'refuse unless every site that trained the generator sent a passing audit attestation (`emodistill site audit`)',
-      ),
-  ).action(async (flags: AdminFlags & { out: string; release?: boolean }) => {
+      )
+      .option(
+        '--max-epsilon <ε>',
+        'refuse unless every site that trained the generator did so with differential privacy within this ε per utterance (as each site reported its spending over all rounds)',
+        parsePositiveNumber,
+      )
+      .addOption(jsonOption()),
+  ).action(async (flags: AdminFlags & JsonFlags & { out: string; release?: boolean; maxEpsilon?: number }) => {
     await checkOutputPaths([{ option: '--out', path: flags.out }]);
     const bytes = (await adminRequest(
       flags,
@@ -91,13 +106,34 @@ export function coordinatorCommand(context: () => CommandContext): Command {
         CLI_ERRORS.exportUnsigned,
         `the bundle exported by ${flags.url} carries no valid signature (${bundle.metadata.signature ? 'altered after signing' : 'unsigned'}); nothing was written to ${flags.out}`,
       );
+    const breaches = flags.maxEpsilon === undefined ? [] : privacyBudgetBreaches(bundle, flags.maxEpsilon);
+    if (breaches.length > 0)
+      throw new CliError(
+        CLI_ERRORS.privacyBudgetNotMet,
+        `not within ε ${flags.maxEpsilon}: ${breaches.join('; ')}; nothing was written to ${flags.out}`,
+      );
     await writeGeneratorBundle(flags.out, bundle);
     const provenance = bundle.metadata.provenance as {
       federation?: { trainingRounds?: number; sites?: string[] };
       globalVersion?: number;
     };
-    context().print(
-      `wrote ${flags.out}${flags.release ? ' (release: every training site attested a passing audit)' : ''}: global version ${provenance.globalVersion}, ${provenance.federation?.trainingRounds} training rounds over sites ${provenance.federation?.sites?.join(', ')}; weights ${snapshotSha256(bundle.weights).slice(0, 16)}…; signed by ${signer}`,
+    const result = {
+      out: flags.out,
+      url: flags.url,
+      released: flags.release === true,
+      globalVersion: provenance.globalVersion,
+      trainingRounds: provenance.federation?.trainingRounds,
+      sites: provenance.federation?.sites,
+      sitePrivacy: bundle.metadata.provenance.federation?.sitePrivacy,
+      weightsSha256: snapshotSha256(bundle.weights),
+      signedBy: signer,
+    };
+    printResult(
+      context(),
+      flags,
+      result,
+      (r) =>
+        `wrote ${r.out}${r.released ? ' (release: every training site attested a passing audit)' : ''}: global version ${r.globalVersion}, ${r.trainingRounds} training rounds over sites ${r.sites?.join(', ')}; weights ${r.weightsSha256.slice(0, 16)}…; signed by ${r.signedBy}`,
     );
   });
   return coordinator;
@@ -119,22 +155,24 @@ export function roundCommand(context: () => CommandContext): Command {
       .option('--rounds <n>', 'training rounds to add', parseRounds, 1),
   ).action(async (flags: AdminFlags & { rounds: number }) =>
     context().print(
-      describeStatus((await adminRequest(flags, 'POST', '/admin/rounds/start', { rounds: flags.rounds })) as never),
+      describeStatus(
+        (await adminRequest(flags, 'POST', '/admin/rounds/start', { rounds: flags.rounds })) as AdminStatus,
+      ),
     ),
   );
   addAdminOptions(
     round
       .command('status')
       .description('the current round, its participants and the global version')
-      .option('--json', 'print JSON'),
-  ).action(async (flags: AdminFlags & { json?: boolean }) => {
-    const status = await adminRequest(flags, 'GET', '/admin/status');
-    context().print(flags.json ? JSON.stringify(status, null, 2) : describeStatus(status as never));
+      .addOption(jsonOption()),
+  ).action(async (flags: AdminFlags & JsonFlags) => {
+    const status = (await adminRequest(flags, 'GET', '/admin/status')) as AdminStatus;
+    printResult(context(), flags, status, describeStatus);
   });
   addAdminOptions(
     round.command('abort').description('abort the open round (nothing is aggregated) and cancel the planned ones'),
   ).action(async (flags: AdminFlags) =>
-    context().print(describeStatus((await adminRequest(flags, 'POST', '/admin/rounds/abort')) as never)),
+    context().print(describeStatus((await adminRequest(flags, 'POST', '/admin/rounds/abort')) as AdminStatus)),
   );
   return round;
 }
@@ -161,26 +199,14 @@ function checkSiteArguments(name: string, publicKey: string): void {
 export function sitesCommand(context: () => CommandContext): Command {
   const sites = new Command('sites').description("manage a running coordinator's allow-list (admin-signed requests)");
   addAdminOptions(
-    sites.command('list').description('sites, their keys, revocation and connection').option('--json', 'print JSON'),
-  ).action(async (flags: AdminFlags & { json?: boolean }) => {
-    const list = (await adminRequest(flags, 'GET', '/admin/sites')) as {
-      siteId: string;
-      publicKey: string;
-      revoked: boolean;
-      connected: boolean;
-    }[];
-    context().print(
-      flags.json
-        ? JSON.stringify(list, null, 2)
-        : formatTable(
-            ['site', 'public key', 'state', 'session'],
-            list.map((s) => [
-              s.siteId,
-              s.publicKey,
-              s.revoked ? 'revoked' : 'allowed',
-              s.connected ? 'connected' : '-',
-            ]),
-          ),
+    sites.command('list').description('sites, their keys, revocation and connection').addOption(jsonOption()),
+  ).action(async (flags: AdminFlags & JsonFlags) => {
+    const sites = (await adminRequest(flags, 'GET', '/admin/sites')) as SiteView[];
+    printResult(context(), flags, { sites }, (r) =>
+      formatTable(
+        ['site', 'public key', 'state', 'session'],
+        r.sites.map((s) => [s.siteId, s.publicKey, s.revoked ? 'revoked' : 'allowed', s.connected ? 'connected' : '-']),
+      ),
     );
   });
   addAdminOptions(
@@ -212,85 +238,6 @@ interface SiteAuditFlags extends AuditPolicyFlags {
   out?: string;
   upload: boolean;
   ipc: number;
-}
-
-/** A request to the site's coordinator signed with the site key; the reply's JSON, or an error of `code` naming what failed. */
-async function siteRequest(
-  config: SiteConfig,
-  request: {
-    method: 'GET' | 'PUT';
-    path: string;
-    body?: string;
-    what: string;
-    unreachable: CliErrorCode;
-    refused: CliErrorCode;
-  },
-): Promise<unknown> {
-  const keys = await readKeyFile(config.keyFile);
-  const url = `${config.coordinator.url.replace(/\/$/, '')}${request.path}`;
-  const body = request.body !== undefined && { body: request.body };
-  const response = await fetch(url, {
-    method: request.method,
-    headers: {
-      ...(body && { 'content-type': 'application/json' }),
-      [AUTH_HEADER]: signRequest(
-        { role: 'site', id: config.siteId, method: request.method, path: request.path, ...body },
-        keys.secretKey,
-      ),
-    },
-    ...body,
-  }).catch((error: Error & { cause?: Error }) => {
-    throw new CliError(
-      request.unreachable,
-      `cannot reach the coordinator at ${config.coordinator.url} (coordinator.url of the site config) to ${request.what}: ${error.cause?.message ?? error.message}`,
-      { cause: error },
-    );
-  });
-  const reply = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
-  if (!response.ok)
-    throw new CliError(
-      request.refused,
-      `coordinator refused the request to ${request.what}: HTTP ${response.status} ${reply.code ?? ''} ${reply.message ?? ''}`.trim(),
-    );
-  return reply;
-}
-
-/** The federation's audit policy, signed by the coordinator whose key the site config pins. */
-async function fetchReleasePolicy(config: SiteConfig): Promise<AuditPolicy> {
-  const reply = await siteRequest(config, {
-    method: 'GET',
-    path: '/release-policy',
-    what: "fetch the federation's audit policy",
-    unreachable: CLI_ERRORS.releasePolicyUnavailable,
-    refused: CLI_ERRORS.releasePolicyUnavailable,
-  });
-  const checked = checkMessage('signedReleasePolicy', reply);
-  if (!checked.ok)
-    throw new CliError(
-      CLI_ERRORS.releasePolicyUnavailable,
-      `the audit policy from ${config.coordinator.url} is malformed: ${checked.reason}`,
-    );
-  if (!verifyBytes(canonicalBytes(checked.message.body), checked.message.signature, config.coordinator.publicKey))
-    throw new CliError(
-      CLI_ERRORS.releasePolicyUnavailable,
-      `the audit policy from ${config.coordinator.url} is not signed by coordinator.publicKey of the site config`,
-    );
-  return checked.message.body.policy;
-}
-
-/** Sends a site's signed attestation to its coordinator, which judges it under the federation's policy. */
-async function uploadAttestation(
-  config: SiteConfig,
-  attestation: Attestation,
-): Promise<{ version: number; verdict: Verdict }> {
-  return (await siteRequest(config, {
-    method: 'PUT',
-    path: '/attestations',
-    body: JSON.stringify(attestation),
-    what: 'record the attestation',
-    unreachable: CLI_ERRORS.attestationUndelivered,
-    refused: CLI_ERRORS.attestationRefused,
-  })) as { version: number; verdict: Verdict };
 }
 
 export function siteCommand(context: () => CommandContext): Command {
@@ -345,6 +292,28 @@ export function siteCommand(context: () => CommandContext): Command {
     }
     setExitCode(exitCodeOfVerdict(report.verdict.verdict));
   });
+  site
+    .command('check')
+    .description(
+      "validate a site config without joining: every schema error, the key file, the feature set against the federation's classes and feature extractor (the kit's federation.json), the audit holdout, the pinned coordinator against the kit, and that the coordinator answers signed by the pinned key and accepts this site's key; exit 0 when fine, 1 with every problem listed",
+    )
+    .requiredOption('--config <file>', 'site config (JSON)')
+    .option(
+      '--federation <file>',
+      "the federation's spec from the site's kit (default: federation.json beside the config)",
+    )
+    .option('--offline', 'do not contact the coordinator (check local files only)')
+    .addOption(jsonOption())
+    .action(async (flags: JsonFlags & { config: string; federation?: string; offline?: boolean }) =>
+      printCheckReport(
+        context(),
+        flags,
+        await checkSiteConfig(flags.config, {
+          ...(flags.federation && { federation: flags.federation }),
+          contact: !flags.offline,
+        }),
+      ),
+    );
   site
     .command('join')
     .description(

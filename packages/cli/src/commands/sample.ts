@@ -22,8 +22,9 @@ import {
 import { checkOutputPaths } from '../checks.js';
 import type { CommandContext } from '../context.js';
 import { CLI_ERRORS, CliError } from '../errors.js';
-import { describeSummary } from './corpus.js';
+import { wroteSet } from './corpus.js';
 import { backendOption, computeOption, parseNonNegativeNumber, parsePositiveInt } from '../options.js';
+import { jsonOption, printResult } from '../output.js';
 
 interface SampleFlags {
   ipc: number;
@@ -36,6 +37,7 @@ interface SampleFlags {
   real?: string;
   backend: BackendName;
   compute: ComputePath;
+  json?: boolean;
 }
 
 export function sampleCommand(context: () => CommandContext): Command {
@@ -71,6 +73,7 @@ export function sampleCommand(context: () => CommandContext): Command {
     )
     .option('--real <train.arrow>', 'real training set whose class distribution --prior real follows')
     .option('--seed <n>', 'sampling seed', parseNonNegativeNumber, 1)
+    .addOption(jsonOption())
     .addOption(backendOption())
     .addOption(computeOption())
     .action(async (bundlePath: string, flags: SampleFlags) => {
@@ -107,7 +110,7 @@ export function sampleCommand(context: () => CommandContext): Command {
         );
         await writeFeatureSet(flags.out, set);
         log.info({ out: flags.out, rows: set.ids.length }, 'synthetic set written');
-        print(`wrote ${flags.out}\n${describeSummary(summariseFeatureSet(set))}`);
+        printResult({ print }, flags, { bundle: bundlePath, out: flags.out, ...summariseFeatureSet(set) }, wroteSet);
       } finally {
         disposeGenerator(generator);
       }

@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import {
@@ -17,6 +16,7 @@ import { runSimulation } from '@emodistill/harness';
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatPercent, formatTable } from '../format.js';
 import { backendOption, computeOption, parseNonNegativeNumber, parsePositiveInt } from '../options.js';
+import { jsonOption, printResult, writeJsonFile } from '../output.js';
 import { claimRunFolder } from '../run-folder.js';
 
 interface SimulateFlags {
@@ -106,7 +106,7 @@ export function simulateCommand(context: () => CommandContext): Command {
       "working directory (throwaway keys, configs, logs, the exported bundle); a re-run replaces the previous run's files there",
       'emodistill-simulation',
     )
-    .option('--json', 'print the result as JSON')
+    .addOption(jsonOption())
     .addOption(backendOption())
     .addOption(computeOption())
     .action(async (featuresPath: string, flags: SimulateFlags) => {
@@ -159,9 +159,8 @@ export function simulateCommand(context: () => CommandContext): Command {
         },
         realFull: { uar: result.realFull.uar, wa: result.realFull.wa, trainBytes: result.realFull.trainBytes },
       };
-      await writeFile(join(outDir, 'simulation.json'), `${JSON.stringify(summary, null, 2)}\n`);
-      if (flags.json) return print(JSON.stringify(summary, null, 2));
-      print(
+      await writeJsonFile(join(outDir, 'simulation.json'), summary);
+      printResult({ print }, flags, summary, () =>
         [
           `federation of ${flags.sites} sites (${summary.sites.map((s) => `${s.siteId}: ${s.speakers.join(',')}`).join('; ')}), ${flags.rounds} rounds × ${flags.localSteps} local steps, ${flags.strategy}, ${result.seconds.toFixed(0)} s`,
           `held-out speakers ${testSpeakers.join(', ')}; exported ${result.bundlePath} (signed)`,

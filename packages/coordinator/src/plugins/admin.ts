@@ -4,22 +4,23 @@ import type { FastifyInstance } from 'fastify';
 import { keepRawJsonBodies } from './raw-json.js';
 import {
   AdminStatusSchema,
-  checkMessage,
   decodeGeneratorBundle,
   ErrorReplySchema,
   SiteViewSchema,
   VersionViewSchema,
   encodeGeneratorBundle,
-  judgeAttestation,
   signGeneratorBundle,
   type AuditPolicy,
   type KeyPair,
 } from '@emodistill/core/federation';
+import { currentAttestations, judgeRelease } from '../release/release-gate.js';
+import type { RefusalLog } from '../rounds/refusal-log.js';
 import type { RoundRunner, RunnerStatus } from '../rounds/round-runner.js';
-import type { CoordinatorStore } from '../store/store.js';
+import type { CoordinatorStore, RoundRecord } from '../store/store.js';
 import { AUTH_HEADER, type Authenticate } from './authenticate.js';
 import type { SiteGateway } from './site-gateway.js';
 import { refuseAnyBody } from './error-replies.js';
+import { adminViews } from './admin-views.js';
 
 export interface AdminApiOptions {
   readonly store: CoordinatorStore;
@@ -29,14 +30,22 @@ export interface AdminApiOptions {
   readonly runner: () => RoundRunner;
   readonly gateway: SiteGateway;
   readonly authenticate: Authenticate;
+  /** Refused updates since start, for the sites' activity view. */
+  readonly refusals: RefusalLog;
 }
+
+// The status names the round as RoundViewSchema does (its end time is in the round history).
+const roundView = ({ endedAt: _endedAt, ...round }: RoundRecord) => ({
+  ...round,
+  participants: [...round.participants],
+});
 
 const view = (status: RunnerStatus) => ({
   ...status,
   acceptedSites: [...status.acceptedSites],
   droppedSites: [...status.droppedSites],
   connectedSites: [...status.connectedSites],
-  round: status.round ? { ...status.round, participants: [...status.round.participants] } : null,
+  round: status.round ? roundView(status.round) : null,
   latestVersion: status.latestVersion ? { ...status.latestVersion, sites: [...status.latestVersion.sites] } : null,
 });
 
@@ -45,7 +54,7 @@ const view = (status: RunnerStatus) => ({
  * admin endpoint); the raw body is what the signature covers.
  */
 export async function adminApi(app: FastifyInstance, options: AdminApiOptions): Promise<void> {
-  const { store, keys, auditPolicy, runner, gateway, authenticate } = options;
+  const { store, keys, auditPolicy, runner, gateway, authenticate, refusals } = options;
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const rawBody = keepRawJsonBodies(app);
   typed.addHook('preHandler', async (request, reply) => {
@@ -60,6 +69,8 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
     }
     request.log.info({ path: request.url, method: request.method }, 'admin request');
   });
+  // What an operator watches (the dashboard): in a child scope, so behind the same signed-request check.
+  void app.register(adminViews, { store, auditPolicy, gateway, refusals });
 
   typed.get('/admin/status', { schema: { response: { 200: AdminStatusSchema, '4xx': ErrorReplySchema } } }, async () =>
     view(runner().status()),
@@ -165,21 +176,10 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
           message: 'the global generator is still untrained (only the statistics round has run)',
         });
       const bundle = decodeGeneratorBundle(bytes, `global version ${latest.version}`);
-      // Only current-version attestations count and are published (a stored version 1 names a site's local path).
-      const attestations = store
-        .attestationsOf(latest.sha256)
-        .filter((a) => checkMessage('attestation', a.attestation).ok);
+      const attestations = currentAttestations(store.attestationsOf(latest.sha256));
       if (request.query.release) {
-        // The release gate: every site that trained this generator audited it under this policy and passed.
         const trainers = bundle.metadata.provenance.federation?.sites ?? [];
-        const bySite = new Map(attestations.map((a) => [a.siteId, a.attestation.body]));
-        const blocking = trainers.flatMap((siteId) => {
-          const body = bySite.get(siteId);
-          if (!body) return [`${siteId} (no attestation)`];
-          const outcome = judgeAttestation(body, auditPolicy);
-          if (!outcome.ok) return [`${siteId} (refused under the current policy: ${outcome.reasons.join('; ')})`];
-          return outcome.verdict === 'pass' ? [] : [`${siteId} (${outcome.verdict.toUpperCase()}: ${body.reason})`];
-        });
+        const blocking = judgeRelease(trainers, attestations, auditPolicy).sites.flatMap((s) => s.blocking ?? []);
         if (blocking.length > 0) {
           request.log.warn({ version: latest.version, blocking }, 'release refused');
           return reply.code(409).send({

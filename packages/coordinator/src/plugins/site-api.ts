@@ -21,6 +21,7 @@ import {
 } from '@emodistill/core/federation';
 import type { CoordinatorConfig } from '../config.js';
 import { intakeUpdate, updateLayouts, type IntakeContext } from '../rounds/intake.js';
+import type { RefusalLog } from '../rounds/refusal-log.js';
 import type { RoundRunner } from '../rounds/round-runner.js';
 import { firstStatistics } from '../strategies/statistics-round.js';
 import type { CoordinatorStore } from '../store/store.js';
@@ -33,10 +34,10 @@ const UPDATE_HEADER = PROTOCOL.updateHeader;
 const SHA256_HEADER = PROTOCOL.sha256Header;
 /** What a deferred upload is told to wait (the site agent honours Retry-After). */
 const RETRY_AFTER_SECONDS = 1;
-/** Counters the metrics endpoint reports. */
+/** What the metrics endpoint and the admin views report about updates since start. */
 export interface UpdateCounters {
   accepted: number;
-  readonly rejected: Map<string, number>;
+  readonly refusals: RefusalLog;
 }
 
 export interface SiteApiOptions {
@@ -208,11 +209,14 @@ export async function siteApi(app: FastifyInstance, options: SiteApiOptions): Pr
     message: string,
     siteId?: string,
   ): FastifyReply => {
-    counters.rejected.set(reason, (counters.rejected.get(reason) ?? 0) + 1);
-    request.log.warn(
-      { round: (request.params as { round?: unknown }).round, siteId, reason, detail: message },
-      'update rejected',
+    const round = Number((request.params as { round?: unknown }).round);
+    // Under the site it names only when that site is on the allow-list (a claimed name costs no memory).
+    const known = siteId !== undefined && store.listSites().some((s) => s.siteId === siteId);
+    counters.refusals.record(
+      { time: new Date().toISOString(), round: Number.isInteger(round) ? round : null, reason, message },
+      known ? siteId : undefined,
     );
+    request.log.warn({ round, siteId, reason, detail: message }, 'update rejected');
     return reply.code(httpStatusOf(reason)).send({ code: reason, message });
   };
 

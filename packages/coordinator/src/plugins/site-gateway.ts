@@ -6,9 +6,19 @@ import type { Authenticate } from './authenticate.js';
 
 const SOCKET_PATH = PROTOCOL.socketPath;
 
+/** A site's session as the gateway last saw it (ISO-8601 times; kept in memory since the coordinator started). */
+export interface SiteSession {
+  /** When the live session began; null when the site is not connected. */
+  readonly connectedSince: string | null;
+  /** When the session began or, once it ended, when it ended. */
+  readonly changedAt: string;
+}
+
 export interface SiteGateway extends SiteTransport {
   /** Drops a site's session (after revocation). */
   disconnect(siteId: string): void;
+  /** Sites seen since the coordinator started, by site id. */
+  sessions(): ReadonlyMap<string, SiteSession>;
 }
 
 /**
@@ -23,6 +33,7 @@ export function attachSiteGateway(
 ): SiteGateway {
   const io = new Server(app.server, { serveClient: false, path: SOCKET_PATH });
   const sockets = new Map<string, Socket>();
+  const sessions = new Map<string, SiteSession>();
   const log = app.log.child({ component: 'site-gateway' });
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token;
@@ -42,6 +53,8 @@ export function attachSiteGateway(
     const previous = sockets.get(siteId);
     sockets.set(siteId, socket);
     if (previous) previous.disconnect(true);
+    const now = new Date().toISOString();
+    sessions.set(siteId, { connectedSince: now, changedAt: now });
     log.info({ siteId }, 'site connected');
     socket.on('round-failed', (message: unknown) => {
       const checked = checkMessage('roundFailed', message);
@@ -51,6 +64,7 @@ export function attachSiteGateway(
     socket.on('disconnect', (reason) => {
       if (sockets.get(siteId) !== socket) return;
       sockets.delete(siteId);
+      sessions.set(siteId, { connectedSince: null, changedAt: new Date().toISOString() });
       log.warn({ siteId, reason }, 'site disconnected');
       runner().siteDisconnected(siteId);
     });
@@ -66,5 +80,6 @@ export function attachSiteGateway(
     connectedSites: () => [...sockets.keys()],
     send: (siteId: string, event: string, message: unknown) => void sockets.get(siteId)?.emit(event, message),
     disconnect: (siteId) => sockets.get(siteId)?.disconnect(true),
+    sessions: () => sessions,
   };
 }

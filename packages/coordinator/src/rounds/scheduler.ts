@@ -54,6 +54,7 @@ export type SchedulerStore = Pick<
   | 'hasUpdate'
   | 'updatesOf'
   | 'recordVersion'
+  | 'recordDrift'
   | 'latestVersion'
   | 'targetTrainingRounds'
   | 'setTargetTrainingRounds'
@@ -240,6 +241,8 @@ export function createRoundScheduler(options: RoundSchedulerOptions): RoundSched
     const started = performance.now();
     const updates = store.updatesOf(round.round);
     const next = strategy.aggregateRound(round, updates);
+    // Measured at aggregation, kept before the version (a crash in between re-aggregates and replaces it).
+    if (next.drift) store.recordDrift({ round: round.round, ...next.drift });
     const version: VersionRecord = {
       version: round.baseVersion + 1,
       round: round.round,
@@ -260,6 +263,7 @@ export function createRoundScheduler(options: RoundSchedulerOptions): RoundSched
         strategy: strategy.id,
         ms: Math.round(performance.now() - started),
         weightsSha256: version.weightsSha256,
+        ...(next.drift && { meanNorm: next.drift.meanNorm, meanPairwiseCosine: next.drift.meanPairwiseCosine }),
       },
       'round aggregated',
     );

@@ -25,6 +25,8 @@ export interface RoundRecord {
   readonly openedAt: string;
   /** Sites the round was announced to (persisted so a restarted coordinator waits for the same ones). */
   readonly participants: readonly string[];
+  /** When the round closed, failed or was aborted (ISO-8601); absent while open (and for rounds ended before it was kept). */
+  readonly endedAt?: string;
 }
 
 export interface AcceptedUpdate {
@@ -36,6 +38,20 @@ export interface AcceptedUpdate {
   readonly norm: number;
   readonly metrics: Readonly<Record<string, number>>;
   readonly payload: Uint8Array;
+}
+
+/** An accepted update as the round history lists it: no payload, no nonce; when it was stored. */
+export type UpdateRecord = Omit<AcceptedUpdate, 'payload' | 'nonce'> & { readonly receivedAt: string };
+
+/** How far a training round's updates pulled apart, measured when it was aggregated. */
+export interface RoundDrift {
+  readonly round: number;
+  /** Norm of the plain mean of the round's updates. */
+  readonly meanNorm: number;
+  /** Mean cosine similarity over pairs of updates; null with fewer than two non-zero ones. */
+  readonly meanPairwiseCosine: number | null;
+  /** Each site's cosine similarity with the mean update (null: a zero update). */
+  readonly sites: readonly { readonly siteId: string; readonly cosineToMean: number | null }[];
 }
 
 /** A global generator version: the bundle file and what produced it. */
@@ -63,8 +79,9 @@ export interface CoordinatorStore {
   revokeSite(siteId: string): boolean;
   listSites(): SiteRecord[];
   /** Persists a new open round (`openedAt` defaults to now). */
-  openRound(round: Omit<RoundRecord, 'state' | 'openedAt'> & { readonly openedAt?: string }): void;
+  openRound(round: Omit<RoundRecord, 'state' | 'openedAt' | 'endedAt'> & { readonly openedAt?: string }): void;
   currentRound(): RoundRecord | undefined;
+  /** Moves a round to `state`; a round leaving 'open' is stamped with its end time. */
   setRoundState(round: number, state: RoundState): void;
   setRoundDeadline(round: number, deadline: string): void;
   addParticipant(round: number, siteId: string): void;
@@ -80,6 +97,16 @@ export interface CoordinatorStore {
   recordUpdate(update: AcceptedUpdate): Promise<void>;
   updatesOf(round: number): Omit<AcceptedUpdate, 'payload'>[];
   payloadOf(round: number, siteId: string): Uint8Array;
+  /** The latest `count` rounds, newest first. */
+  listRounds(count: number): RoundRecord[];
+  /** Accepted updates of rounds `fromRound` and later, by round then site. */
+  updatesFrom(fromRound: number): UpdateRecord[];
+  /** Accepted updates per site in all rounds, and when the last one arrived. */
+  updateCountsBySite(): { siteId: string; accepted: number; lastReceivedAt: string }[];
+  /** Keeps a round's drift (measured when it is aggregated; a re-aggregation after a crash replaces it). */
+  recordDrift(drift: RoundDrift): void;
+  /** Drift of rounds `fromRound` and later, by round. */
+  driftFrom(fromRound: number): RoundDrift[];
   /** Writes the bundle file, then in one transaction records the version and closes its round. */
   recordVersion(version: VersionRecord, bundle: Uint8Array): void;
   latestVersion(): VersionRecord | undefined;
@@ -110,6 +137,27 @@ CREATE TABLE IF NOT EXISTS attestations (site_id TEXT NOT NULL, subject_sha256 T
 CREATE TABLE IF NOT EXISTS request_nonces (nonce TEXT PRIMARY KEY, time TEXT NOT NULL);
 `;
 
+/**
+ * Changes to SCHEMA, in order; `PRAGMA user_version` counts those applied. A new database gets SCHEMA
+ * and then every migration, an existing one the migrations it lacks: append, never edit one.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: when each round ended, and each training round's drift (rounds ended before stay without).
+  `ALTER TABLE rounds ADD COLUMN ended_at TEXT;
+   CREATE TABLE round_drift (round INTEGER PRIMARY KEY, mean_norm REAL NOT NULL, mean_pairwise_cosine REAL, sites TEXT NOT NULL);`,
+];
+
+/** Brings a database opened with SCHEMA up to date, each migration in its own transaction. */
+function migrate(db: Database.Database): void {
+  const applied = db.pragma('user_version', { simple: true }) as number;
+  MIGRATIONS.slice(applied).forEach((sql, i) =>
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${applied + i + 1}`);
+    })(),
+  );
+}
+
 /** Writes a complete file under a temporary name, flushes it, then renames it into place. */
 function writeFileDurably(path: string, bytes: Uint8Array): void {
   const temporary = `${path}.tmp`;
@@ -128,6 +176,16 @@ async function writeFileDurablyAsync(path: string, bytes: Uint8Array): Promise<v
     await file.close();
   }
   await rename(temporary, path);
+}
+
+interface RoundRow {
+  round: number;
+  kind: RoundKind;
+  base_version: number;
+  state: RoundState;
+  deadline: string;
+  opened_at: string;
+  ended_at: string | null;
 }
 
 interface VersionRow {
@@ -156,6 +214,7 @@ export function openStore(dataDir: string): CoordinatorStore {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA);
+  migrate(db);
   const now = (): string => new Date().toISOString();
   const insertUpdate = db.prepare(
     'INSERT INTO updates VALUES (@round, @siteId, @numExamples, @sha256, @nonce, @norm, @metrics, @payloadPath, @receivedAt)',
@@ -176,7 +235,10 @@ export function openStore(dataDir: string): CoordinatorStore {
       path,
       version.createdAt,
     );
-    db.prepare("UPDATE rounds SET state = 'closed' WHERE round = ?").run(version.round);
+    db.prepare("UPDATE rounds SET state = 'closed', ended_at = ? WHERE round = ?").run(
+      version.createdAt,
+      version.round,
+    );
   });
   // Group commit: rows queued in the same turn of the event loop share one transaction (one fsync).
   const queuedRows: { row: Record<string, unknown>; settle: (error?: Error) => void }[] = [];
@@ -202,6 +264,24 @@ export function openStore(dataDir: string): CoordinatorStore {
     }
     for (const entry of batch) entry.settle(failures.get(entry));
   };
+  const participantsOf = db.prepare('SELECT site_id FROM participants WHERE round = ? ORDER BY site_id').pluck();
+  const listRounds = (count: number): RoundRecord[] =>
+    (
+      db
+        .prepare(
+          'SELECT round, kind, base_version, state, deadline, opened_at, ended_at FROM rounds ORDER BY round DESC LIMIT ?',
+        )
+        .all(count) as RoundRow[]
+    ).map((row) => ({
+      round: row.round,
+      kind: row.kind,
+      baseVersion: row.base_version,
+      state: row.state,
+      deadline: row.deadline,
+      openedAt: row.opened_at,
+      participants: participantsOf.all(row.round) as string[],
+      ...(row.ended_at !== null && { endedAt: row.ended_at }),
+    }));
   const claimNonce = db.transaction((nonce: string, time: string, forgetBefore: string) => {
     db.prepare('DELETE FROM request_nonces WHERE time < ?').run(forgetBefore);
     return db.prepare('INSERT OR IGNORE INTO request_nonces VALUES (?, ?)').run(nonce, time).changes === 1;
@@ -226,47 +306,20 @@ export function openStore(dataDir: string): CoordinatorStore {
           revoked: number;
         }[]
       ).map((r) => ({ siteId: r.site_id, publicKey: r.public_key, revoked: r.revoked === 1 })),
-    openRound: db.transaction((round: Omit<RoundRecord, 'state' | 'openedAt'> & { readonly openedAt?: string }) => {
-      db.prepare("INSERT INTO rounds VALUES (?, ?, ?, 'open', ?, ?)").run(
-        round.round,
-        round.kind,
-        round.baseVersion,
-        round.deadline,
-        round.openedAt ?? now(),
-      );
-      for (const siteId of round.participants)
-        db.prepare('INSERT INTO participants VALUES (?, ?)').run(round.round, siteId);
-    }),
-    currentRound: () => {
-      const row = db
-        .prepare('SELECT round, kind, base_version, state, deadline, opened_at FROM rounds ORDER BY round DESC LIMIT 1')
-        .get() as
-        | {
-            round: number;
-            kind: RoundKind;
-            base_version: number;
-            state: RoundState;
-            deadline: string;
-            opened_at: string;
-          }
-        | undefined;
-      if (!row) return undefined;
-      const participants = (
-        db.prepare('SELECT site_id FROM participants WHERE round = ? ORDER BY site_id').all(row.round) as {
-          site_id: string;
-        }[]
-      ).map((p) => p.site_id);
-      return {
-        round: row.round,
-        kind: row.kind,
-        baseVersion: row.base_version,
-        state: row.state,
-        deadline: row.deadline,
-        openedAt: row.opened_at,
-        participants,
-      };
-    },
-    setRoundState: (round, state) => void db.prepare('UPDATE rounds SET state = ? WHERE round = ?').run(state, round),
+    openRound: db.transaction(
+      (round: Omit<RoundRecord, 'state' | 'openedAt' | 'endedAt'> & { readonly openedAt?: string }) => {
+        db.prepare(
+          "INSERT INTO rounds (round, kind, base_version, state, deadline, opened_at) VALUES (?, ?, ?, 'open', ?, ?)",
+        ).run(round.round, round.kind, round.baseVersion, round.deadline, round.openedAt ?? now());
+        for (const siteId of round.participants)
+          db.prepare('INSERT INTO participants VALUES (?, ?)').run(round.round, siteId);
+      },
+    ),
+    currentRound: () => listRounds(1)[0],
+    setRoundState: (round, state) =>
+      void db
+        .prepare('UPDATE rounds SET state = ?, ended_at = ? WHERE round = ?')
+        .run(state, state === 'open' ? null : now(), round),
     setRoundDeadline: (round, deadline) =>
       void db.prepare('UPDATE rounds SET deadline = ? WHERE round = ?').run(deadline, round),
     addParticipant: (round, siteId) =>
@@ -318,6 +371,56 @@ export function openStore(dataDir: string): CoordinatorStore {
         nonce: r.nonce,
         norm: r.norm,
         metrics: JSON.parse(r.metrics) as Record<string, number>,
+      })),
+    listRounds,
+    updatesFrom: (fromRound) =>
+      (
+        db
+          .prepare(
+            'SELECT round, site_id, num_examples, sha256, norm, metrics, received_at FROM updates WHERE round >= ? ORDER BY round, site_id',
+          )
+          .all(fromRound) as {
+          round: number;
+          site_id: string;
+          num_examples: number;
+          sha256: string;
+          norm: number;
+          metrics: string;
+          received_at: string;
+        }[]
+      ).map((r) => ({
+        round: r.round,
+        siteId: r.site_id,
+        numExamples: r.num_examples,
+        sha256: r.sha256,
+        norm: r.norm,
+        metrics: JSON.parse(r.metrics) as Record<string, number>,
+        receivedAt: r.received_at,
+      })),
+    updateCountsBySite: () =>
+      (
+        db
+          .prepare(
+            'SELECT site_id, COUNT(*) AS accepted, MAX(received_at) AS last FROM updates GROUP BY site_id ORDER BY site_id',
+          )
+          .all() as { site_id: string; accepted: number; last: string }[]
+      ).map((r) => ({ siteId: r.site_id, accepted: r.accepted, lastReceivedAt: r.last })),
+    recordDrift: (drift) =>
+      void db
+        .prepare('INSERT OR REPLACE INTO round_drift VALUES (?, ?, ?, ?)')
+        .run(drift.round, drift.meanNorm, drift.meanPairwiseCosine, JSON.stringify(drift.sites)),
+    driftFrom: (fromRound) =>
+      (
+        db
+          .prepare(
+            'SELECT round, mean_norm, mean_pairwise_cosine, sites FROM round_drift WHERE round >= ? ORDER BY round',
+          )
+          .all(fromRound) as { round: number; mean_norm: number; mean_pairwise_cosine: number | null; sites: string }[]
+      ).map((r) => ({
+        round: r.round,
+        meanNorm: r.mean_norm,
+        meanPairwiseCosine: r.mean_pairwise_cosine,
+        sites: JSON.parse(r.sites) as RoundDrift['sites'],
       })),
     payloadOf(round, siteId) {
       const row = db.prepare('SELECT payload_path FROM updates WHERE round = ? AND site_id = ?').get(round, siteId) as

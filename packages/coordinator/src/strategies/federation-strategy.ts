@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   decodeSafetensors,
+  measureUpdateDrift,
   planRound,
   encodeGeneratorBundle,
   snapshotSha256,
@@ -8,9 +9,23 @@ import {
   type RoundAnnouncement,
 } from '@emodistill/core/federation';
 import type { CoordinatorConfig } from '../config.js';
-import { generatorArchitecture, generatorLayout, nextGlobalModel } from './global-model.js';
+import {
+  generatorArchitecture,
+  generatorLayout,
+  inLayout,
+  nextGlobalModel,
+  type TensorLayout,
+  type TrainingUpdate,
+} from './global-model.js';
 import { statisticsBundle } from './statistics-round.js';
-import type { AcceptedUpdate, CoordinatorStore, RoundKind, RoundRecord, VersionRecord } from '../store/store.js';
+import type {
+  AcceptedUpdate,
+  CoordinatorStore,
+  RoundDrift,
+  RoundKind,
+  RoundRecord,
+  VersionRecord,
+} from '../store/store.js';
 import { createStrategy, type StrategyId } from './registry.js';
 
 /** What the next round is chosen from. */
@@ -38,6 +53,18 @@ export type UpdateEntry = Omit<AcceptedUpdate, 'payload'>;
 export interface NextGlobalVersion {
   readonly bytes: Uint8Array;
   readonly weightsSha256: string;
+  /** How far a training round's updates pulled apart (none for the statistics round: moments are no step). */
+  readonly drift?: Omit<RoundDrift, 'round'>;
+}
+
+/** A training round's drift, per site id, from its updates' deltas (in the generator's layout). */
+function roundDrift(updates: readonly TrainingUpdate[], layout: TensorLayout): Omit<RoundDrift, 'round'> {
+  const drift = measureUpdateDrift(updates.map((u) => inLayout(layout, u.tensors)));
+  return {
+    meanNorm: drift.meanNorm,
+    meanPairwiseCosine: drift.meanPairwiseCosine,
+    sites: updates.map((u, i) => ({ siteId: u.siteId, cosineToMean: drift.cosineToMean[i]! })),
+  };
 }
 
 /**
@@ -97,30 +124,37 @@ export function createFederationStrategy(options: FederationStrategyOptions): Fe
         decodeSafetensors(store.payloadOf(round.round, u.siteId), `update of ${u.siteId} in round ${round.round}`),
       );
       const createdAt = new Date(now()).toISOString();
-      const bundle: GeneratorBundle =
-        round.kind === 'statistics'
-          ? statisticsBundle({
-              updates: updates.map((u, i) => ({ siteId: u.siteId, numExamples: u.numExamples, payload: payloads[i]! })),
-              config,
-              architecture,
-              strategy: aggregation.id,
-              createdAt,
-            })
-          : nextGlobalModel({
-              baseBytes: store.versionBundle(round.baseVersion),
-              baseVersion: round.baseVersion,
-              round: round.round,
-              layout,
-              updates: updates.map((u, i) => ({
-                siteId: u.siteId,
-                numExamples: u.numExamples,
-                tensors: payloads[i]!.tensors,
-              })),
-              aggregate: aggregation.aggregate,
-              localSteps: config.training.localSteps,
-              createdAt,
-            });
-      return { bytes: encodeGeneratorBundle(bundle), weightsSha256: snapshotSha256(bundle.weights) };
+      const encoded = (bundle: GeneratorBundle): NextGlobalVersion => ({
+        bytes: encodeGeneratorBundle(bundle),
+        weightsSha256: snapshotSha256(bundle.weights),
+      });
+      if (round.kind === 'statistics')
+        return encoded(
+          statisticsBundle({
+            updates: updates.map((u, i) => ({ siteId: u.siteId, numExamples: u.numExamples, payload: payloads[i]! })),
+            config,
+            architecture,
+            strategy: aggregation.id,
+            createdAt,
+          }),
+        );
+      const training: TrainingUpdate[] = updates.map((u, i) => ({
+        siteId: u.siteId,
+        numExamples: u.numExamples,
+        tensors: payloads[i]!.tensors,
+        metrics: u.metrics,
+      }));
+      const bundle = nextGlobalModel({
+        baseBytes: store.versionBundle(round.baseVersion),
+        baseVersion: round.baseVersion,
+        round: round.round,
+        layout,
+        updates: training,
+        aggregate: aggregation.aggregate,
+        localSteps: config.training.localSteps,
+        createdAt,
+      });
+      return { ...encoded(bundle), drift: roundDrift(training, layout) };
     },
   };
 }

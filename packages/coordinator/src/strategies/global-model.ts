@@ -1,5 +1,6 @@
 import {
   buildAggregatedBundle,
+  sitePrivacyOf,
   decodeGeneratorBundle,
   initialGeneratorWeights,
   methodPreset,
@@ -34,11 +35,18 @@ export function generatorLayout(architecture: GeneratorArchitecture): TensorLayo
   return initialGeneratorWeights(architecture, 0).map((t) => ({ name: t.name, shape: [...t.shape] }));
 }
 
+/** A snapshot's tensors in the layout's order (an update may list them in any order; its names and shapes were checked). */
+export function inLayout(layout: TensorLayout, tensors: WeightSnapshot): WeightSnapshot {
+  return layout.map((l) => tensors.find((t) => t.name === l.name)!);
+}
+
 /** One accepted training update: its signed count and its decoded delta tensors. */
 export interface TrainingUpdate {
   readonly siteId: string;
   readonly numExamples: number;
   readonly tensors: WeightSnapshot;
+  /** The metrics the site signed into its update (its DP spending among them, when it trains privately). */
+  readonly metrics: Readonly<Record<string, number>>;
 }
 
 /**
@@ -59,10 +67,8 @@ export function nextGlobalModel(options: {
   const { baseBytes, baseVersion, layout, updates } = options;
   if (!baseBytes) throw new Error(`global version ${baseVersion} is missing from the store`);
   const base = decodeGeneratorBundle(baseBytes, `global version ${baseVersion}`);
-  const byName = (tensors: WeightSnapshot): WeightSnapshot =>
-    layout.map((l) => tensors.find((t) => t.name === l.name)!);
   const delta = options.aggregate(
-    updates.map((u) => ({ siteId: u.siteId, numExamples: u.numExamples, delta: byName(u.tensors) })),
+    updates.map((u) => ({ siteId: u.siteId, numExamples: u.numExamples, delta: inLayout(layout, u.tensors) })),
   );
   return buildAggregatedBundle({
     base,
@@ -71,5 +77,6 @@ export function nextGlobalModel(options: {
     sites: updates.map((u) => u.siteId),
     steps: options.localSteps,
     createdAt: options.createdAt,
+    sitePrivacy: Object.fromEntries(updates.map((u) => [u.siteId, sitePrivacyOf(u.metrics)])),
   });
 }

@@ -1,3 +1,13 @@
+import {
+  Type,
+  type TArray,
+  type TNumber,
+  type TObject,
+  type TRecord,
+  type TString,
+  type TUnion,
+} from '@sinclair/typebox';
+
 /** What produced a feature vector: stored with every feature set and generator bundle. */
 export interface FeatureSpec {
   readonly name: string;
@@ -5,6 +15,22 @@ export interface FeatureSpec {
   readonly params: Readonly<Record<string, number | string>>;
   readonly dimensionNames: readonly string[];
 }
+
+/** A FeatureSpec as stored in files (feature sets, federation specs). */
+export const FeatureSpecSchema: TObject<{
+  name: TString;
+  version: TString;
+  params: TRecord<TString, TUnion<[TNumber, TString]>>;
+  dimensionNames: TArray<TString>;
+}> = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    version: Type.String(),
+    params: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])),
+    dimensionNames: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+);
 
 /** Turns mono audio at `sampleRateHz` into one fixed-length utterance vector. */
 export interface FeatureExtractor {

@@ -17,6 +17,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
+import { FeatureSpecSchema } from '../features/feature-spec.js';
 import { readFileOrFail, writeFileAtomic } from '../io/files.js';
 import type { FeatureSet } from './feature-set.js';
 
@@ -24,16 +25,6 @@ import type { FeatureSet } from './feature-set.js';
 export const FEATURE_SET_FORMAT_VERSION = '1';
 
 const METADATA_KEY = 'emodistill.feature_set';
-
-const FeatureSpecSchema = Type.Object(
-  {
-    name: Type.String({ minLength: 1 }),
-    version: Type.String(),
-    params: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])),
-    dimensionNames: Type.Array(Type.String()),
-  },
-  { additionalProperties: false },
-);
 
 const MetadataSchema = Type.Object(
   {

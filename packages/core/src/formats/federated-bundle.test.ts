@@ -6,6 +6,8 @@ import { initialGeneratorWeights } from '../generator/initial-weights.js';
 import { siteLatentPrior } from '../generator/latent-prior.js';
 import {
   buildAggregatedBundle,
+  privacyBudgetBreaches,
+  sitePrivacyOf,
   buildInitialBundle,
   type InitialBundleOptions,
   type SiteStatistics,
@@ -206,6 +208,50 @@ describe('buildAggregatedBundle', () => {
       steps: 40,
       federation: { trainingRounds: 2, sites: ['site-a', 'site-b'], lastRound: 3 },
     });
+  });
+
+  it("records each site's reported ε (the latest, survives encoding), keeps a round without DP for good, and gates a budget on it", () => {
+    // arrange
+    const round = (base: GeneratorBundle, n: number, metrics: Record<string, Record<string, number>>) =>
+      decodeGeneratorBundle(
+        encodeGeneratorBundle(
+          buildAggregatedBundle({
+            base,
+            delta: uniformDelta(0),
+            round: n,
+            sites: Object.keys(metrics),
+            steps: 1,
+            createdAt: '2030-01-02T00:00:00.000Z',
+            sitePrivacy: Object.fromEntries(Object.entries(metrics).map(([site, m]) => [site, sitePrivacyOf(m)])),
+          }),
+        ),
+        `version ${n}`,
+      );
+
+    // act
+    const first = round(base(), 1, {
+      'site-a': { epsilonUtterance: 1.5, epsilonSpeaker: 60, dpDelta: 1e-5 },
+      'site-b': { wasserstein: 0.3 },
+    });
+    const second = round(first, 2, {
+      'site-a': { epsilonUtterance: 2.5, epsilonSpeaker: 100, dpDelta: 1e-5 },
+      'site-b': { epsilonUtterance: 0.5, epsilonSpeaker: 20, dpDelta: 1e-5 },
+    });
+
+    // assert
+    expect(second.metadata.provenance.federation!.sitePrivacy).toEqual({
+      'site-a': { epsilonUtterance: 2.5, epsilonSpeaker: 100, delta: 1e-5 },
+      'site-b': { epsilonUtterance: null, epsilonSpeaker: null, delta: null },
+    });
+    expect(privacyBudgetBreaches(second, 3)).toEqual(['site-b trained a round without differential privacy']);
+    expect(privacyBudgetBreaches(second, 2)).toEqual([
+      'site-a spent ε = 2.50 per utterance (δ = 0.00001), above 2',
+      'site-b trained a round without differential privacy',
+    ]);
+    expect(privacyBudgetBreaches(base(), 2)).toEqual([
+      'site-a reported no DP spending',
+      'site-b reported no DP spending',
+    ]);
   });
 
   it('refuses a base that is not federated, and an update that does not fit the base generator', async () => {

@@ -4,7 +4,7 @@ import { sameFeatureSpace, type FeatureSpec } from '../features/feature-spec.js'
 import { initialGeneratorWeights, type GeneratorArchitecture } from '../generator/initial-weights.js';
 import { siteLatentPrior } from '../generator/latent-prior.js';
 import type { WeightSnapshot } from '../tensors/named-tensor.js';
-import type { GeneratorBundle, SamplingDefaults } from './generator-bundle.js';
+import type { GeneratorBundle, SamplingDefaults, SitePrivacy } from './generator-bundle.js';
 
 /**
  * The global generator bundles of a federation, as pure functions of what the coordinator holds:
@@ -59,6 +59,8 @@ export interface AggregatedBundleOptions {
   readonly steps: number;
   /** ISO-8601. */
   readonly createdAt: string;
+  /** What each site of the round reported of its DP spending (from its update's metrics). */
+  readonly sitePrivacy?: Readonly<Record<string, SitePrivacy>>;
 }
 
 const invalid = (message: string): EmodistillError => new EmodistillError(ERROR_CODES.invalidOption, message);
@@ -166,9 +168,56 @@ export function buildAggregatedBundle(options: AggregatedBundleOptions): Generat
           trainingRounds: federation.trainingRounds + 1,
           sites: [...new Set([...federation.sites, ...options.sites])].sort(),
           lastRound: options.round,
+          ...(options.sitePrivacy && {
+            sitePrivacy: mergeSitePrivacy(federation.sitePrivacy ?? {}, options.sitePrivacy),
+          }),
         },
       },
     },
     weights,
   };
+}
+
+/**
+ * A site's latest report replaces its earlier one (sites report their cumulative ε), except that a
+ * round trained without DP (null) leaves the site without a guarantee for good.
+ */
+function mergeSitePrivacy(
+  previous: Readonly<Record<string, SitePrivacy>>,
+  round: Readonly<Record<string, SitePrivacy>>,
+): Record<string, SitePrivacy> {
+  const merged: Record<string, SitePrivacy> = { ...previous };
+  for (const [site, report] of Object.entries(round))
+    merged[site] = previous[site]?.epsilonUtterance === null ? previous[site] : report;
+  return merged;
+}
+
+/** A site's DP spending from its update's metrics (epsilonUtterance, epsilonSpeaker, dpDelta); null figures without them. */
+export function sitePrivacyOf(metrics: Readonly<Record<string, number>>): SitePrivacy {
+  return metrics.epsilonUtterance === undefined
+    ? { epsilonUtterance: null, epsilonSpeaker: null, delta: null }
+    : {
+        epsilonUtterance: metrics.epsilonUtterance,
+        epsilonSpeaker: metrics.epsilonSpeaker ?? null,
+        delta: metrics.dpDelta ?? null,
+      };
+}
+
+/**
+ * Why a federated generator is not within `maxEpsilon` per utterance: one line per training site
+ * that reported a larger ε, trained a round without DP, or reported nothing. Empty: within budget.
+ */
+export function privacyBudgetBreaches(bundle: GeneratorBundle, maxEpsilon: number): string[] {
+  const federation = bundle.metadata.provenance.federation;
+  if (!federation) return ['the generator is not a federated one: its provenance names no training sites'];
+  return federation.sites.flatMap((site) => {
+    const report = federation.sitePrivacy?.[site];
+    if (!report) return [`${site} reported no DP spending`];
+    if (report.epsilonUtterance === null) return [`${site} trained a round without differential privacy`];
+    return report.epsilonUtterance > maxEpsilon
+      ? [
+          `${site} spent ε = ${report.epsilonUtterance.toFixed(2)} per utterance (δ = ${report.delta}), above ${maxEpsilon}`,
+        ]
+      : [];
+  });
 }

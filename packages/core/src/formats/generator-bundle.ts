@@ -1,13 +1,16 @@
-import { TrainingPrivacySchema, type TrainingPrivacy } from '../privacy/training-privacy.js';
 import { createHash } from 'node:crypto';
 import {
   Type,
   type Static,
   type TArray,
   type TInteger,
+  type TNull,
+  type TNumber,
   type TObject,
   type TOptional,
+  type TRecord,
   type TString,
+  type TUnion,
 } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { canonicalBytes, encodeKey, signBytes, verifyBytes, type KeyPair } from '../crypto/signing.js';
@@ -19,6 +22,7 @@ import type { Standardiser } from '../stats/standardise.js';
 import type { WeightSnapshot } from '../tensors/named-tensor.js';
 import type { LatentPrior } from '../generator/latent-prior.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { TrainingPrivacySchema, type TrainingPrivacy } from '../privacy/training-privacy.js';
 
 export const GENERATOR_BUNDLE_FORMAT_VERSION = '1';
 const METADATA_KEY = 'emodistill.generator_bundle';
@@ -29,12 +33,28 @@ const STD_TENSOR = 'standardiser/std';
  * A federated bundle's provenance: the coordinator's aggregation strategy, the training rounds
  * aggregated into it and every site that took part. Centrally trained bundles have none.
  */
+/** A site's differential-privacy spending as it reported it; null: it trained a round without DP (no guarantee). */
+const SitePrivacySchema: TObject<{
+  epsilonUtterance: TUnion<[TNumber, TNull]>;
+  epsilonSpeaker: TUnion<[TNumber, TNull]>;
+  delta: TUnion<[TNumber, TNull]>;
+}> = Type.Object(
+  {
+    epsilonUtterance: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+    epsilonSpeaker: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+    delta: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type SitePrivacy = Static<typeof SitePrivacySchema>;
+
 const FederationProvenanceSchema: TObject<{
   strategy: TString;
   trainingRounds: TInteger;
   sites: TArray<TString>;
   statisticsRound: TOptional<TInteger>;
   lastRound: TOptional<TInteger>;
+  sitePrivacy: TOptional<TRecord<TString, typeof SitePrivacySchema>>;
 }> = Type.Object({
   strategy: Type.String(),
   trainingRounds: Type.Integer({ minimum: 0 }),
@@ -44,6 +64,8 @@ const FederationProvenanceSchema: TObject<{
   statisticsRound: Type.Optional(Type.Integer({ minimum: 0 })),
   /** The last training round aggregated (absent before the first). */
   lastRound: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Each training site's ε so far (its cumulative spending over every round it trained). */
+  sitePrivacy: Type.Optional(Type.Record(Type.String(), SitePrivacySchema)),
 });
 export type FederationProvenance = Static<typeof FederationProvenanceSchema>;
 

@@ -98,18 +98,26 @@ function describeSchemaErrors(schema: TSchema, value: unknown): string[] {
 }
 
 /**
+ * Fills a config's defaults and lists every violation of its schema, without throwing (for a check
+ * that reports all problems at once).
+ * @returns the filled value (of the schema's type only when `errors` is empty) and one line per bad field
+ */
+export function checkConfig(schema: TSchema, raw: unknown): { readonly filled: unknown; readonly errors: string[] } {
+  const filled = Value.Default(schema, structuredClone(raw)) as unknown;
+  return { filled, errors: Value.Check(schema, filled) ? [] : describeSchemaErrors(schema, filled) };
+}
+
+/**
  * Fills a config's defaults and validates it against its schema.
  * @returns the filled value (the caller's schema guarantees its type); an error names `source` and every bad field, on one line
  */
 export function validateConfig(schema: TSchema, raw: unknown, source: string): unknown {
-  const filled = Value.Default(schema, structuredClone(raw)) as unknown;
-  if (!Value.Check(schema, filled)) {
-    const errors = describeSchemaErrors(schema, filled);
+  const { filled, errors } = checkConfig(schema, raw);
+  if (errors.length > 0)
     throw new EmodistillError(
       ERROR_CODES.invalidOption,
       `${source}: ${errors.length === 1 ? errors[0] : `${errors.length} errors: ${errors.join('; ')}`}`,
     );
-  }
   return filled;
 }
 
