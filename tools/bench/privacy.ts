@@ -3,7 +3,7 @@
  * 4-class or any imported corpus (`--features`). For no mechanism, speaker invariance at several
  * weights ζ (`--invariance`), DP-SGD at several ε (`--epsilons`, δ = 1e-5; σ from the accountant
  * for this corpus's sampling rate and critic steps) and DP's training without its noise (the cost of
- * turning off the terms that read real rows outside the critic), each over `--seeds` generator
+ * turning off the terms that read real rows outside the critic; with any ε), each over `--seeds` generator
  * seeds on one seeded speaker split: UAR on the holdout speakers, the membership attacks' AUC with
  * interval and power limit, the verdict under the default policy, the speaker probe's confidence
  * on synthetic samples, and ε per utterance and per speaker. The leaky control, the real subset and
@@ -84,7 +84,9 @@ const settings: Setting[] = [
     family: 'invariance',
     options: { ...base, speakerInvarianceWeight: zeta },
   })),
-  { name: 'DP terms, no noise', family: 'dp', options: privateTerms },
+  ...(list(args.epsilons).length > 0
+    ? [{ name: 'DP terms, no noise', family: 'dp' as const, options: privateTerms }]
+    : []),
   ...list(args.epsilons).map((epsilon): Setting => ({
     name: `DP ε=${epsilon}`,
     family: 'dp',
