@@ -4,10 +4,10 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateKeyPair, initialGeneratorWeights } from '@emodistill/core';
-import { setUpFederation, spawnCli, spawnCoordinator, type CliProcess } from '@emodistill/harness';
-import { adminStatus, syntheticCorpus, uploadUpdate, waitFor } from './federation-fixtures.js';
+import { setUpFederation, spawnCli, spawnCoordinator } from '@emodistill/harness';
+import { adminStatus, cleanupsAfterEach, syntheticCorpus, uploadUpdate, waitFor } from './federation-fixtures.js';
 
 /*
  * `emodistill dashboard` against a real coordinator and three real site agents on 127.0.0.1, read by
@@ -20,18 +20,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM) || process.env.CI === 'true';
 const SCREENSHOT = process.env.EMODISTILL_DASHBOARD_SCREENSHOT;
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
-
-function track<T extends CliProcess>(process: T): T {
-  cleanups.push(async () => {
-    process.child.kill('SIGKILL');
-    await process.exited;
-  });
-  return process;
-}
+const { cleanups, track } = cleanupsAfterEach();
 
 /** The HTTP status of a GET to the dashboard with the Host header given (fetch always sends its own). */
 function statusWithHost(url: URL, host: string): Promise<number> {

@@ -19,6 +19,8 @@ import {
   type UpdateHeader,
 } from '@emodistill/core';
 import { prepareUpdate, statisticsPayload } from '@emodistill/site-agent';
+import type { CliProcess } from '@emodistill/harness';
+import { afterEach } from 'vitest';
 
 /**
  * A small learnable corpus: 6 speakers × 4 emotions × 6 utterances of `dimension` features, each
@@ -236,4 +238,28 @@ export class ManualSite {
   close(): void {
     this.socket.close();
   }
+}
+
+/**
+ * Cleanups that run after each test of the calling file, last first (errors ignored), and `track`,
+ * which registers a process to be killed there.
+ */
+export function cleanupsAfterEach(): {
+  readonly cleanups: (() => Promise<unknown>)[];
+  track<T extends CliProcess>(process: T): T;
+} {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  });
+  return {
+    cleanups,
+    track(process) {
+      cleanups.push(async () => {
+        process.child.kill('SIGKILL');
+        await process.exited;
+      });
+      return process;
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   decodeGeneratorBundle,
   encodeKey,
@@ -14,10 +14,11 @@ import {
   snapshotSha256,
   verifyGeneratorBundle,
 } from '@emodistill/core';
-import { setUpFederation, spawnCli, spawnCoordinator, type CliProcess } from '@emodistill/harness';
+import { setUpFederation, spawnCli, spawnCoordinator } from '@emodistill/harness';
 import {
   adminGet,
   adminStatus,
+  cleanupsAfterEach,
   freePort,
   ManualSite,
   sendRaw,
@@ -31,23 +32,12 @@ import {
  * plus a site the test drives by hand over a real socket.io session. Small models keep it quick.
  */
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const { cleanups, track } = cleanupsAfterEach();
 
 async function workDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'emodistill-federation-'));
   if (!process.env.KEEP_TEST_DIRS) cleanups.push(() => rm(dir, { recursive: true, force: true }));
   return dir;
-}
-
-function track<T extends CliProcess>(process: T): T {
-  cleanups.push(async () => {
-    process.child.kill('SIGKILL');
-    await process.exited;
-  });
-  return process;
 }
 
 const corpus = syntheticCorpus(8);

@@ -2,10 +2,10 @@ import { readFile, rm } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { epsilonOf, readFeatureSet, readGeneratorBundle } from '@emodistill/core';
-import { setUpFederation, spawnCli, spawnCoordinator, type CliProcess } from '@emodistill/harness';
-import { adminStatus, syntheticCorpus, waitFor } from './federation-fixtures.js';
+import { setUpFederation, spawnCli, spawnCoordinator } from '@emodistill/harness';
+import { adminStatus, cleanupsAfterEach, syntheticCorpus, waitFor } from './federation-fixtures.js';
 
 /*
  * A federation trained with DP-SGD (the round plan's settings), real processes on 127.0.0.1: each
@@ -14,18 +14,7 @@ import { adminStatus, syntheticCorpus, waitFor } from './federation-fixtures.js'
  * `coordinator export --max-epsilon` gates on it.
  */
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
-
-function track<T extends CliProcess>(process: T): T {
-  cleanups.push(async () => {
-    process.child.kill('SIGKILL');
-    await process.exited;
-  });
-  return process;
-}
+const { cleanups, track } = cleanupsAfterEach();
 
 const PRIVATE_DISTILL = {
   batchSize: 16,

@@ -1,10 +1,10 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { selectRows, writeFeatureSet } from '@emodistill/core';
-import { spawnCli, spawnCoordinator, splitSpeakersOverSites, type CliProcess } from '@emodistill/harness';
-import { adminStatus, freePort, syntheticCorpus } from './federation-fixtures.js';
+import { spawnCli, spawnCoordinator, splitSpeakersOverSites } from '@emodistill/harness';
+import { adminStatus, cleanupsAfterEach, freePort, syntheticCorpus } from './federation-fixtures.js';
 
 /*
  * Provisioning as an operator and three sites would do it, with real `emodistill` processes on
@@ -12,18 +12,7 @@ import { adminStatus, freePort, syntheticCorpus } from './federation-fixtures.js
  * public keys, and a coordinator and three site agents started from the kits run two rounds.
  */
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
-
-function track<T extends CliProcess>(process: T): T {
-  cleanups.push(async () => {
-    process.child.kill('SIGKILL');
-    await process.exited;
-  });
-  return process;
-}
+const { cleanups, track } = cleanupsAfterEach();
 
 async function cli(args: string[], logPath: string): Promise<{ code: number | string; stdout: string }> {
   const process = track(spawnCli(args, logPath));

@@ -23,6 +23,35 @@ import {
 
 export const EMODB_WAV: string = fileURLToPath(new URL('../../../shared/datasets/emodb/wav', import.meta.url));
 
+/** The command-line options of the corpus and its speaker deal, for node:util parseArgs. */
+export const CORPUS_OPTIONS = {
+  emodb: { type: 'string', default: EMODB_WAV },
+  features: { type: 'string' },
+  'holdout-speakers': { type: 'string' },
+  'null-speakers': { type: 'string' },
+  'split-seed': { type: 'string', default: '0' },
+  steps: { type: 'string', default: '2000' },
+} as const;
+
+/** The corpus the options name, dealt into holdout, null-control and member speakers. */
+export async function loadAndDeal(args: {
+  emodb: string;
+  features?: string;
+  'holdout-speakers'?: string;
+  'null-speakers'?: string;
+  'split-seed': string;
+}): Promise<SpeakerDeal & { corpusName: string }> {
+  const { set, name } = await loadAuditCorpus(args.features, args.emodb);
+  return {
+    corpusName: name,
+    ...dealSpeakers(set, {
+      holdoutSpeakers: args['holdout-speakers'] === undefined ? undefined : Number(args['holdout-speakers']),
+      nullSpeakers: args['null-speakers'] === undefined ? undefined : Number(args['null-speakers']),
+      seed: Number(args['split-seed']),
+    }),
+  };
+}
+
 /** A feature set file, or EmoDB 4-class extracted from its WAV folder. */
 export async function loadAuditCorpus(
   features: string | undefined,

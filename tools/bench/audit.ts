@@ -39,23 +39,11 @@ import {
   speakersNeededSentence,
   type AuditReport,
 } from '@emodistill/privacy-audit';
-import {
-  dealSpeakers,
-  EMODB_WAV,
-  leakyControl,
-  loadAuditCorpus,
-  sampleAt50,
-  trainGenerator,
-} from './audit-subjects.js';
+import { CORPUS_OPTIONS, leakyControl, loadAndDeal, sampleAt50, trainGenerator } from './audit-subjects.js';
 
 const { values: args } = parseArgs({
   options: {
-    emodb: { type: 'string', default: EMODB_WAV },
-    features: { type: 'string' },
-    'holdout-speakers': { type: 'string' },
-    'null-speakers': { type: 'string' },
-    'split-seed': { type: 'string', default: '0' },
-    steps: { type: 'string', default: '2000' },
+    ...CORPUS_OPTIONS,
     methods: { type: 'string', default: 'default,select' },
     'power-curve': { type: 'string' },
     out: { type: 'string', default: 'bench-audit' },
@@ -63,12 +51,7 @@ const { values: args } = parseArgs({
 });
 
 const backend = await selectBackend('auto');
-const { set, name: corpusName } = await loadAuditCorpus(args.features, args.emodb);
-const { members, holdout, nullTrain, holdoutSpeakers, nullSpeakers } = dealSpeakers(set, {
-  holdoutSpeakers: args['holdout-speakers'] === undefined ? undefined : Number(args['holdout-speakers']),
-  nullSpeakers: args['null-speakers'] === undefined ? undefined : Number(args['null-speakers']),
-  seed: Number(args['split-seed']),
-});
+const { members, holdout, nullTrain, holdoutSpeakers, nullSpeakers, corpusName } = await loadAndDeal(args);
 const holdoutCount = holdoutSpeakers.length;
 console.log(
   `${corpusName} · backend ${backend} · members ${new Set(members.speakers).size} speakers (${members.ids.length} utt.) · audit holdout ${holdoutCount} speakers (${holdout.ids.length} utt.): ${holdoutSpeakers.join(', ')} · null control trained on ${nullSpeakers.length} other speakers (${nullTrain.ids.length} utt.)`,

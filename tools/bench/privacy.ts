@@ -29,23 +29,11 @@ import {
   type FeatureSet,
 } from '@emodistill/core';
 import { lineChart, renderAuditHtml, runAudit, type AuditReport } from '@emodistill/privacy-audit';
-import {
-  dealSpeakers,
-  EMODB_WAV,
-  leakyControl,
-  loadAuditCorpus,
-  sampleAt50,
-  trainGenerator,
-} from './audit-subjects.js';
+import { CORPUS_OPTIONS, leakyControl, loadAndDeal, sampleAt50, trainGenerator } from './audit-subjects.js';
 
 const { values: args } = parseArgs({
   options: {
-    emodb: { type: 'string', default: EMODB_WAV },
-    features: { type: 'string' },
-    'holdout-speakers': { type: 'string' },
-    'null-speakers': { type: 'string' },
-    'split-seed': { type: 'string', default: '0' },
-    steps: { type: 'string', default: '2000' },
+    ...CORPUS_OPTIONS,
     seeds: { type: 'string', default: '0,1,2' },
     invariance: { type: 'string', default: '0.1,0.3,1' },
     epsilons: { type: 'string', default: '8,3,1' },
@@ -56,12 +44,7 @@ const { values: args } = parseArgs({
 const list = (text: string): number[] => text.split(',').filter(Boolean).map(Number);
 
 const backend = await selectBackend('auto');
-const { set, name: corpusName } = await loadAuditCorpus(args.features, args.emodb);
-const { members, holdout, nullTrain, holdoutSpeakers, nullSpeakers } = dealSpeakers(set, {
-  holdoutSpeakers: args['holdout-speakers'] === undefined ? undefined : Number(args['holdout-speakers']),
-  nullSpeakers: args['null-speakers'] === undefined ? undefined : Number(args['null-speakers']),
-  seed: Number(args['split-seed']),
-});
+const { members, holdout, nullTrain, holdoutSpeakers, nullSpeakers, corpusName } = await loadAndDeal(args);
 console.log(
   `${corpusName} · backend ${backend} · members ${new Set(members.speakers).size} speakers (${members.ids.length} utt.) · holdout ${holdoutSpeakers.length} speakers (${holdout.ids.length} utt.) · null control ${nullSpeakers.length} speakers`,
 );
