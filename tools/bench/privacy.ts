@@ -12,7 +12,8 @@
  * per-seed figure, and index.html with the frontier plot.
  * Options: --emodb <wav dir> | --features <file.arrow>, --holdout-speakers N, --null-speakers N,
  * --split-seed S, --steps N (default 2000), --seeds 0,1,2, --invariance 0.1,0.3,1, --epsilons 8,3,1,
- * --dp-clip C (default 1), --out <dir>.
+ * --dp-clip C (default 1), --only "name,name" (a subset of the settings, e.g. to share the runs
+ * between processes), --no-references, --out <dir>.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,6 +39,9 @@ const { values: args } = parseArgs({
     invariance: { type: 'string', default: '0.1,0.3,1' },
     epsilons: { type: 'string', default: '8,3,1' },
     'dp-clip': { type: 'string', default: '1' },
+    /** Run only these settings (comma-separated names, e.g. "DP ε=8"); the references too unless --no-references. */
+    only: { type: 'string' },
+    'no-references': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench-privacy' },
   },
 });
@@ -81,6 +85,8 @@ const settings: Setting[] = [
   })),
 ];
 
+const wanted = args.only?.split(',').map((name) => name.trim());
+const chosen = wanted ? settings.filter((setting) => wanted.includes(setting.name)) : settings;
 await mkdir(args.out, { recursive: true });
 const started = performance.now();
 const audit = async (name: string, subject: FeatureSet): Promise<AuditReport> => {
@@ -101,21 +107,23 @@ const figuresOf = (report: AuditReport) => ({
 type Figures = ReturnType<typeof figuresOf>;
 
 const references: { name: string; figures: Figures }[] = [];
-for (const [name, subject] of [
-  ['real subset IPC 50', selectCoreset(members, 'random', 50, 0)],
-  ['leaky control', leakyControl(members)],
-] as const)
-  references.push({ name, figures: figuresOf(await audit(name, subject)) });
-const nullGenerator = await trainGenerator(nullTrain, base, backend, 'null control');
-references.push({
-  name: 'null control IPC 50',
-  figures: figuresOf(await audit('null control IPC 50', sampleAt50(nullGenerator, 'default', 'null control'))),
-});
-disposeGenerator(nullGenerator);
+if (!args['no-references']) {
+  for (const [name, subject] of [
+    ['real subset IPC 50', selectCoreset(members, 'random', 50, 0)],
+    ['leaky control', leakyControl(members)],
+  ] as const)
+    references.push({ name, figures: figuresOf(await audit(name, subject)) });
+  const nullGenerator = await trainGenerator(nullTrain, base, backend, 'null control');
+  references.push({
+    name: 'null control IPC 50',
+    figures: figuresOf(await audit('null control IPC 50', sampleAt50(nullGenerator, 'default', 'null control'))),
+  });
+  disposeGenerator(nullGenerator);
+}
 
 const seeds = list(args.seeds);
 const runs: { setting: string; seed: number; figures: Figures; noiseMultiplier: number; privacy?: unknown }[] = [];
-for (const setting of settings)
+for (const setting of chosen)
   for (const seed of seeds) {
     const label = `${setting.name} seed ${seed}`;
     const generator = await trainGenerator(members, { ...setting.options, seed }, backend, label);
@@ -135,7 +143,7 @@ const pct = (v: number): string => (100 * v).toFixed(1);
 const strongest = (figures: Figures) => figures.attacks.reduce((a, b) => (b.auc > a.auc ? b : a));
 const runsOf = (setting: string) => runs.filter((run) => run.setting === setting);
 const baseline = runsOf('no mechanism');
-const rows = settings.map((setting) => {
+const rows = chosen.map((setting) => {
   const mine = runsOf(setting.name);
   const uar = meanAndStd(mine.map((r) => r.figures.uar));
   const auc = meanAndStd(mine.map((r) => strongest(r.figures).auc));
@@ -150,14 +158,21 @@ const rows = settings.map((setting) => {
     strongestAuc: auc,
     verdicts: mine.map((r) => r.figures.verdict),
     probeConfidence: meanAndStd(mine.map((r) => r.figures.probeConfidence)).mean,
-    uarMinusNone: pairedDifference(
-      mine.map((r) => r.figures.uar),
-      baseline.map((r) => r.figures.uar),
-    ),
-    aucMinusNone: pairedDifference(
-      mine.map((r) => strongest(r.figures).auc),
-      baseline.map((r) => strongest(r.figures).auc),
-    ),
+    // Without the baseline in this run (--only), the differences are left to whoever joins the JSONs.
+    uarMinusNone:
+      baseline.length === mine.length
+        ? pairedDifference(
+            mine.map((r) => r.figures.uar),
+            baseline.map((r) => r.figures.uar),
+          )
+        : null,
+    aucMinusNone:
+      baseline.length === mine.length
+        ? pairedDifference(
+            mine.map((r) => strongest(r.figures).auc),
+            baseline.map((r) => strongest(r.figures).auc),
+          )
+        : null,
   };
 });
 
@@ -177,9 +192,13 @@ const table = rows.map((r) => [
   f2(r.noiseMultiplier),
   r.epsilonUtterance === null ? '—' : `${r.epsilonUtterance.toFixed(1)} / ${r.epsilonSpeaker!.toFixed(0)}`,
   `${pct(r.uar.mean)} ± ${pct(r.uar.std)}`,
-  `${pct(r.uarMinusNone.mean)} [${pct(r.uarMinusNone.interval[0])}, ${pct(r.uarMinusNone.interval[1])}]`,
+  r.uarMinusNone
+    ? `${pct(r.uarMinusNone.mean)} [${pct(r.uarMinusNone.interval[0])}, ${pct(r.uarMinusNone.interval[1])}]`
+    : '—',
   `${f2(r.strongestAuc.mean)} ± ${f2(r.strongestAuc.std)}`,
-  `${f2(r.aucMinusNone.mean)} [${f2(r.aucMinusNone.interval[0])}, ${f2(r.aucMinusNone.interval[1])}]`,
+  r.aucMinusNone
+    ? `${f2(r.aucMinusNone.mean)} [${f2(r.aucMinusNone.interval[0])}, ${f2(r.aucMinusNone.interval[1])}]`
+    : '—',
   r.verdicts.map((v) => v.toUpperCase().slice(0, 4)).join(' '),
   pct(r.probeConfidence),
 ]);
@@ -191,7 +210,7 @@ for (const { name, figures } of references)
     `${name}: ${figures.verdict.toUpperCase()} · strongest AUC ${f2(strongest(figures).auc)} [${f2(strongest(figures).low)}, ${f2(strongest(figures).high)}], power limit ${f2(strongest(figures).powerLimit)} · UAR ${pct(figures.uar)} % · ${figures.reason}`,
   );
 console.log(
-  `chance for the speaker probe: ${pct(references[0]!.figures.probeChance)} % · ${((performance.now() - started) / 1000).toFixed(0)} s · ${args.out}/`,
+  `chance for the speaker probe: ${pct(runs[0]!.figures.probeChance)} % · ${((performance.now() - started) / 1000).toFixed(0)} s · ${args.out}/`,
 );
 
 const frontier = (['invariance', 'dp'] as const).map((family) => ({
