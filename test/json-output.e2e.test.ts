@@ -330,6 +330,8 @@ describe('--json: one JSON object on stdout for every command that produces a re
         globalVersion: 2,
         trainingRounds: 1,
         sites: ['site-1'],
+        // A site that trained without DP: no guarantee, recorded as null figures.
+        sitePrivacy: { 'site-1': { epsilonUtterance: null, epsilonSpeaker: null, delta: null } },
         weightsSha256: snapshotSha256(bundle.weights),
         signedBy: layout.coordinatorPublicKey,
       });
