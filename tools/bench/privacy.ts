@@ -72,7 +72,7 @@ const settings: Setting[] = [
     options: { ...base, speakerInvarianceWeight: zeta },
   })),
   ...(list(args.epsilons).length > 0
-    ? [{ name: 'DP terms, no noise', family: 'dp' as const, options: privateTerms }]
+    ? [{ name: 'DP without noise', family: 'dp' as const, options: privateTerms }]
     : []),
   ...list(args.epsilons).map((epsilon): Setting => ({
     name: `DP ε=${epsilon}`,
@@ -86,6 +86,13 @@ const settings: Setting[] = [
 ];
 
 const wanted = args.only?.split(',').map((name) => name.trim());
+const unknown = wanted?.filter((name) => !settings.some((setting) => setting.name === name)) ?? [];
+if (unknown.length > 0) {
+  console.error(
+    `--only: no setting named ${unknown.map((name) => `"${name}"`).join(', ')}; with these options the settings are ${settings.map((s) => `"${s.name}"`).join(', ')}`,
+  );
+  process.exit(2);
+}
 const chosen = wanted ? settings.filter((setting) => wanted.includes(setting.name)) : settings;
 await mkdir(args.out, { recursive: true });
 const started = performance.now();
