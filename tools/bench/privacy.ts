@@ -12,7 +12,7 @@
  * per-seed figure, and index.html with the frontier plot.
  * Options: --emodb <wav dir> | --features <file.arrow>, --holdout-speakers N, --null-speakers N,
  * --split-seed S, --steps N (default 2000), --seeds 0,1,2, --invariance 0.1,0.3,1, --epsilons 8,3,1,
- * --dp-clip C (default 1), --only "name,name" (a subset of the settings, e.g. to share the runs
+ * --dp-clip C (default 1), --dp-feature-clip C (each ε also with private L_FM), --only "name,name" (a subset of the settings, e.g. to share the runs
  * between processes), --no-references, --out <dir>.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     invariance: { type: 'string', default: '0.1,0.3,1' },
     epsilons: { type: 'string', default: '8,3,1' },
     'dp-clip': { type: 'string', default: '1' },
+    /** Also each ε with L_FM kept inside the boundary (private class means, features clipped to this norm). */
+    'dp-feature-clip': { type: 'string' },
     /** Run only these settings (comma-separated names, e.g. "DP ε=8"); the references too unless --no-references. */
     only: { type: 'string' },
     'no-references': { type: 'boolean', default: false },
@@ -74,15 +76,17 @@ const settings: Setting[] = [
   ...(list(args.epsilons).length > 0
     ? [{ name: 'DP without noise', family: 'dp' as const, options: privateTerms }]
     : []),
-  ...list(args.epsilons).map((epsilon): Setting => ({
-    name: `DP ε=${epsilon}`,
-    family: 'dp',
-    options: withDifferentialPrivacy(
-      base,
-      { epsilon, delta: 1e-5, clipNorm: Number(args['dp-clip']) },
-      members.ids.length,
-    ).options,
-  })),
+  ...list(args.epsilons).flatMap((epsilon): Setting[] =>
+    [undefined, ...(args['dp-feature-clip'] ? [Number(args['dp-feature-clip'])] : [])].map((featureClipNorm) => ({
+      name: `DP ε=${epsilon}${featureClipNorm ? ' private L_FM' : ''}`,
+      family: 'dp',
+      options: withDifferentialPrivacy(
+        base,
+        { epsilon, delta: 1e-5, clipNorm: Number(args['dp-clip']), ...(featureClipNorm && { featureClipNorm }) },
+        members.ids.length,
+      ).options,
+    })),
+  ),
 ];
 
 const wanted = args.only?.split(',').map((name) => name.trim());

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -479,6 +480,38 @@ describe('emodistill distill --dp-epsilon', () => {
     expect(written.metadata.provenance.privacy).toEqual(privacy);
     expect(refused.code).toBe(EXIT_CODES.failure);
     expect(refused.stderr).toMatch(/exactly one of a noise multiplier/);
+  });
+
+  it('--dp-feature-clip keeps feature matching inside the boundary, and ε counts its private class means', async () => {
+    // arrange
+    const features = join(dir, 'dp.arrow');
+    if (!existsSync(features)) await run('corpus', 'import', 'emodb', wavDir, '--task', '4class', '--out', features);
+
+    // act
+    const result = await run(
+      'distill',
+      features,
+      '--out',
+      join(dir, 'dp-fm.bundle'),
+      '--steps',
+      '3',
+      '--dp-noise',
+      '2',
+      '--dp-feature-clip',
+      '10',
+      '--json',
+      '--backend',
+      'wasm',
+    );
+
+    // assert
+    expect(result.code, result.stderr).toBe(EXIT_CODES.ok);
+    expect(result.stderr).toMatch(/differential privacy: turned off softmaxMatchingWeight/);
+    expect(result.stderr).not.toMatch(/featureMatchingWeight/);
+    const { privacy, config } = JSON.parse(result.stdout);
+    expect(config).toMatchObject({ dpFeatureClipNorm: 10, featureMatchingWeight: 0.01, dpNoiseMultiplier: 2 });
+    // 3 generator steps × (5 critic updates + 1 private L_FM release)
+    expect(privacy.privateSteps).toBe(18);
   });
 });
 

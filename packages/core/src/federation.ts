@@ -50,7 +50,7 @@ export {
   subsampledGaussianRdp,
 } from './privacy/rdp-accountant.js';
 export type { PrivacySpend, RdpConversion } from './privacy/rdp-accountant.js';
-export { accountTrainingPrivacy, TrainingPrivacySchema } from './privacy/training-privacy.js';
+export { accountTrainingPrivacy, privateStepCount, TrainingPrivacySchema } from './privacy/training-privacy.js';
 export type { TrainingPrivacy } from './privacy/training-privacy.js';
 export {
   checkRoundPlan,

@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import {
   epsilonFromRdp,
   groupPrivacy,
+  privateStepCount,
   rdpCurve,
   RDP_ORDERS,
   type DistillConfig,
@@ -122,7 +123,7 @@ export function planPrivateTraining(
     round,
     samplingRate: Math.min(1, distill.batchSize / set.ids.length),
     noiseMultiplier: distill.dpNoiseMultiplier,
-    steps: localSteps * distill.criticSteps,
+    steps: privateStepCount(distill, localSteps),
     at: new Date().toISOString(),
   };
   const spent = privacySpent([...ledger.entries, entry], distill.dpDelta, set);

@@ -44,6 +44,7 @@ interface DistillFlags {
   dpNoise?: number;
   dpClip?: number;
   dpDelta?: number;
+  dpFeatureClip?: number;
   criticSteps?: number;
   batchSize?: number;
   checkpoint?: string;
@@ -98,6 +99,11 @@ export function distillCommand(context: () => CommandContext): Command {
     )
     .option('--dp-clip <C>', 'per-example clip norm of DP-SGD (default 1)', parsePositiveNumber)
     .option('--dp-delta <δ>', 'δ of the DP guarantee (default 1e-5)', parsePositiveNumber)
+    .option(
+      '--dp-feature-clip <C>',
+      'keep feature matching under DP: its real class means released by the Gaussian mechanism, each row\'s critic features clipped to this norm (e.g. 10; the accountant counts one more private step per generator step)',
+      parsePositiveNumber,
+    )
     .option('--critic-steps <n>', 'critic updates per generator update (default 5)', parsePositiveInt)
     .option('--batch-size <n>', 'minibatch size (default 64)', parsePositiveInt)
     .option('--checkpoint <file>', 'save training state here and resume from it if it exists')
@@ -194,7 +200,13 @@ function privately(
   if (flags.dpEpsilon === undefined && flags.dpNoise === undefined) return options;
   const { options: private_, turnedOff } = withDifferentialPrivacy(
     options,
-    { epsilon: flags.dpEpsilon, noiseMultiplier: flags.dpNoise, clipNorm: flags.dpClip, delta: flags.dpDelta },
+    {
+      epsilon: flags.dpEpsilon,
+      noiseMultiplier: flags.dpNoise,
+      clipNorm: flags.dpClip,
+      delta: flags.dpDelta,
+      featureClipNorm: flags.dpFeatureClip,
+    },
     trainingRows,
   );
   if (turnedOff.length > 0)

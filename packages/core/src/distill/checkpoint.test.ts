@@ -43,6 +43,7 @@ function makeTrainee(): Trainee {
     critic: networks.critic,
     generatorOptimizer: createFusedAdam(networks.generator.variables, { learningRate: 0.01, beta1: 0.5, beta2: 0.9 }),
     criticOptimizer: createFusedAdam(networks.critic.variables, { learningRate: 0.02, beta1: 0.5, beta2: 0.9 }),
+    randomness: { privateSeed: undefined },
   };
   return {
     networks,

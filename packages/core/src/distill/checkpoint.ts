@@ -29,6 +29,11 @@ export interface CheckpointState {
   readonly criticOptimizer: FusedAdam;
   /** The generator's weight average, when the run keeps one. */
   readonly generatorAverage?: WeightAverage;
+  /**
+   * DP-SGD's secret seed (batch sampling and noise), when private: kept in the checkpoint, which
+   * never leaves the site, so a resumed run continues as an uninterrupted one would.
+   */
+  readonly randomness: { privateSeed: number | undefined };
 }
 
 const prefixed = (tensors: readonly NamedTensor[], prefix: string): NamedTensor[] =>
@@ -49,7 +54,13 @@ export async function saveCheckpoint(
     ...prefixed(state.criticOptimizer.state(), 'optimizer/critic/'),
     ...prefixed(state.generatorAverage?.state() ?? [], AVERAGE_PREFIX),
   ];
-  await writeFileAtomic(path, encodeSafetensors(tensors, { [METADATA_KEY]: JSON.stringify(meta) }));
+  const privateSeed = state.randomness.privateSeed;
+  await writeFileAtomic(
+    path,
+    encodeSafetensors(tensors, {
+      [METADATA_KEY]: JSON.stringify({ ...meta, ...(privateSeed !== undefined && { privateSeed }) }),
+    }),
+  );
 }
 
 /**
@@ -65,7 +76,7 @@ export async function loadCheckpoint(path: string, state: CheckpointState, finge
     throw error;
   }
   const { tensors, metadata } = decodeSafetensors(bytes, path);
-  const meta = JSON.parse(metadata[METADATA_KEY] ?? '{}') as { step?: number; fingerprint?: string };
+  const meta = JSON.parse(metadata[METADATA_KEY] ?? '{}') as { step?: number; fingerprint?: string; privateSeed?: number };
   if (meta.fingerprint !== fingerprint || typeof meta.step !== 'number') {
     throw new EmodistillError(
       ERROR_CODES.bundleMismatch,
@@ -77,5 +88,6 @@ export async function loadCheckpoint(path: string, state: CheckpointState, finge
   state.generatorOptimizer.restore(unprefixed(tensors, 'optimizer/generator/'), path);
   state.criticOptimizer.restore(unprefixed(tensors, 'optimizer/critic/'), path);
   state.generatorAverage?.restore(unprefixed(tensors, AVERAGE_PREFIX), path);
+  if (typeof meta.privateSeed === 'number') state.randomness.privateSeed = meta.privateSeed;
   return meta.step;
 }

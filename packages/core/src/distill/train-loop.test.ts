@@ -227,7 +227,12 @@ describe('distill', () => {
 
       // act
       const plain = await distill(set, PRIVATE);
-      const clippedNoNoise = await distill(set, { ...PRIVATE, dpClipNorm: 1e30, dpNoiseMultiplier: 0 });
+      // The secret seed given as the public one: the same Poisson batches.
+      const clippedNoNoise = await distill(
+        set,
+        { ...PRIVATE, dpClipNorm: 1e30, dpNoiseMultiplier: 0 },
+        { privateSeed: TINY.seed },
+      );
 
       // assert
       expect(bitsOf(clippedNoNoise.generatorWeights)).toEqual(bitsOf(plain.generatorWeights));
@@ -242,20 +247,61 @@ describe('distill', () => {
 
       // act
       const plain = await distill(set, PRIVATE);
-      const clipped = await distill(set, { ...PRIVATE, dpClipNorm: 0.01 });
-      const first = await distill(set, options);
-      const again = await distill(set, options);
+      const clipped = await distill(set, { ...PRIVATE, dpClipNorm: 0.01 }, { privateSeed: TINY.seed });
+      const first = await distill(set, options, { privateSeed: 5 });
+      const again = await distill(set, options, { privateSeed: 5 });
+      const secret = await distill(set, options);
 
       // assert
       expect(bitsOf(clipped.generatorWeights)).not.toEqual(bitsOf(plain.generatorWeights));
       expect(bitsOf(first.generatorWeights)).not.toEqual(bitsOf(clipped.generatorWeights));
       expect(bitsOf(again.generatorWeights)).toEqual(bitsOf(first.generatorWeights));
+      // Without a given seed the batches and noise come from a secret one: config.seed does not replay them.
+      expect(bitsOf(secret.generatorWeights)).not.toEqual(bitsOf(first.generatorWeights));
       const privacy = first.privacy!;
       expect(privacy).toMatchObject({ samplingRate: 8 / 40, noiseMultiplier: 1.2, clipNorm: 1, privateSteps: 4 * 2 });
       expect(privacy.epsilonUtterance).toBeGreaterThan(0);
       expect(privacy.epsilonUtterance).toBeLessThan(Infinity);
       // 4 speakers with 10 utterances each: group privacy over 10 records.
       expect(privacy.epsilonSpeaker).toBeCloseTo(10 * privacy.epsilonUtterance, 9);
+    });
+
+    it('resumes a private run with the secret seed its checkpoint keeps, to the weights of an uninterrupted run', async () => {
+      // arrange
+      const set = makeSet();
+      const options = { ...PRIVATE, dpClipNorm: 1, dpNoiseMultiplier: 1.2 };
+      const pathA = join(temp.path, 'private-a.safetensors');
+      const pathB = join(temp.path, 'private-b.safetensors');
+      const uninterrupted = await distill(set, options, { privateSeed: 11, checkpoint: { path: pathA, everySteps: 2 } });
+      await distill(set, { ...options, steps: 2 }, { privateSeed: 11, checkpoint: { path: pathB, everySteps: 2 } });
+
+      // act: the resumed run is given another seed; the checkpoint's wins
+      const resumed = await distill(set, options, { privateSeed: 99, checkpoint: { path: pathB, everySteps: 2 } });
+
+      // assert
+      expect(bitsOf(resumed.generatorWeights)).toEqual(bitsOf(uninterrupted.generatorWeights));
+    });
+
+    it('L_FM inside the boundary: private class means train the generator and count one more private step per generator step', async () => {
+      // arrange
+      const set = makeSet();
+      const options = { ...PRIVATE, dpClipNorm: 1, dpNoiseMultiplier: 1.2 };
+
+      // act
+      const withoutFm = await distill(set, options, { privateSeed: 5 });
+      const withFm = await distill(
+        set,
+        { ...options, featureMatchingWeight: 1, dpFeatureClipNorm: 2 },
+        { privateSeed: 5, progressEverySteps: 1 },
+      );
+
+      // assert
+      expect(bitsOf(withFm.generatorWeights)).not.toEqual(bitsOf(withoutFm.generatorWeights));
+      expect(withFm.privacy).toMatchObject({ privateSteps: 4 * 3 });
+      expect(withFm.privacy!.epsilonUtterance).toBeGreaterThan(withoutFm.privacy!.epsilonUtterance);
+      expect(() => resolveDistillConfig({ featureMatchingWeight: 1, dpFeatureClipNorm: 2 })).toThrow(
+        /dpFeatureClipNorm: private feature matching needs DP-SGD/,
+      );
     });
 
     it('refuses DP with terms that read real rows outside the critic, or without Poisson batches, naming each', () => {

@@ -8,12 +8,19 @@ import { loadCheckpoint, saveCheckpoint, trainingFingerprint, type CheckpointSta
 import { createClassifierPool, type ClassifierPool } from './classifier-pool.js';
 import { resolveDistillConfig, type DistillConfig, type DistillOptions } from '../generator/distill-config.js';
 import { diversityLoss } from './losses/diversity.js';
-import { featureMatchingLoss } from './losses/feature-matching.js';
+import {
+  classMeans,
+  clipRows,
+  featureMatchingLoss,
+  featureMatchingToMeans,
+  privateClassMeans,
+  type ClassMeans,
+} from './losses/feature-matching.js';
 import { softmaxMatchingLoss } from './losses/softmax-matching.js';
 import { speakerInvarianceLoss } from './losses/speaker-invariance.js';
 import { trainClassifier, type TrainedClassifier } from '../models/mlp-classifier.js';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
-import { accountTrainingPrivacy, type TrainingPrivacy } from '../privacy/training-privacy.js';
+import { accountTrainingPrivacy, privateStepCount, type TrainingPrivacy } from '../privacy/training-privacy.js';
 import { generatorAdversarialLoss } from './losses/wgan-gp.js';
 import { criticLossAndGradients } from './losses/wgan-gp-gradients.js';
 import { LEAKY_SLOPE } from '../models/mlp.js';
@@ -47,6 +54,8 @@ export interface DistillRunOptions {
   readonly onProgress?: (progress: DistillProgress) => void;
   /** Default 25. Reading losses back from the backend costs a sync, so not every step. */
   readonly progressEverySteps?: number;
+  /** DP-SGD's secret seed (see DistillTrainerOptions); default a fresh cryptographic one. */
+  readonly privateSeed?: number;
 }
 
 /** What a finished distillation produces: everything a generator bundle holds. */
@@ -116,6 +125,17 @@ export interface DistillTrainerOptions {
   readonly standardiser?: Standardiser;
   /** Added to every noise vector (federation: this site's region of the latent space); default none. */
   readonly latentOffset?: Float32Array;
+  /**
+   * Under DP-SGD, the seed of the Poisson batches and of the noise. DP needs them secret, and
+   * `config.seed` is published with the generator, so by default a fresh one from the platform's
+   * cryptographic generator, never stored in the bundle. Tests give one to compare runs.
+   */
+  readonly privateSeed?: number;
+}
+
+/** A 32-bit seed from the platform's cryptographic generator. */
+function secretSeed(): number {
+  return globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!;
 }
 
 /** Builds the trainer; standardisation is fitted on `set` only unless one is given. */
@@ -150,6 +170,9 @@ export function createDistillTrainer(
   let pool: ClassifierPool | undefined;
   const speakerProbe = config.speakerInvarianceWeight > 0 ? trainSpeakerProbe(set, standardised, config) : undefined;
   const average = config.emaDecay > 0 ? createWeightAverage(networks.generator, config.emaDecay) : undefined;
+  const randomness = {
+    privateSeed: config.dpClipNorm > 0 ? (options.privateSeed ?? secretSeed()) : undefined,
+  };
   return {
     config,
     standardiser,
@@ -159,6 +182,7 @@ export function createDistillTrainer(
       generatorOptimizer,
       criticOptimizer,
       ...(average && { generatorAverage: average }),
+      randomness,
     },
     preparePool(stepsDone) {
       pool?.dispose();
@@ -181,7 +205,7 @@ export function createDistillTrainer(
       }
       const losses = trainStep(
         { networks, pool, speakerProbe, generatorOptimizer, criticOptimizer },
-        { ...inputs, latentOffset: options.latentOffset, step, report },
+        { ...inputs, latentOffset: options.latentOffset, step, report, randomSeed: randomness.privateSeed ?? config.seed },
       );
       average?.update();
       return losses;
@@ -244,7 +268,9 @@ export async function distill(
 ): Promise<DistillResult> {
   const config = resolveDistillConfig(options);
   const started = performance.now();
-  const trainer = createDistillTrainer(set, config);
+  const trainer = createDistillTrainer(set, config, {
+    ...(run.privateSeed !== undefined && { privateSeed: run.privateSeed }),
+  });
   try {
     const fingerprint = trainingFingerprint(set, config);
     const startStep = run.checkpoint
@@ -282,7 +308,7 @@ export async function distill(
       steps: config.steps,
       seconds: (performance.now() - started) / 1000,
       ...(config.dpClipNorm > 0 && {
-        privacy: accountTrainingPrivacy(set, config, config.steps * config.criticSteps),
+        privacy: accountTrainingPrivacy(set, config, privateStepCount(config, config.steps)),
       }),
     };
   } finally {
@@ -330,6 +356,8 @@ interface StepInputs {
   readonly rowsByClass: readonly Int32Array[];
   readonly config: DistillConfig;
   readonly latentOffset: Float32Array | undefined;
+  /** Seeds the batches and DP's noise: config.seed, or DP's secret seed when private. */
+  readonly randomSeed: number;
   readonly step: number;
   /** Read the losses back (a backend sync) only when they will be reported. */
   readonly report: boolean;
@@ -399,10 +427,26 @@ function stackCriticInputs(
   ) as tf.Tensor2D;
 }
 
+/** Private L_FM's real side: the critic's features of a Poisson batch, as noised class means (one private step). */
+function privateRealMeans(networks: DistillNetworks, batch: Batches, inputs: StepInputs): ClassMeans {
+  const { dimension, classCount, config, step } = inputs;
+  const rows = batch.sizes[0]!;
+  const oneHot = tf.tensor2d(batch.oneHot, [rows, classCount]);
+  const features =
+    rows > 0
+      ? networks.criticize(tf.tensor2d(batch.real, [rows, dimension]), oneHot).features
+      : tf.zeros([0, config.hiddenUnits[config.hiddenUnits.length - 1]!]);
+  return privateClassMeans(features as tf.Tensor2D, oneHot, classCount, {
+    clipNorm: config.dpFeatureClipNorm,
+    noiseMultiplier: config.dpNoiseMultiplier,
+    seed: stepSeed(inputs.randomSeed, step, 3000),
+  });
+}
+
 function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undefined {
   const { networks, pool, speakerProbe, generatorOptimizer, criticOptimizer } = state;
   const { dimension, classCount, config, step } = inputs;
-  const rng = createRng(stepSeed(config.seed, step, 0));
+  const rng = createRng(stepSeed(inputs.randomSeed, step, 0));
   const batch = config.batchSize;
   const critics = config.criticSteps;
   const criticVariables = networks.critic.variables as tf.Variable[];
@@ -466,7 +510,10 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
               : result.biasGradients[(i - 1) / 2]!
             : tf.zerosLike(variable);
           return noiseStd > 0
-            ? tf.add(gradient, tf.randomNormal(variable.shape, 0, noiseStd, 'float32', stepSeed(step, k, 200 + i)))
+            ? tf.add(
+                gradient,
+                tf.randomNormal(variable.shape, 0, noiseStd, 'float32', stepSeed(inputs.randomSeed, step, 200 + 100 * k + i)),
+              )
             : gradient;
         });
         criticOptimizer.apply(gradients);
@@ -478,8 +525,10 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
   }
 
   const generatorTerms = tf.tidy(() => {
-    // Real rows are read only by L_FM and the pool's terms; otherwise only labels are drawn.
-    const readsRealRows = config.featureMatchingWeight > 0 || pool !== undefined;
+    // Real rows are read only by L_FM and the pool's terms; otherwise only labels are drawn. Private
+    // L_FM reads its own Poisson batch, never this class-balanced one.
+    const privateFeatureMatching = config.dpFeatureClipNorm > 0 && config.featureMatchingWeight > 0;
+    const readsRealRows = (config.featureMatchingWeight > 0 && !privateFeatureMatching) || pool !== undefined;
     const generatorBatch = drawBatches(
       { ...inputs, config: { ...config, batchSampling: 'balanced' } },
       rng,
@@ -496,7 +545,11 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
     ]);
     const fakeOneHot = draws === 2 ? (tf.concat([oneHot, oneHot], 0) as tf.Tensor2D) : oneHot;
     // Real-side inputs of L_FM and L_SML depend on no generator weight: computed once, outside the tape.
-    const realCritic = real && config.featureMatchingWeight > 0 ? networks.criticize(real, oneHot).features : undefined;
+    const realMeans = privateFeatureMatching
+      ? privateRealMeans(networks, drawBatches(inputs, rng, 1), inputs)
+      : real && config.featureMatchingWeight > 0
+        ? classMeans(networks.criticize(real, oneHot).features, oneHot)
+        : undefined;
     const realPool = real && pool?.members.map((member) => member.network.apply(real));
     const terms: Partial<
       Record<
@@ -514,10 +567,15 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
         weighted.push(weight === 1 ? value : (tf.mul(value, weight) as tf.Scalar));
       };
       add('adversarial', generatorAdversarialLoss(score), 1);
-      if (realCritic)
+      if (realMeans)
         add(
           'featureMatching',
-          featureMatchingLoss(realCritic, oneHot, features, fakeOneHot),
+          // Private class means are of clipped features: the fakes' are clipped alike, so the two compare.
+          featureMatchingToMeans(
+            realMeans,
+            privateFeatureMatching ? clipRows(features, config.dpFeatureClipNorm) : features,
+            fakeOneHot,
+          ),
           config.featureMatchingWeight,
         );
       if (pool && realPool) {

@@ -26,6 +26,7 @@ describe('resolveDistillConfig', () => {
       batchSampling: 'balanced',
       dpClipNorm: 0,
       dpNoiseMultiplier: 0,
+      dpFeatureClipNorm: 0,
       dpDelta: 1e-5,
       poolSize: 3,
       poolRefreshSteps: 500,

@@ -35,6 +35,7 @@ export type DistillConfigProperties = {
   batchSampling: TUnion<[TLiteral<'balanced'>, TLiteral<'poisson'>]>;
   dpClipNorm: TNumber;
   dpNoiseMultiplier: TNumber;
+  dpFeatureClipNorm: TNumber;
   dpDelta: TNumber;
   poolSize: TInteger;
   poolRefreshSteps: TInteger;
@@ -84,11 +85,17 @@ export const DistillConfigSchema: TObject<DistillConfigProperties> = Type.Object
      * DP-SGD on the critic: each example's whole gradient contribution is clipped to this L2 norm
      * (and Gaussian noise of std dpNoiseMultiplier × dpClipNorm is added to the clipped sum); 0 = no
      * differential privacy. Needs batchSampling 'poisson' and every term that reads real rows
-     * outside the critic off (α, β, δ, ζ = 0, no labeler).
+     * outside the critic off (α unless dpFeatureClipNorm > 0, β, δ, ζ = 0, no labeler).
      */
     dpClipNorm: Type.Number({ minimum: 0, default: 0 }),
     /** σ: the noise std over the clip norm. */
     dpNoiseMultiplier: Type.Number({ minimum: 0, default: 0 }),
+    /**
+     * L_FM under DP-SGD: its real side becomes per-class means of the critic's features released by
+     * the Gaussian mechanism (each row's features clipped to this L2 norm, σ as the critic's; one
+     * more private step per generator step, which the accountant counts); 0 = L_FM stays off under DP.
+     */
+    dpFeatureClipNorm: Type.Number({ minimum: 0, default: 0 }),
     /** δ of the (ε, δ) guarantee the accountant reports. */
     dpDelta: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 1e-5 }),
     poolSize: Type.Integer({ minimum: 1, default: 3 }),
@@ -132,6 +139,11 @@ export function resolveDistillConfig(options: DistillOptions = {}): DistillConfi
     );
   }
   const outsideBoundary = filled.dpClipNorm > 0 ? termsReadingRealRowsOutsideTheCritic(filled) : [];
+  if (filled.dpFeatureClipNorm > 0 && !(filled.dpClipNorm > 0 && filled.featureMatchingWeight > 0))
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `distill option dpFeatureClipNorm: private feature matching needs DP-SGD (dpClipNorm > 0, got ${filled.dpClipNorm}) and feature matching on (featureMatchingWeight > 0, got ${filled.featureMatchingWeight})`,
+    );
   if (outsideBoundary.length > 0 || (filled.dpClipNorm > 0 && filled.batchSampling !== 'poisson'))
     throw new EmodistillError(
       ERROR_CODES.invalidOption,
@@ -147,7 +159,8 @@ export function resolveDistillConfig(options: DistillOptions = {}): DistillConfi
 function termsReadingRealRowsOutsideTheCritic(config: DistillConfig): string[] {
   return [
     ...(['featureMatchingWeight', 'softmaxMatchingWeight', 'poolMatchingWeight', 'speakerInvarianceWeight'] as const)
-      .filter((name) => config[name] > 0)
+      // L_FM is inside the boundary when its real class means are released privately.
+      .filter((name) => config[name] > 0 && !(name === 'featureMatchingWeight' && config.dpFeatureClipNorm > 0))
       .map((name) => `${name} (${config[name]})`),
     ...(config.labelerHiddenUnits.length > 0 ? ['labelerHiddenUnits'] : []),
   ];

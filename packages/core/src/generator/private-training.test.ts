@@ -4,6 +4,7 @@ import { epsilonOf } from '../privacy/rdp-accountant.js';
 import { expectEmodistillError } from '../../test/fixtures.js';
 import { resolveDistillConfig } from './distill-config.js';
 import { methodPreset } from './distill-methods.js';
+import { privateStepCount } from '../privacy/training-privacy.js';
 import { withDifferentialPrivacy } from './private-training.js';
 
 describe('withDifferentialPrivacy', () => {
@@ -27,6 +28,30 @@ describe('withDifferentialPrivacy', () => {
       1e-5,
     );
     expect(spent.epsilon).toBeLessThanOrEqual(3.7155);
+  });
+
+  it('keeps L_FM with a feature clip norm, and the accountant counts its class means as one more private step per generator step', () => {
+    // arrange
+    const preset = methodPreset('default').distill;
+
+    // act
+    const withFm = withDifferentialPrivacy(preset, { epsilon: 3, featureClipNorm: 10 }, 4800);
+    const withoutFm = withDifferentialPrivacy(preset, { epsilon: 3 }, 4800);
+
+    // assert
+    expect(withFm.turnedOff).not.toContain('featureMatchingWeight');
+    const config = resolveDistillConfig(withFm.options);
+    expect(config.featureMatchingWeight).toBeGreaterThan(0);
+    expect(config.dpFeatureClipNorm).toBe(10);
+    expect(privateStepCount(config, 2000)).toBe(2000 * (config.criticSteps + 1));
+    // Six private reads per generator step instead of five need more noise for the same ε.
+    expect(withFm.options.dpNoiseMultiplier!).toBeGreaterThan(withoutFm.options.dpNoiseMultiplier!);
+    const spent = epsilonOf(
+      { samplingRate: 64 / 4800, noiseMultiplier: withFm.options.dpNoiseMultiplier!, steps: privateStepCount(config, 2000) },
+      1e-5,
+    );
+    expect(spent.epsilon).toBeLessThanOrEqual(3);
+    expect(spent.epsilon).toBeGreaterThan(2.9);
   });
 
   it('needs exactly one of σ and ε', async () => {

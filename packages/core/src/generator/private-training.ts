@@ -1,5 +1,6 @@
 import { EmodistillError, ERROR_CODES } from '../errors.js';
 import { noiseMultiplierFor } from '../privacy/rdp-accountant.js';
+import { privateStepCount } from '../privacy/training-privacy.js';
 import { resolveDistillConfig, type DistillOptions } from './distill-config.js';
 
 /** DP-SGD as a user asks for it: a noise multiplier, or a target ε the accountant finds one for. */
@@ -12,9 +13,14 @@ export interface PrivateTrainingOptions {
   readonly clipNorm?: number;
   /** Default 1e-5. */
   readonly delta?: number;
+  /**
+   * Keep L_FM, its real class means released privately with each row's critic features clipped
+   * to this norm (one more private step per generator step); absent or 0: L_FM off.
+   */
+  readonly featureClipNorm?: number;
 }
 
-/** The settings whose terms read real rows outside the critic, which DP-SGD turns off. */
+/** The settings whose terms read real rows outside the critic, which DP-SGD turns off (L_FM unless made private). */
 const OUTSIDE_THE_CRITIC = [
   'featureMatchingWeight',
   'softmaxMatchingWeight',
@@ -40,24 +46,27 @@ export function withDifferentialPrivacy(
     );
   const config = resolveDistillConfig(options);
   const delta = privacy.delta ?? 1e-5;
-  const turnedOff = [
-    ...OUTSIDE_THE_CRITIC.filter((name) => config[name] > 0),
-    ...(config.labelerHiddenUnits.length > 0 ? ['labelerHiddenUnits'] : []),
-  ];
+  const featureClipNorm = config.featureMatchingWeight > 0 ? (privacy.featureClipNorm ?? 0) : 0;
+  const turnedOffTerms = OUTSIDE_THE_CRITIC.filter(
+    (name) => config[name] > 0 && !(name === 'featureMatchingWeight' && featureClipNorm > 0),
+  );
+  const turnedOff = [...turnedOffTerms, ...(config.labelerHiddenUnits.length > 0 ? ['labelerHiddenUnits'] : [])];
+  const privateConfig = { ...config, dpFeatureClipNorm: featureClipNorm };
   const noiseMultiplier =
     privacy.noiseMultiplier ??
     noiseMultiplierFor(
-      { samplingRate: Math.min(1, config.batchSize / trainingRows), steps: config.steps * config.criticSteps },
+      { samplingRate: Math.min(1, config.batchSize / trainingRows), steps: privateStepCount(privateConfig, config.steps) },
       { epsilon: privacy.epsilon!, delta },
     );
   return {
     options: {
       ...options,
-      ...Object.fromEntries(OUTSIDE_THE_CRITIC.map((name) => [name, 0])),
+      ...Object.fromEntries(turnedOffTerms.map((name) => [name, 0])),
       labelerHiddenUnits: [],
       batchSampling: 'poisson',
       dpClipNorm: privacy.clipNorm ?? 1,
       dpNoiseMultiplier: noiseMultiplier,
+      dpFeatureClipNorm: featureClipNorm,
       dpDelta: delta,
     },
     turnedOff,

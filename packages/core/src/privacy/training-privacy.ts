@@ -27,7 +27,7 @@ export const TrainingPrivacySchema: TObject<{
     samplingRate: Type.Number({ minimum: 0, maximum: 1 }),
     noiseMultiplier: Type.Number({ minimum: 0 }),
     clipNorm: Type.Number({ minimum: 0 }),
-    /** Critic updates: every one reads real rows. */
+    /** Releases that read real rows: critic updates, and private L_FM's class means when on. */
     privateSteps: Type.Number({ minimum: 0 }),
     /** What the bundle releases that the guarantee does not cover, by name. */
     notCovered: Type.Array(Type.String({ maxLength: 128 })),
@@ -35,6 +35,15 @@ export const TrainingPrivacySchema: TObject<{
   { additionalProperties: false },
 );
 export type TrainingPrivacy = Static<typeof TrainingPrivacySchema>;
+
+/**
+ * Private steps of `generatorSteps` DP-SGD generator steps: every critic update reads real rows,
+ * and so does each generator step's private L_FM (its class means), at the same rate and σ.
+ */
+export function privateStepCount(config: DistillConfig, generatorSteps: number): number {
+  const featureMatching = config.dpFeatureClipNorm > 0 && config.featureMatchingWeight > 0 ? 1 : 0;
+  return generatorSteps * (config.criticSteps + featureMatching);
+}
 
 /**
  * The accountant's figures for `privateSteps` critic updates on `set` under `config`'s DP-SGD:
