@@ -3,15 +3,21 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { epsilonOf, readFeatureSet, readGeneratorBundle } from '@emodistill/core';
+import {
+  epsilonFromRdp,
+  privateMomentsMechanism,
+  rdpCurve,
+  readFeatureSet,
+  readGeneratorBundle,
+} from '@emodistill/core';
 import { setUpFederation, spawnCli, spawnCoordinator } from '@emodistill/harness';
 import { adminStatus, cleanupsAfterEach, syntheticCorpus, waitFor } from './federation-fixtures.js';
 
 /*
  * A federation trained with DP-SGD (the round plan's settings), real processes on 127.0.0.1: each
  * site accounts its own rounds in its ledger and reports ε in its signed update; one site's budget
- * stops it before the round that would exceed it; the global bundle records each site's ε and
- * `coordinator export --max-epsilon` gates on it.
+ * stops it before the round that would exceed it (round 0's private moments counted); the global
+ * bundle records each site's ε and `coordinator export --max-epsilon` gates on it.
  */
 
 const { cleanups, track } = cleanupsAfterEach();
@@ -49,9 +55,15 @@ describe('a federation with differential privacy (real coordinator and site proc
       privacyBudget: (site) => (site === 0 ? budget : undefined),
     });
     const rows = (await readFeatureSet(layout.sites[0]!.features)).ids.length;
+    // Round 0's private moments (σ 7, 5 releases at sampling rate 1), then each round's critic updates.
+    const moments = rdpCurve(privateMomentsMechanism(7));
     const spentAfter = (rounds: number): number =>
-      epsilonOf(
-        { samplingRate: 16 / rows, noiseMultiplier: 1, steps: rounds * LOCAL_STEPS * PRIVATE_DISTILL.criticSteps },
+      epsilonFromRdp(
+        rdpCurve({
+          samplingRate: 16 / rows,
+          noiseMultiplier: 1,
+          steps: rounds * LOCAL_STEPS * PRIVATE_DISTILL.criticSteps,
+        }).map((rdp, i) => rdp + moments[i]!),
         1e-5,
       ).epsilon;
     budget = (spentAfter(2) + spentAfter(3)) / 2;
@@ -88,14 +100,18 @@ describe('a federation with differential privacy (real coordinator and site proc
     const refused = await exportWith(budget / 2, 'tight.bundle');
     const granted = await exportWith(1e6, 'global.bundle');
 
-    // assert: site-1 trained rounds 1 and 2 and refused round 3 before reading a row
+    // assert: site-1 sent private moments in round 0, trained rounds 1 and 2 and refused round 3 before reading a row
     const ledger = JSON.parse(await readFile(join(dir, 'site-1', 'privacy-ledger.json'), 'utf8'));
-    expect(ledger.entries.map((e: { round: number }) => e.round)).toEqual([1, 2]);
+    expect(ledger.entries.map((e: { round: number; kind: string }) => `${e.kind} ${e.round}`)).toEqual([
+      'statistics 0',
+      'training 1',
+      'training 2',
+    ]);
     const site1Log = await readFile(join(dir, 'site-1.log'), 'utf8');
     expect(site1Log).toMatch(/would take this site's ε to \d+\.\d\d per utterance .* above its privacy\.maxEpsilon/);
-    // site-2 (no budget) trained all three
+    // site-2 (no budget, but the plan's DP) sent private moments too and trained all three
     const ledger2 = JSON.parse(await readFile(join(dir, 'site-2', 'privacy-ledger.json'), 'utf8'));
-    expect(ledger2.entries).toHaveLength(3);
+    expect(ledger2.entries).toHaveLength(4);
     const bundle = await readGeneratorBundle(join(dir, 'global.bundle'));
     const recorded = bundle.metadata.provenance.federation!.sitePrivacy!;
     expect(recorded['site-1']!.epsilonUtterance).toBeCloseTo(spentAfter(2), 6);

@@ -474,7 +474,9 @@ describe('emodistill distill --dp-epsilon', () => {
     const { speakers } = await readFeatureSet(features);
     const largestSpeaker = Math.max(...[...new Set(speakers)].map((s) => speakers.filter((t) => t === s).length));
     expect(privacy.epsilonSpeaker).toBeCloseTo(largestSpeaker * privacy.epsilonUtterance, 6);
-    expect(privacy.notCovered).toEqual(['standardiser']);
+    // The standardiser is private by default (its releases are in ε), though EmoDB is too small for it to be accurate.
+    expect(privacy).toMatchObject({ notCovered: [], standardiserNoiseMultiplier: 7 });
+    expect(result.stderr).toMatch(/rows are too few for an accurate private standardiser at σ 7 \(about \d+ are needed/);
     expect(config).toMatchObject({ batchSampling: 'poisson', dpClipNorm: 1, featureMatchingWeight: 0 });
     const written = await readGeneratorBundle(bundle);
     expect(written.metadata.provenance.privacy).toEqual(privacy);

@@ -53,6 +53,13 @@ export type { PrivacySpend, RdpConversion } from './privacy/rdp-accountant.js';
 export { accountTrainingPrivacy, privateStepCount, TrainingPrivacySchema } from './privacy/training-privacy.js';
 export type { TrainingPrivacy } from './privacy/training-privacy.js';
 export {
+  DEFAULT_MOMENTS_NOISE_MULTIPLIER,
+  privateMoments,
+  privateMomentsMechanism,
+  privateMomentsRowsNeeded,
+} from './privacy/private-moments.js';
+export type { PrivateMoments, PrivateMomentsOptions } from './privacy/private-moments.js';
+export {
   checkRoundPlan,
   planRound,
   ROUND_PLAN_VERSION,

@@ -10,6 +10,8 @@ import {
   canonicalBytes,
   checkMessage,
   createDistillTrainer,
+  DEFAULT_MOMENTS_NOISE_MULTIPLIER,
+  privateMomentsRowsNeeded,
   latentOffsetOf,
   decodeGeneratorBundle,
   encodeSafetensors,
@@ -31,8 +33,21 @@ import {
 } from '@emodistill/core';
 import type { SiteConfig } from './config.js';
 import { SITE_AGENT_ERRORS, SiteAgentError } from './errors.js';
-import { prepareUpdate, statisticsPayload, weightDelta, type PreparedUpdate } from './local-update.js';
-import { planPrivateTraining, readPrivacyLedger, recordPrivateTraining, type PrivacyLedger } from './privacy-ledger.js';
+import {
+  cryptoRng,
+  prepareUpdate,
+  statisticsPayload,
+  weightDelta,
+  type PreparedUpdate,
+  type StatisticsRelease,
+} from './local-update.js';
+import {
+  planPrivateStatistics,
+  planPrivateTraining,
+  readPrivacyLedger,
+  recordPrivateTraining,
+  type PrivacyLedger,
+} from './privacy-ledger.js';
 
 export interface SiteProgress {
   readonly round: number;
@@ -163,17 +178,44 @@ export async function joinFederation(config: SiteConfig, options: JoinOptions): 
     return bytes;
   }
 
+  /**
+   * Round 0's moments: private when this site will train privately (the announced plan's DP-SGD)
+   * or has a budget of its own, and then in the ledger (and within the budget) before a row is read.
+   */
+  async function statisticsRelease(announcement: RoundAnnouncement): Promise<StatisticsRelease> {
+    const { dpClipNorm, dpDelta } = resolveDistillConfig({ ...announcement.plan.distill });
+    if (!(dpClipNorm > 0) && config.privacy.maxEpsilon === undefined) return statisticsPayload(set);
+    const noiseMultiplier = config.privacy.statisticsNoiseMultiplier ?? DEFAULT_MOMENTS_NOISE_MULTIPLIER;
+    const planned = planPrivateStatistics(
+      { round: announcement.round, noiseMultiplier, delta: dpDelta, set, maxEpsilon: config.privacy.maxEpsilon },
+      (ledger ??= await readPrivacyLedger(config.privacy.ledger, config.siteId)),
+    );
+    ledger = await recordPrivateTraining(config.privacy.ledger, ledger, planned.entry);
+    log.info(
+      { round: announcement.round, noiseMultiplier, epsilonUtterance: planned.spent.epsilonUtterance, delta: dpDelta },
+      'statistics released with differential privacy',
+    );
+    const rowsNeeded = privateMomentsRowsNeeded(set.dimension, noiseMultiplier);
+    if (set.ids.length < rowsNeeded)
+      log.warn(
+        { rows: set.ids.length, rowsNeeded, dimension: set.dimension, noiseMultiplier },
+        'too few rows for accurate private moments: expect a poor standardiser',
+      );
+    return statisticsPayload(set, { noiseMultiplier, rng: cryptoRng() });
+  }
+
   async function localUpdate(announcement: RoundAnnouncement): Promise<PreparedUpdate> {
     if (announcement.kind === 'statistics') {
+      const statistics = await statisticsRelease(announcement);
       return prepareUpdate(
         {
           siteId: config.siteId,
           round: announcement.round,
           baseVersion: announcement.baseVersion,
-          numExamples: set.ids.length,
+          numExamples: statistics.numExamples,
           metrics: { speakers: new Set(set.speakers).size },
         },
-        statisticsPayload(set),
+        statistics.payload,
         keys,
       );
     }

@@ -29,7 +29,7 @@ export const SiteConfigSchema: TObject<{
   backend: TUnion<TLiteral<BackendName>[]>;
   compute: TUnion<TLiteral<ComputePath>[]>;
   finalBundle: TOptional<TString>;
-  privacy: TObject<{ maxEpsilon: TOptional<TNumber>; ledger: TString }>;
+  privacy: TObject<{ maxEpsilon: TOptional<TNumber>; ledger: TString; statisticsNoiseMultiplier: TOptional<TNumber> }>;
 }> = Type.Object(
   {
     siteId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
@@ -59,7 +59,7 @@ export const SiteConfigSchema: TObject<{
     ),
     /** Where to write the final global generator when the federation finishes (optional). */
     finalBundle: Type.Optional(Type.String({ minLength: 1 })),
-    /** Differential privacy across rounds (DP-SGD settings come in the round plan). */
+    /** Differential privacy across rounds (DP-SGD settings come in the round plan; round 0's moments are set here). */
     privacy: Type.Object(
       {
         /**
@@ -67,8 +67,13 @@ export const SiteConfigSchema: TObject<{
          * that would exceed it, or any round without DP, is refused before it reads a row. Absent: no budget.
          */
         maxEpsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-        /** The ledger of every private training this site ran (kept across restarts). */
+        /** The ledger of every private release this site made (kept across restarts). */
         ledger: Type.String({ minLength: 1, default: 'privacy-ledger.json' }),
+        /**
+         * σ of round 0's private moments (core privateMoments; default 7: ε ≈ 1.58 at δ = 1e-5 by
+         * itself). They are private whenever the round plan trains with DP or maxEpsilon is set.
+         */
+        statisticsNoiseMultiplier: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -1,12 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import {
   canonicalBytes,
   computeMoments,
   encodeSafetensors,
+  privateMoments,
   PROTOCOL,
   signBytes,
   type FeatureSet,
   type KeyPair,
+  type Rng,
   type SignedUpdate,
   type UpdateHeader,
   type WeightSnapshot,
@@ -18,10 +20,25 @@ export interface PreparedUpdate {
   readonly payload: Uint8Array;
 }
 
-/** Round 0's payload: per-dimension mean and variance of the site's training rows, with its classes and feature spec. */
-export function statisticsPayload(set: FeatureSet): Uint8Array {
-  const moments = computeMoments(set.features, set.dimension);
-  return encodeSafetensors(
+/** Round 0's update: its payload and the row count it stands for (the header's numExamples). */
+export interface StatisticsRelease {
+  readonly payload: Uint8Array;
+  readonly numExamples: number;
+}
+
+/**
+ * Round 0's payload: per-dimension mean and variance of the site's training rows, with its classes,
+ * feature spec and number of speakers. With `privately`, the moments and the row count are core's
+ * privateMoments (accounted by the caller beforehand); the number of speakers is sent as it is.
+ */
+export function statisticsPayload(
+  set: FeatureSet,
+  privately?: { readonly noiseMultiplier: number; readonly rng: Rng },
+): StatisticsRelease {
+  const moments = privately
+    ? privateMoments(set.features, set.dimension, privately).moments
+    : computeMoments(set.features, set.dimension);
+  const payload = encodeSafetensors(
     [
       { name: PROTOCOL.momentMeanTensor, shape: [set.dimension], values: moments.mean },
       { name: PROTOCOL.momentVarianceTensor, shape: [set.dimension], values: moments.variance },
@@ -34,6 +51,25 @@ export function statisticsPayload(set: FeatureSet): Uint8Array {
       }),
     },
   );
+  return { payload, numExamples: privately ? moments.count : set.ids.length };
+}
+
+/**
+ * Uniform numbers in [0, 1) from the operating system's cryptographic generator (53 bits each): the
+ * noise of a private release must not be predictable from a seed.
+ */
+export function cryptoRng(): Rng {
+  const buffer = new BigUint64Array(512);
+  let next = buffer.length;
+  return {
+    next(): number {
+      if (next === buffer.length) {
+        randomFillSync(buffer);
+        next = 0;
+      }
+      return Number(buffer[next++]! >> 11n) / 2 ** 53;
+    },
+  };
 }
 
 /** Δ = w_local − w_global, tensor by tensor (names and order of `global`). */

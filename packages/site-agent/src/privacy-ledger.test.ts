@@ -2,9 +2,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { epsilonOf, resolveDistillConfig, type FeatureSet } from '@emodistill/core';
+import { epsilonFromRdp, epsilonOf, rdpCurve, resolveDistillConfig, type FeatureSet } from '@emodistill/core';
 import { SITE_AGENT_ERRORS } from './errors.js';
-import { planPrivateTraining, readPrivacyLedger, recordPrivateTraining } from './privacy-ledger.js';
+import {
+  planPrivateStatistics,
+  planPrivateTraining,
+  readPrivacyLedger,
+  recordPrivateTraining,
+} from './privacy-ledger.js';
 
 /** 4,800 rows of 60 speakers (80 each): only the row and speaker counts matter to the accountant. */
 const SET = {
@@ -79,6 +84,47 @@ describe('the site privacy ledger', () => {
       planPrivateTraining({ round: 2, localSteps: 10, distill: resolveDistillConfig({}), set: SET }, ledger),
     ).toBeUndefined();
     expect((await readPrivacyLedger(path, 'site-a')).entries).toHaveLength(1);
+  });
+
+  it('reads a ledger from before entries had a kind, and adds round 0’s private moments to its spend', async () => {
+    // arrange: a training entry as earlier site agents wrote it (no kind)
+    const path = join(dir, 'old.json');
+    const training = {
+      round: 1,
+      samplingRate: 64 / 4800,
+      noiseMultiplier: 1.5,
+      steps: 2000,
+      at: '2026-01-01T00:00:00.000Z',
+    };
+    await writeFile(path, JSON.stringify({ version: 1, siteId: 'site-a', entries: [training] }));
+    const ledger = await readPrivacyLedger(path, 'site-a');
+
+    // act
+    const planned = planPrivateStatistics(
+      { round: 0, noiseMultiplier: 7, delta: 1e-5, set: SET, maxEpsilon: 10 },
+      ledger,
+    );
+    const recorded = await recordPrivateTraining(path, ledger, planned.entry);
+
+    // assert: the moments are 5 Gaussian releases at σ 7, composed with the training by their RDP curves
+    expect(planned.entry).toMatchObject({
+      round: 0,
+      kind: 'statistics',
+      samplingRate: 1,
+      noiseMultiplier: 7,
+      steps: 5,
+    });
+    const curves = [rdpCurve(training), rdpCurve({ samplingRate: 1, noiseMultiplier: 7, steps: 5 })];
+    const both = epsilonFromRdp(
+      curves[0]!.map((rdp, i) => rdp + curves[1]![i]!),
+      1e-5,
+    ).epsilon;
+    expect(planned.spent.epsilonUtterance).toBeCloseTo(both, 9);
+    expect(both).toBeGreaterThan(epsilonOf(training, 1e-5).epsilon);
+    expect((await readPrivacyLedger(path, 'site-a')).entries).toEqual(recorded.entries);
+    expect(() =>
+      planPrivateStatistics({ round: 0, noiseMultiplier: 7, delta: 1e-5, set: SET, maxEpsilon: both - 0.01 }, ledger),
+    ).toThrow(expect.objectContaining({ code: SITE_AGENT_ERRORS.privacyBudgetExceeded }));
   });
 
   it('refuses a ledger of another site, or one that does not parse, rather than start over', async () => {

@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import {
   epsilonFromRdp,
   groupPrivacy,
+  privateMomentsMechanism,
   privateStepCount,
   rdpCurve,
   RDP_ORDERS,
@@ -12,13 +13,17 @@ import {
 } from '@emodistill/core';
 import { SITE_AGENT_ERRORS, SiteAgentError } from './errors.js';
 
-/** One private training of a round: what the accountant needs to compose it with the others. */
+/**
+ * One private release of a round — a training, or round 0's moments — with what the accountant
+ * needs to compose it with the others. Entries written before `kind` existed are trainings.
+ */
 const LedgerEntrySchema: TSchema = Type.Object(
   {
     round: Type.Integer({ minimum: 0 }),
+    kind: Type.Optional(Type.Union([Type.Literal('training'), Type.Literal('statistics')])),
     samplingRate: Type.Number({ minimum: 0, maximum: 1 }),
     noiseMultiplier: Type.Number({ minimum: 0 }),
-    /** Critic updates: every one reads real rows. */
+    /** Releases that read real rows: a training's critic updates, or the moments' Gaussian releases. */
     steps: Type.Integer({ minimum: 0 }),
     at: Type.String(),
   },
@@ -30,6 +35,8 @@ const PrivacyLedgerSchema: TSchema = Type.Object(
 );
 export interface LedgerEntry {
   readonly round: number;
+  /** Absent in entries written before round 0 was private: a training. */
+  readonly kind?: 'training' | 'statistics';
   readonly samplingRate: number;
   readonly noiseMultiplier: number;
   readonly steps: number;
@@ -87,7 +94,7 @@ export async function recordPrivateTraining(
   return next;
 }
 
-/** ε per utterance and per speaker (group privacy over the site's largest speaker) of these trainings. */
+/** ε per utterance and per speaker (group privacy over the site's largest speaker) of these releases. */
 export function privacySpent(entries: readonly LedgerEntry[], delta: number, set: FeatureSet): PrivacySpent {
   const curve = new Array<number>(RDP_ORDERS.length).fill(0);
   for (const entry of entries) rdpCurve(entry).forEach((rdp, i) => (curve[i]! += rdp));
@@ -121,18 +128,48 @@ export function planPrivateTraining(
   }
   const entry: LedgerEntry = {
     round,
+    kind: 'training',
     samplingRate: Math.min(1, distill.batchSize / set.ids.length),
     noiseMultiplier: distill.dpNoiseMultiplier,
     steps: privateStepCount(distill, localSteps),
     at: new Date().toISOString(),
   };
-  const spent = privacySpent([...ledger.entries, entry], distill.dpDelta, set);
+  return { entry, spent: checkBudget(entry, { ledger, delta: distill.dpDelta, set, maxEpsilon }, 'training') };
+}
+
+/**
+ * The ledger entry of round 0's private moments (core privateMoments: Gaussian releases at
+ * sampling rate 1, `privateMomentsMechanism(σ).steps` of them), after checking the site's budget
+ * as a training round's: over `maxEpsilon`, the moments are refused before a row is read.
+ */
+export function planPrivateStatistics(
+  options: { round: number; noiseMultiplier: number; delta: number; set: FeatureSet; maxEpsilon?: number },
+  ledger: PrivacyLedger,
+): { entry: LedgerEntry; spent: PrivacySpent } {
+  const { round, noiseMultiplier, delta, set, maxEpsilon } = options;
+  const entry: LedgerEntry = {
+    round,
+    kind: 'statistics',
+    ...privateMomentsMechanism(noiseMultiplier),
+    at: new Date().toISOString(),
+  };
+  return { entry, spent: checkBudget(entry, { ledger, delta, set, maxEpsilon }, 'sending its statistics') };
+}
+
+/** What the ledger with `entry` spends; throws PRIVACY_BUDGET_EXCEEDED when that passes `maxEpsilon`. */
+function checkBudget(
+  entry: LedgerEntry,
+  context: { ledger: PrivacyLedger; delta: number; set: FeatureSet; maxEpsilon?: number },
+  refused: string,
+): PrivacySpent {
+  const { ledger, delta, set, maxEpsilon } = context;
+  const spent = privacySpent([...ledger.entries, entry], delta, set);
   if (maxEpsilon !== undefined && !(spent.epsilonUtterance <= maxEpsilon))
     throw new SiteAgentError(
       SITE_AGENT_ERRORS.privacyBudgetExceeded,
-      `round ${round} would take this site's ε to ${spent.epsilonUtterance.toFixed(2)} per utterance (δ = ${spent.delta}), above its privacy.maxEpsilon ${maxEpsilon}: not training`,
+      `round ${entry.round} would take this site's ε to ${spent.epsilonUtterance.toFixed(2)} per utterance (δ = ${spent.delta}), above its privacy.maxEpsilon ${maxEpsilon}: not ${refused}`,
     );
-  return { entry, spent };
+  return spent;
 }
 
 function ledgerError(path: string, why: string): SiteAgentError {

@@ -4,6 +4,7 @@ import {
   createGeneratorBundle,
   distill,
   methodPreset,
+  privateMomentsRowsNeeded,
   readFeatureSet,
   resolveDistillConfig,
   selectBackend,
@@ -45,6 +46,7 @@ interface DistillFlags {
   dpClip?: number;
   dpDelta?: number;
   dpFeatureClip?: number;
+  dpStandardiserNoise?: number;
   criticSteps?: number;
   batchSize?: number;
   checkpoint?: string;
@@ -100,6 +102,11 @@ export function distillCommand(context: () => CommandContext): Command {
     .option('--dp-clip <C>', 'per-example clip norm of DP-SGD (default 1)', parsePositiveNumber)
     .option('--dp-delta <δ>', 'δ of the DP guarantee (default 1e-5)', parsePositiveNumber)
     .option(
+      '--dp-standardiser-noise <σ>',
+      'σ of the private standardiser under DP (default 7: ε ≈ 1.6 of its own, composed into the reported ε; needs about 30·σ·√dimension rows); 0 fits it exactly, outside the guarantee',
+      parseNonNegativeNumber,
+    )
+    .option(
       '--dp-feature-clip <C>',
       'keep feature matching under DP: its real class means released by the Gaussian mechanism, each row\'s critic features clipped to this norm (e.g. 10; the accountant counts one more private step per generator step)',
       parsePositiveNumber,
@@ -136,7 +143,7 @@ export function distillCommand(context: () => CommandContext): Command {
         ...(flags.criticSteps !== undefined && { criticSteps: flags.criticSteps }),
         ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
       };
-      const config = resolveDistillConfig(privately(options, flags, set.ids.length, context().notice));
+      const config = resolveDistillConfig(privately(options, flags, set.ids.length, set.dimension, context().notice));
       log.info(
         { rows: set.ids.length, classes: set.classNames.length, dimension: set.dimension, config },
         `distillation started (method ${flags.method})`,
@@ -195,6 +202,7 @@ function privately(
   options: DistillOptions,
   flags: DistillFlags,
   trainingRows: number,
+  dimension: number,
   notice: (text: string) => void,
 ): DistillOptions {
   if (flags.dpEpsilon === undefined && flags.dpNoise === undefined) return options;
@@ -206,10 +214,17 @@ function privately(
       clipNorm: flags.dpClip,
       delta: flags.dpDelta,
       featureClipNorm: flags.dpFeatureClip,
+      standardiserNoiseMultiplier: flags.dpStandardiserNoise,
     },
     trainingRows,
   );
   if (turnedOff.length > 0)
     notice(`differential privacy: turned off ${turnedOff.join(', ')} (they read real rows outside the private critic)`);
+  const { dpStandardiserNoiseMultiplier: sigma } = resolveDistillConfig(private_);
+  const rowsNeeded = privateMomentsRowsNeeded(dimension, sigma);
+  if (sigma > 0 && trainingRows < rowsNeeded)
+    notice(
+      `differential privacy: ${trainingRows} rows are too few for an accurate private standardiser at σ ${sigma} (about ${rowsNeeded} are needed for ${dimension} dimensions); expect poor samples, or fit it exactly with --dp-standardiser-noise 0 (then outside the guarantee)`,
+    );
   return private_;
 }

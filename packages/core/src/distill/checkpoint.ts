@@ -63,6 +63,21 @@ export async function saveCheckpoint(
   );
 }
 
+/** The secret seed a private run's checkpoint at `path` keeps; undefined without one (or no checkpoint). */
+export async function checkpointPrivateSeed(path: string): Promise<number | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const { privateSeed } = JSON.parse(decodeSafetensors(bytes, path).metadata[METADATA_KEY] ?? '{}') as {
+    privateSeed?: unknown;
+  };
+  return typeof privateSeed === 'number' ? privateSeed : undefined;
+}
+
 /**
  * Loads a checkpoint into fresh networks and optimizers. @returns the generator steps already done,
  * or 0 when `path` does not exist. Refuses a checkpoint of other data or settings.

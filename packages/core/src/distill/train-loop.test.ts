@@ -10,6 +10,7 @@ import type { WeightSnapshot } from '../tensors/named-tensor.js';
 import { expectEmodistillError, float32Bits, useTempDir } from '../../test/fixtures.js';
 import { resolveDistillConfig, type DistillOptions } from '../generator/distill-config.js';
 import { createDistillTrainer, distill, type DistillProgress } from './train-loop.js';
+import { fitStandardiser } from '../stats/standardise.js';
 import { useWasmBackend } from '../../test/backend.js';
 
 /** 40 rows × 6 dims, three classes whose means differ, on an offset and scale that need standardising. */
@@ -230,7 +231,7 @@ describe('distill', () => {
       // The secret seed given as the public one: the same Poisson batches.
       const clippedNoNoise = await distill(
         set,
-        { ...PRIVATE, dpClipNorm: 1e30, dpNoiseMultiplier: 0 },
+        { ...PRIVATE, dpClipNorm: 1e30, dpNoiseMultiplier: 0, dpStandardiserNoiseMultiplier: 0 },
         { privateSeed: TINY.seed },
       );
 
@@ -238,6 +239,27 @@ describe('distill', () => {
       expect(bitsOf(clippedNoNoise.generatorWeights)).toEqual(bitsOf(plain.generatorWeights));
       expect(plain.privacy).toBeUndefined();
       expect(clippedNoNoise.privacy?.epsilonUtterance).toBe(Infinity);
+      expect(clippedNoNoise.privacy?.notCovered).toEqual(['standardiser']);
+    });
+
+    it('fits the standardiser privately by default, inside the guarantee: its releases are in ε', async () => {
+      // arrange
+      const set = makeSet();
+      const options = { ...PRIVATE, dpClipNorm: 1, dpNoiseMultiplier: 1.2 };
+
+      // act
+      const exact = await distill(set, { ...options, dpStandardiserNoiseMultiplier: 0 }, { privateSeed: 5 });
+      const covered = await distill(set, options, { privateSeed: 5 });
+      const again = await distill(set, options, { privateSeed: 5 });
+
+      // assert
+      expect(Array.from(exact.standardiser.mean)).toEqual(Array.from(fitStandardiser(set.features, 6).mean));
+      expect(Array.from(covered.standardiser.mean)).not.toEqual(Array.from(exact.standardiser.mean));
+      expect(Array.from(again.standardiser.std)).toEqual(Array.from(covered.standardiser.std));
+      expect(covered.standardiser.std.every((std) => std > 0 && Number.isFinite(std))).toBe(true);
+      expect(exact.privacy!.notCovered).toEqual(['standardiser']);
+      expect(covered.privacy).toMatchObject({ notCovered: [], standardiserNoiseMultiplier: 7 });
+      expect(covered.privacy!.epsilonUtterance).toBeGreaterThan(exact.privacy!.epsilonUtterance);
     });
 
     it('clipping and noise change the training, seeded, and the accountant reports ε per utterance and per speaker', async () => {

@@ -4,7 +4,15 @@ import { applyStandardiser, fitStandardiser, type Standardiser } from '../stats/
 import { createRng, normalSamples, type Rng } from '../random/rng.js';
 import { applySnapshot, toSnapshot } from '../models/weight-snapshot.js';
 import type { WeightSnapshot } from '../tensors/named-tensor.js';
-import { loadCheckpoint, saveCheckpoint, trainingFingerprint, type CheckpointState } from './checkpoint.js';
+import {
+  checkpointPrivateSeed,
+  loadCheckpoint,
+  saveCheckpoint,
+  trainingFingerprint,
+  type CheckpointState,
+} from './checkpoint.js';
+import { privateMoments } from '../privacy/private-moments.js';
+import { combineMoments } from '../aggregation/moments.js';
 import { createClassifierPool, type ClassifierPool } from './classifier-pool.js';
 import { resolveDistillConfig, type DistillConfig, type DistillOptions } from '../generator/distill-config.js';
 import { diversityLoss } from './losses/diversity.js';
@@ -268,8 +276,23 @@ export async function distill(
 ): Promise<DistillResult> {
   const config = resolveDistillConfig(options);
   const started = performance.now();
+  // A resumed private run continues with its checkpoint's secret seed, which the private standardiser also draws from.
+  const privateSeed =
+    config.dpClipNorm > 0
+      ? ((run.checkpoint && (await checkpointPrivateSeed(run.checkpoint.path))) ?? run.privateSeed ?? secretSeed())
+      : undefined;
+  const privateStandardiser =
+    privateSeed !== undefined && config.dpStandardiserNoiseMultiplier > 0
+      ? combineMoments([
+          privateMoments(set.features, set.dimension, {
+            noiseMultiplier: config.dpStandardiserNoiseMultiplier,
+            rng: createRng(stepSeed(privateSeed, 0, 4000)),
+          }).moments,
+        ])
+      : undefined;
   const trainer = createDistillTrainer(set, config, {
-    ...(run.privateSeed !== undefined && { privateSeed: run.privateSeed }),
+    ...(privateSeed !== undefined && { privateSeed }),
+    ...(privateStandardiser && { standardiser: privateStandardiser }),
   });
   try {
     const fingerprint = trainingFingerprint(set, config);

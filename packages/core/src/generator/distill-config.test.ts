@@ -27,6 +27,7 @@ describe('resolveDistillConfig', () => {
       dpClipNorm: 0,
       dpNoiseMultiplier: 0,
       dpFeatureClipNorm: 0,
+      dpStandardiserNoiseMultiplier: 7,
       dpDelta: 1e-5,
       poolSize: 3,
       poolRefreshSteps: 500,

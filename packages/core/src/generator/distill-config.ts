@@ -10,6 +10,7 @@ import {
 } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { EmodistillError, ERROR_CODES } from '../errors.js';
+import { DEFAULT_MOMENTS_NOISE_MULTIPLIER } from '../privacy/private-moments.js';
 
 /**
  * Distillator settings. Defaults: α = 0.01, β = 1, γ = 0.1, n_critic = 5, a pool of 3 classifiers
@@ -36,6 +37,7 @@ export type DistillConfigProperties = {
   dpClipNorm: TNumber;
   dpNoiseMultiplier: TNumber;
   dpFeatureClipNorm: TNumber;
+  dpStandardiserNoiseMultiplier: TNumber;
   dpDelta: TNumber;
   poolSize: TInteger;
   poolRefreshSteps: TInteger;
@@ -96,6 +98,12 @@ export const DistillConfigSchema: TObject<DistillConfigProperties> = Type.Object
      * more private step per generator step, which the accountant counts); 0 = L_FM stays off under DP.
      */
     dpFeatureClipNorm: Type.Number({ minimum: 0, default: 0 }),
+    /**
+     * Under DP-SGD, σ of the private standardiser (privacy/private-moments.ts: three Gaussian
+     * releases, ε ≈ 1.58 at δ = 1e-5 by itself at the default 7, composed with the training's); it
+     * needs about 30 · σ · √dimension rows. 0 = fitted exactly, and then not covered by the guarantee.
+     */
+    dpStandardiserNoiseMultiplier: Type.Number({ minimum: 0, default: DEFAULT_MOMENTS_NOISE_MULTIPLIER }),
     /** δ of the (ε, δ) guarantee the accountant reports. */
     dpDelta: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 1e-5 }),
     poolSize: Type.Integer({ minimum: 1, default: 3 }),

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
-import { epsilonOf } from '../privacy/rdp-accountant.js';
+import { epsilonFromRdp, epsilonOf, rdpCurve } from '../privacy/rdp-accountant.js';
 import { expectEmodistillError } from '../../test/fixtures.js';
 import { resolveDistillConfig } from './distill-config.js';
 import { methodPreset } from './distill-methods.js';
-import { privateStepCount } from '../privacy/training-privacy.js';
+import { privateStepCount, standardiserCurve } from '../privacy/training-privacy.js';
 import { withDifferentialPrivacy } from './private-training.js';
 
 describe('withDifferentialPrivacy', () => {
@@ -21,7 +21,11 @@ describe('withDifferentialPrivacy', () => {
   });
 
   it('finds σ for a target ε on this many rows: 10,000 critic steps of batch 64 on 4,800 rows, ε 3.7 → σ ≈ 2', () => {
-    const { options } = withDifferentialPrivacy({ steps: 2000, criticSteps: 5 }, { epsilon: 3.7155 }, 4800);
+    const { options } = withDifferentialPrivacy(
+      { steps: 2000, criticSteps: 5 },
+      { epsilon: 3.7155, standardiserNoiseMultiplier: 0 },
+      4800,
+    );
     expect(options.dpNoiseMultiplier).toBeCloseTo(2, 2);
     const spent = epsilonOf(
       { samplingRate: 64 / 4800, noiseMultiplier: options.dpNoiseMultiplier!, steps: 10000 },
@@ -35,8 +39,9 @@ describe('withDifferentialPrivacy', () => {
     const preset = methodPreset('default').distill;
 
     // act
-    const withFm = withDifferentialPrivacy(preset, { epsilon: 3, featureClipNorm: 10 }, 4800);
-    const withoutFm = withDifferentialPrivacy(preset, { epsilon: 3 }, 4800);
+    const exactStandardiser = { standardiserNoiseMultiplier: 0 };
+    const withFm = withDifferentialPrivacy(preset, { epsilon: 3, featureClipNorm: 10, ...exactStandardiser }, 4800);
+    const withoutFm = withDifferentialPrivacy(preset, { epsilon: 3, ...exactStandardiser }, 4800);
 
     // assert
     expect(withFm.turnedOff).not.toContain('featureMatchingWeight');
@@ -52,6 +57,22 @@ describe('withDifferentialPrivacy', () => {
     );
     expect(spent.epsilon).toBeLessThanOrEqual(3);
     expect(spent.epsilon).toBeGreaterThan(2.9);
+  });
+
+  it('leaves room in ε for the private standardiser: σ for the training is found with its releases composed', () => {
+    // act
+    const { options } = withDifferentialPrivacy({ steps: 2000, criticSteps: 5 }, { epsilon: 3.7155 }, 4800);
+
+    // assert
+    const config = resolveDistillConfig(options);
+    expect(config.dpStandardiserNoiseMultiplier).toBe(7);
+    expect(options.dpNoiseMultiplier!).toBeGreaterThan(2.01);
+    const curve = rdpCurve({ samplingRate: 64 / 4800, noiseMultiplier: options.dpNoiseMultiplier!, steps: 10000 }).map(
+      (rdp, i) => rdp + standardiserCurve(config)[i]!,
+    );
+    const spent = epsilonFromRdp(curve, 1e-5).epsilon;
+    expect(spent).toBeLessThanOrEqual(3.7155);
+    expect(spent).toBeGreaterThan(3.7);
   });
 
   it('needs exactly one of σ and ε', async () => {

@@ -1,6 +1,6 @@
 import { EmodistillError, ERROR_CODES } from '../errors.js';
 import { noiseMultiplierFor } from '../privacy/rdp-accountant.js';
-import { privateStepCount } from '../privacy/training-privacy.js';
+import { privateStepCount, standardiserCurve } from '../privacy/training-privacy.js';
 import { resolveDistillConfig, type DistillOptions } from './distill-config.js';
 
 /** DP-SGD as a user asks for it: a noise multiplier, or a target ε the accountant finds one for. */
@@ -18,6 +18,8 @@ export interface PrivateTrainingOptions {
    * to this norm (one more private step per generator step); absent or 0: L_FM off.
    */
   readonly featureClipNorm?: number;
+  /** σ of the private standardiser (default the config's, 7); 0: fitted exactly, not covered. */
+  readonly standardiserNoiseMultiplier?: number;
 }
 
 /** The settings whose terms read real rows outside the critic, which DP-SGD turns off (L_FM unless made private). */
@@ -51,12 +53,18 @@ export function withDifferentialPrivacy(
     (name) => config[name] > 0 && !(name === 'featureMatchingWeight' && featureClipNorm > 0),
   );
   const turnedOff = [...turnedOffTerms, ...(config.labelerHiddenUnits.length > 0 ? ['labelerHiddenUnits'] : [])];
-  const privateConfig = { ...config, dpFeatureClipNorm: featureClipNorm };
+  const privateConfig = {
+    ...config,
+    dpFeatureClipNorm: featureClipNorm,
+    dpStandardiserNoiseMultiplier: privacy.standardiserNoiseMultiplier ?? config.dpStandardiserNoiseMultiplier,
+  };
   const noiseMultiplier =
     privacy.noiseMultiplier ??
     noiseMultiplierFor(
       { samplingRate: Math.min(1, config.batchSize / trainingRows), steps: privateStepCount(privateConfig, config.steps) },
       { epsilon: privacy.epsilon!, delta },
+      'classic',
+      standardiserCurve(privateConfig),
     );
   return {
     options: {
@@ -67,6 +75,7 @@ export function withDifferentialPrivacy(
       dpClipNorm: privacy.clipNorm ?? 1,
       dpNoiseMultiplier: noiseMultiplier,
       dpFeatureClipNorm: featureClipNorm,
+      dpStandardiserNoiseMultiplier: privateConfig.dpStandardiserNoiseMultiplier,
       dpDelta: delta,
     },
     turnedOff,

@@ -32,6 +32,19 @@ describe('RDP accountant', () => {
     expect(subsampledGaussianRdp(0, 1, 8)).toBe(0);
   });
 
+  it('meets the unsubsampled Gaussian mechanism as q → 1: its binomial sum tends to α/(2σ²)', () => {
+    for (const [sigma, order] of [
+      [7, 16],
+      [1.5, 3],
+      [20, 100],
+    ] as const) {
+      const gaussian = order / (2 * sigma * sigma);
+      expect(subsampledGaussianRdp(1, sigma, order)).toBeCloseTo(gaussian, 12);
+      expect(subsampledGaussianRdp(1 - 1e-9, sigma, order)).toBeCloseTo(gaussian, 6);
+      expect(subsampledGaussianRdp(1 - 1e-9, sigma, order)).toBeLessThanOrEqual(gaussian);
+    }
+  });
+
   it('gives the scale figures of DP at batch 64 and 10,000 steps: EmoDB (430 rows) is not private, 4,800 rows are', () => {
     const epsilon = (rows: number, sigma: number): number =>
       epsilonOf({ samplingRate: 64 / rows, noiseMultiplier: sigma, steps: 10000 }, 1e-5).epsilon;

@@ -100,16 +100,22 @@ export function epsilonOf(
 }
 
 /**
- * The smallest noise multiplier σ (to 0.1 %) whose T steps at sampling rate q stay within ε at δ:
+ * The smallest noise multiplier σ (to 0.1 %) whose T steps at sampling rate q — composed with the
+ * RDP curve `alongside` (other releases of the same data), if given — stay within ε at δ:
  * bisection, ε falling monotonically with σ. Throws when even σ = 1000 does not reach it.
  */
 export function noiseMultiplierFor(
   mechanism: { samplingRate: number; steps: number },
   target: { epsilon: number; delta: number },
   conversion: RdpConversion = 'classic',
+  alongside?: readonly number[],
 ): number {
   const epsilonAt = (sigma: number): number =>
-    epsilonOf({ ...mechanism, noiseMultiplier: sigma }, target.delta, conversion).epsilon;
+    epsilonFromRdp(
+      rdpCurve({ ...mechanism, noiseMultiplier: sigma }).map((rdp, i) => rdp + (alongside?.[i] ?? 0)),
+      target.delta,
+      conversion,
+    ).epsilon;
   let high = 1;
   while (epsilonAt(high) > target.epsilon) {
     high *= 2;

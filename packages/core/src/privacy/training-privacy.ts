@@ -1,7 +1,8 @@
-import { Type, type Static, type TArray, type TNumber, type TObject, type TString } from '@sinclair/typebox';
+import { Type, type Static, type TArray, type TNumber, type TObject, type TOptional, type TString } from '@sinclair/typebox';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { DistillConfig } from '../generator/distill-config.js';
-import { epsilonOf, groupPrivacy } from './rdp-accountant.js';
+import { epsilonFromRdp, groupPrivacy, rdpCurve, RDP_ORDERS } from './rdp-accountant.js';
+import { privateMomentsMechanism } from './private-moments.js';
 
 /** The (ε, δ) of a DP-SGD distillation as a bundle's provenance records it (validated on read). */
 export const TrainingPrivacySchema: TObject<{
@@ -14,6 +15,7 @@ export const TrainingPrivacySchema: TObject<{
   noiseMultiplier: TNumber;
   clipNorm: TNumber;
   privateSteps: TNumber;
+  standardiserNoiseMultiplier: TOptional<TNumber>;
   notCovered: TArray<TString>;
 }> = Type.Object(
   {
@@ -30,6 +32,8 @@ export const TrainingPrivacySchema: TObject<{
     /** Releases that read real rows: critic updates, and private L_FM's class means when on. */
     privateSteps: Type.Number({ minimum: 0 }),
     /** What the bundle releases that the guarantee does not cover, by name. */
+    /** σ of the private standardiser, whose three releases the ε above includes; absent when fitted exactly. */
+    standardiserNoiseMultiplier: Type.Optional(Type.Number({ minimum: 0 })),
     notCovered: Type.Array(Type.String({ maxLength: 128 })),
   },
   { additionalProperties: false },
@@ -46,20 +50,22 @@ export function privateStepCount(config: DistillConfig, generatorSteps: number):
 }
 
 /**
- * The accountant's figures for `privateSteps` critic updates on `set` under `config`'s DP-SGD:
- * Poisson sampling at batchSize / rows, the classic RDP conversion, and group privacy over the
- * largest speaker for the speaker-level figure.
+ * The accountant's figures for `privateSteps` private steps on `set` under `config`'s DP-SGD,
+ * composed with the private standardiser's releases when it is private: Poisson sampling at
+ * batchSize / rows, the classic RDP conversion, and group privacy over the largest speaker for the
+ * speaker-level figure.
  */
 export function accountTrainingPrivacy(set: FeatureSet, config: DistillConfig, privateSteps: number): TrainingPrivacy {
   const samplingRate = Math.min(1, config.batchSize / set.ids.length);
-  const spend = epsilonOf(
-    { samplingRate, noiseMultiplier: config.dpNoiseMultiplier, steps: privateSteps },
-    config.dpDelta,
-    'classic',
+  const curve = addCurves(
+    rdpCurve({ samplingRate, noiseMultiplier: config.dpNoiseMultiplier, steps: privateSteps }),
+    standardiserCurve(config),
   );
+  const spend = epsilonFromRdp(curve, config.dpDelta, 'classic');
   const perSpeaker = new Map<string, number>();
   for (const speaker of set.speakers) perSpeaker.set(speaker, (perSpeaker.get(speaker) ?? 0) + 1);
   const speaker = groupPrivacy(spend, Math.max(1, ...perSpeaker.values()));
+  const standardiserPrivate = config.dpStandardiserNoiseMultiplier > 0;
   return {
     accountant: `rdp-subsampled-gaussian/${spend.conversion}`,
     delta: spend.delta,
@@ -70,7 +76,19 @@ export function accountTrainingPrivacy(set: FeatureSet, config: DistillConfig, p
     noiseMultiplier: config.dpNoiseMultiplier,
     clipNorm: config.dpClipNorm,
     privateSteps,
-    // The bundle's standardiser (each dimension's mean and std over the site's rows) is fitted without noise.
-    notCovered: ['standardiser'],
+    ...(standardiserPrivate && { standardiserNoiseMultiplier: config.dpStandardiserNoiseMultiplier }),
+    // An exactly fitted standardiser (each dimension's mean and std over the site's rows) is outside the guarantee.
+    notCovered: standardiserPrivate ? [] : ['standardiser'],
   };
+}
+
+/** The RDP curve of the private standardiser `config` asks for (all zeros when it is fitted exactly). */
+export function standardiserCurve(config: DistillConfig): number[] {
+  return config.dpStandardiserNoiseMultiplier > 0
+    ? rdpCurve(privateMomentsMechanism(config.dpStandardiserNoiseMultiplier))
+    : RDP_ORDERS.map(() => 0);
+}
+
+function addCurves(a: readonly number[], b: readonly number[]): number[] {
+  return a.map((value, i) => value + b[i]!);
 }
