@@ -475,8 +475,10 @@ describe('emodistill distill --dp-epsilon', () => {
     const largestSpeaker = Math.max(...[...new Set(speakers)].map((s) => speakers.filter((t) => t === s).length));
     expect(privacy.epsilonSpeaker).toBeCloseTo(largestSpeaker * privacy.epsilonUtterance, 6);
     // The standardiser is private by default (its releases are in ε), though EmoDB is too small for it to be accurate.
-    expect(privacy).toMatchObject({ notCovered: [], standardiserNoiseMultiplier: 7 });
-    expect(result.stderr).toMatch(/rows are too few for an accurate private standardiser at σ 7 \(about \d+ are needed/);
+    // (at ε 2 it gets more noise than the default 7, to cost at most a quarter of ε)
+    expect(privacy.notCovered).toEqual([]);
+    expect(privacy.standardiserNoiseMultiplier).toBeGreaterThan(7);
+    expect(result.stderr).toMatch(/rows are too few for an accurate private standardiser at σ [\d.]+ \(about \d+ are needed/);
     expect(config).toMatchObject({ batchSampling: 'poisson', dpClipNorm: 1, featureMatchingWeight: 0 });
     const written = await readGeneratorBundle(bundle);
     expect(written.metadata.provenance.privacy).toEqual(privacy);

@@ -65,7 +65,9 @@ describe('withDifferentialPrivacy', () => {
 
     // assert
     const config = resolveDistillConfig(options);
-    expect(config.dpStandardiserNoiseMultiplier).toBe(7);
+    // ε 3.7 / 4 is below what σ 7 costs (1.58): the standardiser gets more noise.
+    expect(config.dpStandardiserNoiseMultiplier).toBeGreaterThan(7);
+    expect(epsilonFromRdp(standardiserCurve(config), 1e-5).epsilon).toBeLessThanOrEqual(3.7155 / 4);
     expect(options.dpNoiseMultiplier!).toBeGreaterThan(2.01);
     const curve = rdpCurve({ samplingRate: 64 / 4800, noiseMultiplier: options.dpNoiseMultiplier!, steps: 10000 }).map(
       (rdp, i) => rdp + standardiserCurve(config)[i]!,
@@ -73,6 +75,27 @@ describe('withDifferentialPrivacy', () => {
     const spent = epsilonFromRdp(curve, 1e-5).epsilon;
     expect(spent).toBeLessThanOrEqual(3.7155);
     expect(spent).toBeGreaterThan(3.7);
+  });
+
+  it('at a small target ε gives the standardiser more noise (a quarter of ε), and says how when it is told a σ that cannot fit', async () => {
+    // act
+    const { options } = withDifferentialPrivacy({ steps: 2000, criticSteps: 5 }, { epsilon: 1 }, 4800);
+
+    // assert
+    const config = resolveDistillConfig(options);
+    expect(config.dpStandardiserNoiseMultiplier).toBeGreaterThan(7);
+    const standardiserAlone = epsilonFromRdp(standardiserCurve(config), 1e-5).epsilon;
+    expect(standardiserAlone).toBeLessThanOrEqual(0.25);
+    expect(standardiserAlone).toBeGreaterThan(0.24);
+    const total = rdpCurve({ samplingRate: 64 / 4800, noiseMultiplier: options.dpNoiseMultiplier!, steps: 10000 }).map(
+      (rdp, i) => rdp + standardiserCurve(config)[i]!,
+    );
+    expect(epsilonFromRdp(total, 1e-5).epsilon).toBeLessThanOrEqual(1);
+    await expectEmodistillError(
+      () => withDifferentialPrivacy({}, { epsilon: 1, standardiserNoiseMultiplier: 7 }, 4800),
+      ERROR_CODES.invalidOption,
+      'standardiser at σ 7 alone costs ε = 1.58; raise its noise (--dp-standardiser-noise ',
+    );
   });
 
   it('needs exactly one of σ and ε', async () => {

@@ -1,7 +1,8 @@
 import { EmodistillError, ERROR_CODES } from '../errors.js';
-import { noiseMultiplierFor } from '../privacy/rdp-accountant.js';
+import { epsilonFromRdp, noiseMultiplierFor } from '../privacy/rdp-accountant.js';
+import { privateMomentsMechanism } from '../privacy/private-moments.js';
 import { privateStepCount, standardiserCurve } from '../privacy/training-privacy.js';
-import { resolveDistillConfig, type DistillOptions } from './distill-config.js';
+import { resolveDistillConfig, type DistillConfig, type DistillOptions } from './distill-config.js';
 
 /** DP-SGD as a user asks for it: a noise multiplier, or a target ε the accountant finds one for. */
 export interface PrivateTrainingOptions {
@@ -18,7 +19,10 @@ export interface PrivateTrainingOptions {
    * to this norm (one more private step per generator step); absent or 0: L_FM off.
    */
   readonly featureClipNorm?: number;
-  /** σ of the private standardiser (default the config's, 7); 0: fitted exactly, not covered. */
+  /**
+   * σ of the private standardiser; 0: fitted exactly, not covered. Default: the config's (7), or
+   * with a target ε more if needed for the standardiser to cost at most a quarter of it.
+   */
   readonly standardiserNoiseMultiplier?: number;
 }
 
@@ -56,16 +60,14 @@ export function withDifferentialPrivacy(
   const privateConfig = {
     ...config,
     dpFeatureClipNorm: featureClipNorm,
-    dpStandardiserNoiseMultiplier: privacy.standardiserNoiseMultiplier ?? config.dpStandardiserNoiseMultiplier,
+    dpStandardiserNoiseMultiplier:
+      privacy.standardiserNoiseMultiplier ??
+      (privacy.epsilon !== undefined && config.dpStandardiserNoiseMultiplier > 0
+        ? Math.max(config.dpStandardiserNoiseMultiplier, standardiserNoiseFor(privacy.epsilon / 4, delta))
+        : config.dpStandardiserNoiseMultiplier),
   };
   const noiseMultiplier =
-    privacy.noiseMultiplier ??
-    noiseMultiplierFor(
-      { samplingRate: Math.min(1, config.batchSize / trainingRows), steps: privateStepCount(privateConfig, config.steps) },
-      { epsilon: privacy.epsilon!, delta },
-      'classic',
-      standardiserCurve(privateConfig),
-    );
+    privacy.noiseMultiplier ?? trainingNoiseFor(privateConfig, trainingRows, { epsilon: privacy.epsilon!, delta });
   return {
     options: {
       ...options,
@@ -80,4 +82,34 @@ export function withDifferentialPrivacy(
     },
     turnedOff,
   };
+}
+
+/** σ of the private standardiser whose releases alone cost `epsilon` at `delta`. */
+function standardiserNoiseFor(epsilon: number, delta: number): number {
+  const { steps } = privateMomentsMechanism();
+  return noiseMultiplierFor({ samplingRate: 1, steps }, { epsilon, delta });
+}
+
+/** The training's σ that keeps it, composed with the private standardiser, within `target`. */
+function trainingNoiseFor(config: DistillConfig, trainingRows: number, target: { epsilon: number; delta: number }): number {
+  try {
+    return noiseMultiplierFor(
+      { samplingRate: Math.min(1, config.batchSize / trainingRows), steps: privateStepCount(config, config.steps) },
+      target,
+      'classic',
+      standardiserCurve(config),
+    );
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    const sigma = config.dpStandardiserNoiseMultiplier;
+    throw new EmodistillError(
+      ERROR_CODES.invalidOption,
+      `differential privacy: ε = ${target.epsilon} at δ = ${target.delta} cannot be reached${
+        sigma > 0
+          ? `: the private standardiser at σ ${sigma} alone costs ε = ${epsilonFromRdp(standardiserCurve(config), target.delta).epsilon.toFixed(2)}; raise its noise (--dp-standardiser-noise ${standardiserNoiseFor(target.epsilon / 4, target.delta).toFixed(0)} costs a quarter of the target) or leave it to the default`
+          : ''
+      }`,
+      { cause: error },
+    );
+  }
 }
