@@ -1,13 +1,6 @@
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Static } from '@sinclair/typebox';
-import {
-  checkConfig,
-  checkRoundPlan,
-  encodeKey,
-  planRound,
-  readJsonFile,
-  resolveDistillConfig,
-} from '@emodistill/core';
+import { checkRoundPlan, encodeKey, planRound, resolveDistillConfig } from '@emodistill/core';
 import { CoordinatorConfigSchema } from '@emodistill/coordinator';
 import {
   checkKeyFile,
@@ -16,6 +9,7 @@ import {
   checkWritableFolder,
   messageOf,
   newFindings,
+  readConfigForCheck,
   reportOf,
   validField,
   type CheckFindings,
@@ -96,11 +90,7 @@ function checkFirstRoundPlan(
  */
 export async function checkCoordinatorConfig(path: string): Promise<CheckReport> {
   const findings = newFindings();
-  const baseDir = dirname(resolve(path));
-  const { filled, errors } = checkConfig(CoordinatorConfigSchema, await readJsonFile(path, 'coordinator config'));
-  findings.problems.push(...errors);
-  if (errors.length === 0) findings.passed.push('schema: every field is valid');
-  const fields = (typeof filled === 'object' && filled !== null ? filled : {}) as Record<string, unknown>;
+  const { fields, baseDir } = await readConfigForCheck(findings, CoordinatorConfigSchema, path, 'coordinator config');
 
   const keyFile = validField(FIELDS.keyFile, fields.keyFile);
   const keys = keyFile === undefined ? undefined : await checkKeyFile(findings, 'keyFile', resolve(baseDir, keyFile));

@@ -1,10 +1,11 @@
-import { dirname, join, resolve } from 'node:path';
-import { checkConfig, encodeKey, readFeatureSet, readJsonFile, type FeatureSet } from '@emodistill/core';
+import { join, resolve } from 'node:path';
+import { encodeKey, readFeatureSet, type FeatureSet } from '@emodistill/core';
 import { SiteConfigSchema, type SiteConfig } from '@emodistill/site-agent';
 import {
   checkKeyFile,
   messageOf,
   newFindings,
+  readConfigForCheck,
   reportOf,
   validField,
   type CheckFindings,
@@ -103,11 +104,7 @@ async function checkCoordinatorAnswers(
  */
 export async function checkSiteConfig(path: string, options: SiteCheckOptions): Promise<CheckReport> {
   const findings = newFindings();
-  const baseDir = dirname(resolve(path));
-  const { filled, errors } = checkConfig(SiteConfigSchema, await readJsonFile(path, 'site config'));
-  findings.problems.push(...errors);
-  if (errors.length === 0) findings.passed.push('schema: every field is valid');
-  const fields = (typeof filled === 'object' && filled !== null ? filled : {}) as Record<string, unknown>;
+  const { fields, baseDir } = await readConfigForCheck(findings, SiteConfigSchema, path, 'site config');
 
   const siteId = validField(FIELDS.siteId, fields.siteId);
   const keyFile = validField(FIELDS.keyFile, fields.keyFile);

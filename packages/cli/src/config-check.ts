@@ -2,11 +2,11 @@ import { X509Certificate } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { encodeKey, readKeyFile, toEmodistillError, type KeyPair } from '@emodistill/core';
+import { checkConfig, encodeKey, readJsonFile, readKeyFile, toEmodistillError, type KeyPair } from '@emodistill/core';
 import type { CommandContext } from './context.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { printResult, type JsonFlags } from './output.js';
@@ -39,6 +39,25 @@ export interface CheckFindings {
 
 export function newFindings(): CheckFindings {
   return { problems: [], notes: [], passed: [] };
+}
+
+/**
+ * A config file read for a check: its schema problems recorded (or its pass), and whatever fields
+ * it has, so that the checks of the valid ones still run. Paths in it are relative to `baseDir`.
+ */
+export async function readConfigForCheck(
+  findings: CheckFindings,
+  schema: TSchema,
+  path: string,
+  what: string,
+): Promise<{ fields: Record<string, unknown>; baseDir: string }> {
+  const { filled, errors } = checkConfig(schema, await readJsonFile(path, what));
+  findings.problems.push(...errors);
+  if (errors.length === 0) findings.passed.push('schema: every field is valid');
+  return {
+    fields: (typeof filled === 'object' && filled !== null ? filled : {}) as Record<string, unknown>,
+    baseDir: dirname(resolve(path)),
+  };
 }
 
 export function reportOf(config: string, findings: CheckFindings): CheckReport {

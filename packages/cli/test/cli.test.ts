@@ -478,7 +478,9 @@ describe('emodistill distill --dp-epsilon', () => {
     // (at ε 2 it gets more noise than the default 7, to cost at most a quarter of ε)
     expect(privacy.notCovered).toEqual([]);
     expect(privacy.standardiserNoiseMultiplier).toBeGreaterThan(7);
-    expect(result.stderr).toMatch(/rows are too few for an accurate private standardiser at σ [\d.]+ \(about \d+ are needed/);
+    expect(result.stderr).toMatch(
+      /rows are too few for an accurate private standardiser at σ [\d.]+ \(about \d+ are needed/,
+    );
     expect(config).toMatchObject({ batchSampling: 'poisson', dpClipNorm: 1, featureMatchingWeight: 0 });
     const written = await readGeneratorBundle(bundle);
     expect(written.metadata.provenance.privacy).toEqual(privacy);

@@ -108,7 +108,7 @@ export function distillCommand(context: () => CommandContext): Command {
     )
     .option(
       '--dp-feature-clip <C>',
-      'keep feature matching under DP: its real class means released by the Gaussian mechanism, each row\'s critic features clipped to this norm (e.g. 10; the accountant counts one more private step per generator step)',
+      "keep feature matching under DP: its real class means released by the Gaussian mechanism, each row's critic features clipped to this norm (e.g. 10; the accountant counts one more private step per generator step)",
       parsePositiveNumber,
     )
     .option('--critic-steps <n>', 'critic updates per generator update (default 5)', parsePositiveInt)

@@ -91,7 +91,11 @@ export async function loadCheckpoint(path: string, state: CheckpointState, finge
     throw error;
   }
   const { tensors, metadata } = decodeSafetensors(bytes, path);
-  const meta = JSON.parse(metadata[METADATA_KEY] ?? '{}') as { step?: number; fingerprint?: string; privateSeed?: number };
+  const meta = JSON.parse(metadata[METADATA_KEY] ?? '{}') as {
+    step?: number;
+    fingerprint?: string;
+    privateSeed?: number;
+  };
   if (meta.fingerprint !== fingerprint || typeof meta.step !== 'number') {
     throw new EmodistillError(
       ERROR_CODES.bundleMismatch,

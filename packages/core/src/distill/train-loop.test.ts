@@ -294,7 +294,10 @@ describe('distill', () => {
       const options = { ...PRIVATE, dpClipNorm: 1, dpNoiseMultiplier: 1.2 };
       const pathA = join(temp.path, 'private-a.safetensors');
       const pathB = join(temp.path, 'private-b.safetensors');
-      const uninterrupted = await distill(set, options, { privateSeed: 11, checkpoint: { path: pathA, everySteps: 2 } });
+      const uninterrupted = await distill(set, options, {
+        privateSeed: 11,
+        checkpoint: { path: pathA, everySteps: 2 },
+      });
       await distill(set, { ...options, steps: 2 }, { privateSeed: 11, checkpoint: { path: pathB, everySteps: 2 } });
 
       // act: the resumed run is given another seed; the checkpoint's wins

@@ -213,7 +213,13 @@ export function createDistillTrainer(
       }
       const losses = trainStep(
         { networks, pool, speakerProbe, generatorOptimizer, criticOptimizer },
-        { ...inputs, latentOffset: options.latentOffset, step, report, randomSeed: randomness.privateSeed ?? config.seed },
+        {
+          ...inputs,
+          latentOffset: options.latentOffset,
+          step,
+          report,
+          randomSeed: randomness.privateSeed ?? config.seed,
+        },
       );
       average?.update();
       return losses;
@@ -535,7 +541,13 @@ function trainStep(state: TrainingState, inputs: StepInputs): StepLosses | undef
           return noiseStd > 0
             ? tf.add(
                 gradient,
-                tf.randomNormal(variable.shape, 0, noiseStd, 'float32', stepSeed(inputs.randomSeed, step, 200 + 100 * k + i)),
+                tf.randomNormal(
+                  variable.shape,
+                  0,
+                  noiseStd,
+                  'float32',
+                  stepSeed(inputs.randomSeed, step, 200 + 100 * k + i),
+                ),
               )
             : gradient;
         });

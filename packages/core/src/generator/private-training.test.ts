@@ -52,7 +52,11 @@ describe('withDifferentialPrivacy', () => {
     // Six private reads per generator step instead of five need more noise for the same ε.
     expect(withFm.options.dpNoiseMultiplier!).toBeGreaterThan(withoutFm.options.dpNoiseMultiplier!);
     const spent = epsilonOf(
-      { samplingRate: 64 / 4800, noiseMultiplier: withFm.options.dpNoiseMultiplier!, steps: privateStepCount(config, 2000) },
+      {
+        samplingRate: 64 / 4800,
+        noiseMultiplier: withFm.options.dpNoiseMultiplier!,
+        steps: privateStepCount(config, 2000),
+      },
       1e-5,
     );
     expect(spent.epsilon).toBeLessThanOrEqual(3);

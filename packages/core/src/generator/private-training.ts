@@ -91,7 +91,11 @@ function standardiserNoiseFor(epsilon: number, delta: number): number {
 }
 
 /** The training's σ that keeps it, composed with the private standardiser, within `target`. */
-function trainingNoiseFor(config: DistillConfig, trainingRows: number, target: { epsilon: number; delta: number }): number {
+function trainingNoiseFor(
+  config: DistillConfig,
+  trainingRows: number,
+  target: { epsilon: number; delta: number },
+): number {
   try {
     return noiseMultiplierFor(
       { samplingRate: Math.min(1, config.batchSize / trainingRows), steps: privateStepCount(config, config.steps) },

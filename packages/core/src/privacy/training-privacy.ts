@@ -1,4 +1,12 @@
-import { Type, type Static, type TArray, type TNumber, type TObject, type TOptional, type TString } from '@sinclair/typebox';
+import {
+  Type,
+  type Static,
+  type TArray,
+  type TNumber,
+  type TObject,
+  type TOptional,
+  type TString,
+} from '@sinclair/typebox';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { DistillConfig } from '../generator/distill-config.js';
 import { epsilonFromRdp, groupPrivacy, rdpCurve, RDP_ORDERS } from './rdp-accountant.js';

@@ -74,7 +74,11 @@ export function privateClassMeans(
  * al. 2016, per class as in the distillation paper). `real` is a constant (computed outside the
  * differentiated function).
  */
-export function featureMatchingToMeans(real: ClassMeans, fakeFeatures: tf.Tensor2D, fakeOneHot: tf.Tensor2D): tf.Scalar {
+export function featureMatchingToMeans(
+  real: ClassMeans,
+  fakeFeatures: tf.Tensor2D,
+  fakeOneHot: tf.Tensor2D,
+): tf.Scalar {
   if (real.means.shape[1] !== fakeFeatures.shape[1])
     throw new Error(`featureMatchingLoss: feature widths ${real.means.shape[1]} and ${fakeFeatures.shape[1]} differ`);
   return tf.tidy(() => {
