@@ -24,6 +24,19 @@ export function parsePositiveNumber(value: string): number {
   return parsed;
 }
 
+/** A TCP port parser: 1–65535, or from 0 (any free one) with `anyFree`. */
+export function portParser(anyFree: boolean): (value: string) => number {
+  const lowest = anyFree ? 0 : 1;
+  return (value) => {
+    const port = Number(value);
+    if (value.trim() === '' || !Number.isInteger(port) || port < lowest || port > 65535)
+      throw new InvalidArgumentError(
+        `expected a port from ${anyFree ? '0 (any free one)' : '1'} to 65535, got "${value}"`,
+      );
+    return port;
+  };
+}
+
 export function backendOption(): Option {
   return new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES).default('auto');
 }

@@ -65,4 +65,26 @@ describe('adminRequest', () => {
       message: `the server at ${url} answered GET /admin/status with text/html, not the coordinator's JSON (it begins "<html>welcome</html>"); is it the coordinator's URL?`,
     });
   });
+
+  it('gives up on a coordinator that accepts the request and never answers, saying so', async () => {
+    // arrange: a server that holds every request open
+    const held: import('node:http').ServerResponse[] = [];
+    const server = createServer((_request, response) => void held.push(response));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+
+    // act
+    const started = performance.now();
+    const request = adminRequest({ url, adminKey, timeoutMs: 300 }, 'GET', '/admin/status').finally(() => {
+      for (const response of held) response.destroy();
+      server.close();
+    });
+
+    // assert
+    await expect(request).rejects.toMatchObject({
+      code: HARNESS_ERRORS.coordinatorUnreachable,
+      message: `cannot reach the coordinator at ${url}: no answer to GET /admin/status within 0.3 s`,
+    });
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
 });

@@ -7,7 +7,12 @@ export interface AdminEndpoint {
   readonly url: string;
   /** The operator's key file (its public key is in the coordinator's adminPublicKeys). */
   readonly adminKey: string;
+  /** How long a request may wait for the answer; default ADMIN_REQUEST_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
 }
+
+/** How long an admin request may wait for the coordinator's answer. */
+const ADMIN_REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * Calls the coordinator's admin API with a request signed by the operator's key.
@@ -23,6 +28,7 @@ export async function adminRequest(
   const keys = await readKeyFile(endpoint.adminKey);
   const text = body === undefined ? '' : JSON.stringify(body);
   const url = `${endpoint.url.replace(/\/$/, '')}${path}`;
+  const timeoutMs = endpoint.timeoutMs ?? ADMIN_REQUEST_TIMEOUT_MS;
   let response: Response;
   try {
     response = await fetch(url, {
@@ -35,11 +41,17 @@ export async function adminRequest(
         ...(body !== undefined && { 'content-type': 'application/json' }),
       },
       ...(body !== undefined && { body: text }),
+      // A coordinator that accepts the connection and never answers must not hang the operator.
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
+    const why =
+      (error as Error).name === 'TimeoutError'
+        ? `no answer to ${method} ${path} within ${timeoutMs / 1000} s`
+        : ((error as Error & { cause?: Error }).cause?.message ?? (error as Error).message);
     throw new HarnessError(
       HARNESS_ERRORS.coordinatorUnreachable,
-      `cannot reach the coordinator at ${endpoint.url}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`,
+      `cannot reach the coordinator at ${endpoint.url}: ${why}`,
     );
   }
   if (!response.ok) {

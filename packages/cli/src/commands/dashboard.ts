@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { readKeyFile } from '@emodistill/core';
 import { addAdminOptions, type AdminFlags } from '../admin-client.js';
 import type { CommandContext } from '../context.js';
@@ -6,14 +6,7 @@ import { loadDashboardPage } from '../dashboard/dashboard-page.js';
 import { DASHBOARD_HOST, startDashboardServer } from '../dashboard/dashboard-server.js';
 import { takeFederationSnapshot } from '../dashboard/federation-snapshot.js';
 import { untilSignal } from './federation.js';
-
-/** A TCP port, 0 meaning any free one. */
-function parseDashboardPort(value: string): number {
-  const port = Number(value);
-  if (value.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535)
-    throw new InvalidArgumentError(`expected a port from 0 (any free one) to 65535, got "${value}"`);
-  return port;
-}
+import { portParser } from '../options.js';
 
 export function dashboardCommand(context: () => CommandContext): Command {
   return addAdminOptions(
@@ -23,7 +16,7 @@ export function dashboardCommand(context: () => CommandContext): Command {
       )
       .addOption(
         new Option('--port <port>', `port on ${DASHBOARD_HOST} (0: any free one)`)
-          .argParser(parseDashboardPort)
+          .argParser(portParser(true))
           .default(0),
       ),
   ).action(async (flags: AdminFlags & { port: number }) => {

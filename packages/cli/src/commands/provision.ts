@@ -16,7 +16,7 @@ import { checkTlsFiles, newFindings } from '../config-check.js';
 import type { CommandContext } from '../context.js';
 import { CLI_ERRORS, CliError } from '../errors.js';
 import { FEDERATION_SPEC_FILE, federationSpecOf, type FederationSpec } from '../federation-spec.js';
-import { parsePositiveInt } from '../options.js';
+import { parsePositiveInt, portParser } from '../options.js';
 import { jsonOption, printResult, type JsonFlags } from '../output.js';
 import { SITE_KIT_FILES, siteConfigTemplate, siteKitReadme } from '../site-kit.js';
 
@@ -69,13 +69,6 @@ function parseCoordinatorUrl(value: string): URL {
       `expected the URL sites use to reach the coordinator, http(s)://host[:port] with no path, got "${value}"`,
     );
   return url;
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new InvalidArgumentError(`expected a port from 1 to 65535, got "${value}"`);
-  return port;
 }
 
 function parseRounds(value: string): number {
@@ -325,7 +318,7 @@ export function federationCommand(context: () => CommandContext): Command {
       'sites\' public keys already received, {"<site>": "<public key>"}: allowed in the config',
     )
     .option('--listen-host <host>', 'address the coordinator listens on', '0.0.0.0')
-    .option('--listen-port <port>', "port the coordinator listens on (default: the URL's)", parsePort)
+    .option('--listen-port <port>', "port the coordinator listens on (default: the URL's)", portParser(false))
     .option(
       '--rounds <n>',
       'training rounds to run once enough sites connect (0: wait for `emodistill round start`)',
