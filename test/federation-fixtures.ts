@@ -210,7 +210,7 @@ export class ManualSite {
     const announcement = this.announcement(round)!;
     const payload =
       announcement.kind === 'statistics'
-        ? statisticsPayload(this.data)
+        ? statisticsPayload(this.data).payload
         : encodeSafetensors(
             initialGeneratorWeights(this.architecture, 0).map((t) => ({
               ...t,

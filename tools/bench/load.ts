@@ -193,7 +193,7 @@ const sites: BenchSite[] = Array.from({ length: siteCount }, (_, i) => {
     siteId: `site-${String(i + 1).padStart(4, '0')}`,
     key: nativeKey(keys),
     publicKey: encodeKey(keys.publicKey),
-    statistics: statisticsPayload(set),
+    statistics: statisticsPayload(set).payload,
     delta: encodeSafetensors(tensors, {}),
     uploads: [],
   };
