@@ -29,7 +29,7 @@ import {
   withDifferentialPrivacy,
   type FeatureSet,
 } from '@emodistill/core';
-import { lineChart, renderAuditHtml, runAudit, type AuditReport } from '@emodistill/privacy-audit';
+import { pathChart, renderAuditHtml, runAudit, type AuditReport } from '@emodistill/privacy-audit';
 import { CORPUS_OPTIONS, leakyControl, loadAndDeal, sampleAt50, trainGenerator } from './audit-subjects.js';
 
 const { values: args } = parseArgs({
@@ -230,11 +230,16 @@ const frontier = (['invariance', 'dp'] as const).map((family) => ({
     .filter((r) => r.family === family || r.family === 'none')
     .map((r) => ({ x: r.strongestAuc.mean, y: 100 * r.uar.mean })),
 }));
+const aucs = rows.map((r) => r.strongestAuc.mean);
+const aucRange: [number, number] = [
+  Math.floor((Math.min(0.5, ...aucs) - 0.05) * 20) / 20,
+  Math.ceil((Math.max(0.6, ...aucs) + 0.05) * 20) / 20,
+];
 await writeFile(
   join(args.out, 'index.html'),
   `<!doctype html><meta charset="utf-8"><title>emodistill privacy–utility frontier</title>
 <h1>Privacy–utility frontier</h1><p>${corpusName}: ${new Set(members.speakers).size} member and ${holdoutSpeakers.length} holdout speakers, ${seeds.length} generator seeds; each point a setting's mean, starting from no mechanism. τ = 0.60.</p>
-${lineChart('UAR against the strongest membership attack', 'membership AUC (strongest attack)', 'UAR on holdout speakers, %', frontier)}
+${pathChart('UAR against the strongest membership attack', 'membership AUC (strongest attack)', 'UAR on holdout speakers, %', frontier, { x: aucRange, y: [0, 100] })}
 <pre>${[header, ...table].map((row) => row.join(' | ')).join('\n')}</pre>
 <ul>${settings.flatMap((s) => seeds.map((seed) => `<li><a href="${`${s.name} seed ${seed}`.replace(/\W+/g, '-')}.html">${s.name}, seed ${seed}</a></li>`)).join('')}</ul>`,
 );

@@ -15,6 +15,7 @@ describe('@emodistill/privacy-audit public API', () => {
       'measureMemorisation',
       'midRanks',
       'nearestDistances',
+      'pathChart',
       'probeEmotionModelRepresentations',
       'probeSyntheticSpeakerInformation',
       'renderAuditHtml',

@@ -1,7 +1,7 @@
 export { AUDIT_REPORT_VERSION, runAudit, speakersNeededSentence } from './audit.js';
 export { signAttestation, verifyAttestation } from './attestation.js';
 export { renderAuditHtml } from './report/html.js';
-export { lineChart } from './report/svg.js';
+export { lineChart, pathChart } from './report/svg.js';
 export { PRIVACY_AUDIT_ERRORS, PrivacyAuditError } from './errors.js';
 export { bootstrap } from './metrics/bootstrap.js';
 export { measureMemorisation } from './metrics/dcr.js';

@@ -75,6 +75,44 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
   );
 }
 
+/**
+ * Lines through marked points on the given axis ranges (each end labelled with its value), e.g. a
+ * privacy–utility frontier: one series per family of settings.
+ */
+export function pathChart(
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  series: readonly Series[],
+  ranges: { readonly x: [number, number]; readonly y: [number, number] },
+): string {
+  const s = scales(ranges.x, ranges.y);
+  const marks = series.flatMap((line, i) => {
+    const colour = PALETTE[i % PALETTE.length]!;
+    return [
+      `<polyline class="series" fill="none" stroke-width="2" stroke="${colour}" points="${line.points.map((p) => `${s.x(p.x).toFixed(1)},${s.y(p.y).toFixed(1)}`).join(' ')}"/>`,
+      ...line.points.map(
+        (p) => `<circle cx="${s.x(p.x).toFixed(1)}" cy="${s.y(p.y).toFixed(1)}" r="3" fill="${colour}"/>`,
+      ),
+    ];
+  });
+  const tick = (x: number, y: number, text: string, anchor: string): string =>
+    `<text x="${x}" y="${y}" text-anchor="${anchor}" font-size="9" fill="#555">${escapeHtml(text)}</text>`;
+  const ticks = [
+    tick(s.x(ranges.x[0]), HEIGHT - MARGIN.bottom + 11, String(ranges.x[0]), 'start'),
+    tick(s.x(ranges.x[1]), HEIGHT - MARGIN.bottom + 11, String(ranges.x[1]), 'end'),
+    tick(MARGIN.left - 3, s.y(ranges.y[0]), String(ranges.y[0]), 'end'),
+    tick(MARGIN.left - 3, s.y(ranges.y[1]) + 8, String(ranges.y[1]), 'end'),
+  ];
+  return frame(
+    title,
+    xLabel,
+    yLabel,
+    [...ticks, ...marks].join('\n'),
+    legendFor(series.map((l, i) => ({ label: l.label, colour: PALETTE[i % PALETTE.length]! }))),
+  );
+}
+
 /** Overlaid histograms (as step outlines with light fill) over shared bins; an optional marker line. */
 export function histogram(
   title: string,
