@@ -5,7 +5,7 @@
  */
 export { ERROR_CODES, EmodistillError, toEmodistillError } from './errors.js';
 export { FeatureSpecSchema, sameFeatureSpace } from './features/feature-spec.js';
-export { createRng, shuffledIndices } from './random/rng.js';
+export { createRng, cryptoRng, shuffledIndices } from './random/rng.js';
 export { applyStandardiser, fitStandardiser } from './stats/standardise.js';
 export { resolveDistillConfig } from './generator/distill-config.js';
 export { DISTILL_METHODS, methodPreset } from './generator/distill-methods.js';
@@ -40,6 +40,7 @@ export { assertSameLayout } from './aggregation/layout.js';
 export { measureUpdateDrift } from './aggregation/drift.js';
 export { checkMessage } from './protocol/messages.js';
 export {
+  composeCurves,
   epsilonFromRdp,
   epsilonOf,
   groupPrivacy,

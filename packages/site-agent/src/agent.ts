@@ -10,6 +10,7 @@ import {
   canonicalBytes,
   checkMessage,
   createDistillTrainer,
+  cryptoRng,
   DEFAULT_MOMENTS_NOISE_MULTIPLIER,
   privateMomentsRowsNeeded,
   latentOffsetOf,
@@ -34,7 +35,6 @@ import {
 import type { SiteConfig } from './config.js';
 import { SITE_AGENT_ERRORS, SiteAgentError } from './errors.js';
 import {
-  cryptoRng,
   prepareUpdate,
   statisticsPayload,
   weightDelta,

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   canonicalBytes,
   computeMoments,
@@ -52,24 +52,6 @@ export function statisticsPayload(
     },
   );
   return { payload, numExamples: privately ? moments.count : set.ids.length };
-}
-
-/**
- * Uniform numbers in [0, 1) from the operating system's cryptographic generator (53 bits each): the
- * noise of a private release must not be predictable from a seed.
- */
-export function cryptoRng(): Rng {
-  const buffer = new BigUint64Array(512);
-  let next = buffer.length;
-  return {
-    next(): number {
-      if (next === buffer.length) {
-        randomFillSync(buffer);
-        next = 0;
-      }
-      return Number(buffer[next++]! >> 11n) / 2 ** 53;
-    },
-  };
 }
 
 /** Δ = w_local − w_global, tensor by tensor (names and order of `global`). */

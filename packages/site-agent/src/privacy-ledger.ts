@@ -2,12 +2,12 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import {
+  composeCurves,
   epsilonFromRdp,
   groupPrivacy,
   privateMomentsMechanism,
   privateStepCount,
   rdpCurve,
-  RDP_ORDERS,
   type DistillConfig,
   type FeatureSet,
 } from '@emodistill/core';
@@ -96,8 +96,7 @@ export async function recordPrivateTraining(
 
 /** ε per utterance and per speaker (group privacy over the site's largest speaker) of these releases. */
 export function privacySpent(entries: readonly LedgerEntry[], delta: number, set: FeatureSet): PrivacySpent {
-  const curve = new Array<number>(RDP_ORDERS.length).fill(0);
-  for (const entry of entries) rdpCurve(entry).forEach((rdp, i) => (curve[i]! += rdp));
+  const curve = composeCurves(entries.map((entry) => rdpCurve(entry)));
   const spend = epsilonFromRdp(curve, delta);
   const perSpeaker = new Map<string, number>();
   for (const speaker of set.speakers) perSpeaker.set(speaker, (perSpeaker.get(speaker) ?? 0) + 1);

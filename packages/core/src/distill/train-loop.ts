@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { labelIndices, type FeatureSet } from '../formats/feature-set.js';
 import { applyStandardiser, fitStandardiser, type Standardiser } from '../stats/standardise.js';
-import { createRng, normalSamples, type Rng } from '../random/rng.js';
+import { createRng, cryptoRng, normalSamples, type Rng } from '../random/rng.js';
 import { applySnapshot, toSnapshot } from '../models/weight-snapshot.js';
 import type { WeightSnapshot } from '../tensors/named-tensor.js';
 import {
@@ -143,7 +143,7 @@ export interface DistillTrainerOptions {
 
 /** A 32-bit seed from the platform's cryptographic generator. */
 function secretSeed(): number {
-  return globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!;
+  return Math.floor(cryptoRng().next() * 2 ** 32);
 }
 
 /** Builds the trainer; standardisation is fitted on `set` only unless one is given. */

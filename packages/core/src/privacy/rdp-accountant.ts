@@ -64,6 +64,11 @@ export function rdpCurve(mechanism: { samplingRate: number; noiseMultiplier: num
   );
 }
 
+/** RDP composes by addition: the curve of all of `curves` (mechanisms on the same data) together. */
+export function composeCurves(curves: readonly (readonly number[])[]): number[] {
+  return RDP_ORDERS.map((_, i) => curves.reduce((sum, curve) => sum + curve[i]!, 0));
+}
+
 /**
  * The ε at δ of an RDP curve over RDP_ORDERS, minimised over the orders.
  * classic: ε = RDP(α) + log(1/δ)/(α − 1) (Mironov 2017, Prop. 3);
@@ -112,7 +117,7 @@ export function noiseMultiplierFor(
 ): number {
   const epsilonAt = (sigma: number): number =>
     epsilonFromRdp(
-      rdpCurve({ ...mechanism, noiseMultiplier: sigma }).map((rdp, i) => rdp + (alongside?.[i] ?? 0)),
+      composeCurves([rdpCurve({ ...mechanism, noiseMultiplier: sigma }), ...(alongside ? [alongside] : [])]),
       target.delta,
       conversion,
     ).epsilon;

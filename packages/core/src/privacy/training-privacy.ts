@@ -9,7 +9,7 @@ import {
 } from '@sinclair/typebox';
 import type { FeatureSet } from '../formats/feature-set.js';
 import type { DistillConfig } from '../generator/distill-config.js';
-import { epsilonFromRdp, groupPrivacy, rdpCurve, RDP_ORDERS } from './rdp-accountant.js';
+import { composeCurves, epsilonFromRdp, groupPrivacy, rdpCurve, RDP_ORDERS } from './rdp-accountant.js';
 import { privateMomentsMechanism } from './private-moments.js';
 
 /** The (ε, δ) of a DP-SGD distillation as a bundle's provenance records it (validated on read). */
@@ -65,10 +65,10 @@ export function privateStepCount(config: DistillConfig, generatorSteps: number):
  */
 export function accountTrainingPrivacy(set: FeatureSet, config: DistillConfig, privateSteps: number): TrainingPrivacy {
   const samplingRate = Math.min(1, config.batchSize / set.ids.length);
-  const curve = addCurves(
+  const curve = composeCurves([
     rdpCurve({ samplingRate, noiseMultiplier: config.dpNoiseMultiplier, steps: privateSteps }),
     standardiserCurve(config),
-  );
+  ]);
   const spend = epsilonFromRdp(curve, config.dpDelta, 'classic');
   const perSpeaker = new Map<string, number>();
   for (const speaker of set.speakers) perSpeaker.set(speaker, (perSpeaker.get(speaker) ?? 0) + 1);
@@ -95,8 +95,4 @@ export function standardiserCurve(config: DistillConfig): number[] {
   return config.dpStandardiserNoiseMultiplier > 0
     ? rdpCurve(privateMomentsMechanism(config.dpStandardiserNoiseMultiplier))
     : RDP_ORDERS.map(() => 0);
-}
-
-function addCurves(a: readonly number[], b: readonly number[]): number[] {
-  return a.map((value, i) => value + b[i]!);
 }

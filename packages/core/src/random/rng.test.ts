@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, normalSamples, shuffledIndices } from './rng.js';
+import { createRng, cryptoRng, normalSamples, shuffledIndices } from './rng.js';
 
 /** The published mulberry32 (Tommy Ettinger), written independently as a reference. */
 function referenceMulberry32(seed: number): () => number {
@@ -100,5 +100,16 @@ describe('normalSamples', () => {
     expect(Math.abs(variance - 1)).toBeLessThan(0.015);
     expect(Math.abs(beyondTwo - 0.0455)).toBeLessThan(0.003);
     expect(again).toEqual(samples);
+  });
+});
+
+describe('cryptoRng', () => {
+  it('gives uniform numbers in [0, 1) from no seed: two generators differ, and their mean is near ½', () => {
+    const a = Array.from({ length: 2000 }, cryptoRng().next);
+    const b = Array.from({ length: 2000 }, cryptoRng().next);
+    expect(a.every((v) => v >= 0 && v < 1)).toBe(true);
+    expect(a).not.toEqual(b);
+    // 2,000 uniforms: the mean's std is 0.0065
+    expect(Math.abs(a.reduce((sum, v) => sum + v, 0) / a.length - 0.5)).toBeLessThan(0.04);
   });
 });

@@ -42,3 +42,21 @@ export function normalSamples(count: number, rng: Rng): Float32Array {
   }
   return out;
 }
+
+/**
+ * Uniform numbers in [0, 1) from the platform's cryptographic generator (53 bits each): the noise
+ * of a private release must not be predictable from a seed.
+ */
+export function cryptoRng(): Rng {
+  const buffer = new BigUint64Array(512);
+  let next = buffer.length;
+  return {
+    next(): number {
+      if (next === buffer.length) {
+        globalThis.crypto.getRandomValues(buffer);
+        next = 0;
+      }
+      return Number(buffer[next++]! >> 11n) / 2 ** 53;
+    },
+  };
+}
